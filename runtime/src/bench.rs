@@ -1,0 +1,187 @@
+//! Measurements behind BENCHMARKS.md, run by `trinity bench` (and `cargo xtask bench`,
+//! which runs llama.cpp's own `llama-bench` beside it on the same model and threads).
+//!
+//! Every figure goes through the engine exactly as a command does: the same thread, the
+//! same context settings, the same decode loop.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::engine::{Engine, Job};
+use crate::planner::{self, Planner};
+use crate::prompt::Skill;
+
+/// Median of durations.
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+fn per_s(tokens: usize, d: Duration) -> f64 {
+    if d.is_zero() {
+        0.0
+    } else {
+        tokens as f64 / d.as_secs_f64()
+    }
+}
+
+/// Prompt and generation throughput.
+#[derive(Debug, Serialize)]
+pub struct Throughput {
+    /// Prompt tokens per repetition.
+    pub prompt_tokens: usize,
+    /// Median prompt tokens/s.
+    pub prompt_tok_s: f64,
+    /// Tokens generated per repetition.
+    pub gen_tokens: usize,
+    /// Median generation tokens/s.
+    pub gen_tok_s: f64,
+    /// Repetitions.
+    pub reps: usize,
+}
+
+/// Evaluate a fresh prompt of about `prompt_words` words, then generate `gen_tokens`
+/// greedily without a grammar; `reps` times, medians reported.
+pub fn throughput(
+    engine: &Engine,
+    prompt_words: usize,
+    gen_tokens: usize,
+    reps: usize,
+) -> anyhow::Result<Throughput> {
+    let words = [
+        "robot", "arm", "moves", "the", "red", "block", "to", "table", "and", "then", "waits",
+    ];
+    let body: Vec<&str> = (0..prompt_words).map(|i| words[i % words.len()]).collect();
+    let (mut pp, mut tg) = (Vec::new(), Vec::new());
+    let (mut n_prompt, mut n_gen) = (0, usize::MAX);
+    for rep in 0..=reps {
+        // A new prefix each time: evaluated from position 0, like llama-bench's pp test.
+        let job = Job {
+            prefix: format!("{rep}. {}", body.join(" ")),
+            text: String::new(),
+            grammar: None,
+            max_tokens: gen_tokens,
+            stop_at: None,
+        };
+        let g = engine.submit(job).wait()?;
+        if rep == 0 {
+            continue; // warm-up
+        }
+        n_prompt = g.prefix_tokens;
+        n_gen = n_gen.min(g.generated_tokens);
+        pp.push(g.prefix_time.div_f64(g.prefix_tokens.max(1) as f64));
+        tg.push(g.generation_time.div_f64(g.generated_tokens.max(1) as f64));
+    }
+    Ok(Throughput {
+        prompt_tokens: n_prompt,
+        prompt_tok_s: per_s(1, median(pp)),
+        gen_tokens: n_gen,
+        gen_tok_s: per_s(1, median(tg)),
+        reps,
+    })
+}
+
+/// Grammar-constrained vs unconstrained generation on the same prompt and token count.
+#[derive(Debug, Serialize)]
+pub struct GrammarCost {
+    /// The command used.
+    pub command: String,
+    /// Tokens generated in each run.
+    pub tokens: usize,
+    /// Median constrained tokens/s.
+    pub constrained_tok_s: f64,
+    /// Median unconstrained tokens/s.
+    pub unconstrained_tok_s: f64,
+    /// constrained / unconstrained.
+    pub ratio: f64,
+    /// Full-vocabulary grammar passes per constrained run.
+    pub fallbacks: usize,
+}
+
+/// Generate the plan for `command` with and without the grammar (same number of tokens).
+pub fn grammar_cost(
+    planner: &Planner,
+    skill: &Skill,
+    command: &str,
+    reps: usize,
+) -> anyhow::Result<GrammarCost> {
+    let job = planner::prepare(skill, planner.board(), command)?;
+    let engine = planner.engine();
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    let (mut tokens, mut fallbacks) = (0, 0);
+    for rep in 0..=reps {
+        let g = engine.submit(job.clone()).wait()?;
+        tokens = g.generated_tokens;
+        fallbacks = g.grammar_fallbacks;
+        let free = Job {
+            grammar: None,
+            stop_at: None,
+            max_tokens: tokens,
+            ..job.clone()
+        };
+        let u = engine.submit(free).wait()?;
+        if rep > 0 {
+            on.push(g.generation_time.div_f64(tokens.max(1) as f64));
+            off.push(u.generation_time.div_f64(u.generated_tokens.max(1) as f64));
+        }
+    }
+    let (c, u) = (per_s(1, median(on)), per_s(1, median(off)));
+    Ok(GrammarCost {
+        command: command.into(),
+        tokens,
+        constrained_tok_s: c,
+        unconstrained_tok_s: u,
+        ratio: if u > 0.0 { c / u } else { 0.0 },
+        fallbacks,
+    })
+}
+
+/// Time from command to checked plan with the skill's prefix already cached.
+#[derive(Debug, Serialize)]
+pub struct TimeToPlan {
+    /// The command used.
+    pub command: String,
+    /// Prefix tokens reused from the cache.
+    pub prefix_cached_tokens: usize,
+    /// Command tokens evaluated.
+    pub prompt_tokens: usize,
+    /// Plan tokens generated.
+    pub generated_tokens: usize,
+    /// Median command-evaluation time, ms.
+    pub prompt_ms: f64,
+    /// Median time to checked plan, ms.
+    pub time_to_plan_ms: f64,
+    /// Prefix evaluation when it was not cached (first command), ms.
+    pub cold_prefix_ms: f64,
+    /// The plan.
+    pub plan: String,
+}
+
+/// Plan `command` `reps` times after a first, cold run that fills the prefix cache.
+pub fn time_to_plan(
+    planner: &Planner,
+    skill: &Skill,
+    command: &str,
+    reps: usize,
+) -> anyhow::Result<TimeToPlan> {
+    let cold = planner.plan_blocking(skill, command)?;
+    let (mut ttp, mut pr) = (Vec::new(), Vec::new());
+    let mut last = cold.clone();
+    for _ in 0..reps {
+        let o = planner.plan_blocking(skill, command)?;
+        ttp.push(o.time_to_plan);
+        pr.push(o.generation.prompt_time);
+        last = o;
+    }
+    Ok(TimeToPlan {
+        command: command.into(),
+        prefix_cached_tokens: last.generation.prefix_cached_tokens,
+        prompt_tokens: last.generation.prompt_tokens,
+        generated_tokens: last.generation.generated_tokens,
+        prompt_ms: median(pr).as_secs_f64() * 1e3,
+        time_to_plan_ms: median(ttp).as_secs_f64() * 1e3,
+        cold_prefix_ms: cold.generation.prefix_time.as_secs_f64() * 1e3,
+        plan: serde_json::to_string(&last.plan)?,
+    })
+}

@@ -1,0 +1,242 @@
+//! The `trinity` command line. `main.rs` only calls [`main`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context as _};
+use clap::{Parser, Subcommand};
+
+use crate::engine::{Engine, EngineConfig};
+use crate::planner::Planner;
+use crate::prompt::{self, Skill};
+use crate::{bench, grammar, llama, model};
+
+/// Trinity: an edge robot inference runtime.
+#[derive(Parser, Debug)]
+#[command(name = "trinity", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+/// Options shared by every command that loads the model.
+#[derive(clap::Args, Debug, Clone)]
+struct ModelArgs {
+    /// A GGUF model; default: the cached Gemma 3 270M Q4_K_M (fetched on first use).
+    #[arg(long, env = "TRINITY_MODEL")]
+    model: Option<PathBuf>,
+    /// Inference threads; default: the board's, else all cores.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Board profile.
+    #[arg(long, default_value = "sim")]
+    board: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Turn a command into a plan and print it as JSON.
+    Ask {
+        /// Skill: general, rover or arm.
+        #[arg(long, default_value = prompt::DEFAULT_SKILL)]
+        skill: String,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Print timings (prompt and generation tokens and tok/s, time to plan) on stderr.
+        #[arg(short, long)]
+        verbose: bool,
+        /// The command, e.g. "turn left 90 degrees".
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// The model cache.
+    #[command(subcommand)]
+    Model(ModelCmd),
+    /// Print the GBNF grammar a skill decodes under on a board.
+    Grammar {
+        /// Skill.
+        #[arg(long, default_value = prompt::DEFAULT_SKILL)]
+        skill: String,
+        /// Board profile.
+        #[arg(long, default_value = "sim")]
+        board: String,
+    },
+    /// Measure throughput, grammar cost and time-to-plan; prints JSON lines.
+    Bench {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Words in the throughput prompt.
+        #[arg(long, default_value_t = 100)]
+        prompt_words: usize,
+        /// Tokens generated in the throughput test.
+        #[arg(long, default_value_t = 64)]
+        gen_tokens: usize,
+        /// Repetitions (after one warm-up).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+    },
+    /// Print llama.cpp's system info (SIMD kernels in this build).
+    SystemInfo,
+}
+
+#[derive(Subcommand, Debug)]
+enum ModelCmd {
+    /// Fetch the default model into the cache (instant when already there).
+    Fetch,
+    /// Print where the default model is cached.
+    Path,
+    /// Check a model file's sha256.
+    Verify {
+        /// The file.
+        path: PathBuf,
+        /// Expected sha256 (hex); default: the default model's.
+        #[arg(long, default_value = model::DEFAULT_SHA256)]
+        sha256: String,
+    },
+}
+
+fn board(name: &str) -> anyhow::Result<trinity_boards::Board> {
+    trinity_boards::by_name(name).ok_or_else(|| {
+        anyhow!(
+            "unknown board `{name}`; known: {}",
+            trinity_boards::NAMES.join(", ")
+        )
+    })
+}
+
+fn skill(name: &str) -> anyhow::Result<Skill> {
+    prompt::builtin(name).ok_or_else(|| {
+        anyhow!(
+            "unknown skill `{name}`; known: {}",
+            prompt::BUILTIN.join(", ")
+        )
+    })
+}
+
+fn fetch_progress(line: &str) {
+    eprintln!("trinity: {line}");
+}
+
+fn start_planner(args: &ModelArgs) -> anyhow::Result<Planner> {
+    let board = board(&args.board)?;
+    let path = match &args.model {
+        Some(p) => p.clone(),
+        None => model::fetch_default(fetch_progress).context("cannot fetch the default model")?,
+    };
+    let mut config = EngineConfig::new(path);
+    if let Some(t) = args.threads.or(board.default_threads) {
+        config.threads = t.max(1);
+    }
+    let engine = Engine::start(config)?;
+    Ok(Planner::new(engine, board))
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Cmd::Ask {
+            skill: name,
+            model,
+            verbose,
+            text,
+        } => {
+            let skill = skill(&name)?;
+            let command = text.join(" ");
+            // Refuse a bad command before spending seconds on loading the model.
+            crate::planner::prepare(&skill, &board(&model.board)?, &command)?;
+            let planner = start_planner(&model)?;
+            let out = planner.plan_blocking(&skill, &command)?;
+            println!("{}", serde_json::to_string(&out.plan)?);
+            if verbose {
+                let g = &out.generation;
+                let rate = |n: usize, d: std::time::Duration| n as f64 / d.as_secs_f64().max(1e-9);
+                eprintln!(
+                    "prefix: {} tokens evaluated in {:.0} ms, {} reused from cache",
+                    g.prefix_tokens,
+                    g.prefix_time.as_secs_f64() * 1e3,
+                    g.prefix_cached_tokens
+                );
+                eprintln!(
+                    "prompt: {} tokens in {:.1} ms ({:.1} tok/s)",
+                    g.prompt_tokens,
+                    g.prompt_time.as_secs_f64() * 1e3,
+                    rate(g.prompt_tokens, g.prompt_time)
+                );
+                eprintln!(
+                    "generation: {} tokens in {:.1} ms ({:.1} tok/s, {} grammar fallbacks)",
+                    g.generated_tokens,
+                    g.generation_time.as_secs_f64() * 1e3,
+                    rate(g.generated_tokens, g.generation_time),
+                    g.grammar_fallbacks
+                );
+                eprintln!(
+                    "time to plan: {:.1} ms",
+                    out.time_to_plan.as_secs_f64() * 1e3
+                );
+            }
+        }
+        Cmd::Model(ModelCmd::Fetch) => {
+            println!("{}", model::fetch_default(fetch_progress)?.display());
+        }
+        Cmd::Model(ModelCmd::Path) => println!("{}", model::default_model_path().display()),
+        Cmd::Model(ModelCmd::Verify { path, sha256 }) => {
+            model::verify_sha256(&path, &sha256)?;
+            println!("ok: {} has sha256 {sha256}", path.display());
+        }
+        Cmd::Grammar {
+            skill: name,
+            board: b,
+        } => {
+            print!(
+                "{}",
+                grammar::gbnf(&skill(&name)?.allowed, &board(&b)?.limits)?
+            );
+        }
+        Cmd::Bench {
+            model,
+            prompt_words,
+            gen_tokens,
+            reps,
+        } => {
+            let planner = start_planner(&model)?;
+            let info = planner.engine().info().clone();
+            println!(
+                "{}",
+                serde_json::json!({"bench": "setup", "model": info.model, "threads": info.threads, "n_ctx": info.n_ctx})
+            );
+            let t = bench::throughput(planner.engine(), prompt_words, gen_tokens, reps)?;
+            println!(
+                "{}",
+                serde_json::json!({"bench": "throughput", "result": t})
+            );
+            let general = skill(prompt::DEFAULT_SKILL)?;
+            let cmd = "drive forward two meters and then turn right ninety degrees";
+            let g = bench::grammar_cost(&planner, &general, cmd, reps)?;
+            println!("{}", serde_json::json!({"bench": "grammar", "result": g}));
+            let ttp = bench::time_to_plan(&planner, &general, "turn left ninety degrees", reps)?;
+            println!(
+                "{}",
+                serde_json::json!({"bench": "time_to_plan", "result": ttp})
+            );
+        }
+        Cmd::SystemInfo => println!("{}", llama::system_info()),
+    }
+    Ok(())
+}
+
+/// Parse arguments, run, and map errors to a message and exit code 1.
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,llama.cpp=error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! What the engine thread does with one job.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::slots::{Lookup, Slots};
+use super::{EngineConfig, EngineError, EngineInfo, Generation, Job, StopReason};
+use crate::llama::grammar::TokenData;
+use crate::llama::{Context, ContextParams, Grammar, Model, Token};
+
+pub(super) struct Worker {
+    ctx: Context,
+    slots: Slots,
+    /// Compiled grammars by source text (compiling is not free; reset is).
+    grammars: HashMap<String, Grammar>,
+    /// Reused candidates buffer for full-vocabulary grammar passes.
+    scratch: Vec<TokenData>,
+    info: EngineInfo,
+}
+
+/// Index of the largest logit (first on ties), skipping -inf.
+fn argmax(logits: &[f32]) -> Option<usize> {
+    let mut best: Option<(usize, f32)> = None;
+    for (i, &l) in logits.iter().enumerate() {
+        if l > f32::NEG_INFINITY && best.is_none_or(|(_, b)| l > b) {
+            best = Some((i, l));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+impl Worker {
+    pub(super) fn new(config: &EngineConfig) -> Result<Worker, EngineError> {
+        let model = Arc::new(Model::load(&config.model)?);
+        let threads = i32::try_from(config.threads.max(1)).unwrap_or(1);
+        let params = ContextParams {
+            n_ctx: config.n_ctx,
+            n_batch: 512,
+            n_seq_max: config.prefix_slots.max(1),
+            threads,
+        };
+        let info = EngineInfo {
+            model: config.model.clone(),
+            architecture: model.header().architecture().unwrap_or("?").to_owned(),
+            model_bytes: model.size_bytes(),
+            threads: threads as usize,
+            n_ctx: config.n_ctx,
+        };
+        let ctx = Context::new(model, params)?;
+        Ok(Worker {
+            ctx,
+            slots: Slots::new(params.n_seq_max as usize),
+            grammars: HashMap::new(),
+            scratch: Vec::new(),
+            info,
+        })
+    }
+
+    pub(super) fn info(&self) -> EngineInfo {
+        self.info.clone()
+    }
+
+    pub(super) fn run(
+        &mut self,
+        job: &Job,
+        cancel: &AtomicBool,
+    ) -> Result<Generation, EngineError> {
+        let canceled = || cancel.load(Ordering::Relaxed);
+        let model = self.ctx.model().clone();
+
+        // 1. The prefix: reuse its KV sequence, or evaluate it into one.
+        let t0 = Instant::now();
+        let (seq, prefix_len, prefix_cached) = match self.slots.lookup(&job.prefix) {
+            Lookup::Hit { seq, len } => (seq, len, true),
+            Lookup::Miss { seq } => {
+                self.ctx.seq_rm(seq, -1, -1);
+                let tokens = model.tokenize(&job.prefix, true)?;
+                if !self.ctx.decode(&tokens, 0, seq, || !canceled())? {
+                    self.ctx.seq_rm(seq, -1, -1);
+                    return Err(EngineError::Canceled);
+                }
+                self.slots.fill(seq, &job.prefix, tokens.len());
+                (seq, tokens.len(), false)
+            }
+        };
+        let prefix_time = if prefix_cached {
+            Duration::ZERO
+        } else {
+            t0.elapsed()
+        };
+
+        // 2. The job's own tokens, then generation; afterwards cut the sequence back to
+        //    its prefix whatever happened, so the cache stays exact.
+        let result = self.generate(job, seq, prefix_len, cancel);
+        if !self.ctx.seq_rm(seq, prefix_len as i32, -1) {
+            self.ctx.seq_rm(seq, -1, -1);
+            self.slots.invalidate(seq);
+        }
+        let mut g = result?;
+        g.prefix_cached_tokens = if prefix_cached { prefix_len } else { 0 };
+        g.prefix_tokens = if prefix_cached { 0 } else { prefix_len };
+        g.prefix_time = prefix_time;
+        Ok(g)
+    }
+
+    fn generate(
+        &mut self,
+        job: &Job,
+        seq: i32,
+        prefix_len: usize,
+        cancel: &AtomicBool,
+    ) -> Result<Generation, EngineError> {
+        let canceled = || cancel.load(Ordering::Relaxed);
+        let model = self.ctx.model().clone();
+        let t_prompt = Instant::now();
+        let tokens = model.tokenize(&job.text, false)?;
+        let needed = prefix_len + tokens.len() + job.max_tokens;
+        if needed > self.ctx.n_ctx() as usize {
+            return Err(crate::llama::LlamaError::ContextFull {
+                needed,
+                n_ctx: self.ctx.n_ctx(),
+            }
+            .into());
+        }
+        if !self
+            .ctx
+            .decode(&tokens, prefix_len as i32, seq, || !canceled())?
+        {
+            return Err(EngineError::Canceled);
+        }
+        let prompt_time = t_prompt.elapsed();
+
+        let mut grammar = match &job.grammar {
+            Some(src) => {
+                let g = match self.grammars.remove(src) {
+                    Some(g) => g,
+                    None => Grammar::new(&model, src)?,
+                };
+                Some(g)
+            }
+            None => None,
+        };
+        if let Some(g) = grammar.as_mut() {
+            g.reset();
+        }
+
+        let t_gen = Instant::now();
+        let mut out: Vec<u8> = Vec::new();
+        let mut pos = (prefix_len + tokens.len()) as i32;
+        let mut generated = 0;
+        let mut fallbacks = 0;
+        let mut stop = StopReason::MaxTokens;
+        let result = loop {
+            if generated >= job.max_tokens {
+                break Ok(());
+            }
+            if canceled() {
+                break Err(EngineError::Canceled);
+            }
+            let token = match self.pick(grammar.as_mut(), &mut fallbacks) {
+                Some(t) => t,
+                None => {
+                    break Err(EngineError::GrammarDeadEnd(
+                        String::from_utf8_lossy(&out).into(),
+                    ))
+                }
+            };
+            if model.is_eog(token) {
+                stop = StopReason::EndOfText;
+                break Ok(());
+            }
+            if let Some(g) = grammar.as_mut() {
+                g.accept(token);
+            }
+            out.extend_from_slice(&model.token_bytes(token));
+            generated += 1;
+            if job
+                .stop_at
+                .as_ref()
+                .is_some_and(|s| out.ends_with(s.as_bytes()))
+            {
+                stop = StopReason::StopText;
+                break Ok(());
+            }
+            if let Err(e) = self.ctx.decode(&[token], pos, seq, || true) {
+                break Err(e.into());
+            }
+            pos += 1;
+        };
+        if let (Some(src), Some(g)) = (&job.grammar, grammar) {
+            self.grammars.insert(src.clone(), g);
+        }
+        result?;
+        Ok(Generation {
+            text: String::from_utf8_lossy(&out).into_owned(),
+            stop,
+            prefix_cached_tokens: 0,
+            prefix_tokens: 0,
+            prefix_time: Duration::ZERO,
+            prompt_tokens: tokens.len(),
+            prompt_time,
+            generated_tokens: generated,
+            generation_time: t_gen.elapsed(),
+            grammar_fallbacks: fallbacks,
+        })
+    }
+
+    /// Greedy choice. With a grammar: the model's best token if the grammar allows it,
+    /// else the best of what the grammar allows (one full-vocabulary pass).
+    fn pick(&mut self, grammar: Option<&mut Grammar>, fallbacks: &mut usize) -> Option<Token> {
+        let logits = self.ctx.last_logits();
+        let best = argmax(logits)? as Token;
+        let Some(g) = grammar else { return Some(best) };
+        if g.allows(best) {
+            return Some(best);
+        }
+        *fallbacks += 1;
+        g.filter(logits, &mut self.scratch);
+        self.scratch
+            .iter()
+            .filter(|t| t.logit > f32::NEG_INFINITY)
+            .max_by(|a, b| a.logit.total_cmp(&b.logit).then(b.id.cmp(&a.id)))
+            .map(|t| t.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::argmax;
+
+    #[test]
+    fn argmax_takes_the_first_of_equal_maxima_and_skips_neg_inf() {
+        assert_eq!(argmax(&[1.0, 3.0, 3.0, 2.0]), Some(1));
+        assert_eq!(argmax(&[f32::NEG_INFINITY, -5.0]), Some(1));
+        assert_eq!(argmax(&[f32::NEG_INFINITY]), None);
+        assert_eq!(argmax(&[]), None);
+    }
+}

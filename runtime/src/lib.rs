@@ -1,0 +1,27 @@
+//! Trinity runtime: the `trinity` binary's library.
+//!
+//! A natural-language command becomes a checked plan of typed actions:
+//! [`planner`] builds the prompt ([`prompt`]) and the grammar ([`grammar`]) for a skill
+//! and a board, the [`engine`] runs the model on its own thread (with each skill's prompt
+//! prefix cached in the KV cache), and the planner parses the output back into
+//! [`trinity_firmware::Plan`] and checks it against the board's limits.
+//!
+//! What lives where:
+//! - [`llama`]: our thin safe layer over llama.cpp; the only `unsafe` code.
+//! - [`gguf`]: GGUF header checks in Rust, so llama.cpp never sees an unchecked file.
+//! - [`model`]: the model cache and the verified fetch of the default model.
+//! - [`engine`]: the inference thread, jobs, cancellation, prefix cache, grammar sampling.
+//! - [`grammar`], [`prompt`], [`planner`]: from command to plan.
+//! - [`mod@bench`]: the measurements behind BENCHMARKS.md.
+//! - [`cli`]: the command line.
+#![deny(missing_docs)]
+
+pub mod bench;
+pub mod cli;
+pub mod engine;
+pub mod gguf;
+pub mod grammar;
+pub mod llama;
+pub mod model;
+pub mod planner;
+pub mod prompt;

@@ -1,0 +1,175 @@
+//! An inference context: KV cache, batches, logits.
+
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use llama_cpp_sys_2 as sys;
+
+use super::{LlamaError, Model, Token};
+
+/// How to size a context.
+#[derive(Debug, Clone, Copy)]
+pub struct ContextParams {
+    /// Context length in tokens, shared by all sequences.
+    pub n_ctx: u32,
+    /// Most tokens per `llama_decode` call.
+    pub n_batch: u32,
+    /// Number of KV sequences (one per cached prompt prefix).
+    pub n_seq_max: u32,
+    /// Threads for generation and for prompt batches.
+    pub threads: i32,
+}
+
+/// A llama.cpp context on a shared [`Model`]. Not `Sync`: one thread drives it.
+pub struct Context {
+    ptr: NonNull<sys::llama_context>,
+    batch: sys::llama_batch,
+    params: ContextParams,
+    model: Arc<Model>,
+}
+
+// SAFETY: a llama_context may move between threads as long as one thread at a time uses it;
+// `Context` is not `Sync` and every mutating call takes `&mut self`.
+unsafe impl Send for Context {}
+
+impl Context {
+    /// Create a context on `model`.
+    pub fn new(model: Arc<Model>, params: ContextParams) -> Result<Context, LlamaError> {
+        // SAFETY: default params are plain data.
+        let mut cp = unsafe { sys::llama_context_default_params() };
+        cp.n_ctx = params.n_ctx;
+        cp.n_batch = params.n_batch;
+        cp.n_ubatch = params.n_batch;
+        cp.n_seq_max = params.n_seq_max;
+        cp.n_threads = params.threads;
+        cp.n_threads_batch = params.threads;
+        // One KV buffer for all sequences, and full-size sliding-window caches so that a
+        // sequence can be cut back to its prefix (Gemma 3 uses SWA layers).
+        cp.kv_unified = true;
+        cp.swa_full = true;
+        cp.no_perf = true;
+        // SAFETY: the model pointer is valid and outlives the context (we hold an Arc).
+        let raw = unsafe { sys::llama_init_from_model(model.as_ptr(), cp) };
+        let ptr = NonNull::new(raw).ok_or(LlamaError::Context {
+            n_ctx: params.n_ctx,
+        })?;
+        // SAFETY: allocates arrays for n_batch tokens with one seq id each; freed in Drop.
+        let batch = unsafe { sys::llama_batch_init(params.n_batch as i32, 0, 1) };
+        Ok(Context {
+            ptr,
+            batch,
+            params,
+            model,
+        })
+    }
+
+    /// The model this context runs.
+    pub fn model(&self) -> &Arc<Model> {
+        &self.model
+    }
+
+    /// The context length in tokens.
+    pub fn n_ctx(&self) -> u32 {
+        // SAFETY: valid context pointer.
+        unsafe { sys::llama_n_ctx(self.ptr.as_ptr()) }
+    }
+
+    /// The sizing this context was made with.
+    pub fn params(&self) -> ContextParams {
+        self.params
+    }
+
+    /// Evaluate `tokens` at positions `pos0..` of sequence `seq`, in batches. Logits are kept
+    /// for the last token only. `keep_going` is asked between batches; when it says no, the
+    /// call stops early and returns `Ok(false)`.
+    pub fn decode(
+        &mut self,
+        tokens: &[Token],
+        pos0: i32,
+        seq: i32,
+        mut keep_going: impl FnMut() -> bool,
+    ) -> Result<bool, LlamaError> {
+        let end = pos0 as usize + tokens.len();
+        if end > self.n_ctx() as usize {
+            return Err(LlamaError::ContextFull {
+                needed: end,
+                n_ctx: self.n_ctx(),
+            });
+        }
+        let n_batch = self.params.n_batch as usize;
+        for (ci, chunk) in tokens.chunks(n_batch).enumerate() {
+            if ci > 0 && !keep_going() {
+                return Ok(false);
+            }
+            let last_chunk = (ci + 1) * n_batch >= tokens.len();
+            for (i, &tok) in chunk.iter().enumerate() {
+                // SAFETY: i < n_batch, the capacity llama_batch_init allocated for every array,
+                // and each seq_id row holds one id (n_seq_max = 1 in batch_init).
+                unsafe {
+                    *self.batch.token.add(i) = tok;
+                    *self.batch.pos.add(i) = pos0 + (ci * n_batch + i) as i32;
+                    *self.batch.n_seq_id.add(i) = 1;
+                    *(*self.batch.seq_id.add(i)) = seq;
+                    *self.batch.logits.add(i) = i8::from(last_chunk && i + 1 == chunk.len());
+                }
+            }
+            self.batch.n_tokens = chunk.len() as i32;
+            // SAFETY: the batch is filled for n_tokens entries; the context is valid.
+            let rc = unsafe { sys::llama_decode(self.ptr.as_ptr(), self.batch) };
+            if rc != 0 {
+                return Err(LlamaError::Decode(rc));
+            }
+        }
+        Ok(true)
+    }
+
+    /// Logits of the last evaluated token (one per vocabulary entry).
+    pub fn last_logits(&self) -> &[f32] {
+        let n = self.model.n_vocab();
+        // SAFETY: after a successful decode with the last token's logits requested,
+        // llama.cpp holds n_vocab floats for output -1 until the next decode (which needs
+        // `&mut self`, so the borrow cannot outlive them).
+        unsafe {
+            let p = sys::llama_get_logits_ith(self.ptr.as_ptr(), -1);
+            if p.is_null() {
+                return &[];
+            }
+            std::slice::from_raw_parts(p, n)
+        }
+    }
+
+    fn memory(&self) -> sys::llama_memory_t {
+        // SAFETY: valid context pointer; the memory handle lives as long as the context.
+        unsafe { sys::llama_get_memory(self.ptr.as_ptr()) }
+    }
+
+    /// Drop positions `p0..p1` of `seq` from the KV cache (`p1 < 0`: to the end).
+    /// False when the cache cannot cut a sequence there (then remove the whole sequence).
+    pub fn seq_rm(&mut self, seq: i32, p0: i32, p1: i32) -> bool {
+        // SAFETY: valid memory handle; any seq/pos values are accepted.
+        unsafe { sys::llama_memory_seq_rm(self.memory(), seq, p0, p1) }
+    }
+
+    /// Remove every cached token of every sequence.
+    pub fn clear(&mut self) {
+        // SAFETY: valid memory handle.
+        unsafe { sys::llama_memory_clear(self.memory(), true) }
+    }
+
+    /// Change the thread count.
+    pub fn set_threads(&mut self, threads: i32) {
+        // SAFETY: valid context pointer.
+        unsafe { sys::llama_set_n_threads(self.ptr.as_ptr(), threads, threads) };
+        self.params.threads = threads;
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        // SAFETY: we own both; the batch was made by llama_batch_init; freed once.
+        unsafe {
+            sys::llama_batch_free(self.batch);
+            sys::llama_free(self.ptr.as_ptr());
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! The `trinity` binary; everything is in the library (`trinity_runtime::cli`).
+fn main() -> std::process::ExitCode {
+    trinity_runtime::cli::main()
+}

@@ -1,0 +1,126 @@
+//! The `trinity` binary as a user runs it: output, exit codes, and clear errors for bad
+//! input (each of these must exit non-zero with a message, never panic or abort).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn trinity(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trinity"))
+        .args(args)
+        .output()
+        .expect("trinity runs")
+}
+
+fn default_model() -> PathBuf {
+    trinity_runtime::model::fetch_default(|l| eprintln!("fetch: {l}"))
+        .expect("the default model is needed: run `cargo xtask setup`")
+}
+
+/// Exit status is a clean failure (not a signal such as SIGABRT) and stderr says `want`.
+fn assert_clean_failure(out: &Output, want: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit 1; stderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(want),
+        "stderr should say {want:?}:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+fn with_model<'a>(model: &'a Path, args: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["ask", "--model", model.to_str().unwrap()];
+    v.extend_from_slice(args);
+    v
+}
+
+#[test]
+fn ask_prints_the_plan_as_json() {
+    let model = default_model();
+    let out = trinity(&with_model(&model, &["-v", "stop"]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.trim(), r#"[{"action":"stop"}]"#);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for field in ["prompt:", "generation:", "tok/s", "time to plan:"] {
+        assert!(stderr.contains(field), "-v should print {field}:\n{stderr}");
+    }
+}
+
+#[test]
+fn missing_model_file_is_a_clear_error() {
+    let out = trinity(&["ask", "--model", "/nonexistent/model.gguf", "stop"]);
+    assert_clean_failure(&out, "cannot read /nonexistent/model.gguf");
+}
+
+#[test]
+fn truncated_gguf_is_refused_before_llama_cpp() {
+    let model = default_model();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.gguf");
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = trinity(&with_model(&cut, &["stop"]));
+    assert_clean_failure(&out, "is truncated");
+}
+
+#[test]
+fn non_gguf_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("notes.gguf");
+    std::fs::write(&f, "these are not weights").unwrap();
+    let out = trinity(&with_model(&f, &["stop"]));
+    assert_clean_failure(&out, "is not a GGUF file");
+}
+
+#[test]
+fn empty_command_is_refused() {
+    let out = trinity(&["ask", "--model", "/unused", "  "]);
+    assert_clean_failure(&out, "the command is empty");
+}
+
+#[test]
+fn a_100_kb_command_is_refused() {
+    let long = "a".repeat(100 * 1024);
+    let out = trinity(&["ask", "--model", "/unused", &long]);
+    assert_clean_failure(&out, "the limit is 1024");
+}
+
+#[test]
+fn unknown_skill_and_board_are_named() {
+    assert_clean_failure(
+        &trinity(&["ask", "--skill", "juggle", "stop"]),
+        "unknown skill `juggle`",
+    );
+    assert_clean_failure(
+        &trinity(&["ask", "--board", "pdp11", "stop"]),
+        "unknown board `pdp11`",
+    );
+}
+
+#[test]
+fn wrong_sha256_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("m.gguf");
+    std::fs::write(&f, "tampered").unwrap();
+    assert_clean_failure(
+        &trinity(&["model", "verify", f.to_str().unwrap()]),
+        "sha256 mismatch",
+    );
+}
+
+#[test]
+fn grammar_command_prints_the_skill_grammar() {
+    let out = trinity(&["grammar", "--skill", "rover"]);
+    let g = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(g.starts_with("root ::= "), "{g}");
+    assert!(g.contains("drive ::=") && !g.contains("servo ::="), "{g}");
+}

@@ -1,0 +1,34 @@
+//! Shared fixtures: the model, one planner for the whole test binary, skill lookup.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use trinity_runtime::engine::{Engine, EngineConfig};
+use trinity_runtime::model;
+use trinity_runtime::planner::Planner;
+use trinity_runtime::prompt::{self, Skill};
+
+/// The default model, fetched (verified) into the cache if it is not there yet.
+pub fn model_path() -> PathBuf {
+    model::fetch_default(|line| eprintln!("fetch: {line}"))
+        .expect("the default model is needed: run `cargo xtask setup`")
+}
+
+/// One planner on the sim board for every test of this binary.
+pub fn planner() -> &'static Planner {
+    static PLANNER: OnceLock<Planner> = OnceLock::new();
+    PLANNER.get_or_init(|| {
+        let engine = Engine::start(EngineConfig::new(model_path())).expect("engine starts");
+        Planner::new(engine, trinity_boards::sim())
+    })
+}
+
+/// A built-in skill.
+pub fn skill(name: &str) -> Skill {
+    prompt::builtin(name).expect("built-in skill")
+}
+
+/// A plan as compact JSON.
+pub fn json(plan: &trinity_firmware::Plan) -> String {
+    serde_json::to_string(plan).unwrap()
+}

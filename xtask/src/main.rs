@@ -1,0 +1,227 @@
+//! `cargo xtask <command>`: set-up, run, test and bench for Trinity.
+//!
+//! - `setup`: Debian packages (cross gcc, qemu-user, cmake, clang, mosquitto), the Rust
+//!   targets, and the default model in the user cache. Idempotent; fast when done.
+//! - `run`: set up, then the main job on embedded defaults (sim board, default model):
+//!   today `trinity ask` on the sample commands.
+//! - `test`: set up, then lints, host tests, the no_std firmware build, and the aarch64
+//!   tests under qemu-user (`QEMU_CPU=cortex-a72`, a Pi 4).
+//! - `bench`: the figures of BENCHMARKS.md (see `bench.rs`).
+
+mod bench;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+const APT_PACKAGES: &[&str] = &[
+    "gcc-aarch64-linux-gnu",
+    "g++-aarch64-linux-gnu",
+    "libc6-dev-arm64-cross",
+    "qemu-user",
+    "cmake",
+    "clang",
+    "libclang-dev",
+    "mosquitto",
+    "mosquitto-clients",
+    "python3-pip",
+];
+const RUST_TARGETS: &[&str] = &["aarch64-unknown-linux-gnu", "thumbv7em-none-eabihf"];
+pub(crate) const AARCH64: &str = "aarch64-unknown-linux-gnu";
+
+pub(crate) const SAMPLES: &[&str] = &[
+    "go forward two meters",
+    "turn right 90 degrees",
+    "stop",
+    "open the gripper",
+    "turn on the lights",
+];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("run") => {
+            setup()?;
+            run_samples()
+        }
+        Some("test") => {
+            setup()?;
+            test()
+        }
+        Some("bench") => {
+            setup()?;
+            bench::run(&root)
+        }
+        _ => bail!("usage: cargo xtask <setup|run|test|bench>"),
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
+}
+
+pub(crate) fn cmd(program: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(program);
+    c.args(args);
+    c
+}
+
+pub(crate) fn status(mut c: Command) -> Result<()> {
+    eprintln!("xtask: $ {c:?}");
+    let st = c.status().with_context(|| format!("cannot run {c:?}"))?;
+    if !st.success() {
+        bail!("{c:?} failed with {st}");
+    }
+    Ok(())
+}
+
+fn step(what: &str) {
+    eprintln!("\nxtask: == {what} ==");
+}
+
+fn setup() -> Result<()> {
+    step("setup: Debian packages");
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            !Command::new("dpkg-query")
+                .args(["-W", "-f=${Status}", p])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+                .unwrap_or(false)
+        })
+        .collect();
+    if missing.is_empty() {
+        eprintln!("xtask: all {} packages installed", APT_PACKAGES.len());
+    } else {
+        let sudo = if is_root() { vec![] } else { vec!["sudo"] };
+        let apt = |args: &[&str]| {
+            let mut all: Vec<&str> = sudo.clone();
+            all.push("apt-get");
+            all.extend_from_slice(args);
+            let mut c = cmd(all[0], &all[1..]);
+            c.env("DEBIAN_FRONTEND", "noninteractive");
+            c
+        };
+        status(apt(&["update", "-qq"]))?;
+        let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+        install.extend_from_slice(&missing);
+        status(apt(&install))?;
+    }
+    step("setup: Rust targets");
+    let mut add = vec!["target", "add"];
+    add.extend_from_slice(RUST_TARGETS);
+    status(cmd("rustup", &add))?;
+    step("setup: default model");
+    status(cmd(
+        "cargo",
+        &[
+            "run",
+            "--quiet",
+            "-p",
+            "trinity-runtime",
+            "--",
+            "model",
+            "fetch",
+        ],
+    ))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn run_samples() -> Result<()> {
+    step("run: trinity ask on the sample commands (sim board, default model)");
+    for s in SAMPLES {
+        eprintln!("\n> {s}");
+        status(cmd(
+            "cargo",
+            &[
+                "run",
+                "--quiet",
+                "-p",
+                "trinity-runtime",
+                "--",
+                "ask",
+                "-v",
+                s,
+            ],
+        ))?;
+    }
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    step("lints");
+    status(cmd("cargo", &["fmt", "--all", "--check"]))?;
+    status(cmd(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))?;
+    let mut doc = cmd("cargo", &["doc", "--workspace", "--no-deps", "--quiet"]);
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    status(doc)?;
+
+    step("host tests");
+    status(cmd("cargo", &["test", "--workspace"]))?;
+
+    step("no_std: firmware for thumbv7em-none-eabihf");
+    status(cmd(
+        "cargo",
+        &[
+            "build",
+            "-p",
+            "trinity-firmware",
+            "--target",
+            "thumbv7em-none-eabihf",
+        ],
+    ))?;
+
+    step("aarch64 tests under qemu-user (QEMU_CPU=cortex-a72, a Raspberry Pi 4)");
+    let emulated = |args: &[&str]| {
+        let mut c = cmd("cargo", args);
+        c.env("QEMU_CPU", "cortex-a72");
+        c
+    };
+    status(emulated(&[
+        "test",
+        "--target",
+        AARCH64,
+        "-p",
+        "trinity-firmware",
+        "-p",
+        "trinity-boards",
+        "-p",
+        "trinity-runtime",
+        "--lib",
+    ]))?;
+    // One real-model inference on the emulated CPU (a few tokens: emulation is ~30x slower).
+    status(emulated(&[
+        "test",
+        "--target",
+        AARCH64,
+        "--test",
+        "e2e",
+        "emulated_",
+    ]))
+}
