@@ -1,3 +1,267 @@
-pub fn run(_root: &std::path::Path) -> anyhow::Result<()> {
-    anyhow::bail!("todo")
+//! `cargo xtask bench`: Trinity's engine beside llama.cpp's own `llama-bench`, in one run,
+//! on the same model, threads and token counts.
+//!
+//! `llama-bench` is built from the *same* llama.cpp sources that llama-cpp-sys-2 compiled
+//! into Trinity, with the same CPU options (read from that build's CMakeCache). Those
+//! sources lack the tool's own files, so `tools/llama-bench/` is taken from the PyPI sdist
+//! of `llama-cpp-python` 0.3.36 and built against the crate's tree. Results go to stdout
+//! and `bench-work/bench.md`; BENCHMARKS.md quotes them.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::Value;
+
+use crate::{cmd, status};
+
+const SDIST: &str = "llama-cpp-python==0.3.36";
+const SDIST_DIR: &str = "llama_cpp_python-0.3.36";
+/// Rounds of (trinity, llama-bench) pairs; medians are reported.
+const ROUNDS: usize = 3;
+
+fn output(c: &mut Command) -> Result<String> {
+    eprintln!("xtask: $ {c:?}");
+    let out = c.output().with_context(|| format!("cannot run {c:?}"))?;
+    if !out.status.success() {
+        bail!("{c:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// The llama.cpp tree inside the llama-cpp-sys-2 crate that Trinity builds.
+fn crate_llama_src() -> Result<PathBuf> {
+    let meta: Value = serde_json::from_str(&output(&mut cmd(
+        "cargo",
+        &["metadata", "--format-version", "1"],
+    ))?)?;
+    let pkg = meta["packages"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "llama-cpp-sys-2"))
+        .ok_or_else(|| anyhow!("llama-cpp-sys-2 not in cargo metadata"))?;
+    let manifest = PathBuf::from(pkg["manifest_path"].as_str().unwrap_or_default());
+    Ok(manifest
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("llama.cpp"))
+}
+
+/// CPU options of Trinity's own llama.cpp build, as `-DNAME=VALUE` cmake arguments.
+fn cpu_options(root: &Path) -> Result<Vec<String>> {
+    let build = root.join("target/release/build");
+    let cache = std::fs::read_dir(&build)?
+        .filter_map(|e| e.ok().map(|e| e.path().join("out/build/CMakeCache.txt")))
+        .find(|p| p.exists() && p.to_string_lossy().contains("llama-cpp-sys-2"))
+        .ok_or_else(|| anyhow!("no llama.cpp CMakeCache under {}", build.display()))?;
+    let text = std::fs::read_to_string(&cache)?;
+    let keep = |k: &str| {
+        k.starts_with("GGML_") && !k.contains("INSTALL") && !k.contains("FOUND")
+            || ["CMAKE_BUILD_TYPE", "CMAKE_C_FLAGS", "CMAKE_CXX_FLAGS"].contains(&k)
+    };
+    Ok(text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("//"))
+        .filter_map(|l| l.split_once('='))
+        .filter_map(|(k, v)| k.split_once(':').map(|(k, _)| (k, v)))
+        .filter(|(k, _)| keep(k))
+        .map(|(k, v)| format!("-D{k}={v}"))
+        .collect())
+}
+
+fn build_llama_bench(root: &Path, work: &Path) -> Result<PathBuf> {
+    let exe = work.join("llama-bench-build/bin/llama-bench");
+    if exe.exists() {
+        return Ok(exe);
+    }
+    let tool = work.join("llama-bench-tool");
+    if !tool.join("llama-bench.cpp").exists() {
+        status(
+            cmd(
+                "python3",
+                &[
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--no-binary",
+                    ":all:",
+                    "-q",
+                    "-d",
+                ],
+            )
+            .arg(work)
+            .arg(SDIST),
+        )?;
+        let member = format!("{SDIST_DIR}/vendor/llama.cpp/tools/llama-bench");
+        let tarball = work.join(format!("{SDIST_DIR}.tar.gz"));
+        let mut tar = cmd("tar", &["xzf"]);
+        tar.arg(&tarball).arg("-C").arg(work).arg(&member);
+        status(&mut tar)?;
+        std::fs::rename(work.join(&member), &tool)?;
+    }
+    let wrapper = work.join("llama-bench-wrapper");
+    std::fs::create_dir_all(&wrapper)?;
+    let src = crate_llama_src()?;
+    std::fs::write(
+        wrapper.join("CMakeLists.txt"),
+        format!(
+            "cmake_minimum_required(VERSION 3.14)\nproject(trinity_llama_bench C CXX)\n\
+             set(LLAMA_BUILD_COMMON ON CACHE BOOL \"\" FORCE)\n\
+             set(LLAMA_BUILD_TOOLS OFF CACHE BOOL \"\" FORCE)\n\
+             set(LLAMA_BUILD_EXAMPLES OFF CACHE BOOL \"\" FORCE)\n\
+             set(LLAMA_BUILD_TESTS OFF CACHE BOOL \"\" FORCE)\n\
+             set(LLAMA_BUILD_SERVER OFF CACHE BOOL \"\" FORCE)\n\
+             set(LLAMA_CURL OFF CACHE BOOL \"\" FORCE)\n\
+             set(LLAMA_OPENSSL OFF CACHE BOOL \"\" FORCE)\n\
+             set(CMAKE_RUNTIME_OUTPUT_DIRECTORY ${{CMAKE_BINARY_DIR}}/bin)\n\
+             add_subdirectory(\"{}\" llama.cpp)\nadd_subdirectory(\"{}\" llama-bench)\n",
+            src.display(),
+            tool.display()
+        ),
+    )?;
+    let build = work.join("llama-bench-build");
+    let mut configure = cmd("cmake", &["-S"]);
+    configure
+        .arg(&wrapper)
+        .arg("-B")
+        .arg(&build)
+        .args(cpu_options(root)?);
+    status(&mut configure)?;
+    status(
+        cmd("cmake", &["--build"])
+            .arg(&build)
+            .args(["--target", "llama-bench", "-j", "2"]),
+    )?;
+    Ok(exe)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Mean tokens/s of the one test in a `llama-bench -o json` run.
+fn llama_bench_ts(exe: &Path, model: &str, threads: usize, args: &[String]) -> Result<f64> {
+    let mut c = Command::new(exe);
+    c.args([
+        "-m",
+        model,
+        "-t",
+        &threads.to_string(),
+        "-r",
+        "5",
+        "-o",
+        "json",
+    ])
+    .args(args);
+    let v: Value = serde_json::from_str(&output(&mut c)?)?;
+    v.as_array()
+        .and_then(|a| a.first())
+        .and_then(|t| t["avg_ts"].as_f64())
+        .ok_or_else(|| anyhow!("llama-bench printed no avg_ts"))
+}
+
+pub fn run(root: &Path) -> Result<()> {
+    let work = root.join("bench-work");
+    std::fs::create_dir_all(&work)?;
+    status(&mut cmd(
+        "cargo",
+        &["build", "--release", "-p", "trinity-runtime"],
+    ))?;
+    let exe = build_llama_bench(root, &work)?;
+    let trinity = root.join("target/release/trinity");
+    let model = output(Command::new(&trinity).args(["model", "path"]))?
+        .trim()
+        .to_owned();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+
+    let (mut t_pp, mut t_tg, mut l_pp, mut l_tg) = (vec![], vec![], vec![], vec![]);
+    let mut last: Vec<Value> = Vec::new();
+    for round in 0..ROUNDS {
+        eprintln!("xtask: bench round {}/{ROUNDS}", round + 1);
+        let mut c = Command::new(&trinity);
+        c.args(["bench", "--threads", &threads.to_string(), "--reps", "5"]);
+        last = output(&mut c)?
+            .lines()
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()?;
+        let tp = &last
+            .iter()
+            .find(|v| v["bench"] == "throughput")
+            .ok_or_else(|| anyhow!("no throughput"))?["result"];
+        let p = tp["prompt_tokens"].as_u64().unwrap_or(0);
+        let n = tp["gen_tokens"].as_u64().unwrap_or(0);
+        t_pp.push(tp["prompt_tok_s"].as_f64().unwrap_or(0.0));
+        t_tg.push(tp["gen_tok_s"].as_f64().unwrap_or(0.0));
+        // pp: p tokens into an empty context; tg: n tokens one by one after a p-token prompt.
+        l_pp.push(llama_bench_ts(
+            &exe,
+            &model,
+            threads,
+            &["-p".into(), p.to_string(), "-n".into(), "0".into()],
+        )?);
+        l_tg.push(llama_bench_ts(
+            &exe,
+            &model,
+            threads,
+            &[
+                "-p".into(),
+                "0".into(),
+                "-n".into(),
+                n.to_string(),
+                "-d".into(),
+                p.to_string(),
+            ],
+        )?);
+    }
+    let tp = &last.iter().find(|v| v["bench"] == "throughput").unwrap()["result"];
+    let gr = &last
+        .iter()
+        .find(|v| v["bench"] == "grammar")
+        .ok_or_else(|| anyhow!("no grammar"))?["result"];
+    let ttp = &last
+        .iter()
+        .find(|v| v["bench"] == "time_to_plan")
+        .ok_or_else(|| anyhow!("no ttp"))?["result"];
+    let (tpp, ttg, lpp, ltg) = (median(t_pp), median(t_tg), median(l_pp), median(l_tg));
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "threads: {threads}; model: {model}; medians of {ROUNDS} rounds\n"
+    );
+    let _ = writeln!(
+        md,
+        "| test | trinity tok/s | llama-bench tok/s | ratio |\n| --- | --- | --- | --- |"
+    );
+    let _ = writeln!(
+        md,
+        "| prompt, {} tokens | {tpp:.1} | {lpp:.1} | {:.3} |",
+        tp["prompt_tokens"],
+        tpp / lpp
+    );
+    let _ = writeln!(
+        md,
+        "| generation, {} tokens after the prompt | {ttg:.1} | {ltg:.1} | {:.3} |\n",
+        tp["gen_tokens"],
+        ttg / ltg
+    );
+    let _ = writeln!(
+        md,
+        "grammar: {} tokens of {:?}: constrained {:.1} tok/s, unconstrained {:.1} tok/s, ratio {:.3}, {} full-vocabulary fallbacks\n",
+        gr["tokens"], gr["command"].as_str().unwrap_or(""), gr["constrained_tok_s"].as_f64().unwrap_or(0.0),
+        gr["unconstrained_tok_s"].as_f64().unwrap_or(0.0), gr["ratio"].as_f64().unwrap_or(0.0), gr["fallbacks"]
+    );
+    let _ = writeln!(
+        md,
+        "time to plan: {:?} -> {}: {:.1} ms median ({} command tokens evaluated in {:.1} ms on {} cached prefix tokens, {} plan tokens); cold prefix evaluation {:.0} ms",
+        ttp["command"].as_str().unwrap_or(""), ttp["plan"].as_str().unwrap_or(""),
+        ttp["time_to_plan_ms"].as_f64().unwrap_or(0.0), ttp["prompt_tokens"], ttp["prompt_ms"].as_f64().unwrap_or(0.0),
+        ttp["prefix_cached_tokens"], ttp["generated_tokens"], ttp["cold_prefix_ms"].as_f64().unwrap_or(0.0)
+    );
+    print!("{md}");
+    std::fs::write(work.join("bench.md"), &md)?;
+    Ok(())
 }

@@ -73,7 +73,7 @@ pub(crate) fn cmd(program: &str, args: &[&str]) -> Command {
     c
 }
 
-pub(crate) fn status(mut c: Command) -> Result<()> {
+pub(crate) fn status(c: &mut Command) -> Result<()> {
     eprintln!("xtask: $ {c:?}");
     let st = c.status().with_context(|| format!("cannot run {c:?}"))?;
     if !st.success() {
@@ -111,17 +111,17 @@ fn setup() -> Result<()> {
             c.env("DEBIAN_FRONTEND", "noninteractive");
             c
         };
-        status(apt(&["update", "-qq"]))?;
+        status(&mut apt(&["update", "-qq"]))?;
         let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
         install.extend_from_slice(&missing);
-        status(apt(&install))?;
+        status(&mut apt(&install))?;
     }
     step("setup: Rust targets");
     let mut add = vec!["target", "add"];
     add.extend_from_slice(RUST_TARGETS);
-    status(cmd("rustup", &add))?;
+    status(&mut cmd("rustup", &add))?;
     step("setup: default model");
-    status(cmd(
+    status(&mut cmd(
         "cargo",
         &[
             "run",
@@ -147,7 +147,7 @@ fn run_samples() -> Result<()> {
     step("run: trinity ask on the sample commands (sim board, default model)");
     for s in SAMPLES {
         eprintln!("\n> {s}");
-        status(cmd(
+        status(&mut cmd(
             "cargo",
             &[
                 "run",
@@ -166,8 +166,8 @@ fn run_samples() -> Result<()> {
 
 fn test() -> Result<()> {
     step("lints");
-    status(cmd("cargo", &["fmt", "--all", "--check"]))?;
-    status(cmd(
+    status(&mut cmd("cargo", &["fmt", "--all", "--check"]))?;
+    status(&mut cmd(
         "cargo",
         &[
             "clippy",
@@ -180,13 +180,13 @@ fn test() -> Result<()> {
     ))?;
     let mut doc = cmd("cargo", &["doc", "--workspace", "--no-deps", "--quiet"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
-    status(doc)?;
+    status(&mut doc)?;
 
     step("host tests");
-    status(cmd("cargo", &["test", "--workspace"]))?;
+    status(&mut cmd("cargo", &["test", "--workspace"]))?;
 
     step("no_std: firmware for thumbv7em-none-eabihf");
-    status(cmd(
+    status(&mut cmd(
         "cargo",
         &[
             "build",
@@ -203,7 +203,7 @@ fn test() -> Result<()> {
         c.env("QEMU_CPU", "cortex-a72");
         c
     };
-    status(emulated(&[
+    status(&mut emulated(&[
         "test",
         "--target",
         AARCH64,
@@ -216,7 +216,7 @@ fn test() -> Result<()> {
         "--lib",
     ]))?;
     // One real-model inference on the emulated CPU (a few tokens: emulation is ~30x slower).
-    status(emulated(&[
+    status(&mut emulated(&[
         "test",
         "--target",
         AARCH64,
