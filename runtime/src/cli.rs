@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context as _};
 use clap::{Parser, Subcommand};
 
+use crate::config::Config;
 use crate::engine::{Engine, EngineConfig};
 use crate::planner::Planner;
 use crate::prompt::{self, Skill};
@@ -22,15 +23,50 @@ pub struct Cli {
 /// Options shared by every command that loads the model.
 #[derive(clap::Args, Debug, Clone)]
 struct ModelArgs {
+    /// Configuration file (TOML; see the README). Flags override it.
+    #[arg(long, env = "TRINITY_CONFIG")]
+    config: Option<PathBuf>,
     /// A GGUF model; default: the cached Gemma 3 270M Q4_K_M (fetched on first use).
     #[arg(long, env = "TRINITY_MODEL")]
     model: Option<PathBuf>,
     /// Inference threads; default: the board's, else all cores.
     #[arg(long)]
     threads: Option<usize>,
-    /// Board profile.
-    #[arg(long, default_value = "sim")]
-    board: String,
+    /// Board profile; default: the config's, else sim.
+    #[arg(long)]
+    board: Option<String>,
+}
+
+/// What a command that loads the model runs with: config file, then flags.
+struct Settings {
+    board: trinity_boards::Board,
+    model: Option<PathBuf>,
+    threads: Option<usize>,
+    context: Option<u32>,
+}
+
+impl ModelArgs {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let config = match &self.config {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        let board = board(
+            self.board
+                .as_deref()
+                .or(config.board.as_deref())
+                .unwrap_or("sim"),
+        )?;
+        Ok(Settings {
+            model: self.model.clone().or(config.model.path),
+            threads: self
+                .threads
+                .or(config.model.threads)
+                .or(board.default_threads),
+            context: config.model.context,
+            board,
+        })
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -117,18 +153,20 @@ fn fetch_progress(line: &str) {
     eprintln!("trinity: {line}");
 }
 
-fn start_planner(args: &ModelArgs) -> anyhow::Result<Planner> {
-    let board = board(&args.board)?;
-    let path = match &args.model {
-        Some(p) => p.clone(),
+fn start_planner(settings: Settings) -> anyhow::Result<Planner> {
+    let path = match settings.model {
+        Some(p) => p,
         None => model::fetch_default(fetch_progress).context("cannot fetch the default model")?,
     };
     let mut config = EngineConfig::new(path);
-    if let Some(t) = args.threads.or(board.default_threads) {
+    if let Some(t) = settings.threads {
         config.threads = t.max(1);
     }
+    if let Some(n) = settings.context {
+        config.n_ctx = n;
+    }
     let engine = Engine::start(config)?;
-    Ok(Planner::new(engine, board))
+    Ok(Planner::new(engine, settings.board))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -141,9 +179,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let skill = skill(&name)?;
             let command = text.join(" ");
+            let settings = model.settings()?;
             // Refuse a bad command before spending seconds on loading the model.
-            crate::planner::prepare(&skill, &board(&model.board)?, &command)?;
-            let planner = start_planner(&model)?;
+            crate::planner::prepare(&skill, &settings.board, &command)?;
+            let planner = start_planner(settings)?;
             let out = planner.plan_blocking(&skill, &command)?;
             println!("{}", serde_json::to_string(&out.plan)?);
             if verbose {
@@ -197,7 +236,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             gen_tokens,
             reps,
         } => {
-            let planner = start_planner(&model)?;
+            let planner = start_planner(model.settings()?)?;
             let info = planner.engine().info().clone();
             println!(
                 "{}",

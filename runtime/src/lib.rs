@@ -13,11 +13,13 @@
 //! - [`engine`]: the inference thread, jobs, cancellation, prefix cache, grammar sampling.
 //! - [`grammar`], [`prompt`], [`planner`]: from command to plan.
 //! - [`mod@bench`]: the measurements behind BENCHMARKS.md.
+//! - [`config`]: the configuration file.
 //! - [`cli`]: the command line.
 #![deny(missing_docs)]
 
 pub mod bench;
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod gguf;
 pub mod grammar;

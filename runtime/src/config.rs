@@ -1,0 +1,129 @@
+//! The configuration file (TOML). Every key is optional; command-line flags win.
+//!
+//! ```toml
+//! # Board profile: sim (default) or a Raspberry Pi profile.
+//! board = "sim"
+//!
+//! [model]
+//! # A GGUF model. Default: the cached Gemma 3 270M Q4_K_M (fetched on first use).
+//! path = "/var/lib/trinity/models/gemma-3-270m-q4_k_m.gguf"
+//! # Inference threads. Default: the board's setting, else all cores.
+//! threads = 4
+//! # Context length in tokens, shared by the cached skill prefixes and the running command.
+//! context = 4096
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Board profile name.
+    pub board: Option<String>,
+    /// Model settings.
+    #[serde(default)]
+    pub model: ModelConfig,
+}
+
+/// `[model]`.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// GGUF path.
+    pub path: Option<PathBuf>,
+    /// Inference threads.
+    pub threads: Option<usize>,
+    /// Context length.
+    pub context: Option<u32>,
+}
+
+/// Why a configuration file was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong, with the line.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Parse a configuration text; `path` only names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let c: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        if c.model.threads == Some(0) || c.model.context.is_some_and(|n| n < 256) {
+            return Err(ConfigError::Parse {
+                path: path.to_owned(),
+                message: "model.threads must be at least 1 and model.context at least 256".into(),
+            });
+        }
+        Ok(c)
+    }
+
+    /// Read and parse a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_example_parses() {
+        let doc = include_str!("config.rs")
+            .lines()
+            .take_while(|l| l.starts_with("//!"))
+            .map(|l| l.trim_start_matches("//!").trim_start())
+            .skip_while(|l| *l != "```toml")
+            .skip(1)
+            .take_while(|l| *l != "```")
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = Config::parse(&doc, Path::new("doc")).unwrap();
+        assert_eq!(c.board.as_deref(), Some("sim"));
+        assert_eq!(c.model.threads, Some(4));
+        assert_eq!(c.model.context, Some(4096));
+    }
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        assert_eq!(
+            Config::parse("", Path::new("x")).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_with_the_file_named() {
+        let e = Config::parse("[model]\npath = 3\n", Path::new("/etc/t.toml")).unwrap_err();
+        assert!(e.to_string().contains("/etc/t.toml"), "{e}");
+        let e = Config::parse("bord = \"sim\"\n", Path::new("t")).unwrap_err();
+        assert!(e.to_string().contains("unknown field `bord`"), "{e}");
+        let e = Config::parse("[model]\nthreads = 0\n", Path::new("t")).unwrap_err();
+        assert!(e.to_string().contains("at least 1"), "{e}");
+    }
+}
