@@ -1,77 +1,148 @@
-//! Board profiles: what a board has (joints, outputs, drivetrain) and how far it may go.
+//! Board profiles, their wiring, and the simulated robot.
 //!
-//! Today this holds the `sim` board, the default everywhere; the Raspberry Pi profiles
-//! (CPU flags, buses, pin maps) and the Linux wiring join it with the firmware/boards work.
-//! The runtime reads a profile for two things: the names the grammar may emit (joints and
-//! outputs) and the [`Limits`] every plan is checked against.
+//! A [`Board`] joins a profile (CPU, RAM, build flags, buses; `profiles/<board>.toml`) with
+//! a wiring (which servo on which PCA9685 channel, which motor on which pins, the motion
+//! profile and limits; `profiles/<wiring>.toml`). Both are data files embedded in the crate.
+//! The runtime reads a board for the names the grammar may emit, the [`Limits`] every plan
+//! is checked against, and the [`Motion`] profile the executor drives with.
+//!
+//! - [`profile`]: the file formats.
+//! - [`mod@sim`]: the `sim` board, the default everywhere: a differential-drive rover, a
+//!   4-joint arm with gripper and named outputs, driven through the same firmware drivers
+//!   as the real hardware (a simulated PCA9685 on a simulated I2C bus, simulated PWM and
+//!   GPIO).
+//! - `linux` (feature `linux`): the same drivers on a Pi's real I2C, GPIO and PWM.
 #![deny(missing_docs, unsafe_code)]
 
-use trinity_firmware::limits::JointRange;
-use trinity_firmware::{Limits, Name};
+#[cfg(feature = "linux")]
+pub mod linux;
+pub mod profile;
+pub mod sim;
 
-/// A board profile.
+use trinity_firmware::limits::JointRange;
+use trinity_firmware::{Limits, Motion, Name};
+
+pub use profile::{Profile, Wiring};
+
+/// A board: profile, wiring, and what follows from them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Board {
     /// Short name used in config and on the CLI (`sim`, `pi5`, …).
-    pub name: &'static str,
+    pub name: String,
     /// Human-readable description.
-    pub description: &'static str,
+    pub description: String,
     /// Inference threads when config does not say; `None`: all cores.
     pub default_threads: Option<usize>,
     /// What the board can do and how far it may go.
     pub limits: Limits,
+    /// How the executor moves the robot.
+    pub motion: Motion,
+    /// CPU, memory, flags, buses.
+    pub profile: Profile,
+    /// What is connected where.
+    pub wiring: Wiring,
 }
 
 /// Names of every known board.
-pub const NAMES: &[&str] = &["sim"];
+pub const NAMES: &[&str] = &["sim", "pi5", "pi4", "cm4", "pi3bplus", "pi-zero-2w"];
 
 /// The board with this name.
 pub fn by_name(name: &str) -> Option<Board> {
-    match name {
-        "sim" => Some(sim()),
-        _ => None,
-    }
+    let text = profile::PROFILES.iter().find(|(n, _)| *n == name)?.1;
+    let profile: Profile = toml::from_str(text).ok()?;
+    let wiring_text = profile::WIRINGS
+        .iter()
+        .find(|(n, _)| *n == profile.wiring)?
+        .1;
+    let wiring: Wiring = toml::from_str(wiring_text).ok()?;
+    Some(Board::new(profile, wiring))
+}
+
+/// The simulated robot's board (always present).
+pub fn sim() -> Board {
+    by_name("sim").unwrap_or_else(|| unreachable!("the embedded sim profile parses (tested)"))
 }
 
 fn name(s: &str) -> Name {
-    // Board names are literals below, all shorter than NAME_CAPACITY (checked by a test).
     Name::try_from(s).unwrap_or_default()
 }
 
-/// The simulated robot: a differential-drive rover with a 4-joint arm, a gripper and
-/// two named outputs.
-pub fn sim() -> Board {
-    let mut joints = heapless::Vec::new();
-    for (j, min, max) in [
-        ("base", -180.0, 180.0),
-        ("shoulder", -90.0, 90.0),
-        ("elbow", -135.0, 135.0),
-        ("wrist", -90.0, 90.0),
-    ] {
-        let _ = joints.push(JointRange {
-            name: name(j),
-            min_deg: min,
-            max_deg: max,
-        });
-    }
-    let mut outputs = heapless::Vec::new();
-    for o in ["lights", "horn"] {
-        let _ = outputs.push(name(o));
-    }
-    Board {
-        name: "sim",
-        description:
-            "simulated rover (differential drive) with a 4-joint arm, gripper, lights and horn",
-        default_threads: None,
-        limits: Limits {
-            max_drive_m: 10.0,
-            max_turn_deg: 360.0,
-            max_wait_s: 60.0,
+impl Board {
+    fn new(profile: Profile, wiring: Wiring) -> Board {
+        let mut joints = heapless::Vec::new();
+        for j in &wiring.arm.joints {
+            let _ = joints.push(JointRange {
+                name: name(&j.name),
+                min_deg: j.range_deg[0],
+                max_deg: j.range_deg[1],
+            });
+        }
+        let mut outputs = heapless::Vec::new();
+        for o in &wiring.outputs {
+            let _ = outputs.push(name(&o.name));
+        }
+        let l = wiring.limits;
+        let limits = Limits {
+            max_drive_m: l.max_drive_m,
+            max_turn_deg: l.max_turn_deg,
+            max_wait_s: l.max_wait_s,
             joints,
-            gripper: true,
+            gripper: wiring.arm.gripper.is_some(),
             outputs,
-        },
+            max_actions: l.max_actions.min(trinity_firmware::MAX_PLAN_LEN),
+            max_speed_mps: l.max_speed_mps,
+            max_turn_rate_dps: l.max_turn_rate_dps,
+        };
+        let d = &wiring.drive;
+        let motion = Motion {
+            speed_mps: d.speed_mps,
+            turn_rate_dps: d.turn_rate_dps,
+            track_m: d.track_m,
+            max_wheel_mps: d.max_wheel_mps,
+            servo_settle_ms: wiring.servo_settle_ms,
+            watchdog_ms: wiring.watchdog_ms,
+        };
+        Board {
+            name: profile.name.clone(),
+            description: profile.description.clone(),
+            default_threads: profile.default_threads,
+            limits,
+            motion,
+            profile,
+            wiring,
+        }
     }
+
+    /// Whether a model of `model_bytes` with a KV cache of `kv_bytes` fits this board's RAM
+    /// with a margin for the OS (the larger of 128 MiB and an eighth of RAM) and 64 MiB for
+    /// the runtime itself. `None` for boards whose RAM is not known (the sim).
+    pub fn fit(&self, model_bytes: u64, kv_bytes: u64) -> Option<Fit> {
+        if self.profile.ram_mb == 0 {
+            return None;
+        }
+        const MIB: u64 = 1 << 20;
+        let needed_mb = (model_bytes + kv_bytes).div_ceil(MIB) + 64;
+        let margin_mb = (self.profile.ram_mb / 8).max(128);
+        Some(Fit {
+            needed_mb,
+            ram_mb: self.profile.ram_mb,
+            margin_mb,
+            fits: needed_mb + margin_mb <= self.profile.ram_mb,
+        })
+    }
+}
+
+/// The answer of [`Board::fit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fit {
+    /// Model + KV cache + runtime, MiB.
+    pub needed_mb: u64,
+    /// The board's RAM, MiB.
+    pub ram_mb: u64,
+    /// Kept free for the OS, MiB.
+    pub margin_mb: u64,
+    /// `needed + margin <= ram`.
+    pub fits: bool,
 }
 
 #[cfg(test)]
@@ -79,22 +150,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_named_board_resolves_with_its_names_intact() {
+    fn every_named_board_parses_and_resolves() {
         for n in NAMES {
-            let b = by_name(n).unwrap();
+            let b = by_name(n).unwrap_or_else(|| panic!("profile {n} does not parse"));
             assert_eq!(b.name, *n);
-            assert!(b.limits.joints.iter().all(|j| !j.name.is_empty()));
-            assert!(b.limits.outputs.iter().all(|o| !o.is_empty()));
+            assert_eq!(b.limits.joints.len(), 4, "{n}");
+            assert!(b.limits.gripper);
+            assert_eq!(b.limits.outputs.len(), 2);
         }
         assert!(by_name("pdp11").is_none());
     }
 
     #[test]
-    fn sim_has_an_arm_a_gripper_and_outputs() {
+    fn joint_ranges_lie_inside_the_servo_calibration() {
         let b = sim();
-        assert_eq!(b.limits.joints.len(), 4);
-        assert!(b.limits.joint("shoulder").is_some());
-        assert!(b.limits.gripper);
-        assert_eq!(b.limits.outputs.len(), 2);
+        for j in &b.wiring.arm.joints {
+            let (lo, hi) = (j.min_deg.min(j.max_deg), j.min_deg.max(j.max_deg));
+            assert!(lo <= j.range_deg[0] && j.range_deg[1] <= hi, "{}", j.name);
+            assert!(j.range_deg[0] < j.range_deg[1], "{}", j.name);
+        }
+    }
+
+    #[test]
+    fn pi4_class_boards_keep_aes_and_sha2_off_and_pi5_has_dotprod() {
+        for n in ["pi4", "cm4", "pi3bplus", "pi-zero-2w"] {
+            let f = by_name(n).unwrap().profile.target_features;
+            assert!(
+                f.contains("-aes") && f.contains("-sha2") && !f.contains("+aes"),
+                "{n}: {f}"
+            );
+        }
+        let pi5 = by_name("pi5").unwrap().profile;
+        assert!(pi5.target_features.contains("+dotprod") && !pi5.target_features.contains("i8mm"));
+        assert!(pi5.llama_cpu_arch.contains("dotprod"));
+    }
+
+    #[test]
+    fn the_default_model_fits_a_pi5_but_not_a_zero_2w_with_a_big_context() {
+        let model = 253_113_024;
+        let kv_4k = 4096 * 18 * 2 * 256 * 2; // ctx x layers x (K+V) x head dim x f16 (Gemma 3 270M)
+        let pi5 = by_name("pi5").unwrap().fit(model, kv_4k).unwrap();
+        assert!(pi5.fits, "{pi5:?}");
+        let zero = by_name("pi-zero-2w")
+            .unwrap()
+            .fit(model, 4 * kv_4k)
+            .unwrap();
+        assert!(!zero.fits, "{zero:?}");
+        assert_eq!(sim().fit(model, kv_4k), None);
+    }
+
+    #[test]
+    fn motion_profile_fits_the_limits() {
+        for n in NAMES {
+            let b = by_name(n).unwrap();
+            assert!(b.motion.speed_mps <= b.limits.max_speed_mps, "{n}");
+            assert!(b.motion.turn_rate_dps <= b.limits.max_turn_rate_dps, "{n}");
+        }
     }
 }

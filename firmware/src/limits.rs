@@ -35,6 +35,12 @@ pub struct Limits {
     pub gripper: bool,
     /// The named outputs the board has.
     pub outputs: heapless::Vec<Name, MAX_NAMED>,
+    /// Most actions in one plan (at most [`crate::MAX_PLAN_LEN`]).
+    pub max_actions: usize,
+    /// Fastest the executor may drive, m/s.
+    pub max_speed_mps: f32,
+    /// Fastest the executor may turn in place, degrees/s.
+    pub max_turn_rate_dps: f32,
 }
 
 /// The first limit a plan breaks. `index` is the action's position in the plan.
@@ -43,6 +49,13 @@ pub struct Limits {
 pub enum Violation {
     /// The plan holds no action.
     Empty,
+    /// The plan holds more actions than the board allows.
+    TooLong {
+        /// Actions in the plan.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A number is NaN or infinite.
     NotFinite {
         /// Action index.
@@ -113,6 +126,9 @@ impl core::fmt::Display for Violation {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Violation::Empty => f.write_str("the plan has no action"),
+            Violation::TooLong { len, max } => {
+                write!(f, "the plan has {len} actions; the board allows {max}")
+            }
             Violation::NotFinite { index } => write!(f, "action {index}: a number is not finite"),
             Violation::Distance { index, value, max } => write!(
                 f,
@@ -157,6 +173,12 @@ impl Limits {
     pub fn check(&self, plan: &Plan) -> Result<(), Violation> {
         if plan.is_empty() {
             return Err(Violation::Empty);
+        }
+        if plan.len() > self.max_actions {
+            return Err(Violation::TooLong {
+                len: plan.len(),
+                max: self.max_actions,
+            });
         }
         plan.actions()
             .iter()
@@ -265,6 +287,9 @@ mod tests {
             joints,
             gripper: true,
             outputs,
+            max_actions: 8,
+            max_speed_mps: 0.5,
+            max_turn_rate_dps: 90.0,
         }
     }
 
@@ -364,6 +389,22 @@ mod tests {
             Err(Violation::Wait { .. })
         ));
         assert_eq!(l.check(&Plan::new()), Err(Violation::Empty));
+    }
+
+    #[test]
+    fn plan_longer_than_the_board_allows_is_refused() {
+        let p = plan(&[
+            Action::Stop,
+            Action::Stop,
+            Action::Stop,
+            Action::Stop,
+            Action::Stop,
+        ]);
+        let l = Limits {
+            max_actions: 4,
+            ..limits()
+        };
+        assert_eq!(l.check(&p), Err(Violation::TooLong { len: 5, max: 4 }));
     }
 
     #[test]

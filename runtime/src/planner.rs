@@ -267,7 +267,7 @@ mod tests {
             (
                 r#" [{"action":"drive","distance_m":100}]"#,
                 StopReason::StopText,
-                "limit of 10 m",
+                "limit of 5 m",
             ),
             (
                 r#" [{"action":"output","name":"laser","on":true}]"#,
