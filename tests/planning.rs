@@ -61,8 +61,8 @@ fn skill_grammar_keeps_plans_inside_the_skill() {
         );
     }
     assert_eq!(
-        plan("arm", "open the gripper"),
-        r#"[{"action":"grip","state":"open"}]"#
+        plan("arm", "move the elbow to 10 degrees"),
+        r#"[{"action":"servo","joint":"elbow","angle_deg":10.0}]"#
     );
 }
 

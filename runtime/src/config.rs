@@ -9,8 +9,8 @@
 //! path = "/var/lib/trinity/models/gemma-3-270m-q4_k_m.gguf"
 //! # Inference threads. Default: the board's setting, else all cores.
 //! threads = 4
-//! # Context length in tokens, shared by the cached skill prefixes and the running command.
-//! context = 4096
+//! # Context length in tokens of each cached skill prefix with its command and plan.
+//! context = 1024
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -106,7 +106,7 @@ mod tests {
         let c = Config::parse(&doc, Path::new("doc")).unwrap();
         assert_eq!(c.board.as_deref(), Some("sim"));
         assert_eq!(c.model.threads, Some(4));
-        assert_eq!(c.model.context, Some(4096));
+        assert_eq!(c.model.context, Some(1024));
     }
 
     #[test]

@@ -38,8 +38,8 @@ type Examples = &'static [(&'static str, &'static str)];
 
 const ROVER: Examples = &[
     (
-        "go back one meter, then turn left 60 degrees",
-        r#"[{"action":"drive","distance_m":-1},{"action":"turn","angle_deg":60}]"#,
+        "reverse 0.8 m, then turn left 60 degrees",
+        r#"[{"action":"drive","distance_m":-0.8},{"action":"turn","angle_deg":60}]"#,
     ),
     (
         "drive forward three meters",
@@ -103,8 +103,8 @@ const ARM: Examples = &[
     ),
     ("wait one second", r#"[{"action":"wait","seconds":1}]"#),
     (
-        "rotate the arm base to 120 degrees",
-        r#"[{"action":"servo","joint":"base","angle_deg":120}]"#,
+        "rotate the arm base to 60 degrees",
+        r#"[{"action":"servo","joint":"base","angle_deg":60}]"#,
     ),
     ("freeze", r#"[{"action":"stop"}]"#),
     (

@@ -129,7 +129,11 @@ fn grammar_command_prints_the_skill_grammar() {
 fn config_file_chooses_the_model_and_bad_config_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("trinity.toml");
-    std::fs::write(&cfg, "board = \"sim\"\n[model]\npath = \"/nonexistent/from-config.gguf\"\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "board = \"sim\"\n[model]\npath = \"/nonexistent/from-config.gguf\"\n",
+    )
+    .unwrap();
     let out = trinity(&["ask", "--config", cfg.to_str().unwrap(), "stop"]);
     assert_clean_failure(&out, "/nonexistent/from-config.gguf");
 

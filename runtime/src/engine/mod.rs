@@ -31,7 +31,7 @@ pub struct EngineConfig {
     pub model: PathBuf,
     /// Inference threads.
     pub threads: usize,
-    /// Context length shared by all cached prefixes and the running job.
+    /// Context length of each prefix slot: its prefix, the command and the output.
     pub n_ctx: u32,
     /// How many prompt prefixes stay cached (one KV sequence each).
     pub prefix_slots: u32,
@@ -132,7 +132,7 @@ pub struct EngineInfo {
     pub model_bytes: u64,
     /// Inference threads.
     pub threads: usize,
-    /// Context length.
+    /// Context length per prefix slot.
     pub n_ctx: u32,
 }
 

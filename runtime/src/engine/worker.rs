@@ -36,7 +36,7 @@ impl Worker {
         let model = Arc::new(Model::load(&config.model)?);
         let threads = i32::try_from(config.threads.max(1)).unwrap_or(1);
         let params = ContextParams {
-            n_ctx: config.n_ctx,
+            n_ctx_seq: config.n_ctx,
             n_batch: 512,
             n_seq_max: config.prefix_slots.max(1),
             threads,

@@ -10,8 +10,8 @@ use super::{LlamaError, Model, Token};
 /// How to size a context.
 #[derive(Debug, Clone, Copy)]
 pub struct ContextParams {
-    /// Context length in tokens, shared by all sequences.
-    pub n_ctx: u32,
+    /// Context length of each sequence, in tokens.
+    pub n_ctx_seq: u32,
     /// Most tokens per `llama_decode` call.
     pub n_batch: u32,
     /// Number of KV sequences (one per cached prompt prefix).
@@ -37,22 +37,23 @@ impl Context {
     pub fn new(model: Arc<Model>, params: ContextParams) -> Result<Context, LlamaError> {
         // SAFETY: default params are plain data.
         let mut cp = unsafe { sys::llama_context_default_params() };
-        cp.n_ctx = params.n_ctx;
+        cp.n_ctx = params.n_ctx_seq * params.n_seq_max;
         cp.n_batch = params.n_batch;
         cp.n_ubatch = params.n_batch;
         cp.n_seq_max = params.n_seq_max;
         cp.n_threads = params.threads;
         cp.n_threads_batch = params.threads;
-        // One KV buffer for all sequences, and full-size sliding-window caches so that a
-        // sequence can be cut back to its prefix (Gemma 3 uses SWA layers).
-        cp.kv_unified = true;
+        // A KV stream per sequence: each sequence holds another skill's prefix, so they
+        // share nothing, and attention then spans only the sequence's own cells (with one
+        // unified buffer, every prompt would attend over every cached prefix, masked).
+        // Full-size sliding-window caches, so that a sequence can be cut back to its prefix
+        // (Gemma 3 uses SWA layers).
+        cp.kv_unified = false;
         cp.swa_full = true;
         cp.no_perf = true;
         // SAFETY: the model pointer is valid and outlives the context (we hold an Arc).
         let raw = unsafe { sys::llama_init_from_model(model.as_ptr(), cp) };
-        let ptr = NonNull::new(raw).ok_or(LlamaError::Context {
-            n_ctx: params.n_ctx,
-        })?;
+        let ptr = NonNull::new(raw).ok_or(LlamaError::Context { n_ctx: cp.n_ctx })?;
         // SAFETY: allocates arrays for n_batch tokens with one seq id each; freed in Drop.
         let batch = unsafe { sys::llama_batch_init(params.n_batch as i32, 0, 1) };
         Ok(Context {
@@ -68,10 +69,10 @@ impl Context {
         &self.model
     }
 
-    /// The context length in tokens.
+    /// The context length of one sequence, in tokens.
     pub fn n_ctx(&self) -> u32 {
         // SAFETY: valid context pointer.
-        unsafe { sys::llama_n_ctx(self.ptr.as_ptr()) }
+        unsafe { sys::llama_n_ctx_seq(self.ptr.as_ptr()) }
     }
 
     /// The sizing this context was made with.
