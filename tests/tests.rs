@@ -11,3 +11,4 @@
 mod common;
 mod engine;
 mod planning;
+mod robot;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context as _};
+use anyhow::{anyhow, bail, Context as _};
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
@@ -81,6 +81,10 @@ enum Cmd {
         /// Print timings (prompt and generation tokens and tok/s, time to plan) on stderr.
         #[arg(short, long)]
         verbose: bool,
+        /// Also run the plan on the sim board (simulated time) and print the outcome and
+        /// the robot's state as a second JSON line.
+        #[arg(long)]
+        execute: bool,
         /// The command, e.g. "turn left 90 degrees".
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
@@ -110,6 +114,11 @@ enum Cmd {
         /// Repetitions (after one warm-up).
         #[arg(long, default_value_t = 5)]
         reps: usize,
+    },
+    /// List the board profiles and whether the model fits each one's RAM.
+    Boards {
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Print llama.cpp's system info (SIMD kernels in this build).
     SystemInfo,
@@ -175,16 +184,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             skill: name,
             model,
             verbose,
+            execute,
             text,
         } => {
             let skill = skill(&name)?;
             let command = text.join(" ");
             let settings = model.settings()?;
+            if execute && settings.board.name != "sim" {
+                bail!("--execute runs plans on the sim board only; real hardware is driven by the daemon");
+            }
             // Refuse a bad command before spending seconds on loading the model.
             crate::planner::prepare(&skill, &settings.board, &command)?;
             let planner = start_planner(settings)?;
             let out = planner.plan_blocking(&skill, &command)?;
             println!("{}", serde_json::to_string(&out.plan)?);
+            if execute {
+                let run = crate::sim_run::run(planner.board(), &out.plan)?;
+                println!("{}", serde_json::to_string(&run)?);
+            }
             if verbose {
                 let g = &out.generation;
                 let rate = |n: usize, d: std::time::Duration| n as f64 / d.as_secs_f64().max(1e-9);
@@ -258,7 +275,62 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let g = bench::grammar_cost(&planner, &general, cmd, reps)?;
             println!("{}", serde_json::json!({"bench": "grammar", "result": g}));
         }
+        Cmd::Boards { model } => list_boards(&model)?,
         Cmd::SystemInfo => println!("{}", llama::system_info()),
+    }
+    Ok(())
+}
+
+fn list_boards(args: &ModelArgs) -> anyhow::Result<()> {
+    let settings = args.settings()?;
+    let path = settings.model.unwrap_or_else(model::default_model_path);
+    let context = settings
+        .context
+        .unwrap_or(EngineConfig::new(path.clone()).n_ctx);
+    let slots = EngineConfig::new(path.clone()).prefix_slots;
+    let sizes = crate::gguf::check_model(&path).ok().and_then(|g| {
+        Some((
+            g.file_size,
+            g.kv_bytes_per_token()? * u64::from(context) * u64::from(slots),
+        ))
+    });
+    match sizes {
+        Some((m, kv)) => println!(
+            "model {}: {} MiB + KV cache {} MiB ({slots} skill slots x {context} tokens)\n",
+            path.display(),
+            m >> 20,
+            kv >> 20
+        ),
+        None => println!(
+            "model {} not readable: RAM fit not checked\n",
+            path.display()
+        ),
+    }
+    println!(
+        "{:<11} {:<28} {:<22} {:>7}  fit",
+        "board", "description", "cpu", "RAM MiB"
+    );
+    for name in trinity_boards::NAMES {
+        let b = board(name)?;
+        let fit = match sizes.and_then(|(m, kv)| b.fit(m, kv)) {
+            Some(f) if f.fits => {
+                format!("ok ({} MiB needed, {} kept free)", f.needed_mb, f.margin_mb)
+            }
+            Some(f) => format!(
+                "NO ({} MiB needed + {} for the OS)",
+                f.needed_mb, f.margin_mb
+            ),
+            None => "-".into(),
+        };
+        let ram = if b.profile.ram_mb == 0 {
+            "-".into()
+        } else {
+            b.profile.ram_mb.to_string()
+        };
+        println!(
+            "{:<11} {:<28} {:<22} {:>7}  {fit}",
+            b.name, b.description, b.profile.cpu, ram
+        );
     }
     Ok(())
 }

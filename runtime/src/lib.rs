@@ -12,6 +12,7 @@
 //! - [`model`]: the model cache and the verified fetch of the default model.
 //! - [`engine`]: the inference thread, jobs, cancellation, prefix cache, grammar sampling.
 //! - [`grammar`], [`prompt`], [`planner`]: from command to plan.
+//! - [`sim_run`]: a plan on the sim board in simulated time (`ask --execute`).
 //! - [`mod@bench`]: the measurements behind BENCHMARKS.md.
 //! - [`config`]: the configuration file.
 //! - [`cli`]: the command line.
@@ -27,3 +28,4 @@ pub mod llama;
 pub mod model;
 pub mod planner;
 pub mod prompt;
+pub mod sim_run;

@@ -141,3 +141,41 @@ fn config_file_chooses_the_model_and_bad_config_is_named() {
     let out = trinity(&["ask", "--config", cfg.to_str().unwrap(), "stop"]);
     assert_clean_failure(&out, "invalid config");
 }
+
+#[test]
+fn ask_execute_runs_the_plan_on_the_sim_board() {
+    let model = default_model();
+    let out = trinity(&with_model(&model, &["--execute", "stop"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let run: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(run["outcome"], "succeeded");
+    assert_eq!(run["state"]["wheels_mps"], serde_json::json!([0.0, 0.0]));
+}
+
+#[test]
+fn boards_lists_every_profile_with_its_ram_fit() {
+    let model = default_model();
+    let out = trinity(&["boards", "--model", model.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for b in ["sim", "pi5", "pi4", "cm4", "pi3bplus", "pi-zero-2w"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(b)),
+            "{b} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("KV cache"), "{stdout}");
+    let pi5 = stdout.lines().find(|l| l.starts_with("pi5")).unwrap();
+    assert!(pi5.contains("ok ("), "{pi5}");
+}

@@ -188,7 +188,9 @@ impl Sim {
             };
             // A mirrored motor turns its wheel forward when driven electrically backward.
             let mount = if inverted { -1.0 } else { 1.0 };
+            // `+ 0.0` turns a stopped mirrored wheel's -0.0 into 0.0.
             dir * mount * f64::from(io.duty) / f64::from(MAX_DUTY) * f64::from(d.max_wheel_mps)
+                + 0.0
         };
         [
             speed(&w.motors[0], d.left.inverted),

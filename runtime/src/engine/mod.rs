@@ -38,7 +38,8 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    /// Defaults for `model`: all cores, 4096 tokens of context, 4 cached prefixes.
+    /// Defaults for `model`: all cores, 4 cached prefixes of up to 1024 tokens each
+    /// (prefix + command + plan; the KV cache holds 4096 tokens in all).
     pub fn new(model: PathBuf) -> Self {
         let threads = thread::available_parallelism()
             .map(|n| n.get())
@@ -46,7 +47,7 @@ impl EngineConfig {
         EngineConfig {
             model,
             threads,
-            n_ctx: 4096,
+            n_ctx: 1024,
             prefix_slots: 4,
         }
     }

@@ -147,6 +147,20 @@ impl Gguf {
         self.get_str("general.architecture")
     }
 
+    /// KV cache bytes per token of context at f16, from the architecture's hyperparameters
+    /// (`None` when the header lacks them).
+    pub fn kv_bytes_per_token(&self) -> Option<u64> {
+        let arch = self.architecture()?;
+        let key = |k: &str| self.get_u64(&format!("{arch}.{k}"));
+        let layers = key("block_count")?;
+        let heads = key("attention.head_count")?;
+        let kv_heads = key("attention.head_count_kv").unwrap_or(heads);
+        let head_dim = key("embedding_length")? / heads.max(1);
+        let k = key("attention.key_length").unwrap_or(head_dim);
+        let v = key("attention.value_length").unwrap_or(head_dim);
+        Some(layers * kv_heads * (k + v) * 2)
+    }
+
     /// The tensor with this name.
     pub fn tensor(&self, name: &str) -> Option<&TensorInfo> {
         self.tensors.iter().find(|t| t.name == name)

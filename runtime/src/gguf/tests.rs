@@ -105,3 +105,23 @@ fn model_without_vocabulary_is_refused() {
     let e = check_model(write(&g.to_bytes()).path()).unwrap_err();
     assert!(e.to_string().contains("no vocabulary"), "{e}");
 }
+
+#[test]
+fn kv_size_comes_from_the_hyperparameters() {
+    let g = tiny_model()
+        .meta("llama.block_count", MetaValue::U32(18))
+        .meta("llama.embedding_length", MetaValue::U32(640))
+        .meta("llama.attention.head_count", MetaValue::U32(4))
+        .meta("llama.attention.head_count_kv", MetaValue::U32(1))
+        .meta("llama.attention.key_length", MetaValue::U32(256))
+        .meta("llama.attention.value_length", MetaValue::U32(256));
+    let g = read(write(&g.to_bytes()).path()).unwrap();
+    // 18 layers x 1 KV head x (256 + 256) x 2 bytes (f16): Gemma 3 270M.
+    assert_eq!(g.kv_bytes_per_token(), Some(18 * 512 * 2));
+    assert_eq!(
+        read(write(&tiny_model().to_bytes()).path())
+            .unwrap()
+            .kv_bytes_per_token(),
+        None
+    );
+}
