@@ -35,7 +35,7 @@ pub struct Throughput {
     pub prompt_tok_s: f64,
     /// Tokens generated per repetition.
     pub gen_tokens: usize,
-    /// Median generation tokens/s.
+    /// Median generation tokens/s (per single-token decode, with sampling).
     pub gen_tok_s: f64,
     /// Repetitions.
     pub reps: usize,
@@ -71,7 +71,8 @@ pub fn throughput(
         n_prompt = g.prefix_tokens;
         n_gen = n_gen.min(g.generated_tokens);
         pp.push(g.prefix_time.div_f64(g.prefix_tokens.max(1) as f64));
-        tg.push(g.generation_time.div_f64(g.generated_tokens.max(1) as f64));
+        // Per decode, as llama-bench's tg counts: the last token is sampled, not decoded.
+        tg.push(g.generation_time.div_f64(g.decodes.max(1) as f64));
     }
     Ok(Throughput {
         prompt_tokens: n_prompt,
@@ -122,8 +123,8 @@ pub fn grammar_cost(
         };
         let u = engine.submit(free).wait()?;
         if rep > 0 {
-            on.push(g.generation_time.div_f64(tokens.max(1) as f64));
-            off.push(u.generation_time.div_f64(u.generated_tokens.max(1) as f64));
+            on.push(g.generation_time.div_f64(g.decodes.max(1) as f64));
+            off.push(u.generation_time.div_f64(u.decodes.max(1) as f64));
         }
     }
     let (c, u) = (per_s(1, median(on)), per_s(1, median(off)));

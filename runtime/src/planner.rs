@@ -191,6 +191,7 @@ mod tests {
             prompt_tokens: 0,
             prompt_time: Duration::ZERO,
             generated_tokens: 0,
+            decodes: 0,
             generation_time: Duration::ZERO,
             grammar_fallbacks: 0,
         }

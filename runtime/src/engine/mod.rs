@@ -98,6 +98,9 @@ pub struct Generation {
     pub prompt_time: Duration,
     /// Tokens generated.
     pub generated_tokens: usize,
+    /// Single-token decodes during generation: one fewer than the tokens, since the last
+    /// token (a closing `]`, or the `max_tokens`-th) is not evaluated.
+    pub decodes: usize,
     /// Time spent generating (sampling + decoding).
     pub generation_time: Duration,
     /// Tokens the grammar refused as the model's first choice (each cost a full-vocabulary pass).

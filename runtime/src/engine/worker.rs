@@ -150,12 +150,10 @@ impl Worker {
         let mut out: Vec<u8> = Vec::new();
         let mut pos = (prefix_len + tokens.len()) as i32;
         let mut generated = 0;
+        let mut decodes = 0;
         let mut fallbacks = 0;
         let mut stop = StopReason::MaxTokens;
         let result = loop {
-            if generated >= job.max_tokens {
-                break Ok(());
-            }
             if canceled() {
                 break Err(EngineError::Canceled);
             }
@@ -184,9 +182,14 @@ impl Worker {
                 stop = StopReason::StopText;
                 break Ok(());
             }
+            if generated >= job.max_tokens {
+                // The last token's logits would never be read: skip its decode.
+                break Ok(());
+            }
             if let Err(e) = self.ctx.decode(&[token], pos, seq, || true) {
                 break Err(e.into());
             }
+            decodes += 1;
             pos += 1;
         };
         if let (Some(src), Some(g)) = (&job.grammar, grammar) {
@@ -202,6 +205,7 @@ impl Worker {
             prompt_tokens: tokens.len(),
             prompt_time,
             generated_tokens: generated,
+            decodes,
             generation_time: t_gen.elapsed(),
             grammar_fallbacks: fallbacks,
         })
