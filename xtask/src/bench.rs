@@ -18,8 +18,10 @@ use crate::{cmd, status};
 
 const SDIST: &str = "llama-cpp-python==0.3.36";
 const SDIST_DIR: &str = "llama_cpp_python-0.3.36";
-/// Rounds of (trinity, llama-bench) pairs; medians are reported.
-const ROUNDS: usize = 3;
+/// Rounds of (trinity, llama-bench) pairs. This machine is a shared VM whose speed drifts
+/// by 10-20 % between minutes, so each round's ratio compares runs seconds apart, and the
+/// median ratio over the rounds is reported with its range.
+const ROUNDS: usize = 5;
 
 fn output(c: &mut Command) -> Result<String> {
     eprintln!("xtask: $ {c:?}");
@@ -179,6 +181,7 @@ pub fn run(root: &Path) -> Result<()> {
         .unwrap_or(1);
 
     let (mut t_pp, mut t_tg, mut l_pp, mut l_tg) = (vec![], vec![], vec![], vec![]);
+    let (mut gr_on, mut gr_off, mut ttp_ms) = (vec![], vec![], vec![]);
     let mut last: Vec<Value> = Vec::new();
     for round in 0..ROUNDS {
         eprintln!("xtask: bench round {}/{ROUNDS}", round + 1);
@@ -194,6 +197,15 @@ pub fn run(root: &Path) -> Result<()> {
             .ok_or_else(|| anyhow!("no throughput"))?["result"];
         let p = tp["prompt_tokens"].as_u64().unwrap_or(0);
         let n = tp["gen_tokens"].as_u64().unwrap_or(0);
+        let result = |name: &str, field: &str| {
+            last.iter()
+                .find(|v| v["bench"] == name)
+                .and_then(|v| v["result"][field].as_f64())
+                .unwrap_or(0.0)
+        };
+        gr_on.push(result("grammar", "constrained_tok_s"));
+        gr_off.push(result("grammar", "unconstrained_tok_s"));
+        ttp_ms.push(result("time_to_plan", "time_to_plan_ms"));
         t_pp.push(tp["prompt_tok_s"].as_f64().unwrap_or(0.0));
         t_tg.push(tp["gen_tok_s"].as_f64().unwrap_or(0.0));
         // pp: p tokens into an empty context; tg: n tokens one by one after a p-token prompt.
@@ -226,11 +238,21 @@ pub fn run(root: &Path) -> Result<()> {
         .iter()
         .find(|v| v["bench"] == "time_to_plan")
         .ok_or_else(|| anyhow!("no ttp"))?["result"];
+    let ratios = |t: &[f64], l: &[f64]| -> (f64, f64, f64) {
+        let r: Vec<f64> = t.iter().zip(l).map(|(t, l)| t / l).collect();
+        let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = r.iter().copied().fold(0.0, f64::max);
+        (median(r), lo, hi)
+    };
+    let (rpp, rpp_lo, rpp_hi) = ratios(&t_pp, &l_pp);
+    let (rtg, rtg_lo, rtg_hi) = ratios(&t_tg, &l_tg);
+    let (gr_c, gr_u) = (median(gr_on.clone()), median(gr_off.clone()));
+    let (rgr, rgr_lo, rgr_hi) = ratios(&gr_on, &gr_off);
     let (tpp, ttg, lpp, ltg) = (median(t_pp), median(t_tg), median(l_pp), median(l_tg));
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "threads: {threads}; model: {model}; medians of {ROUNDS} rounds\n"
+        "threads: {threads}; model: {model}; medians of {ROUNDS} rounds; ratio = median of the per-round ratios [min-max]\n"
     );
     let _ = writeln!(
         md,
@@ -238,27 +260,24 @@ pub fn run(root: &Path) -> Result<()> {
     );
     let _ = writeln!(
         md,
-        "| prompt, {} tokens | {tpp:.1} | {lpp:.1} | {:.3} |",
+        "| prompt, {} tokens | {tpp:.1} | {lpp:.1} | {rpp:.3} [{rpp_lo:.3}-{rpp_hi:.3}] |",
         tp["prompt_tokens"],
-        tpp / lpp
     );
     let _ = writeln!(
         md,
-        "| generation, {} tokens after the prompt | {ttg:.1} | {ltg:.1} | {:.3} |\n",
+        "| generation, {} tokens after the prompt | {ttg:.1} | {ltg:.1} | {rtg:.3} [{rtg_lo:.3}-{rtg_hi:.3}] |\n",
         tp["gen_tokens"],
-        ttg / ltg
     );
     let _ = writeln!(
         md,
-        "grammar: {} tokens of {:?}: constrained {:.1} tok/s, unconstrained {:.1} tok/s, ratio {:.3}, {} full-vocabulary fallbacks\n",
-        gr["tokens"], gr["command"].as_str().unwrap_or(""), gr["constrained_tok_s"].as_f64().unwrap_or(0.0),
-        gr["unconstrained_tok_s"].as_f64().unwrap_or(0.0), gr["ratio"].as_f64().unwrap_or(0.0), gr["fallbacks"]
+        "grammar: {} tokens of {:?}: constrained {gr_c:.1} tok/s, unconstrained {gr_u:.1} tok/s, ratio {rgr:.3} [{rgr_lo:.3}-{rgr_hi:.3}], {} full-vocabulary fallbacks\n",
+        gr["tokens"], gr["command"].as_str().unwrap_or(""), gr["fallbacks"]
     );
     let _ = writeln!(
         md,
-        "time to plan: {:?} -> {}: {:.1} ms median ({} command tokens evaluated in {:.1} ms on {} cached prefix tokens, {} plan tokens); cold prefix evaluation {:.0} ms",
+        "time to plan: {:?} -> {}: {:.1} ms median over the rounds ({} command tokens evaluated in {:.1} ms on {} cached prefix tokens, {} plan tokens); cold prefix evaluation {:.0} ms",
         ttp["command"].as_str().unwrap_or(""), ttp["plan"].as_str().unwrap_or(""),
-        ttp["time_to_plan_ms"].as_f64().unwrap_or(0.0), ttp["prompt_tokens"], ttp["prompt_ms"].as_f64().unwrap_or(0.0),
+        median(ttp_ms), ttp["prompt_tokens"], ttp["prompt_ms"].as_f64().unwrap_or(0.0),
         ttp["prefix_cached_tokens"], ttp["generated_tokens"], ttp["cold_prefix_ms"].as_f64().unwrap_or(0.0)
     );
     print!("{md}");
