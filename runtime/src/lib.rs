@@ -14,6 +14,7 @@
 //! - [`grammar`], [`prompt`], [`planner`]: from command to plan.
 //! - [`sim_run`]: a plan on the sim board in simulated time (`ask --execute`).
 //! - [`mod@bench`]: the measurements behind BENCHMARKS.md.
+//! - [`dispatch`]: MQTT command payloads and the command lifecycle (sans-IO).
 //! - [`config`]: the configuration file.
 //! - [`cli`]: the command line.
 #![deny(missing_docs)]
@@ -21,6 +22,7 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod dispatch;
 pub mod engine;
 pub mod gguf;
 pub mod grammar;

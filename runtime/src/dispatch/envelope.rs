@@ -1,0 +1,246 @@
+//! The `cmd` payload (DESIGN.md, MQTT contract v1):
+//! `{"id":"c-42","text":"go forward two meters","skill":"rover","deadline_ms":5000}`, with
+//! `id`, `skill` and `deadline_ms` optional. A payload that is not JSON is the command text
+//! itself (so `mosquitto_pub -m "turn left"` works); so is a bare JSON string.
+
+use serde_json::Value;
+
+use crate::planner::MAX_COMMAND_BYTES;
+
+/// The largest payload read at all; anything bigger is refused unparsed.
+pub const MAX_PAYLOAD_BYTES: usize = 4 * 1024;
+/// The longest command id.
+pub const MAX_ID_BYTES: usize = 128;
+
+/// A parsed command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// The sender's id, if it gave one.
+    pub id: Option<String>,
+    /// What to do.
+    pub text: String,
+    /// Skill: from the `cmd/{skill}` topic, else the payload, else the default.
+    pub skill: Option<String>,
+    /// Start within this many ms of receipt, or be rejected.
+    pub deadline_ms: Option<u64>,
+}
+
+/// Why a payload is not a command. `id` is set when the payload carried a readable one, so
+/// the refusal can be reported on `evt/{id}`; otherwise it can only be logged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Refusal {
+    /// The command id, if readable.
+    pub id: Option<String>,
+    /// What was wrong, for the event and the log.
+    pub reason: String,
+}
+
+fn refuse(id: Option<&str>, reason: impl Into<String>) -> Refusal {
+    Refusal {
+        id: id.map(str::to_owned),
+        reason: reason.into(),
+    }
+}
+
+/// Parse a `cmd` payload. `topic_skill` is the `{skill}` of a `cmd/{skill}` topic.
+pub fn parse_command(payload: &[u8], topic_skill: Option<&str>) -> Result<Command, Refusal> {
+    if payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(refuse(
+            None,
+            format!(
+                "payload of {} bytes exceeds the limit of {MAX_PAYLOAD_BYTES}",
+                payload.len()
+            ),
+        ));
+    }
+    let text = std::str::from_utf8(payload).map_err(|_| refuse(None, "payload is not UTF-8"))?;
+    let command = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => from_object(&map)?,
+        Ok(Value::String(s)) => Command {
+            id: None,
+            text: s,
+            skill: None,
+            deadline_ms: None,
+        },
+        Ok(other) => {
+            let kind = match other {
+                Value::Array(_) => "an array",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "null",
+            };
+            return Err(refuse(
+                None,
+                format!("payload is {kind}; expected a command object or plain text"),
+            ));
+        }
+        // Not JSON: the payload is the command text.
+        Err(_) => Command {
+            id: None,
+            text: text.to_owned(),
+            skill: None,
+            deadline_ms: None,
+        },
+    };
+    let id = command.id.as_deref();
+    let trimmed = command.text.trim();
+    if trimmed.is_empty() {
+        return Err(refuse(id, "the command text is empty"));
+    }
+    if trimmed.len() > MAX_COMMAND_BYTES {
+        return Err(refuse(
+            id,
+            format!(
+                "the command text is {} bytes; the limit is {MAX_COMMAND_BYTES}",
+                trimmed.len()
+            ),
+        ));
+    }
+    let skill = topic_skill.map(str::to_owned).or(command.skill.clone());
+    Ok(Command {
+        text: trimmed.to_owned(),
+        skill,
+        ..command
+    })
+}
+
+fn from_object(map: &serde_json::Map<String, Value>) -> Result<Command, Refusal> {
+    // The id first, so that every later refusal can carry it.
+    let id = match map.get("id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s))
+            if !s.is_empty() && s.len() <= MAX_ID_BYTES && !s.contains(['/', '+', '#']) =>
+        {
+            Some(s.as_str())
+        }
+        Some(Value::String(_)) => {
+            return Err(refuse(
+                None,
+                format!("`id` must be 1-{MAX_ID_BYTES} bytes without `/`, `+` or `#`"),
+            ))
+        }
+        Some(_) => return Err(refuse(None, "`id` must be a string")),
+    };
+    let string = |field: &str| match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(refuse(id, format!("`{field}` must be a string"))),
+    };
+    let text = string("text")?.ok_or_else(|| refuse(id, "missing `text`"))?;
+    let skill = string("skill")?;
+    let deadline_ms = match map.get("deadline_ms") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .ok_or_else(|| refuse(id, "`deadline_ms` must be a non-negative integer"))?,
+        ),
+    };
+    if let Some(k) = map
+        .keys()
+        .find(|k| !["id", "text", "skill", "deadline_ms"].contains(&k.as_str()))
+    {
+        return Err(refuse(id, format!("unknown field `{k}`")));
+    }
+    Ok(Command {
+        id: id.map(str::to_owned),
+        text,
+        skill,
+        deadline_ms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_json_command_parses() {
+        let c = parse_command(
+            br#"{"id":"c-42","text":"go forward two meters","skill":"rover","deadline_ms":5000}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            Command {
+                id: Some("c-42".into()),
+                text: "go forward two meters".into(),
+                skill: Some("rover".into()),
+                deadline_ms: Some(5000)
+            }
+        );
+    }
+
+    #[test]
+    fn plain_text_and_json_strings_are_the_command_text() {
+        assert_eq!(
+            parse_command(b"  turn left \n", None).unwrap().text,
+            "turn left"
+        );
+        assert_eq!(
+            parse_command(br#""turn left""#, None).unwrap().text,
+            "turn left"
+        );
+        assert_eq!(parse_command(b"turn left", None).unwrap().id, None);
+    }
+
+    #[test]
+    fn topic_skill_wins_over_the_payload() {
+        let c = parse_command(br#"{"text":"stop","skill":"arm"}"#, Some("rover")).unwrap();
+        assert_eq!(c.skill.as_deref(), Some("rover"));
+    }
+
+    #[test]
+    fn wrong_types_are_refused_with_the_id_when_readable() {
+        let e = parse_command(br#"{"id":"c-1","text":42}"#, None).unwrap_err();
+        assert_eq!(
+            e,
+            Refusal {
+                id: Some("c-1".into()),
+                reason: "`text` must be a string".into()
+            }
+        );
+        let e = parse_command(br#"{"id":"c-2","text":"go","deadline_ms":-5}"#, None).unwrap_err();
+        assert_eq!(e.id.as_deref(), Some("c-2"));
+        let e = parse_command(br#"{"id":7,"text":"go"}"#, None).unwrap_err();
+        assert_eq!(e.id, None);
+        let e = parse_command(br#"{"id":"c-3","text":"go","speed":9}"#, None).unwrap_err();
+        assert!(e.reason.contains("unknown field `speed`"), "{e}");
+    }
+
+    #[test]
+    fn ids_that_would_break_the_event_topic_are_refused() {
+        for id in ["a/b", "+", "#", ""] {
+            let p = format!(r#"{{"id":"{id}","text":"go"}}"#);
+            assert!(parse_command(p.as_bytes(), None).is_err(), "{id}");
+        }
+    }
+
+    #[test]
+    fn oversize_non_utf8_and_empty_payloads_are_refused() {
+        let big = vec![b'a'; 1024 * 1024];
+        assert!(parse_command(&big, None)
+            .unwrap_err()
+            .reason
+            .contains("exceeds the limit"));
+        assert_eq!(
+            parse_command(&[0xff, 0xfe, 0x00], None).unwrap_err().reason,
+            "payload is not UTF-8"
+        );
+        let e = parse_command(br#"{"id":"c-9","text":"   "}"#, None).unwrap_err();
+        assert_eq!(
+            (e.id.as_deref(), e.reason.as_str()),
+            (Some("c-9"), "the command text is empty")
+        );
+        assert!(parse_command(b"[1,2]", None)
+            .unwrap_err()
+            .reason
+            .contains("an array"));
+        let long = format!(r#"{{"id":"c-10","text":"{}"}}"#, "a".repeat(2000));
+        assert!(parse_command(long.as_bytes(), None)
+            .unwrap_err()
+            .reason
+            .contains("limit is 1024"));
+    }
+}

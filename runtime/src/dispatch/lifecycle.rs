@@ -1,0 +1,361 @@
+//! The command lifecycle (ROS 2 action states): `accepted` → `executing` → `succeeded` |
+//! `failed` | `canceled`, or `rejected`. Every command that can be parsed gets exactly one
+//! terminal event. Sans-IO: the I/O edge feeds inputs with the time and carries out the
+//! returned [`Effect`]s.
+
+use std::collections::{HashSet, VecDeque};
+
+use serde::Serialize;
+
+use super::envelope::{parse_command, Command, Refusal};
+
+/// A command's state, as published on `evt/{id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Queued.
+    Accepted,
+    /// Refused (never ran).
+    Rejected,
+    /// Planning or running.
+    Executing,
+    /// Ran to the end.
+    Succeeded,
+    /// Planning or execution failed.
+    Failed,
+    /// Canceled or e-stopped.
+    Canceled,
+}
+
+impl State {
+    /// Whether no other event follows this one.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            State::Rejected | State::Succeeded | State::Failed | State::Canceled
+        )
+    }
+}
+
+/// An event for `evt/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Command id.
+    pub id: String,
+    /// New state.
+    pub state: State,
+    /// The plan, on `succeeded` (and on `failed` when one was made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<serde_json::Value>,
+    /// Why, on `rejected`, `failed` and `canceled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// How the edge reports a started command's end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finished {
+    /// Planned and executed.
+    Succeeded {
+        /// The plan, as JSON.
+        plan: serde_json::Value,
+    },
+    /// Planning or execution failed.
+    Failed {
+        /// What went wrong.
+        error: String,
+        /// The plan, if one was made.
+        plan: Option<serde_json::Value>,
+    },
+    /// The job saw the cancel and stopped.
+    Canceled,
+}
+
+/// What the I/O edge must do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Put every output in its safe state now (e-stop). Comes first.
+    SafeOutputs,
+    /// Publish this event.
+    Publish(Event),
+    /// Plan and execute this command; report back with [`Dispatcher::on_finished`].
+    Start {
+        /// Command id.
+        id: String,
+        /// The command.
+        command: Command,
+    },
+    /// Stop the running job (generation between tokens, or execution).
+    CancelRunning {
+        /// Its id.
+        id: String,
+    },
+    /// Nothing to publish; worth a log line.
+    Log(String),
+}
+
+#[derive(Debug)]
+struct Queued {
+    id: String,
+    command: Command,
+    deadline: Option<u64>,
+}
+
+/// How many finished ids are remembered for dedup.
+const SEEN_CAPACITY: usize = 4096;
+
+/// The dispatcher.
+#[derive(Debug)]
+pub struct Dispatcher {
+    capacity: usize,
+    queue: VecDeque<Queued>,
+    running: Option<String>,
+    seen: HashSet<String>,
+    seen_order: VecDeque<String>,
+    estop: bool,
+    next_auto: u64,
+}
+
+fn event(id: &str, state: State, error: Option<String>) -> Effect {
+    Effect::Publish(Event {
+        id: id.to_owned(),
+        state,
+        plan: None,
+        error,
+    })
+}
+
+impl Dispatcher {
+    /// A dispatcher that queues at most `capacity` commands behind the running one.
+    pub fn new(capacity: usize) -> Self {
+        Dispatcher {
+            capacity,
+            queue: VecDeque::new(),
+            running: None,
+            seen: HashSet::new(),
+            seen_order: VecDeque::new(),
+            estop: false,
+            next_auto: 0,
+        }
+    }
+
+    /// Commands waiting (not counting the running one).
+    pub fn queue_depth(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// The running command's id.
+    pub fn running(&self) -> Option<&str> {
+        self.running.as_deref()
+    }
+
+    /// Whether the e-stop is engaged.
+    pub fn estopped(&self) -> bool {
+        self.estop
+    }
+
+    /// A raw `cmd` payload at `now` (ms); `topic_skill` from `cmd/{skill}`.
+    pub fn on_payload(
+        &mut self,
+        now: u64,
+        payload: &[u8],
+        topic_skill: Option<&str>,
+    ) -> Vec<Effect> {
+        match parse_command(payload, topic_skill) {
+            Ok(c) => self.on_command(now, c),
+            Err(Refusal {
+                id: Some(id),
+                reason,
+            }) => {
+                if self.remember(&id) {
+                    vec![event(&id, State::Rejected, Some(reason))]
+                } else {
+                    vec![Effect::Log(format!("duplicate command {id} ignored"))]
+                }
+            }
+            Err(Refusal { id: None, reason }) => {
+                vec![Effect::Log(format!("payload dropped: {reason}"))]
+            }
+        }
+    }
+
+    /// Remember `id`; false if it was seen before.
+    fn remember(&mut self, id: &str) -> bool {
+        if !self.seen.insert(id.to_owned()) {
+            return false;
+        }
+        self.seen_order.push_back(id.to_owned());
+        if self.seen_order.len() > SEEN_CAPACITY {
+            if let Some(old) = self.seen_order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        true
+    }
+
+    /// A parsed command at `now`.
+    pub fn on_command(&mut self, now: u64, command: Command) -> Vec<Effect> {
+        let id = match &command.id {
+            Some(id) => id.clone(),
+            None => {
+                self.next_auto += 1;
+                format!("auto-{}", self.next_auto)
+            }
+        };
+        if !self.remember(&id) {
+            // A QoS 1 redelivery: it already has its events.
+            return vec![Effect::Log(format!("duplicate command {id} ignored"))];
+        }
+        if self.estop {
+            return vec![event(
+                &id,
+                State::Rejected,
+                Some("e-stop engaged: send `release` on estop first".into()),
+            )];
+        }
+        if self.queue.len() >= self.capacity {
+            return vec![event(
+                &id,
+                State::Rejected,
+                Some(format!("queue full ({} commands waiting)", self.capacity)),
+            )];
+        }
+        let deadline = command.deadline_ms.map(|d| now.saturating_add(d));
+        self.queue.push_back(Queued {
+            id: id.clone(),
+            command,
+            deadline,
+        });
+        let mut out = vec![event(&id, State::Accepted, None)];
+        out.extend(self.start_next(now));
+        out
+    }
+
+    /// Start the next command if none is running; queued commands past their deadline are
+    /// rejected on the way.
+    fn start_next(&mut self, now: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if self.running.is_some() || self.estop {
+            return out;
+        }
+        while let Some(q) = self.queue.pop_front() {
+            if q.deadline.is_some_and(|d| now > d) {
+                out.push(event(
+                    &q.id,
+                    State::Rejected,
+                    Some("deadline expired before it could start".into()),
+                ));
+                continue;
+            }
+            out.push(event(&q.id, State::Executing, None));
+            out.push(Effect::Start {
+                id: q.id.clone(),
+                command: q.command,
+            });
+            self.running = Some(q.id);
+            break;
+        }
+        out
+    }
+
+    /// Time passes: reject queued commands whose deadline expired.
+    pub fn tick(&mut self, now: u64) -> Vec<Effect> {
+        let (expired, kept): (Vec<Queued>, Vec<Queued>) = self
+            .queue
+            .drain(..)
+            .partition(|q| q.deadline.is_some_and(|d| now > d));
+        self.queue = kept.into();
+        let mut out: Vec<Effect> = expired
+            .iter()
+            .map(|q| {
+                event(
+                    &q.id,
+                    State::Rejected,
+                    Some("deadline expired before it could start".into()),
+                )
+            })
+            .collect();
+        out.extend(self.start_next(now));
+        out
+    }
+
+    /// The running command `id` ended.
+    pub fn on_finished(&mut self, now: u64, id: &str, result: Finished) -> Vec<Effect> {
+        if self.running.as_deref() != Some(id) {
+            // Already ended (canceled or e-stopped): its terminal event is out.
+            return vec![Effect::Log(format!("late result for {id} ignored"))];
+        }
+        self.running = None;
+        let e = match result {
+            Finished::Succeeded { plan } => Event {
+                id: id.into(),
+                state: State::Succeeded,
+                plan: Some(plan),
+                error: None,
+            },
+            Finished::Failed { error, plan } => Event {
+                id: id.into(),
+                state: State::Failed,
+                plan,
+                error: Some(error),
+            },
+            Finished::Canceled => Event {
+                id: id.into(),
+                state: State::Canceled,
+                plan: None,
+                error: None,
+            },
+        };
+        let mut out = vec![Effect::Publish(e)];
+        out.extend(self.start_next(now));
+        out
+    }
+
+    /// `cancel` for `id`.
+    pub fn on_cancel(&mut self, now: u64, id: &str) -> Vec<Effect> {
+        if self.running.as_deref() == Some(id) {
+            self.running = None;
+            let mut out = vec![
+                Effect::CancelRunning { id: id.into() },
+                event(id, State::Canceled, Some("canceled".into())),
+            ];
+            out.extend(self.start_next(now));
+            return out;
+        }
+        if let Some(i) = self.queue.iter().position(|q| q.id == id) {
+            self.queue.remove(i);
+            return vec![event(
+                id,
+                State::Canceled,
+                Some("canceled before it started".into()),
+            )];
+        }
+        vec![Effect::Log(format!(
+            "cancel for {id}: not queued or running"
+        ))]
+    }
+
+    /// `estop`: `engage` latches (outputs safe first, everything canceled), `release`
+    /// lets new commands in again.
+    pub fn on_estop(&mut self, engage: bool) -> Vec<Effect> {
+        if !engage {
+            self.estop = false;
+            return vec![Effect::Log("e-stop released".into())];
+        }
+        self.estop = true;
+        let mut out = vec![Effect::SafeOutputs];
+        if let Some(id) = self.running.take() {
+            out.push(Effect::CancelRunning { id: id.clone() });
+            out.push(event(&id, State::Canceled, Some("e-stop".into())));
+        }
+        out.extend(
+            self.queue
+                .drain(..)
+                .map(|q| event(&q.id, State::Canceled, Some("e-stop".into()))),
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;
