@@ -6,9 +6,7 @@ use trinity_runtime::prompt::Skill;
 use crate::common::{json, planner, skill};
 
 fn plan(skill_name: &str, command: &str) -> String {
-    let out = planner()
-        .plan_blocking(&skill(skill_name), command)
-        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    let out = planner().plan_blocking(&skill(skill_name), command).unwrap_or_else(|e| panic!("{command:?}: {e}"));
     json(&out.plan)
 }
 
@@ -16,25 +14,13 @@ fn plan(skill_name: &str, command: &str) -> String {
 fn sample_commands_map_to_the_right_plans() {
     // The README's sample commands; none of these phrasings is a few-shot example.
     let cases = [
-        (
-            "go forward two meters",
-            r#"[{"action":"drive","distance_m":2.0}]"#,
-        ),
-        (
-            "turn right 90 degrees",
-            r#"[{"action":"turn","angle_deg":-90.0}]"#,
-        ),
+        ("go forward two meters", r#"[{"action":"drive","distance_m":2.0}]"#),
+        ("turn right 90 degrees", r#"[{"action":"turn","angle_deg":-90.0}]"#),
         ("stop", r#"[{"action":"stop"}]"#),
         ("open the gripper", r#"[{"action":"grip","state":"open"}]"#),
-        (
-            "turn on the lights",
-            r#"[{"action":"output","name":"lights","on":true}]"#,
-        ),
+        ("turn on the lights", r#"[{"action":"output","name":"lights","on":true}]"#),
         ("wait five seconds", r#"[{"action":"wait","seconds":5.0}]"#),
-        (
-            "move the shoulder to 45 degrees",
-            r#"[{"action":"servo","joint":"shoulder","angle_deg":45.0}]"#,
-        ),
+        ("move the shoulder to 45 degrees", r#"[{"action":"servo","joint":"shoulder","angle_deg":45.0}]"#),
     ];
     let mut wrong = Vec::new();
     for (command, want) in cases {
@@ -51,19 +37,9 @@ fn skill_grammar_keeps_plans_inside_the_skill() {
     // The rover skill has no arm: whatever the model makes of this, it is not a grip.
     let out = planner().plan_blocking(&skill("rover"), "open the gripper");
     if let Ok(o) = out {
-        assert!(
-            o.plan
-                .actions()
-                .iter()
-                .all(|a| skill("rover").allowed.contains(&a.kind())),
-            "{}",
-            json(&o.plan)
-        );
+        assert!(o.plan.actions().iter().all(|a| skill("rover").allowed.contains(&a.kind())), "{}", json(&o.plan));
     }
-    assert_eq!(
-        plan("arm", "move the elbow to 10 degrees"),
-        r#"[{"action":"servo","joint":"elbow","angle_deg":10.0}]"#
-    );
+    assert_eq!(plan("arm", "move the elbow to 10 degrees"), r#"[{"action":"servo","joint":"elbow","angle_deg":10.0}]"#);
 }
 
 #[test]
@@ -111,9 +87,7 @@ fn bad_commands_get_clear_errors_and_the_engine_keeps_serving() {
     let s = skill("general");
     let e = planner().plan_blocking(&s, "  ").unwrap_err();
     assert!(matches!(e, PlanError::EmptyCommand), "{e}");
-    let e = planner()
-        .plan_blocking(&s, &"x".repeat(100 * 1024))
-        .unwrap_err();
+    let e = planner().plan_blocking(&s, &"x".repeat(100 * 1024)).unwrap_err();
     assert!(matches!(e, PlanError::CommandTooLong(102400)), "{e}");
     assert_eq!(plan("general", "stop"), r#"[{"action":"stop"}]"#);
 }

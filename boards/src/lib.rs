@@ -50,10 +50,7 @@ pub const NAMES: &[&str] = &["sim", "pi5", "pi4", "cm4", "pi3bplus", "pi-zero-2w
 pub fn by_name(name: &str) -> Option<Board> {
     let text = profile::PROFILES.iter().find(|(n, _)| *n == name)?.1;
     let profile: Profile = toml::from_str(text).ok()?;
-    let wiring_text = profile::WIRINGS
-        .iter()
-        .find(|(n, _)| *n == profile.wiring)?
-        .1;
+    let wiring_text = profile::WIRINGS.iter().find(|(n, _)| *n == profile.wiring)?.1;
     let wiring: Wiring = toml::from_str(wiring_text).ok()?;
     Some(Board::new(profile, wiring))
 }
@@ -71,11 +68,7 @@ impl Board {
     fn new(profile: Profile, wiring: Wiring) -> Board {
         let mut joints = heapless::Vec::new();
         for j in &wiring.arm.joints {
-            let _ = joints.push(JointRange {
-                name: name(&j.name),
-                min_deg: j.range_deg[0],
-                max_deg: j.range_deg[1],
-            });
+            let _ = joints.push(JointRange { name: name(&j.name), min_deg: j.range_deg[0], max_deg: j.range_deg[1] });
         }
         let mut outputs = heapless::Vec::new();
         for o in &wiring.outputs {
@@ -175,10 +168,7 @@ mod tests {
     fn pi4_class_boards_keep_aes_and_sha2_off_and_pi5_has_dotprod() {
         for n in ["pi4", "cm4", "pi3bplus", "pi-zero-2w"] {
             let f = by_name(n).unwrap().profile.target_features;
-            assert!(
-                f.contains("-aes") && f.contains("-sha2") && !f.contains("+aes"),
-                "{n}: {f}"
-            );
+            assert!(f.contains("-aes") && f.contains("-sha2") && !f.contains("+aes"), "{n}: {f}");
         }
         let pi5 = by_name("pi5").unwrap().profile;
         assert!(pi5.target_features.contains("+dotprod") && !pi5.target_features.contains("i8mm"));
@@ -191,10 +181,7 @@ mod tests {
         let kv_4k = 4096 * 18 * 2 * 256 * 2; // ctx x layers x (K+V) x head dim x f16 (Gemma 3 270M)
         let pi5 = by_name("pi5").unwrap().fit(model, kv_4k).unwrap();
         assert!(pi5.fits, "{pi5:?}");
-        let zero = by_name("pi-zero-2w")
-            .unwrap()
-            .fit(model, 4 * kv_4k)
-            .unwrap();
+        let zero = by_name("pi-zero-2w").unwrap().fit(model, 4 * kv_4k).unwrap();
         assert!(!zero.fits, "{zero:?}");
         assert_eq!(sim().fit(model, kv_4k), None);
     }

@@ -24,8 +24,7 @@ use crate::Board;
 const PWM_PERIOD_NS: u64 = 50_000;
 
 /// The executor type on real hardware.
-pub type LinuxExecutor =
-    Executor<DiffDrive<SysfsPwm, CdevPin>, ServoArm<I2cdev>, GpioOutputs<CdevPin, 8>>;
+pub type LinuxExecutor = Executor<DiffDrive<SysfsPwm, CdevPin>, ServoArm<I2cdev>, GpioOutputs<CdevPin, 8>>;
 
 /// Why the hardware could not be opened. Each names the device.
 #[derive(Debug, thiserror::Error)]
@@ -42,10 +41,7 @@ pub enum LinuxError {
 }
 
 fn dev(device: impl AsRef<Path>, detail: impl ToString) -> LinuxError {
-    LinuxError::Device {
-        device: device.as_ref().display().to_string(),
-        detail: detail.to_string(),
-    }
+    LinuxError::Device { device: device.as_ref().display().to_string(), detail: detail.to_string() }
 }
 
 /// One channel of a sysfs PWM chip (`/sys/class/pwm/pwmchipN/pwmM`).
@@ -58,8 +54,7 @@ impl SysfsPwm {
     pub fn open(chip: &Path, channel: u32) -> Result<SysfsPwm, LinuxError> {
         let dir = chip.join(format!("pwm{channel}"));
         if !dir.exists() {
-            fs::write(chip.join("export"), channel.to_string())
-                .map_err(|e| dev(chip.join("export"), e))?;
+            fs::write(chip.join("export"), channel.to_string()).map_err(|e| dev(chip.join("export"), e))?;
         }
         let pwm = SysfsPwm { dir };
         pwm.write("duty_cycle", 0)?;
@@ -111,30 +106,16 @@ pub fn executor(board: &Board, now: Millis) -> Result<LinuxExecutor, LinuxError>
             m.inverted,
         ))
     };
-    let drive = DiffDrive {
-        left: motor(&w.drive.left)?,
-        right: motor(&w.drive.right)?,
-    };
+    let drive = DiffDrive { left: motor(&w.drive.left)?, right: motor(&w.drive.right)? };
     let joints: Vec<ServoCal> = w.arm.joints.iter().map(|j| j.cal()).collect();
     let gripper = w.arm.gripper.as_ref().map(|g| g.gripper());
     let i2c = I2cdev::new(&p.i2c_bus).map_err(|e| dev(&p.i2c_bus, e))?;
-    let arm = ServoArm::new(i2c, w.pca9685_address, &joints, gripper).map_err(|e| {
-        dev(
-            &p.i2c_bus,
-            format!("PCA9685 at {:#04x}: {e:?}", w.pca9685_address),
-        )
-    })?;
+    let arm = ServoArm::new(i2c, w.pca9685_address, &joints, gripper)
+        .map_err(|e| dev(&p.i2c_bus, format!("PCA9685 at {:#04x}: {e:?}", w.pca9685_address)))?;
     let mut pins = heapless::Vec::new();
     for o in &w.outputs {
         let _ = pins.push(line(&mut chip, o.line, &p.gpio_chip)?);
     }
-    Executor::new(
-        drive,
-        arm,
-        GpioOutputs::new(pins),
-        board.motion,
-        &board.limits,
-        now,
-    )
-    .map_err(|e| dev("motion profile", format!("{e:?}")))
+    Executor::new(drive, arm, GpioOutputs::new(pins), board.motion, &board.limits, now)
+        .map_err(|e| dev("motion profile", format!("{e:?}")))
 }

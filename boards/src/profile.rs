@@ -212,7 +212,4 @@ pub(crate) const PROFILES: &[(&str, &str)] = &[
 ];
 
 /// The embedded wiring files, by name.
-pub(crate) const WIRINGS: &[(&str, &str)] = &[(
-    "servo-motor-hat",
-    include_str!("../profiles/servo-motor-hat.toml"),
-)];
+pub(crate) const WIRINGS: &[(&str, &str)] = &[("servo-motor-hat", include_str!("../profiles/servo-motor-hat.toml"))];

@@ -26,10 +26,7 @@ pub enum GripState {
 /// One typed action of a plan.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(
-    feature = "serde",
-    serde(try_from = "wire::WireAction", into = "wire::WireAction")
-)]
+#[cfg_attr(feature = "serde", serde(try_from = "wire::WireAction", into = "wire::WireAction"))]
 pub enum Action {
     /// Drive straight; positive is forward, negative backward.
     Drive {
@@ -174,9 +171,9 @@ pub(crate) mod wire {
     impl core::fmt::Display for WireError {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self {
-                WireError::UnknownAction => f.write_str(
-                    "unknown action (expected drive, turn, stop, servo, grip, output or wait)",
-                ),
+                WireError::UnknownAction => {
+                    f.write_str("unknown action (expected drive, turn, stop, servo, grip, output or wait)")
+                }
                 WireError::Missing(field) => write!(f, "missing field `{field}`"),
                 WireError::Stray(field) => {
                     write!(f, "field `{field}` does not belong to this action")
@@ -209,34 +206,25 @@ pub(crate) mod wire {
                 ("on", w.on.is_some()),
                 ("seconds", w.seconds.is_some()),
             ];
-            if let Some((field, _)) = present
-                .iter()
-                .find(|(f, here)| *here && !allowed.contains(f))
-            {
+            if let Some((field, _)) = present.iter().find(|(f, here)| *here && !allowed.contains(f)) {
                 return Err(WireError::Stray(field));
             }
             Ok(match kind {
-                ActionKind::Drive => Action::Drive {
-                    distance_m: w.distance_m.ok_or(WireError::Missing("distance_m"))?,
-                },
-                ActionKind::Turn => Action::Turn {
-                    angle_deg: w.angle_deg.ok_or(WireError::Missing("angle_deg"))?,
-                },
+                ActionKind::Drive => {
+                    Action::Drive { distance_m: w.distance_m.ok_or(WireError::Missing("distance_m"))? }
+                }
+                ActionKind::Turn => Action::Turn { angle_deg: w.angle_deg.ok_or(WireError::Missing("angle_deg"))? },
                 ActionKind::Stop => Action::Stop,
                 ActionKind::Servo => Action::Servo {
                     joint: w.joint.ok_or(WireError::Missing("joint"))?,
                     angle_deg: w.angle_deg.ok_or(WireError::Missing("angle_deg"))?,
                 },
-                ActionKind::Grip => Action::Grip {
-                    state: w.state.ok_or(WireError::Missing("state"))?,
-                },
+                ActionKind::Grip => Action::Grip { state: w.state.ok_or(WireError::Missing("state"))? },
                 ActionKind::Output => Action::Output {
                     name: w.name.ok_or(WireError::Missing("name"))?,
                     on: w.on.ok_or(WireError::Missing("on"))?,
                 },
-                ActionKind::Wait => Action::Wait {
-                    seconds: w.seconds.ok_or(WireError::Missing("seconds"))?,
-                },
+                ActionKind::Wait => Action::Wait { seconds: w.seconds.ok_or(WireError::Missing("seconds"))? },
             })
         }
     }
@@ -315,10 +303,7 @@ mod tests {
         let e = parse(r#"{"action":"drive"}"#).unwrap_err();
         assert!(e.to_string().contains("missing field `distance_m`"), "{e}");
         let e = parse(r#"{"action":"stop","distance_m":1}"#).unwrap_err();
-        assert!(
-            e.to_string().contains("`distance_m` does not belong"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("`distance_m` does not belong"), "{e}");
         let e = parse(r#"{"action":"stop","speed":1}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field"), "{e}");
     }
@@ -332,9 +317,6 @@ mod tests {
 
     #[test]
     fn overlong_name_is_refused() {
-        assert!(
-            parse(r#"{"action":"servo","joint":"a_very_long_joint_name_x","angle_deg":1}"#)
-                .is_err()
-        );
+        assert!(parse(r#"{"action":"servo","joint":"a_very_long_joint_name_x","angle_deg":1}"#).is_err());
     }
 }

@@ -53,11 +53,7 @@ impl Limits {
                 Action::Stop => Step::Stop,
                 Action::Servo { joint, angle_deg } => {
                     // `check` guarantees the joint exists.
-                    let i = self
-                        .joints
-                        .iter()
-                        .position(|j| j.name == *joint)
-                        .unwrap_or(0);
+                    let i = self.joints.iter().position(|j| j.name == *joint).unwrap_or(0);
                     Step::Servo(i, *angle_deg)
                 }
                 Action::Grip { state } => Step::Grip(*state),
@@ -83,11 +79,7 @@ mod tests {
     fn limits() -> Limits {
         let mut joints = heapless::Vec::new();
         for n in ["base", "elbow"] {
-            let _ = joints.push(JointRange {
-                name: Name::try_from(n).unwrap(),
-                min_deg: -90.0,
-                max_deg: 90.0,
-            });
+            let _ = joints.push(JointRange { name: Name::try_from(n).unwrap(), min_deg: -90.0, max_deg: 90.0 });
         }
         let mut outputs = heapless::Vec::new();
         for n in ["lights", "horn"] {
@@ -110,39 +102,19 @@ mod tests {
     fn approval_resolves_names_to_board_indices() {
         let plan: Plan = Plan::try_from(
             &[
-                Action::Servo {
-                    joint: Name::try_from("elbow").unwrap(),
-                    angle_deg: 10.0,
-                },
-                Action::Output {
-                    name: Name::try_from("horn").unwrap(),
-                    on: true,
-                },
+                Action::Servo { joint: Name::try_from("elbow").unwrap(), angle_deg: 10.0 },
+                Action::Output { name: Name::try_from("horn").unwrap(), on: true },
                 Action::Drive { distance_m: 1.0 },
             ][..],
         )
         .unwrap();
         let c = limits().approve(&plan).unwrap();
-        assert_eq!(
-            c.steps(),
-            &[
-                Step::Servo(1, 10.0),
-                Step::Output(1, true),
-                Step::Drive(1.0)
-            ]
-        );
+        assert_eq!(c.steps(), &[Step::Servo(1, 10.0), Step::Output(1, true), Step::Drive(1.0)]);
     }
 
     #[test]
     fn a_plan_outside_the_limits_gets_no_checked_plan() {
         let plan = Plan::try_from(&[Action::Stop, Action::Drive { distance_m: 2.5 }][..]).unwrap();
-        assert_eq!(
-            limits().approve(&plan),
-            Err(Violation::Distance {
-                index: 1,
-                value: 2.5,
-                max: 2.0
-            })
-        );
+        assert_eq!(limits().approve(&plan), Err(Violation::Distance { index: 1, value: 2.5, max: 2.0 }));
     }
 }

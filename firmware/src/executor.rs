@@ -119,9 +119,7 @@ impl<D: Drivetrain, A: Arm, O: Outputs> Executor<D, A, O> {
         if motion.speed_mps > limits.max_speed_mps || motion.speed_mps > motion.max_wheel_mps {
             return Err(MotionError::Speed);
         }
-        if motion.turn_rate_dps > limits.max_turn_rate_dps
-            || turn_wheel_speed(&motion) > motion.max_wheel_mps
-        {
+        if motion.turn_rate_dps > limits.max_turn_rate_dps || turn_wheel_speed(&motion) > motion.max_wheel_mps {
             return Err(MotionError::TurnRate);
         }
         let mut e = Executor {
@@ -150,11 +148,7 @@ impl<D: Drivetrain, A: Arm, O: Outputs> Executor<D, A, O> {
             return Err(Refused::Busy);
         }
         let steps = heapless::Vec::from_slice(plan.steps()).unwrap_or_default();
-        self.active = Some(Active {
-            steps,
-            index: 0,
-            until: now,
-        });
+        self.active = Some(Active { steps, index: 0, until: now });
         Ok(self.begin(now))
     }
 

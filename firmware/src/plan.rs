@@ -22,9 +22,7 @@ pub struct PlanFull;
 impl Plan {
     /// An empty plan.
     pub const fn new() -> Self {
-        Plan {
-            actions: heapless::Vec::new(),
-        }
+        Plan { actions: heapless::Vec::new() }
     }
 
     /// Append an action.

@@ -14,10 +14,7 @@ pub struct Watchdog {
 impl Watchdog {
     /// A watchdog that expires `period_ms` after the last feed; fed at `now`.
     pub const fn new(period_ms: u64, now: Millis) -> Self {
-        Watchdog {
-            period_ms,
-            last_fed: now,
-        }
+        Watchdog { period_ms, last_fed: now }
     }
 
     /// Reset the period.

@@ -43,15 +43,8 @@ pub struct Throughput {
 
 /// Evaluate a fresh prompt of about `prompt_words` words, then generate `gen_tokens`
 /// greedily without a grammar; `reps` times, medians reported.
-pub fn throughput(
-    engine: &Engine,
-    prompt_words: usize,
-    gen_tokens: usize,
-    reps: usize,
-) -> anyhow::Result<Throughput> {
-    let words = [
-        "robot", "arm", "moves", "the", "red", "block", "to", "table", "and", "then", "waits",
-    ];
+pub fn throughput(engine: &Engine, prompt_words: usize, gen_tokens: usize, reps: usize) -> anyhow::Result<Throughput> {
+    let words = ["robot", "arm", "moves", "the", "red", "block", "to", "table", "and", "then", "waits"];
     let body: Vec<&str> = (0..prompt_words).map(|i| words[i % words.len()]).collect();
     let (mut pp, mut tg) = (Vec::new(), Vec::new());
     let (mut n_prompt, mut n_gen) = (0, usize::MAX);
@@ -101,12 +94,7 @@ pub struct GrammarCost {
 }
 
 /// Generate the plan for `command` with and without the grammar (same number of tokens).
-pub fn grammar_cost(
-    planner: &Planner,
-    skill: &Skill,
-    command: &str,
-    reps: usize,
-) -> anyhow::Result<GrammarCost> {
+pub fn grammar_cost(planner: &Planner, skill: &Skill, command: &str, reps: usize) -> anyhow::Result<GrammarCost> {
     let job = planner::prepare(skill, planner.board(), command)?;
     let engine = planner.engine();
     let (mut on, mut off) = (Vec::new(), Vec::new());
@@ -115,12 +103,7 @@ pub fn grammar_cost(
         let g = engine.submit(job.clone()).wait()?;
         tokens = g.generated_tokens;
         fallbacks = g.grammar_fallbacks;
-        let free = Job {
-            grammar: None,
-            stop_at: None,
-            max_tokens: tokens,
-            ..job.clone()
-        };
+        let free = Job { grammar: None, stop_at: None, max_tokens: tokens, ..job.clone() };
         let u = engine.submit(free).wait()?;
         if rep > 0 {
             on.push(g.generation_time.div_f64(g.decodes.max(1) as f64));
@@ -160,12 +143,7 @@ pub struct TimeToPlan {
 }
 
 /// Plan `command` `reps` times after a first, cold run that fills the prefix cache.
-pub fn time_to_plan(
-    planner: &Planner,
-    skill: &Skill,
-    command: &str,
-    reps: usize,
-) -> anyhow::Result<TimeToPlan> {
+pub fn time_to_plan(planner: &Planner, skill: &Skill, command: &str, reps: usize) -> anyhow::Result<TimeToPlan> {
     let cold = planner.plan_blocking(skill, command)?;
     let (mut ttp, mut pr) = (Vec::new(), Vec::new());
     let mut last = cold.clone();

@@ -51,18 +51,10 @@ impl ModelArgs {
             Some(path) => Config::load(path)?,
             None => Config::default(),
         };
-        let board = board(
-            self.board
-                .as_deref()
-                .or(config.board.as_deref())
-                .unwrap_or("sim"),
-        )?;
+        let board = board(self.board.as_deref().or(config.board.as_deref()).unwrap_or("sim"))?;
         Ok(Settings {
             model: self.model.clone().or(config.model.path),
-            threads: self
-                .threads
-                .or(config.model.threads)
-                .or(board.default_threads),
+            threads: self.threads.or(config.model.threads).or(board.default_threads),
             context: config.model.context,
             board,
         })
@@ -141,21 +133,12 @@ enum ModelCmd {
 }
 
 fn board(name: &str) -> anyhow::Result<trinity_boards::Board> {
-    trinity_boards::by_name(name).ok_or_else(|| {
-        anyhow!(
-            "unknown board `{name}`; known: {}",
-            trinity_boards::NAMES.join(", ")
-        )
-    })
+    trinity_boards::by_name(name)
+        .ok_or_else(|| anyhow!("unknown board `{name}`; known: {}", trinity_boards::NAMES.join(", ")))
 }
 
 fn skill(name: &str) -> anyhow::Result<Skill> {
-    prompt::builtin(name).ok_or_else(|| {
-        anyhow!(
-            "unknown skill `{name}`; known: {}",
-            prompt::BUILTIN.join(", ")
-        )
-    })
+    prompt::builtin(name).ok_or_else(|| anyhow!("unknown skill `{name}`; known: {}", prompt::BUILTIN.join(", ")))
 }
 
 fn fetch_progress(line: &str) {
@@ -180,13 +163,7 @@ fn start_planner(settings: Settings) -> anyhow::Result<Planner> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Cmd::Ask {
-            skill: name,
-            model,
-            verbose,
-            execute,
-            text,
-        } => {
+        Cmd::Ask { skill: name, model, verbose, execute, text } => {
             let skill = skill(&name)?;
             let command = text.join(" ");
             let settings = model.settings()?;
@@ -224,10 +201,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     rate(g.generated_tokens, g.generation_time),
                     g.grammar_fallbacks
                 );
-                eprintln!(
-                    "time to plan: {:.1} ms",
-                    out.time_to_plan.as_secs_f64() * 1e3
-                );
+                eprintln!("time to plan: {:.1} ms", out.time_to_plan.as_secs_f64() * 1e3);
             }
         }
         Cmd::Model(ModelCmd::Fetch) => {
@@ -238,21 +212,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             model::verify_sha256(&path, &sha256)?;
             println!("ok: {} has sha256 {sha256}", path.display());
         }
-        Cmd::Grammar {
-            skill: name,
-            board: b,
-        } => {
-            print!(
-                "{}",
-                grammar::gbnf(&skill(&name)?.allowed, &board(&b)?.limits)?
-            );
+        Cmd::Grammar { skill: name, board: b } => {
+            print!("{}", grammar::gbnf(&skill(&name)?.allowed, &board(&b)?.limits)?);
         }
-        Cmd::Bench {
-            model,
-            prompt_words,
-            gen_tokens,
-            reps,
-        } => {
+        Cmd::Bench { model, prompt_words, gen_tokens, reps } => {
             let planner = start_planner(model.settings()?)?;
             let info = planner.engine().info().clone();
             println!(
@@ -260,17 +223,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 serde_json::json!({"bench": "setup", "model": info.model, "threads": info.threads, "n_ctx": info.n_ctx})
             );
             let t = bench::throughput(planner.engine(), prompt_words, gen_tokens, reps)?;
-            println!(
-                "{}",
-                serde_json::json!({"bench": "throughput", "result": t})
-            );
+            println!("{}", serde_json::json!({"bench": "throughput", "result": t}));
             let general = skill(prompt::DEFAULT_SKILL)?;
             // Time-to-plan first: its first run evaluates the skill's prefix cold.
             let ttp = bench::time_to_plan(&planner, &general, "turn left ninety degrees", reps)?;
-            println!(
-                "{}",
-                serde_json::json!({"bench": "time_to_plan", "result": ttp})
-            );
+            println!("{}", serde_json::json!({"bench": "time_to_plan", "result": ttp}));
             let cmd = "drive forward two meters and then turn right ninety degrees";
             let g = bench::grammar_cost(&planner, &general, cmd, reps)?;
             println!("{}", serde_json::json!({"bench": "grammar", "result": g}));
@@ -284,16 +241,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn list_boards(args: &ModelArgs) -> anyhow::Result<()> {
     let settings = args.settings()?;
     let path = settings.model.unwrap_or_else(model::default_model_path);
-    let context = settings
-        .context
-        .unwrap_or(EngineConfig::new(path.clone()).n_ctx);
+    let context = settings.context.unwrap_or(EngineConfig::new(path.clone()).n_ctx);
     let slots = EngineConfig::new(path.clone()).prefix_slots;
-    let sizes = crate::gguf::check_model(&path).ok().and_then(|g| {
-        Some((
-            g.file_size,
-            g.kv_bytes_per_token()? * u64::from(context) * u64::from(slots),
-        ))
-    });
+    let sizes = crate::gguf::check_model(&path)
+        .ok()
+        .and_then(|g| Some((g.file_size, g.kv_bytes_per_token()? * u64::from(context) * u64::from(slots))));
     match sizes {
         Some((m, kv)) => println!(
             "model {}: {} MiB + KV cache {} MiB ({slots} skill slots x {context} tokens)\n",
@@ -301,36 +253,20 @@ fn list_boards(args: &ModelArgs) -> anyhow::Result<()> {
             m >> 20,
             kv >> 20
         ),
-        None => println!(
-            "model {} not readable: RAM fit not checked\n",
-            path.display()
-        ),
+        None => println!("model {} not readable: RAM fit not checked\n", path.display()),
     }
-    println!(
-        "{:<11} {:<28} {:<22} {:>7}  fit",
-        "board", "description", "cpu", "RAM MiB"
-    );
+    println!("{:<11} {:<28} {:<22} {:>7}  fit", "board", "description", "cpu", "RAM MiB");
     for name in trinity_boards::NAMES {
         let b = board(name)?;
         let fit = match sizes.and_then(|(m, kv)| b.fit(m, kv)) {
             Some(f) if f.fits => {
                 format!("ok ({} MiB needed, {} kept free)", f.needed_mb, f.margin_mb)
             }
-            Some(f) => format!(
-                "NO ({} MiB needed + {} for the OS)",
-                f.needed_mb, f.margin_mb
-            ),
+            Some(f) => format!("NO ({} MiB needed + {} for the OS)", f.needed_mb, f.margin_mb),
             None => "-".into(),
         };
-        let ram = if b.profile.ram_mb == 0 {
-            "-".into()
-        } else {
-            b.profile.ram_mb.to_string()
-        };
-        println!(
-            "{:<11} {:<28} {:<22} {:>7}  {fit}",
-            b.name, b.description, b.profile.cpu, ram
-        );
+        let ram = if b.profile.ram_mb == 0 { "-".into() } else { b.profile.ram_mb.to_string() };
+        println!("{:<11} {:<28} {:<22} {:>7}  {fit}", b.name, b.description, b.profile.cpu, ram);
     }
     Ok(())
 }

@@ -65,10 +65,8 @@ pub enum ConfigError {
 impl Config {
     /// Parse a configuration text; `path` only names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let c: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
+        let c: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
         if c.model.threads == Some(0) || c.model.context.is_some_and(|n| n < 256) {
             return Err(ConfigError::Parse {
                 path: path.to_owned(),
@@ -80,10 +78,8 @@ impl Config {
 
     /// Read and parse a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         Self::parse(&text, path)
     }
 }
@@ -111,10 +107,7 @@ mod tests {
 
     #[test]
     fn empty_file_is_all_defaults() {
-        assert_eq!(
-            Config::parse("", Path::new("x")).unwrap(),
-            Config::default()
-        );
+        assert_eq!(Config::parse("", Path::new("x")).unwrap(), Config::default());
     }
 
     #[test]

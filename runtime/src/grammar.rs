@@ -53,21 +53,14 @@ fn json_string_literal(s: &str) -> String {
 }
 
 fn alternatives<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    names
-        .map(json_string_literal)
-        .collect::<Vec<_>>()
-        .join(" | ")
+    names.map(json_string_literal).collect::<Vec<_>>().join(" | ")
 }
 
 /// The GBNF for plans of `allowed` actions on a board with `limits`. Start symbol `root`.
 pub fn gbnf(allowed: &[ActionKind], limits: &Limits) -> Result<String, GrammarError> {
     let kinds = usable_kinds(allowed, limits);
     if kinds.is_empty() {
-        let allowed = allowed
-            .iter()
-            .map(|k| k.name())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let allowed = allowed.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ");
         return Err(GrammarError::NoActions { allowed });
     }
     let mut g = String::new();
@@ -89,32 +82,21 @@ pub fn gbnf(allowed: &[ActionKind], limits: &Limits) -> Result<String, GrammarEr
             ActionKind::Grip => {
                 format!("{h},\\\"state\\\":\" (\"\\\"open\\\"\" | \"\\\"close\\\"\") \"}}\"")
             }
-            ActionKind::Output => format!(
-                "{h},\\\"name\\\":\" output-name \",\\\"on\\\":\" (\"true\" | \"false\") \"}}\""
-            ),
+            ActionKind::Output => {
+                format!("{h},\\\"name\\\":\" output-name \",\\\"on\\\":\" (\"true\" | \"false\") \"}}\"")
+            }
             ActionKind::Wait => format!("{h},\\\"seconds\\\":\" unum \"}}\""),
         };
         let _ = writeln!(g, "{} ::= {rule}", k.name());
     }
     if kinds.contains(&ActionKind::Servo) {
-        let _ = writeln!(
-            g,
-            "joint ::= {}",
-            alternatives(limits.joints.iter().map(|j| j.name.as_str()))
-        );
+        let _ = writeln!(g, "joint ::= {}", alternatives(limits.joints.iter().map(|j| j.name.as_str())));
     }
     if kinds.contains(&ActionKind::Output) {
-        let _ = writeln!(
-            g,
-            "output-name ::= {}",
-            alternatives(limits.outputs.iter().map(|o| o.as_str()))
-        );
+        let _ = writeln!(g, "output-name ::= {}", alternatives(limits.outputs.iter().map(|o| o.as_str())));
     }
     let _ = writeln!(g, "num ::= \"-\"? unum");
-    let _ = writeln!(
-        g,
-        "unum ::= (\"0\" | [1-9] [0-9]{{0,3}}) (\".\" [0-9]{{1,2}})?"
-    );
+    let _ = writeln!(g, "unum ::= (\"0\" | [1-9] [0-9]{{0,3}}) (\".\" [0-9]{{1,2}})?");
     Ok(g)
 }
 
@@ -130,24 +112,12 @@ mod tests {
     fn full_vocabulary_grammar_has_every_rule() {
         let g = gbnf(&ActionKind::ALL, &sim()).unwrap();
         for k in ActionKind::ALL {
-            assert!(
-                g.contains(&format!("\n{} ::= ", k.name())),
-                "{k:?} missing:\n{g}"
-            );
+            assert!(g.contains(&format!("\n{} ::= ", k.name())), "{k:?} missing:\n{g}");
         }
-        assert!(
-            g.contains(r#"joint ::= "\"base\"" | "\"shoulder\"" | "\"elbow\"" | "\"wrist\"""#),
-            "{g}"
-        );
-        assert!(
-            g.contains(r#"output-name ::= "\"lights\"" | "\"horn\"""#),
-            "{g}"
-        );
+        assert!(g.contains(r#"joint ::= "\"base\"" | "\"shoulder\"" | "\"elbow\"" | "\"wrist\"""#), "{g}");
+        assert!(g.contains(r#"output-name ::= "\"lights\"" | "\"horn\"""#), "{g}");
         assert!(g.contains("{0,7}"), "eight actions at most:\n{g}");
-        assert!(
-            g.contains(r#"drive ::= "{\"action\":\"drive\",\"distance_m\":" num "}""#),
-            "{g}"
-        );
+        assert!(g.contains(r#"drive ::= "{\"action\":\"drive\",\"distance_m\":" num "}""#), "{g}");
     }
 
     #[test]
@@ -168,9 +138,7 @@ mod tests {
         assert!(!g.contains("grip ::="), "{g}");
         assert_eq!(
             gbnf(&[ActionKind::Servo, ActionKind::Grip], &l),
-            Err(GrammarError::NoActions {
-                allowed: "servo, grip".into()
-            })
+            Err(GrammarError::NoActions { allowed: "servo, grip".into() })
         );
     }
 

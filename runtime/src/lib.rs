@@ -15,6 +15,7 @@
 //! - [`sim_run`]: a plan on the sim board in simulated time (`ask --execute`).
 //! - [`mod@bench`]: the measurements behind BENCHMARKS.md.
 //! - [`dispatch`]: MQTT command payloads and the command lifecycle (sans-IO).
+//! - [`mqtt`]: topics, the MQTT link with its outbox, the embedded broker.
 //! - [`config`]: the configuration file.
 //! - [`cli`]: the command line.
 #![deny(missing_docs)]
@@ -28,6 +29,7 @@ pub mod gguf;
 pub mod grammar;
 pub mod llama;
 pub mod model;
+pub mod mqtt;
 pub mod planner;
 pub mod prompt;
 pub mod sim_run;

@@ -41,47 +41,17 @@ const ROVER: Examples = &[
         "reverse 0.8 m, then turn left 60 degrees",
         r#"[{"action":"drive","distance_m":-0.8},{"action":"turn","angle_deg":60}]"#,
     ),
-    (
-        "drive forward three meters",
-        r#"[{"action":"drive","distance_m":3}]"#,
-    ),
-    (
-        "turn left 45 degrees",
-        r#"[{"action":"turn","angle_deg":45}]"#,
-    ),
-    (
-        "switch the lights on",
-        r#"[{"action":"output","name":"lights","on":true}]"#,
-    ),
-    (
-        "back up half a meter",
-        r#"[{"action":"drive","distance_m":-0.5}]"#,
-    ),
-    (
-        "pause for two seconds",
-        r#"[{"action":"wait","seconds":2}]"#,
-    ),
-    (
-        "turn right 30 degrees",
-        r#"[{"action":"turn","angle_deg":-30}]"#,
-    ),
+    ("drive forward three meters", r#"[{"action":"drive","distance_m":3}]"#),
+    ("turn left 45 degrees", r#"[{"action":"turn","angle_deg":45}]"#),
+    ("switch the lights on", r#"[{"action":"output","name":"lights","on":true}]"#),
+    ("back up half a meter", r#"[{"action":"drive","distance_m":-0.5}]"#),
+    ("pause for two seconds", r#"[{"action":"wait","seconds":2}]"#),
+    ("turn right 30 degrees", r#"[{"action":"turn","angle_deg":-30}]"#),
     ("halt", r#"[{"action":"stop"}]"#),
-    (
-        "move ahead 1.5 m",
-        r#"[{"action":"drive","distance_m":1.5}]"#,
-    ),
-    (
-        "rotate right 180 degrees",
-        r#"[{"action":"turn","angle_deg":-180}]"#,
-    ),
-    (
-        "roll forward four meters",
-        r#"[{"action":"drive","distance_m":4}]"#,
-    ),
-    (
-        "turn left 120 degrees",
-        r#"[{"action":"turn","angle_deg":120}]"#,
-    ),
+    ("move ahead 1.5 m", r#"[{"action":"drive","distance_m":1.5}]"#),
+    ("rotate right 180 degrees", r#"[{"action":"turn","angle_deg":-180}]"#),
+    ("roll forward four meters", r#"[{"action":"drive","distance_m":4}]"#),
+    ("turn left 120 degrees", r#"[{"action":"turn","angle_deg":120}]"#),
 ];
 
 const ARM: Examples = &[
@@ -89,45 +59,22 @@ const ARM: Examples = &[
         "grab it, then lift the wrist to 20 degrees",
         r#"[{"action":"grip","state":"close"},{"action":"servo","joint":"wrist","angle_deg":20}]"#,
     ),
-    (
-        "raise the shoulder to 30 degrees",
-        r#"[{"action":"servo","joint":"shoulder","angle_deg":30}]"#,
-    ),
-    (
-        "close the gripper",
-        r#"[{"action":"grip","state":"close"}]"#,
-    ),
-    (
-        "set the elbow to -45 degrees",
-        r#"[{"action":"servo","joint":"elbow","angle_deg":-45}]"#,
-    ),
+    ("raise the shoulder to 30 degrees", r#"[{"action":"servo","joint":"shoulder","angle_deg":30}]"#),
+    ("close the gripper", r#"[{"action":"grip","state":"close"}]"#),
+    ("set the elbow to -45 degrees", r#"[{"action":"servo","joint":"elbow","angle_deg":-45}]"#),
     ("wait one second", r#"[{"action":"wait","seconds":1}]"#),
-    (
-        "rotate the arm base to 60 degrees",
-        r#"[{"action":"servo","joint":"base","angle_deg":60}]"#,
-    ),
+    ("rotate the arm base to 60 degrees", r#"[{"action":"servo","joint":"base","angle_deg":60}]"#),
     ("freeze", r#"[{"action":"stop"}]"#),
-    (
-        "release the object",
-        r#"[{"action":"grip","state":"open"}]"#,
-    ),
-    (
-        "lower the elbow to 15 degrees",
-        r#"[{"action":"servo","joint":"elbow","angle_deg":15}]"#,
-    ),
-    (
-        "squeeze the gripper shut",
-        r#"[{"action":"grip","state":"close"}]"#,
-    ),
+    ("release the object", r#"[{"action":"grip","state":"open"}]"#),
+    ("lower the elbow to 15 degrees", r#"[{"action":"servo","joint":"elbow","angle_deg":15}]"#),
+    ("squeeze the gripper shut", r#"[{"action":"grip","state":"close"}]"#),
 ];
 
 /// The examples of several skills, taken in turn, so that no skill's examples all sit
 /// last (a base model leans towards what it saw most recently).
 fn interleave(sets: &[Examples]) -> Vec<(&'static str, &'static str)> {
     let longest = sets.iter().map(|s| s.len()).max().unwrap_or(0);
-    (0..longest)
-        .flat_map(|i| sets.iter().filter_map(move |s| s.get(i).copied()))
-        .collect()
+    (0..longest).flat_map(|i| sets.iter().filter_map(move |s| s.get(i).copied())).collect()
 }
 
 fn prefix(examples: &[Examples]) -> String {
@@ -149,21 +96,9 @@ pub const DEFAULT_SKILL: &str = "general";
 pub fn builtin(name: &str) -> Option<Skill> {
     use ActionKind::*;
     let (description, allowed, examples): (&str, Vec<ActionKind>, Vec<Examples>) = match name {
-        "general" => (
-            "the whole vocabulary: rover and arm",
-            ActionKind::ALL.to_vec(),
-            vec![ROVER, ARM],
-        ),
-        "rover" => (
-            "driving: drive, turn, stop, wait, outputs",
-            vec![Drive, Turn, Stop, Wait, Output],
-            vec![ROVER],
-        ),
-        "arm" => (
-            "the arm: joints, gripper, wait",
-            vec![Servo, Grip, Wait, Stop],
-            vec![ARM],
-        ),
+        "general" => ("the whole vocabulary: rover and arm", ActionKind::ALL.to_vec(), vec![ROVER, ARM]),
+        "rover" => ("driving: drive, turn, stop, wait, outputs", vec![Drive, Turn, Stop, Wait, Output], vec![ROVER]),
+        "arm" => ("the arm: joints, gripper, wait", vec![Servo, Grip, Wait, Stop], vec![ARM]),
         _ => return None,
     };
     Some(Skill {
@@ -185,22 +120,12 @@ mod tests {
         let limits = trinity_boards::sim().limits;
         for name in BUILTIN {
             let skill = builtin(name).unwrap();
-            for block in skill
-                .prefix
-                .split("\n\n")
-                .filter(|b| b.starts_with("Command:"))
-            {
+            for block in skill.prefix.split("\n\n").filter(|b| b.starts_with("Command:")) {
                 let Some((_, plan)) = block.split_once("\nPlan: ") else {
                     continue;
                 };
-                let plan: Plan =
-                    serde_json::from_str(plan).unwrap_or_else(|e| panic!("{plan}: {e}"));
-                assert!(
-                    plan.actions()
-                        .iter()
-                        .all(|a| skill.allowed.contains(&a.kind())),
-                    "{name}: {block}"
-                );
+                let plan: Plan = serde_json::from_str(plan).unwrap_or_else(|e| panic!("{plan}: {e}"));
+                assert!(plan.actions().iter().all(|a| skill.allowed.contains(&a.kind())), "{name}: {block}");
                 limits.check(&plan).unwrap();
             }
         }

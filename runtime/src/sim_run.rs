@@ -51,13 +51,9 @@ fn outcome_name(o: Outcome) -> &'static str {
 pub fn run(board: &Board, plan: &Plan) -> Result<SimRun, SimRunError> {
     let checked = board.limits.approve(plan).map_err(SimRunError::Limits)?;
     let sim = Sim::new(board);
-    let mut ex = sim
-        .executor(Millis(0))
-        .map_err(|e| SimRunError::Executor(e.to_string()))?;
+    let mut ex = sim.executor(Millis(0)).map_err(|e| SimRunError::Executor(e.to_string()))?;
     let mut now = Millis(0);
-    let mut outcome = ex
-        .start(&checked, now)
-        .map_err(|e| SimRunError::Executor(format!("{e:?}")))?;
+    let mut outcome = ex.start(&checked, now).map_err(|e| SimRunError::Executor(format!("{e:?}")))?;
     while outcome.is_none() {
         if now.0 > MAX_SIM_MS {
             return Err(SimRunError::Timeout);
@@ -68,11 +64,7 @@ pub fn run(board: &Board, plan: &Plan) -> Result<SimRun, SimRunError> {
         outcome = ex.poll(now);
     }
     let outcome = outcome.map(outcome_name).unwrap_or("succeeded");
-    Ok(SimRun {
-        outcome,
-        sim_ms: now.0,
-        state: sim.state(),
-    })
+    Ok(SimRun { outcome, sim_ms: now.0, state: sim.state() })
 }
 
 #[cfg(test)]

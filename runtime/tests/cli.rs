@@ -5,10 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn trinity(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trinity"))
-        .args(args)
-        .output()
-        .expect("trinity runs")
+    Command::new(env!("CARGO_BIN_EXE_trinity")).args(args).output().expect("trinity runs")
 }
 
 fn default_model() -> PathBuf {
@@ -19,15 +16,8 @@ fn default_model() -> PathBuf {
 /// Exit status is a clean failure (not a signal such as SIGABRT) and stderr says `want`.
 fn assert_clean_failure(out: &Output, want: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "expected exit 1; stderr:\n{stderr}"
-    );
-    assert!(
-        stderr.contains(want),
-        "stderr should say {want:?}:\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(1), "expected exit 1; stderr:\n{stderr}");
+    assert!(stderr.contains(want), "stderr should say {want:?}:\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -42,11 +32,7 @@ fn ask_prints_the_plan_as_json() {
     let model = default_model();
     let out = trinity(&with_model(&model, &["-v", "stop"]));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(stdout.trim(), r#"[{"action":"stop"}]"#);
     let stderr = String::from_utf8_lossy(&out.stderr);
     for field in ["prompt:", "generation:", "tok/s", "time to plan:"] {
@@ -95,14 +81,8 @@ fn a_100_kb_command_is_refused() {
 
 #[test]
 fn unknown_skill_and_board_are_named() {
-    assert_clean_failure(
-        &trinity(&["ask", "--skill", "juggle", "stop"]),
-        "unknown skill `juggle`",
-    );
-    assert_clean_failure(
-        &trinity(&["ask", "--board", "pdp11", "stop"]),
-        "unknown board `pdp11`",
-    );
+    assert_clean_failure(&trinity(&["ask", "--skill", "juggle", "stop"]), "unknown skill `juggle`");
+    assert_clean_failure(&trinity(&["ask", "--board", "pdp11", "stop"]), "unknown board `pdp11`");
 }
 
 #[test]
@@ -110,10 +90,7 @@ fn wrong_sha256_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("m.gguf");
     std::fs::write(&f, "tampered").unwrap();
-    assert_clean_failure(
-        &trinity(&["model", "verify", f.to_str().unwrap()]),
-        "sha256 mismatch",
-    );
+    assert_clean_failure(&trinity(&["model", "verify", f.to_str().unwrap()]), "sha256 mismatch");
 }
 
 #[test]
@@ -129,11 +106,7 @@ fn grammar_command_prints_the_skill_grammar() {
 fn config_file_chooses_the_model_and_bad_config_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("trinity.toml");
-    std::fs::write(
-        &cfg,
-        "board = \"sim\"\n[model]\npath = \"/nonexistent/from-config.gguf\"\n",
-    )
-    .unwrap();
+    std::fs::write(&cfg, "board = \"sim\"\n[model]\npath = \"/nonexistent/from-config.gguf\"\n").unwrap();
     let out = trinity(&["ask", "--config", cfg.to_str().unwrap(), "stop"]);
     assert_clean_failure(&out, "/nonexistent/from-config.gguf");
 
@@ -146,11 +119,7 @@ fn config_file_chooses_the_model_and_bad_config_is_named() {
 fn ask_execute_runs_the_plan_on_the_sim_board() {
     let model = default_model();
     let out = trinity(&with_model(&model, &["--execute", "stop"]));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
@@ -164,16 +133,9 @@ fn boards_lists_every_profile_with_its_ram_fit() {
     let model = default_model();
     let out = trinity(&["boards", "--model", model.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for b in ["sim", "pi5", "pi4", "cm4", "pi3bplus", "pi-zero-2w"] {
-        assert!(
-            stdout.lines().any(|l| l.starts_with(b)),
-            "{b} missing:\n{stdout}"
-        );
+        assert!(stdout.lines().any(|l| l.starts_with(b)), "{b} missing:\n{stdout}");
     }
     assert!(stdout.contains("KV cache"), "{stdout}");
     let pi5 = stdout.lines().find(|l| l.starts_with("pi5")).unwrap();

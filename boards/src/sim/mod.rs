@@ -27,8 +27,7 @@ use crate::Board;
 use io::Line;
 
 /// The executor type of the sim board.
-pub type SimExecutor =
-    Executor<DiffDrive<SimPwm, SimPin>, ServoArm<SimI2c>, GpioOutputs<SimPin, 8>>;
+pub type SimExecutor = Executor<DiffDrive<SimPwm, SimPin>, ServoArm<SimI2c>, GpioOutputs<SimPin, 8>>;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct MotorIo {
@@ -119,10 +118,7 @@ impl Sim {
             y: 0.0,
             heading: 0.0,
         };
-        Sim {
-            world: Arc::new(Mutex::new(world)),
-            board: board.clone(),
-        }
+        Sim { world: Arc::new(Mutex::new(world)), board: board.clone() }
     }
 
     fn world(&self) -> MutexGuard<'_, World> {
@@ -140,39 +136,15 @@ impl Sim {
         let b = &self.board;
         let w = &b.wiring;
         let motor = |i: usize, inverted: bool| {
-            let pin = |line| SimPin {
-                world: self.world.clone(),
-                line,
-            };
-            Motor::new(
-                SimPwm {
-                    world: self.world.clone(),
-                    motor: i,
-                },
-                pin(Line::In1(i)),
-                pin(Line::In2(i)),
-                inverted,
-            )
+            let pin = |line| SimPin { world: self.world.clone(), line };
+            Motor::new(SimPwm { world: self.world.clone(), motor: i }, pin(Line::In1(i)), pin(Line::In2(i)), inverted)
         };
-        let drive = DiffDrive {
-            left: motor(0, w.drive.left.inverted),
-            right: motor(1, w.drive.right.inverted),
-        };
+        let drive = DiffDrive { left: motor(0, w.drive.left.inverted), right: motor(1, w.drive.right.inverted) };
         let joints: Vec<ServoCal> = w.arm.joints.iter().map(|j| j.cal()).collect();
         let gripper = w.arm.gripper.as_ref().map(|g| g.gripper());
-        let arm = ServoArm::new(
-            SimI2c {
-                world: self.world.clone(),
-            },
-            w.pca9685_address,
-            &joints,
-            gripper,
-        )
-        .map_err(|e| SimError::Arm(format!("{e:?}")))?;
-        let pins = (0..w.outputs.len()).map(|i| SimPin {
-            world: self.world.clone(),
-            line: Line::Output(i),
-        });
+        let arm = ServoArm::new(SimI2c { world: self.world.clone() }, w.pca9685_address, &joints, gripper)
+            .map_err(|e| SimError::Arm(format!("{e:?}")))?;
+        let pins = (0..w.outputs.len()).map(|i| SimPin { world: self.world.clone(), line: Line::Output(i) });
         let outputs = GpioOutputs::new(pins.collect());
         Executor::new(drive, arm, outputs, b.motion, &b.limits, now).map_err(SimError::Motion)
     }
@@ -189,13 +161,9 @@ impl Sim {
             // A mirrored motor turns its wheel forward when driven electrically backward.
             let mount = if inverted { -1.0 } else { 1.0 };
             // `+ 0.0` turns a stopped mirrored wheel's -0.0 into 0.0.
-            dir * mount * f64::from(io.duty) / f64::from(MAX_DUTY) * f64::from(d.max_wheel_mps)
-                + 0.0
+            dir * mount * f64::from(io.duty) / f64::from(MAX_DUTY) * f64::from(d.max_wheel_mps) + 0.0
         };
-        [
-            speed(&w.motors[0], d.left.inverted),
-            speed(&w.motors[1], d.right.inverted),
-        ]
+        [speed(&w.motors[0], d.left.inverted), speed(&w.motors[1], d.right.inverted)]
     }
 
     /// Let `ms` milliseconds of simulated time pass at the current wheel speeds.
@@ -260,12 +228,7 @@ impl Sim {
             joints,
             gripper_deg,
             gripper,
-            outputs: wiring
-                .outputs
-                .iter()
-                .map(|o| o.name.clone())
-                .zip(w.outputs.iter().copied())
-                .collect(),
+            outputs: wiring.outputs.iter().map(|o| o.name.clone()).zip(w.outputs.iter().copied()).collect(),
         }
     }
 }

@@ -5,9 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use embedded_hal::i2c::{
-    ErrorKind, ErrorType, I2c, NoAcknowledgeSource, Operation, SevenBitAddress,
-};
+use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, NoAcknowledgeSource, Operation, SevenBitAddress};
 
 use super::World;
 
@@ -86,11 +84,7 @@ impl ErrorType for SimI2c {
 }
 
 impl I2c<SevenBitAddress> for SimI2c {
-    fn transaction(
-        &mut self,
-        address: u8,
-        operations: &mut [Operation<'_>],
-    ) -> Result<(), ErrorKind> {
+    fn transaction(&mut self, address: u8, operations: &mut [Operation<'_>]) -> Result<(), ErrorKind> {
         let mut w = self.world.lock().map_err(|_| ErrorKind::Other)?;
         if w.faults.i2c {
             return Err(ErrorKind::Bus);

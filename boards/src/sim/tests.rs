@@ -50,15 +50,8 @@ fn turn_left_90_degrees_ends_facing_left() {
     assert_eq!(o, Outcome::Succeeded);
     let s = sim.state();
     // Duty is quantised to 1/1000: within a degree.
-    assert!(
-        (s.heading_deg - 90.0).abs() < 1.0,
-        "heading = {}",
-        s.heading_deg
-    );
-    assert!(
-        s.x_m.abs() < 1e-6 && s.y_m.abs() < 1e-6,
-        "turning in place: {s:?}"
-    );
+    assert!((s.heading_deg - 90.0).abs() < 1.0, "heading = {}", s.heading_deg);
+    assert!(s.x_m.abs() < 1e-6 && s.y_m.abs() < 1e-6, "turning in place: {s:?}");
 }
 
 #[test]
@@ -69,50 +62,29 @@ fn drive_then_turn_right_then_drive_traces_an_l() {
         Action::Drive { distance_m: 0.5 },
     ]));
     let s = sim.state();
-    assert!(
-        (s.x_m - 0.5).abs() < 0.02 && (s.y_m + 0.5).abs() < 0.02,
-        "{s:?}"
-    );
+    assert!((s.x_m - 0.5).abs() < 0.02 && (s.y_m + 0.5).abs() < 0.02, "{s:?}");
     assert!((s.heading_deg + 90.0).abs() < 1.0, "{s:?}");
 }
 
 #[test]
 fn servo_and_gripper_reach_their_angles_through_the_pca9685() {
     let (o, sim) = run(&plan(&[
-        Action::Servo {
-            joint: name("shoulder"),
-            angle_deg: 30.0,
-        },
-        Action::Grip {
-            state: GripState::Open,
-        },
+        Action::Servo { joint: name("shoulder"), angle_deg: 30.0 },
+        Action::Grip { state: GripState::Open },
     ]));
     assert_eq!(o, Outcome::Succeeded);
     let s = sim.state();
     let shoulder = s.joints.iter().find(|j| j.name == "shoulder").unwrap();
     // One PCA9685 count is 4.88 us, 0.44 deg on a 180 deg / 2000 us servo.
-    assert!(
-        (shoulder.angle_deg.unwrap() - 30.0).abs() < 0.5,
-        "{shoulder:?}"
-    );
+    assert!((shoulder.angle_deg.unwrap() - 30.0).abs() < 0.5, "{shoulder:?}");
     assert_eq!(s.gripper, "open");
-    assert!(s
-        .joints
-        .iter()
-        .filter(|j| j.name != "shoulder")
-        .all(|j| j.angle_deg.is_none()));
+    assert!(s.joints.iter().filter(|j| j.name != "shoulder").all(|j| j.angle_deg.is_none()));
 }
 
 #[test]
 fn output_switches_its_line() {
-    let (_, sim) = run(&plan(&[Action::Output {
-        name: name("lights"),
-        on: true,
-    }]));
-    assert_eq!(
-        sim.state().outputs,
-        vec![("lights".to_owned(), true), ("horn".to_owned(), false)]
-    );
+    let (_, sim) = run(&plan(&[Action::Output { name: name("lights"), on: true }]));
+    assert_eq!(sim.state().outputs, vec![("lights".to_owned(), true), ("horn".to_owned(), false)]);
 }
 
 #[test]
@@ -123,17 +95,9 @@ fn estop_puts_every_simulated_output_in_its_safe_state() {
     let p = board
         .limits
         .approve(&plan(&[
-            Action::Output {
-                name: name("horn"),
-                on: true,
-            },
-            Action::Servo {
-                joint: name("elbow"),
-                angle_deg: 45.0,
-            },
-            Action::Grip {
-                state: GripState::Close,
-            },
+            Action::Output { name: name("horn"), on: true },
+            Action::Servo { joint: name("elbow"), angle_deg: 45.0 },
+            Action::Grip { state: GripState::Close },
             Action::Drive { distance_m: 2.0 },
         ]))
         .unwrap();
@@ -163,13 +127,7 @@ fn watchdog_puts_every_simulated_output_in_its_safe_state() {
     let mut ex = sim.executor(Millis(0)).unwrap();
     let p = board
         .limits
-        .approve(&plan(&[
-            Action::Output {
-                name: name("lights"),
-                on: true,
-            },
-            Action::Drive { distance_m: 3.0 },
-        ]))
+        .approve(&plan(&[Action::Output { name: name("lights"), on: true }, Action::Drive { distance_m: 3.0 }]))
         .unwrap();
     ex.start(&p, Millis(0)).unwrap();
     // Nobody feeds it: the period is the wiring's watchdog_ms.
@@ -187,37 +145,11 @@ fn hostile_plans_never_reach_a_driver() {
     let before = sim.state();
     let _ex = sim.executor(Millis(0)).unwrap();
     for (p, want) in [
-        (
-            plan(&[Action::Drive { distance_m: 100.0 }]),
-            "drive of 100 m",
-        ),
-        (
-            plan(&[Action::Turn { angle_deg: 720.0 }]),
-            "turn of 720 deg",
-        ),
-        (
-            plan(&[Action::Servo {
-                joint: name("shoulder"),
-                angle_deg: 85.0,
-            }]),
-            "outside -80..=80",
-        ),
-        (
-            plan(&[Action::Output {
-                name: name("laser"),
-                on: true,
-            }]),
-            "no output `laser`",
-        ),
-        (
-            plan(&[
-                Action::Stop,
-                Action::Drive {
-                    distance_m: f32::NAN,
-                },
-            ]),
-            "not finite",
-        ),
+        (plan(&[Action::Drive { distance_m: 100.0 }]), "drive of 100 m"),
+        (plan(&[Action::Turn { angle_deg: 720.0 }]), "turn of 720 deg"),
+        (plan(&[Action::Servo { joint: name("shoulder"), angle_deg: 85.0 }]), "outside -80..=80"),
+        (plan(&[Action::Output { name: name("laser"), on: true }]), "no output `laser`"),
+        (plan(&[Action::Stop, Action::Drive { distance_m: f32::NAN }]), "not finite"),
     ] {
         let e: Violation = board.limits.approve(&p).unwrap_err();
         assert!(e.to_string().contains(want), "{e}");
@@ -232,25 +164,14 @@ fn i2c_failure_ends_the_plan_with_a_driver_error() {
     let sim = Sim::new(&board);
     let mut ex = sim.executor(Millis(0)).unwrap();
     sim.set_faults(Faults { i2c: true });
-    let p = board
-        .limits
-        .approve(&plan(&[Action::Grip {
-            state: GripState::Open,
-        }]))
-        .unwrap();
+    let p = board.limits.approve(&plan(&[Action::Grip { state: GripState::Open }])).unwrap();
     let o = ex.start(&p, Millis(0)).unwrap();
-    assert!(
-        matches!(o, Some(Outcome::DriverFailed { index: 0, .. })),
-        "{o:?}"
-    );
+    assert!(matches!(o, Some(Outcome::DriverFailed { index: 0, .. })), "{o:?}");
 }
 
 #[test]
 fn sim_limits_come_from_the_wiring() {
     let l: Limits = crate::sim().limits;
-    assert_eq!(
-        l.joint("shoulder").map(|j| (j.min_deg, j.max_deg)),
-        Some((-80.0, 80.0))
-    );
+    assert_eq!(l.joint("shoulder").map(|j| (j.min_deg, j.max_deg)), Some((-80.0, 80.0)));
     assert_eq!(l.max_actions, 8);
 }

@@ -45,8 +45,7 @@ mod tests {
     fn set_and_safe_drive_the_right_pins() {
         let lights = Pin::new(&[P::set(State::High), P::set(State::Low)]);
         let horn = Pin::new(&[P::set(State::Low)]);
-        let mut o: GpioOutputs<Pin, 2> =
-            GpioOutputs::new(heapless::Vec::from_slice(&[lights, horn]).unwrap());
+        let mut o: GpioOutputs<Pin, 2> = GpioOutputs::new(heapless::Vec::from_slice(&[lights, horn]).unwrap());
         o.set(0, true).unwrap();
         assert_eq!(o.set(2, true), Err(HwError::NoSuchChannel));
         o.safe().unwrap();

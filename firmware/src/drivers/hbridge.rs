@@ -21,12 +21,7 @@ pub struct Motor<PWM, PIN> {
 impl<PWM: SetDutyCycle, PIN: OutputPin> Motor<PWM, PIN> {
     /// A motor; `inverted` swaps forward and backward (a motor mounted mirrored).
     pub fn new(pwm: PWM, in1: PIN, in2: PIN, inverted: bool) -> Self {
-        Motor {
-            pwm,
-            in1,
-            in2,
-            inverted,
-        }
+        Motor { pwm, in1, in2, inverted }
     }
 
     /// Run at `speed` in -1.0..=1.0 of full duty; 0 coasts.
@@ -37,22 +32,14 @@ impl<PWM: SetDutyCycle, PIN: OutputPin> Motor<PWM, PIN> {
         let speed = if self.inverted { -speed } else { speed };
         let duty = (speed.abs() * PER_MILLE as f32 + 0.5) as u16;
         if duty == 0 {
-            self.pwm
-                .set_duty_cycle_fully_off()
-                .map_err(|_| HwError::Pwm)?;
+            self.pwm.set_duty_cycle_fully_off().map_err(|_| HwError::Pwm)?;
             self.in1.set_low().map_err(|_| HwError::Pin)?;
             return self.in2.set_low().map_err(|_| HwError::Pin);
         }
-        let (a, b) = if speed > 0.0 {
-            (&mut self.in1, &mut self.in2)
-        } else {
-            (&mut self.in2, &mut self.in1)
-        };
+        let (a, b) = if speed > 0.0 { (&mut self.in1, &mut self.in2) } else { (&mut self.in2, &mut self.in1) };
         b.set_low().map_err(|_| HwError::Pin)?;
         a.set_high().map_err(|_| HwError::Pin)?;
-        self.pwm
-            .set_duty_cycle_fraction(duty, PER_MILLE)
-            .map_err(|_| HwError::Pwm)
+        self.pwm.set_duty_cycle_fraction(duty, PER_MILLE).map_err(|_| HwError::Pwm)
     }
 
     /// Give the PWM channel and pins back.

@@ -36,10 +36,7 @@ pub struct ServoCal {
 impl ServoCal {
     /// Pulse width for `angle_deg`, µs; angles outside the calibration are refused.
     pub fn pulse_us(&self, angle_deg: f32) -> Result<f32, HwError> {
-        let (lo, hi) = (
-            self.min_deg.min(self.max_deg),
-            self.min_deg.max(self.max_deg),
-        );
+        let (lo, hi) = (self.min_deg.min(self.max_deg), self.min_deg.max(self.max_deg));
         if !angle_deg.is_finite() || angle_deg < lo || angle_deg > hi {
             return Err(HwError::InvalidInput);
         }
@@ -100,12 +97,7 @@ where
     I2C: embedded_hal::i2c::I2c<Error = E>,
 {
     /// Set the PCA9685 at `address` to 50 Hz and wake it; every servo starts relaxed.
-    pub fn new(
-        i2c: I2C,
-        address: u8,
-        joints: &[ServoCal],
-        gripper: Option<Gripper>,
-    ) -> Result<Self, Error<E>> {
+    pub fn new(i2c: I2C, address: u8, joints: &[ServoCal], gripper: Option<Gripper>) -> Result<Self, Error<E>> {
         let mut pwm = Pca9685::new(i2c, Address::from(address))?;
         pwm.set_prescale(PRESCALE)?;
         pwm.enable()?;
@@ -113,31 +105,20 @@ where
         for c in joints.iter().chain(gripper.as_ref().map(|g| &g.servo)) {
             channel::<E>(c.channel)?;
         }
-        Ok(ServoArm {
-            pwm,
-            joints,
-            gripper,
-        })
+        Ok(ServoArm { pwm, joints, gripper })
     }
 
     /// Drive `cal`'s servo to `angle_deg`.
     pub fn set_angle(&mut self, cal: ServoCal, angle_deg: f32) -> Result<(), Error<E>> {
-        let us = cal
-            .pulse_us(angle_deg)
-            .map_err(|_| Error::InvalidInputData)?;
-        self.pwm
-            .set_channel_on_off(channel(cal.channel)?, 0, counts(us))?;
+        let us = cal.pulse_us(angle_deg).map_err(|_| Error::InvalidInputData)?;
+        self.pwm.set_channel_on_off(channel(cal.channel)?, 0, counts(us))?;
         Ok(())
     }
 
     /// Switch every servo's PWM fully off.
     pub fn relax(&mut self) -> Result<(), Error<E>> {
-        let chans: heapless::Vec<u8, 9> = self
-            .joints
-            .iter()
-            .chain(self.gripper.as_ref().map(|g| &g.servo))
-            .map(|c| c.channel)
-            .collect();
+        let chans: heapless::Vec<u8, 9> =
+            self.joints.iter().chain(self.gripper.as_ref().map(|g| &g.servo)).map(|c| c.channel).collect();
         let mut first = Ok(());
         for c in chans {
             let r = channel(c).and_then(|ch| Ok(self.pwm.set_channel_full_off(ch)?));
@@ -204,30 +185,18 @@ mod tests {
     }
 
     fn shoulder() -> ServoCal {
-        ServoCal {
-            channel: 3,
-            min_deg: -90.0,
-            max_deg: 90.0,
-            min_us: 500.0,
-            max_us: 2500.0,
-        }
+        ServoCal { channel: 3, min_deg: -90.0, max_deg: 90.0, min_us: 500.0, max_us: 2500.0 }
     }
 
     fn init() -> Vec<T> {
         // Asleep at power-on, so the prescaler is written directly; then wake (SLEEP = 0).
-        vec![
-            T::write(ADDR, vec![PRE_SCALE, 121]),
-            T::write(ADDR, vec![MODE1, ALLCALL]),
-        ]
+        vec![T::write(ADDR, vec![PRE_SCALE, 121]), T::write(ADDR, vec![MODE1, ALLCALL])]
     }
 
     #[test]
     fn prescale_gives_50_hz() {
         // Datasheet equation 1: round(25 MHz / (4096 * 50 Hz)) - 1.
-        assert_eq!(
-            PRESCALE,
-            ((25_000_000.0f64 / (4096.0 * 50.0)).round() - 1.0) as u8
-        );
+        assert_eq!(PRESCALE, ((25_000_000.0f64 / (4096.0 * 50.0)).round() - 1.0) as u8);
     }
 
     #[test]
@@ -248,13 +217,7 @@ mod tests {
     #[test]
     fn gripper_uses_its_open_and_closed_angles() {
         let g = Gripper {
-            servo: ServoCal {
-                channel: 15,
-                min_deg: 0.0,
-                max_deg: 180.0,
-                min_us: 1000.0,
-                max_us: 2000.0,
-            },
+            servo: ServoCal { channel: 15, min_deg: 0.0, max_deg: 180.0, min_us: 1000.0, max_us: 2000.0 },
             open_deg: 180.0,
             closed_deg: 0.0,
         };
@@ -271,10 +234,7 @@ mod tests {
 
     #[test]
     fn safe_switches_every_servo_fully_off() {
-        let elbow = ServoCal {
-            channel: 4,
-            ..shoulder()
-        };
+        let elbow = ServoCal { channel: 4, ..shoulder() };
         let mut t = init();
         t.push(T::write(ADDR, vec![MODE1, ALLCALL | AI]));
         t.push(T::write(ADDR, vec![led_on_l(3) + 2, 0x00, FULL_OFF_H]));
@@ -290,10 +250,7 @@ mod tests {
         assert_eq!(arm.set_joint(0, 91.0), Err(HwError::InvalidInput));
         assert_eq!(arm.set_joint(0, f32::NAN), Err(HwError::InvalidInput));
         assert_eq!(arm.set_joint(1, 0.0), Err(HwError::NoSuchChannel));
-        assert_eq!(
-            arm.set_gripper(GripState::Open),
-            Err(HwError::NoSuchChannel)
-        );
+        assert_eq!(arm.set_gripper(GripState::Open), Err(HwError::NoSuchChannel));
         arm.destroy().done();
     }
 

@@ -64,11 +64,7 @@ impl Outputs for Fake {
 
 fn limits() -> Limits {
     let mut joints = heapless::Vec::new();
-    let _ = joints.push(JointRange {
-        name: Name::try_from("shoulder").unwrap(),
-        min_deg: -90.0,
-        max_deg: 90.0,
-    });
+    let _ = joints.push(JointRange { name: Name::try_from("shoulder").unwrap(), min_deg: -90.0, max_deg: 90.0 });
     let mut outputs = heapless::Vec::new();
     let _ = outputs.push(Name::try_from("lights").unwrap());
     Limits {
@@ -100,19 +96,8 @@ type Exec = Executor<Fake, Fake, Fake>;
 
 fn executor(fail_wheels: bool) -> (Exec, Log) {
     let log: Log = Rc::default();
-    let fake = |f| Fake {
-        log: log.clone(),
-        fail_wheels: f,
-    };
-    let e = Executor::new(
-        fake(fail_wheels),
-        fake(false),
-        fake(false),
-        motion(),
-        &limits(),
-        Millis(0),
-    )
-    .unwrap();
+    let fake = |f| Fake { log: log.clone(), fail_wheels: f };
+    let e = Executor::new(fake(fail_wheels), fake(false), fake(false), motion(), &limits(), Millis(0)).unwrap();
     log.borrow_mut().clear();
     (e, log)
 }
@@ -137,10 +122,7 @@ fn run(e: &mut Exec, from: Millis) -> (Outcome, Millis) {
 #[test]
 fn drive_runs_both_wheels_forward_for_distance_over_speed() {
     let (mut e, log) = executor(false);
-    assert_eq!(
-        e.start(&checked(&[Action::Drive { distance_m: 1.0 }]), Millis(0)),
-        Ok(None)
-    );
+    assert_eq!(e.start(&checked(&[Action::Drive { distance_m: 1.0 }]), Millis(0)), Ok(None));
     assert_eq!(log.borrow().as_slice(), &[Call::Wheels(0.5, 0.5)]);
     // 1 m at 0.25 m/s: 4 s.
     let (o, at) = run(&mut e, Millis(0));
@@ -151,11 +133,8 @@ fn drive_runs_both_wheels_forward_for_distance_over_speed() {
 #[test]
 fn left_turn_runs_the_right_wheel_forward() {
     let (mut e, log) = executor(false);
-    e.start(&checked(&[Action::Turn { angle_deg: 90.0 }]), Millis(0))
-        .unwrap();
-    let Call::Wheels(l, r) = log.borrow()[0].clone() else {
-        panic!()
-    };
+    e.start(&checked(&[Action::Turn { angle_deg: 90.0 }]), Millis(0)).unwrap();
+    let Call::Wheels(l, r) = log.borrow()[0].clone() else { panic!() };
     assert!(l < 0.0 && r > 0.0, "{l} {r}");
     assert!((r - 0.157_079_6 / 0.5).abs() < 1e-4, "{r}");
     let (o, at) = run(&mut e, Millis(0));
@@ -166,17 +145,9 @@ fn left_turn_runs_the_right_wheel_forward() {
 fn steps_run_in_order_and_instant_steps_take_no_time() {
     let (mut e, log) = executor(false);
     let plan = checked(&[
-        Action::Output {
-            name: Name::try_from("lights").unwrap(),
-            on: true,
-        },
-        Action::Servo {
-            joint: Name::try_from("shoulder").unwrap(),
-            angle_deg: 30.0,
-        },
-        Action::Grip {
-            state: GripState::Close,
-        },
+        Action::Output { name: Name::try_from("lights").unwrap(), on: true },
+        Action::Servo { joint: Name::try_from("shoulder").unwrap(), angle_deg: 30.0 },
+        Action::Grip { state: GripState::Close },
         Action::Wait { seconds: 0.5 },
         Action::Stop,
     ]);
@@ -187,12 +158,7 @@ fn steps_run_in_order_and_instant_steps_take_no_time() {
     assert_eq!(at, Millis(300 + 300 + 500));
     assert_eq!(
         log.borrow().as_slice(),
-        &[
-            Call::Output(0, true),
-            Call::Joint(0, 30.0),
-            Call::Gripper(GripState::Close),
-            Call::Wheels(0.0, 0.0),
-        ]
+        &[Call::Output(0, true), Call::Joint(0, 30.0), Call::Gripper(GripState::Close), Call::Wheels(0.0, 0.0),]
     );
 }
 
@@ -207,8 +173,7 @@ fn second_plan_while_busy_is_refused() {
 #[test]
 fn cancel_stops_the_wheels_and_ends_the_plan() {
     let (mut e, log) = executor(false);
-    e.start(&checked(&[Action::Drive { distance_m: -2.0 }]), Millis(0))
-        .unwrap();
+    e.start(&checked(&[Action::Drive { distance_m: -2.0 }]), Millis(0)).unwrap();
     assert_eq!(log.borrow()[0], Call::Wheels(-0.5, -0.5));
     assert_eq!(e.cancel(), Some(Outcome::Canceled));
     assert_eq!(log.borrow().last(), Some(&Call::Wheels(0.0, 0.0)));
@@ -223,10 +188,7 @@ fn estop_makes_everything_safe_cancels_and_latches() {
     e.start(&p, Millis(0)).unwrap();
     assert_eq!(e.engage_estop(), Some(Outcome::Canceled));
     let calls = log.borrow().clone();
-    assert!(
-        calls.ends_with(&[Call::Wheels(0.0, 0.0), Call::ArmSafe, Call::OutputsSafe]),
-        "{calls:?}"
-    );
+    assert!(calls.ends_with(&[Call::Wheels(0.0, 0.0), Call::ArmSafe, Call::OutputsSafe]), "{calls:?}");
     assert_eq!(e.start(&p, Millis(10)), Err(Refused::EStopped));
     e.release_estop();
     e.feed(Millis(20));
@@ -240,9 +202,7 @@ fn watchdog_expiry_makes_everything_safe_and_refuses_until_fed() {
     e.start(&p, Millis(0)).unwrap();
     assert_eq!(e.poll(Millis(500)), None, "not yet: period is 500 ms");
     assert_eq!(e.poll(Millis(501)), Some(Outcome::WatchdogExpired));
-    assert!(log
-        .borrow()
-        .ends_with(&[Call::Wheels(0.0, 0.0), Call::ArmSafe, Call::OutputsSafe]));
+    assert!(log.borrow().ends_with(&[Call::Wheels(0.0, 0.0), Call::ArmSafe, Call::OutputsSafe]));
     assert_eq!(e.start(&p, Millis(600)), Err(Refused::Watchdog));
     e.feed(Millis(700));
     assert_eq!(e.start(&p, Millis(700)), Ok(None));
@@ -252,22 +212,14 @@ fn watchdog_expiry_makes_everything_safe_and_refuses_until_fed() {
 fn watchdog_trips_an_idle_executor_too() {
     let (mut e, log) = executor(false);
     assert_eq!(e.poll(Millis(1000)), None);
-    assert!(log
-        .borrow()
-        .ends_with(&[Call::Wheels(0.0, 0.0), Call::ArmSafe, Call::OutputsSafe]));
+    assert!(log.borrow().ends_with(&[Call::Wheels(0.0, 0.0), Call::ArmSafe, Call::OutputsSafe]));
 }
 
 #[test]
 fn driver_failure_ends_the_plan_with_outputs_safe() {
     let (mut e, log) = executor(true);
     let p = checked(&[Action::Stop, Action::Drive { distance_m: 1.0 }]);
-    assert_eq!(
-        e.start(&p, Millis(0)),
-        Ok(Some(Outcome::DriverFailed {
-            index: 1,
-            error: HwError::Pwm
-        }))
-    );
+    assert_eq!(e.start(&p, Millis(0)), Ok(Some(Outcome::DriverFailed { index: 1, error: HwError::Pwm })));
     assert!(log.borrow().ends_with(&[Call::ArmSafe, Call::OutputsSafe]));
     assert_eq!(e.progress(), None);
 }
@@ -275,32 +227,11 @@ fn driver_failure_ends_the_plan_with_outputs_safe() {
 #[test]
 fn motion_profile_beyond_the_limits_is_refused() {
     let log: Log = Rc::default();
-    let fake = || Fake {
-        log: log.clone(),
-        fail_wheels: false,
-    };
-    let fast = Motion {
-        speed_mps: 0.6,
-        ..motion()
-    };
-    assert_eq!(
-        Executor::new(fake(), fake(), fake(), fast, &limits(), Millis(0)).err(),
-        Some(MotionError::Speed)
-    );
-    let spin = Motion {
-        turn_rate_dps: 120.0,
-        ..motion()
-    };
-    assert_eq!(
-        Executor::new(fake(), fake(), fake(), spin, &limits(), Millis(0)).err(),
-        Some(MotionError::TurnRate)
-    );
-    let zero = Motion {
-        track_m: 0.0,
-        ..motion()
-    };
-    assert_eq!(
-        Executor::new(fake(), fake(), fake(), zero, &limits(), Millis(0)).err(),
-        Some(MotionError::Invalid)
-    );
+    let fake = || Fake { log: log.clone(), fail_wheels: false };
+    let fast = Motion { speed_mps: 0.6, ..motion() };
+    assert_eq!(Executor::new(fake(), fake(), fake(), fast, &limits(), Millis(0)).err(), Some(MotionError::Speed));
+    let spin = Motion { turn_rate_dps: 120.0, ..motion() };
+    assert_eq!(Executor::new(fake(), fake(), fake(), spin, &limits(), Millis(0)).err(), Some(MotionError::TurnRate));
+    let zero = Motion { track_m: 0.0, ..motion() };
+    assert_eq!(Executor::new(fake(), fake(), fake(), zero, &limits(), Millis(0)).err(), Some(MotionError::Invalid));
 }

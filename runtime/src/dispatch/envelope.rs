@@ -37,10 +37,7 @@ pub struct Refusal {
 }
 
 fn refuse(id: Option<&str>, reason: impl Into<String>) -> Refusal {
-    Refusal {
-        id: id.map(str::to_owned),
-        reason: reason.into(),
-    }
+    Refusal { id: id.map(str::to_owned), reason: reason.into() }
 }
 
 /// Parse a `cmd` payload. `topic_skill` is the `{skill}` of a `cmd/{skill}` topic.
@@ -48,21 +45,13 @@ pub fn parse_command(payload: &[u8], topic_skill: Option<&str>) -> Result<Comman
     if payload.len() > MAX_PAYLOAD_BYTES {
         return Err(refuse(
             None,
-            format!(
-                "payload of {} bytes exceeds the limit of {MAX_PAYLOAD_BYTES}",
-                payload.len()
-            ),
+            format!("payload of {} bytes exceeds the limit of {MAX_PAYLOAD_BYTES}", payload.len()),
         ));
     }
     let text = std::str::from_utf8(payload).map_err(|_| refuse(None, "payload is not UTF-8"))?;
     let command = match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => from_object(&map)?,
-        Ok(Value::String(s)) => Command {
-            id: None,
-            text: s,
-            skill: None,
-            deadline_ms: None,
-        },
+        Ok(Value::String(s)) => Command { id: None, text: s, skill: None, deadline_ms: None },
         Ok(other) => {
             let kind = match other {
                 Value::Array(_) => "an array",
@@ -70,18 +59,10 @@ pub fn parse_command(payload: &[u8], topic_skill: Option<&str>) -> Result<Comman
                 Value::Bool(_) => "a boolean",
                 _ => "null",
             };
-            return Err(refuse(
-                None,
-                format!("payload is {kind}; expected a command object or plain text"),
-            ));
+            return Err(refuse(None, format!("payload is {kind}; expected a command object or plain text")));
         }
         // Not JSON: the payload is the command text.
-        Err(_) => Command {
-            id: None,
-            text: text.to_owned(),
-            skill: None,
-            deadline_ms: None,
-        },
+        Err(_) => Command { id: None, text: text.to_owned(), skill: None, deadline_ms: None },
     };
     let id = command.id.as_deref();
     let trimmed = command.text.trim();
@@ -91,34 +72,22 @@ pub fn parse_command(payload: &[u8], topic_skill: Option<&str>) -> Result<Comman
     if trimmed.len() > MAX_COMMAND_BYTES {
         return Err(refuse(
             id,
-            format!(
-                "the command text is {} bytes; the limit is {MAX_COMMAND_BYTES}",
-                trimmed.len()
-            ),
+            format!("the command text is {} bytes; the limit is {MAX_COMMAND_BYTES}", trimmed.len()),
         ));
     }
     let skill = topic_skill.map(str::to_owned).or(command.skill.clone());
-    Ok(Command {
-        text: trimmed.to_owned(),
-        skill,
-        ..command
-    })
+    Ok(Command { text: trimmed.to_owned(), skill, ..command })
 }
 
 fn from_object(map: &serde_json::Map<String, Value>) -> Result<Command, Refusal> {
     // The id first, so that every later refusal can carry it.
     let id = match map.get("id") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s))
-            if !s.is_empty() && s.len() <= MAX_ID_BYTES && !s.contains(['/', '+', '#']) =>
-        {
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_ID_BYTES && !s.contains(['/', '+', '#']) => {
             Some(s.as_str())
         }
         Some(Value::String(_)) => {
-            return Err(refuse(
-                None,
-                format!("`id` must be 1-{MAX_ID_BYTES} bytes without `/`, `+` or `#`"),
-            ))
+            return Err(refuse(None, format!("`id` must be 1-{MAX_ID_BYTES} bytes without `/`, `+` or `#`")))
         }
         Some(_) => return Err(refuse(None, "`id` must be a string")),
     };
@@ -131,23 +100,12 @@ fn from_object(map: &serde_json::Map<String, Value>) -> Result<Command, Refusal>
     let skill = string("skill")?;
     let deadline_ms = match map.get("deadline_ms") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_u64()
-                .ok_or_else(|| refuse(id, "`deadline_ms` must be a non-negative integer"))?,
-        ),
+        Some(v) => Some(v.as_u64().ok_or_else(|| refuse(id, "`deadline_ms` must be a non-negative integer"))?),
     };
-    if let Some(k) = map
-        .keys()
-        .find(|k| !["id", "text", "skill", "deadline_ms"].contains(&k.as_str()))
-    {
+    if let Some(k) = map.keys().find(|k| !["id", "text", "skill", "deadline_ms"].contains(&k.as_str())) {
         return Err(refuse(id, format!("unknown field `{k}`")));
     }
-    Ok(Command {
-        id: id.map(str::to_owned),
-        text,
-        skill,
-        deadline_ms,
-    })
+    Ok(Command { id: id.map(str::to_owned), text, skill, deadline_ms })
 }
 
 #[cfg(test)]
@@ -156,11 +114,9 @@ mod tests {
 
     #[test]
     fn full_json_command_parses() {
-        let c = parse_command(
-            br#"{"id":"c-42","text":"go forward two meters","skill":"rover","deadline_ms":5000}"#,
-            None,
-        )
-        .unwrap();
+        let c =
+            parse_command(br#"{"id":"c-42","text":"go forward two meters","skill":"rover","deadline_ms":5000}"#, None)
+                .unwrap();
         assert_eq!(
             c,
             Command {
@@ -174,14 +130,8 @@ mod tests {
 
     #[test]
     fn plain_text_and_json_strings_are_the_command_text() {
-        assert_eq!(
-            parse_command(b"  turn left \n", None).unwrap().text,
-            "turn left"
-        );
-        assert_eq!(
-            parse_command(br#""turn left""#, None).unwrap().text,
-            "turn left"
-        );
+        assert_eq!(parse_command(b"  turn left \n", None).unwrap().text, "turn left");
+        assert_eq!(parse_command(br#""turn left""#, None).unwrap().text, "turn left");
         assert_eq!(parse_command(b"turn left", None).unwrap().id, None);
     }
 
@@ -194,13 +144,7 @@ mod tests {
     #[test]
     fn wrong_types_are_refused_with_the_id_when_readable() {
         let e = parse_command(br#"{"id":"c-1","text":42}"#, None).unwrap_err();
-        assert_eq!(
-            e,
-            Refusal {
-                id: Some("c-1".into()),
-                reason: "`text` must be a string".into()
-            }
-        );
+        assert_eq!(e, Refusal { id: Some("c-1".into()), reason: "`text` must be a string".into() });
         let e = parse_command(br#"{"id":"c-2","text":"go","deadline_ms":-5}"#, None).unwrap_err();
         assert_eq!(e.id.as_deref(), Some("c-2"));
         let e = parse_command(br#"{"id":7,"text":"go"}"#, None).unwrap_err();
@@ -220,27 +164,12 @@ mod tests {
     #[test]
     fn oversize_non_utf8_and_empty_payloads_are_refused() {
         let big = vec![b'a'; 1024 * 1024];
-        assert!(parse_command(&big, None)
-            .unwrap_err()
-            .reason
-            .contains("exceeds the limit"));
-        assert_eq!(
-            parse_command(&[0xff, 0xfe, 0x00], None).unwrap_err().reason,
-            "payload is not UTF-8"
-        );
+        assert!(parse_command(&big, None).unwrap_err().reason.contains("exceeds the limit"));
+        assert_eq!(parse_command(&[0xff, 0xfe, 0x00], None).unwrap_err().reason, "payload is not UTF-8");
         let e = parse_command(br#"{"id":"c-9","text":"   "}"#, None).unwrap_err();
-        assert_eq!(
-            (e.id.as_deref(), e.reason.as_str()),
-            (Some("c-9"), "the command text is empty")
-        );
-        assert!(parse_command(b"[1,2]", None)
-            .unwrap_err()
-            .reason
-            .contains("an array"));
+        assert_eq!((e.id.as_deref(), e.reason.as_str()), (Some("c-9"), "the command text is empty"));
+        assert!(parse_command(b"[1,2]", None).unwrap_err().reason.contains("an array"));
         let long = format!(r#"{{"id":"c-10","text":"{}"}}"#, "a".repeat(2000));
-        assert!(parse_command(long.as_bytes(), None)
-            .unwrap_err()
-            .reason
-            .contains("limit is 1024"));
+        assert!(parse_command(long.as_bytes(), None).unwrap_err().reason.contains("limit is 1024"));
     }
 }

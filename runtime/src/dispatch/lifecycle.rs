@@ -30,10 +30,7 @@ pub enum State {
 impl State {
     /// Whether no other event follows this one.
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            State::Rejected | State::Succeeded | State::Failed | State::Canceled
-        )
+        matches!(self, State::Rejected | State::Succeeded | State::Failed | State::Canceled)
     }
 }
 
@@ -108,6 +105,7 @@ const SEEN_CAPACITY: usize = 4096;
 #[derive(Debug)]
 pub struct Dispatcher {
     capacity: usize,
+    skills: Vec<String>,
     queue: VecDeque<Queued>,
     running: Option<String>,
     seen: HashSet<String>,
@@ -117,19 +115,16 @@ pub struct Dispatcher {
 }
 
 fn event(id: &str, state: State, error: Option<String>) -> Effect {
-    Effect::Publish(Event {
-        id: id.to_owned(),
-        state,
-        plan: None,
-        error,
-    })
+    Effect::Publish(Event { id: id.to_owned(), state, plan: None, error })
 }
 
 impl Dispatcher {
-    /// A dispatcher that queues at most `capacity` commands behind the running one.
-    pub fn new(capacity: usize) -> Self {
+    /// A dispatcher that queues at most `capacity` commands behind the running one and
+    /// accepts commands for these `skills` (a command without one gets the first).
+    pub fn new(capacity: usize, skills: Vec<String>) -> Self {
         Dispatcher {
             capacity,
+            skills,
             queue: VecDeque::new(),
             running: None,
             seen: HashSet::new(),
@@ -155,18 +150,10 @@ impl Dispatcher {
     }
 
     /// A raw `cmd` payload at `now` (ms); `topic_skill` from `cmd/{skill}`.
-    pub fn on_payload(
-        &mut self,
-        now: u64,
-        payload: &[u8],
-        topic_skill: Option<&str>,
-    ) -> Vec<Effect> {
+    pub fn on_payload(&mut self, now: u64, payload: &[u8], topic_skill: Option<&str>) -> Vec<Effect> {
         match parse_command(payload, topic_skill) {
             Ok(c) => self.on_command(now, c),
-            Err(Refusal {
-                id: Some(id),
-                reason,
-            }) => {
+            Err(Refusal { id: Some(id), reason }) => {
                 if self.remember(&id) {
                     vec![event(&id, State::Rejected, Some(reason))]
                 } else {
@@ -207,25 +194,22 @@ impl Dispatcher {
             return vec![Effect::Log(format!("duplicate command {id} ignored"))];
         }
         if self.estop {
-            return vec![event(
-                &id,
-                State::Rejected,
-                Some("e-stop engaged: send `release` on estop first".into()),
-            )];
+            return vec![event(&id, State::Rejected, Some("e-stop engaged: send `release` on estop first".into()))];
+        }
+        let mut command = command;
+        match &command.skill {
+            Some(s) if !self.skills.contains(s) => {
+                let known = self.skills.join(", ");
+                return vec![event(&id, State::Rejected, Some(format!("unknown skill `{s}` (known: {known})")))];
+            }
+            Some(_) => {}
+            None => command.skill = self.skills.first().cloned(),
         }
         if self.queue.len() >= self.capacity {
-            return vec![event(
-                &id,
-                State::Rejected,
-                Some(format!("queue full ({} commands waiting)", self.capacity)),
-            )];
+            return vec![event(&id, State::Rejected, Some(format!("queue full ({} commands waiting)", self.capacity)))];
         }
         let deadline = command.deadline_ms.map(|d| now.saturating_add(d));
-        self.queue.push_back(Queued {
-            id: id.clone(),
-            command,
-            deadline,
-        });
+        self.queue.push_back(Queued { id: id.clone(), command, deadline });
         let mut out = vec![event(&id, State::Accepted, None)];
         out.extend(self.start_next(now));
         out
@@ -240,18 +224,11 @@ impl Dispatcher {
         }
         while let Some(q) = self.queue.pop_front() {
             if q.deadline.is_some_and(|d| now > d) {
-                out.push(event(
-                    &q.id,
-                    State::Rejected,
-                    Some("deadline expired before it could start".into()),
-                ));
+                out.push(event(&q.id, State::Rejected, Some("deadline expired before it could start".into())));
                 continue;
             }
             out.push(event(&q.id, State::Executing, None));
-            out.push(Effect::Start {
-                id: q.id.clone(),
-                command: q.command,
-            });
+            out.push(Effect::Start { id: q.id.clone(), command: q.command });
             self.running = Some(q.id);
             break;
         }
@@ -260,20 +237,12 @@ impl Dispatcher {
 
     /// Time passes: reject queued commands whose deadline expired.
     pub fn tick(&mut self, now: u64) -> Vec<Effect> {
-        let (expired, kept): (Vec<Queued>, Vec<Queued>) = self
-            .queue
-            .drain(..)
-            .partition(|q| q.deadline.is_some_and(|d| now > d));
+        let (expired, kept): (Vec<Queued>, Vec<Queued>) =
+            self.queue.drain(..).partition(|q| q.deadline.is_some_and(|d| now > d));
         self.queue = kept.into();
         let mut out: Vec<Effect> = expired
             .iter()
-            .map(|q| {
-                event(
-                    &q.id,
-                    State::Rejected,
-                    Some("deadline expired before it could start".into()),
-                )
-            })
+            .map(|q| event(&q.id, State::Rejected, Some("deadline expired before it could start".into())))
             .collect();
         out.extend(self.start_next(now));
         out
@@ -287,24 +256,11 @@ impl Dispatcher {
         }
         self.running = None;
         let e = match result {
-            Finished::Succeeded { plan } => Event {
-                id: id.into(),
-                state: State::Succeeded,
-                plan: Some(plan),
-                error: None,
-            },
-            Finished::Failed { error, plan } => Event {
-                id: id.into(),
-                state: State::Failed,
-                plan,
-                error: Some(error),
-            },
-            Finished::Canceled => Event {
-                id: id.into(),
-                state: State::Canceled,
-                plan: None,
-                error: None,
-            },
+            Finished::Succeeded { plan } => {
+                Event { id: id.into(), state: State::Succeeded, plan: Some(plan), error: None }
+            }
+            Finished::Failed { error, plan } => Event { id: id.into(), state: State::Failed, plan, error: Some(error) },
+            Finished::Canceled => Event { id: id.into(), state: State::Canceled, plan: None, error: None },
         };
         let mut out = vec![Effect::Publish(e)];
         out.extend(self.start_next(now));
@@ -315,24 +271,16 @@ impl Dispatcher {
     pub fn on_cancel(&mut self, now: u64, id: &str) -> Vec<Effect> {
         if self.running.as_deref() == Some(id) {
             self.running = None;
-            let mut out = vec![
-                Effect::CancelRunning { id: id.into() },
-                event(id, State::Canceled, Some("canceled".into())),
-            ];
+            let mut out =
+                vec![Effect::CancelRunning { id: id.into() }, event(id, State::Canceled, Some("canceled".into()))];
             out.extend(self.start_next(now));
             return out;
         }
         if let Some(i) = self.queue.iter().position(|q| q.id == id) {
             self.queue.remove(i);
-            return vec![event(
-                id,
-                State::Canceled,
-                Some("canceled before it started".into()),
-            )];
+            return vec![event(id, State::Canceled, Some("canceled before it started".into()))];
         }
-        vec![Effect::Log(format!(
-            "cancel for {id}: not queued or running"
-        ))]
+        vec![Effect::Log(format!("cancel for {id}: not queued or running"))]
     }
 
     /// `estop`: `engage` latches (outputs safe first, everything canceled), `release`
@@ -348,11 +296,7 @@ impl Dispatcher {
             out.push(Effect::CancelRunning { id: id.clone() });
             out.push(event(&id, State::Canceled, Some("e-stop".into())));
         }
-        out.extend(
-            self.queue
-                .drain(..)
-                .map(|q| event(&q.id, State::Canceled, Some("e-stop".into()))),
-        );
+        out.extend(self.queue.drain(..).map(|q| event(&q.id, State::Canceled, Some("e-stop".into()))));
         out
     }
 }

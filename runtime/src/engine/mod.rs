@@ -41,15 +41,8 @@ impl EngineConfig {
     /// Defaults for `model`: all cores, 4 cached prefixes of up to 1024 tokens each
     /// (prefix + command + plan; the KV cache holds 4096 tokens in all).
     pub fn new(model: PathBuf) -> Self {
-        let threads = thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        EngineConfig {
-            model,
-            threads,
-            n_ctx: 1024,
-            prefix_slots: 4,
-        }
+        let threads = thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        EngineConfig { model, threads, n_ctx: 1024, prefix_slots: 4 }
     }
 }
 
@@ -210,11 +203,7 @@ impl Engine {
             })
             .map_err(|e| EngineError::Llama(LlamaError::Load(format!("engine thread: {e}"))))?;
         let info = ready_rx.recv().map_err(|_| EngineError::Stopped)??;
-        Ok(Engine {
-            tx: Some(tx),
-            thread: Some(thread),
-            info,
-        })
+        Ok(Engine { tx: Some(tx), thread: Some(thread), info })
     }
 
     /// What this engine serves.
@@ -228,11 +217,7 @@ impl Engine {
         let (reply, rx) = oneshot::channel();
         if let Some(tx) = &self.tx {
             // A send error means the thread is gone; the dropped `reply` then reads as Stopped.
-            let _ = tx.send(Request {
-                job,
-                cancel: cancel.clone(),
-                reply,
-            });
+            let _ = tx.send(Request { job, cancel: cancel.clone(), reply });
         }
         JobHandle { cancel, rx }
     }

@@ -33,44 +33,25 @@ pub struct Slots {
 impl Slots {
     /// `n` slots, sequence ids `0..n`.
     pub fn new(n: usize) -> Self {
-        Slots {
-            slots: (0..n.max(1)).map(|_| Slot::default()).collect(),
-            clock: 0,
-        }
+        Slots { slots: (0..n.max(1)).map(|_| Slot::default()).collect(), clock: 0 }
     }
 
     /// Find the slot for `prefix`, or choose one to (re)fill.
     pub fn lookup(&mut self, prefix: &str) -> Lookup {
         self.clock += 1;
-        if let Some((i, s)) = self
-            .slots
-            .iter_mut()
-            .enumerate()
-            .find(|(_, s)| s.prefix.as_deref() == Some(prefix))
-        {
+        if let Some((i, s)) = self.slots.iter_mut().enumerate().find(|(_, s)| s.prefix.as_deref() == Some(prefix)) {
             s.used = self.clock;
-            return Lookup::Hit {
-                seq: i as i32,
-                len: s.len,
-            };
+            return Lookup::Hit { seq: i as i32, len: s.len };
         }
-        let (i, _) = self
-            .slots
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, s)| (s.prefix.is_some(), s.used))
-            .expect("at least one slot");
+        let (i, _) =
+            self.slots.iter().enumerate().min_by_key(|(_, s)| (s.prefix.is_some(), s.used)).expect("at least one slot");
         self.slots[i] = Slot::default();
         Lookup::Miss { seq: i as i32 }
     }
 
     /// Record that `seq` now holds `prefix` as `len` tokens.
     pub fn fill(&mut self, seq: i32, prefix: &str, len: usize) {
-        self.slots[seq as usize] = Slot {
-            prefix: Some(prefix.to_owned()),
-            len,
-            used: self.clock,
-        };
+        self.slots[seq as usize] = Slot { prefix: Some(prefix.to_owned()), len, used: self.clock };
     }
 
     /// Forget what `seq` holds (its KV was removed).
@@ -94,9 +75,7 @@ mod tests {
     #[test]
     fn new_prefix_takes_a_free_slot_then_the_least_recently_used() {
         let mut s = Slots::new(2);
-        let Lookup::Miss { seq } = s.lookup("a") else {
-            panic!()
-        };
+        let Lookup::Miss { seq } = s.lookup("a") else { panic!() };
         s.fill(seq, "a", 1);
         assert_eq!(s.lookup("b"), Lookup::Miss { seq: 1 });
         s.fill(1, "b", 2);

@@ -35,12 +35,8 @@ impl Worker {
     pub(super) fn new(config: &EngineConfig) -> Result<Worker, EngineError> {
         let model = Arc::new(Model::load(&config.model)?);
         let threads = i32::try_from(config.threads.max(1)).unwrap_or(1);
-        let params = ContextParams {
-            n_ctx_seq: config.n_ctx,
-            n_batch: 512,
-            n_seq_max: config.prefix_slots.max(1),
-            threads,
-        };
+        let params =
+            ContextParams { n_ctx_seq: config.n_ctx, n_batch: 512, n_seq_max: config.prefix_slots.max(1), threads };
         let info = EngineInfo {
             model: config.model.clone(),
             architecture: model.header().architecture().unwrap_or("?").to_owned(),
@@ -62,11 +58,7 @@ impl Worker {
         self.info.clone()
     }
 
-    pub(super) fn run(
-        &mut self,
-        job: &Job,
-        cancel: &AtomicBool,
-    ) -> Result<Generation, EngineError> {
+    pub(super) fn run(&mut self, job: &Job, cancel: &AtomicBool) -> Result<Generation, EngineError> {
         let canceled = || cancel.load(Ordering::Relaxed);
         let model = self.ctx.model().clone();
 
@@ -85,11 +77,7 @@ impl Worker {
                 (seq, tokens.len(), false)
             }
         };
-        let prefix_time = if prefix_cached {
-            Duration::ZERO
-        } else {
-            t0.elapsed()
-        };
+        let prefix_time = if prefix_cached { Duration::ZERO } else { t0.elapsed() };
 
         // 2. The job's own tokens, then generation; afterwards cut the sequence back to
         //    its prefix whatever happened, so the cache stays exact.
@@ -118,16 +106,9 @@ impl Worker {
         let tokens = model.tokenize(&job.text, false)?;
         let needed = prefix_len + tokens.len() + job.max_tokens;
         if needed > self.ctx.n_ctx() as usize {
-            return Err(crate::llama::LlamaError::ContextFull {
-                needed,
-                n_ctx: self.ctx.n_ctx(),
-            }
-            .into());
+            return Err(crate::llama::LlamaError::ContextFull { needed, n_ctx: self.ctx.n_ctx() }.into());
         }
-        if !self
-            .ctx
-            .decode(&tokens, prefix_len as i32, seq, || !canceled())?
-        {
+        if !self.ctx.decode(&tokens, prefix_len as i32, seq, || !canceled())? {
             return Err(EngineError::Canceled);
         }
         let prompt_time = t_prompt.elapsed();
@@ -159,11 +140,7 @@ impl Worker {
             }
             let token = match self.pick(grammar.as_mut(), &mut fallbacks) {
                 Some(t) => t,
-                None => {
-                    break Err(EngineError::GrammarDeadEnd(
-                        String::from_utf8_lossy(&out).into(),
-                    ))
-                }
+                None => break Err(EngineError::GrammarDeadEnd(String::from_utf8_lossy(&out).into())),
             };
             if model.is_eog(token) {
                 stop = StopReason::EndOfText;
@@ -174,11 +151,7 @@ impl Worker {
             }
             out.extend_from_slice(&model.token_bytes(token));
             generated += 1;
-            if job
-                .stop_at
-                .as_ref()
-                .is_some_and(|s| out.ends_with(s.as_bytes()))
-            {
+            if job.stop_at.as_ref().is_some_and(|s| out.ends_with(s.as_bytes())) {
                 stop = StopReason::StopText;
                 break Ok(());
             }

@@ -170,13 +170,8 @@ impl Gguf {
 /// Check that `path` is a complete GGUF base model that llama.cpp may load.
 pub fn check_model(path: &Path) -> Result<Gguf, GgufError> {
     let g = read(path)?;
-    let unsuitable = |what: String| GgufError::Unsuitable {
-        path: path.to_owned(),
-        what,
-    };
-    let arch = g
-        .architecture()
-        .ok_or_else(|| unsuitable("no `general.architecture`: not a llama.cpp model".into()))?;
+    let unsuitable = |what: String| GgufError::Unsuitable { path: path.to_owned(), what };
+    let arch = g.architecture().ok_or_else(|| unsuitable("no `general.architecture`: not a llama.cpp model".into()))?;
     if g.get_str("general.type") == Some("adapter") {
         return Err(unsuitable(format!(
             "this is a LoRA adapter for `{arch}`, not a base model; pass it to a skill instead"
@@ -187,9 +182,7 @@ pub fn check_model(path: &Path) -> Result<Gguf, GgufError> {
     }
     let vocab_key = "tokenizer.ggml.tokens";
     if !matches!(g.metadata.get(vocab_key), Some(Value::Array { len, .. }) if *len > 0) {
-        return Err(unsuitable(format!(
-            "no `{vocab_key}`: the model has no vocabulary"
-        )));
+        return Err(unsuitable(format!("no `{vocab_key}`: the model has no vocabulary")));
     }
     Ok(g)
 }

@@ -36,18 +36,11 @@ struct Cursor<'p> {
 
 impl Cursor<'_> {
     fn truncated(&self, what: impl Into<String>) -> GgufError {
-        GgufError::Truncated {
-            path: self.path.to_owned(),
-            what: what.into(),
-            file_size: self.size,
-        }
+        GgufError::Truncated { path: self.path.to_owned(), what: what.into(), file_size: self.size }
     }
 
     fn invalid(&self, what: impl Into<String>) -> GgufError {
-        GgufError::Invalid {
-            path: self.path.to_owned(),
-            what: what.into(),
-        }
+        GgufError::Invalid { path: self.path.to_owned(), what: what.into() }
     }
 
     fn remaining(&self) -> u64 {
@@ -68,10 +61,7 @@ impl Cursor<'_> {
         if source.kind() == std::io::ErrorKind::UnexpectedEof {
             self.truncated("unexpected end of file")
         } else {
-            GgufError::Io {
-                path: self.path.to_owned(),
-                source,
-            }
+            GgufError::Io { path: self.path.to_owned(), source }
         }
     }
 
@@ -87,8 +77,7 @@ impl Cursor<'_> {
         if self.remaining() < n {
             return Err(self.truncated(format!("header ends inside {what}")));
         }
-        let n_i64 =
-            i64::try_from(n).map_err(|_| self.invalid(format!("{what}: length overflows")))?;
+        let n_i64 = i64::try_from(n).map_err(|_| self.invalid(format!("{what}: length overflows")))?;
         self.r.seek_relative(n_i64).map_err(|e| self.io(e))?;
         self.pos += n;
         Ok(())
@@ -146,9 +135,8 @@ impl Cursor<'_> {
                         self.skip(n, key)?;
                     }
                 } else if let Some(sz) = Self::scalar_size(elem_type) {
-                    let total = len
-                        .checked_mul(sz)
-                        .ok_or_else(|| self.invalid(format!("`{key}`: array length overflows")))?;
+                    let total =
+                        len.checked_mul(sz).ok_or_else(|| self.invalid(format!("`{key}`: array length overflows")))?;
                     self.skip(total, key)?;
                 } else {
                     return Err(self.invalid(format!("`{key}`: array of type {elem_type}")));
@@ -162,38 +150,23 @@ impl Cursor<'_> {
 
 /// Parse and check the header of the GGUF file at `path`.
 pub fn read(path: &Path) -> Result<Gguf, GgufError> {
-    let io = |source| GgufError::Io {
-        path: path.to_owned(),
-        source,
-    };
+    let io = |source| GgufError::Io { path: path.to_owned(), source };
     let file = File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
-    let mut c = Cursor {
-        r: BufReader::with_capacity(1 << 16, file),
-        pos: 0,
-        size,
-        path,
-    };
+    let mut c = Cursor { r: BufReader::with_capacity(1 << 16, file), pos: 0, size, path };
 
     if size < 4 || &c.bytes::<4>("magic")? != MAGIC {
-        return Err(GgufError::NotGguf {
-            path: path.to_owned(),
-        });
+        return Err(GgufError::NotGguf { path: path.to_owned() });
     }
     let version = c.u32("version")?;
     if !(2..=3).contains(&version) {
-        return Err(GgufError::Version {
-            path: path.to_owned(),
-            version,
-        });
+        return Err(GgufError::Version { path: path.to_owned(), version });
     }
     let n_tensors = c.u64("tensor count")?;
     let n_kv = c.u64("metadata count")?;
     // Each key/value takes at least 12 bytes, each tensor description at least 24.
     if n_kv > c.remaining() / 12 || n_tensors > c.remaining() / 24 {
-        return Err(c.truncated(format!(
-            "{n_kv} metadata entries and {n_tensors} tensors announced"
-        )));
+        return Err(c.truncated(format!("{n_kv} metadata entries and {n_tensors} tensors announced")));
     }
 
     let mut metadata = std::collections::BTreeMap::new();
@@ -219,28 +192,20 @@ pub fn read(path: &Path) -> Result<Gguf, GgufError> {
         }
         let ggml_type = c.u32(&name)?;
         let offset = c.u64(&name)?;
-        let (blck, type_size) = ggml_type_layout(ggml_type).ok_or_else(|| {
-            c.invalid(format!("tensor `{name}` has unknown ggml type {ggml_type}"))
-        })?;
+        let (blck, type_size) = ggml_type_layout(ggml_type)
+            .ok_or_else(|| c.invalid(format!("tensor `{name}` has unknown ggml type {ggml_type}")))?;
         let elements = dims
             .iter()
             .try_fold(1u64, |acc, d| acc.checked_mul(*d))
             .filter(|n| *n > 0 && *n < (1 << 40))
             .ok_or_else(|| c.invalid(format!("tensor `{name}` has dimensions {dims:?}")))?;
         if dims[0] % blck != 0 {
-            return Err(c.invalid(format!(
-                "tensor `{name}`: row of {} is not a multiple of its block size {blck}",
-                dims[0]
-            )));
+            return Err(
+                c.invalid(format!("tensor `{name}`: row of {} is not a multiple of its block size {blck}", dims[0]))
+            );
         }
         let size = elements / blck * type_size;
-        tensors.push(TensorInfo {
-            name,
-            dims,
-            ggml_type,
-            offset,
-            size,
-        });
+        tensors.push(TensorInfo { name, dims, ggml_type, offset, size });
     }
 
     let alignment = match metadata.get("general.alignment") {
@@ -251,10 +216,7 @@ pub fn read(path: &Path) -> Result<Gguf, GgufError> {
     let data_offset = c.pos.div_ceil(alignment) * alignment;
     for t in &tensors {
         if t.offset % alignment != 0 {
-            return Err(c.invalid(format!(
-                "tensor `{}` data is not {alignment}-byte aligned",
-                t.name
-            )));
+            return Err(c.invalid(format!("tensor `{}` data is not {alignment}-byte aligned", t.name)));
         }
         let end = data_offset
             .checked_add(t.offset)
@@ -264,11 +226,5 @@ pub fn read(path: &Path) -> Result<Gguf, GgufError> {
             return Err(c.truncated(format!("tensor `{}` data ends at byte {end}", t.name)));
         }
     }
-    Ok(Gguf {
-        version,
-        metadata,
-        tensors,
-        data_offset,
-        file_size: size,
-    })
+    Ok(Gguf { version, metadata, tensors, data_offset, file_size: size })
 }

@@ -4,10 +4,7 @@ fn tiny_model() -> GgufWriter {
     GgufWriter::new()
         .meta("general.architecture", MetaValue::Str("llama".into()))
         .meta("general.alignment", MetaValue::U32(32))
-        .meta(
-            "tokenizer.ggml.tokens",
-            MetaValue::StrArray(vec!["<s>".into(), "a".into()]),
-        )
+        .meta("tokenizer.ggml.tokens", MetaValue::StrArray(vec!["<s>".into(), "a".into()]))
         .tensor_f32("token_embd.weight", &[4, 2], &[0.5; 8])
         .tensor_f32("output_norm.weight", &[4], &[1.0; 4])
 }
@@ -27,13 +24,7 @@ fn well_formed_file_reads_back() {
     assert_eq!(g.tensors.len(), 2);
     assert_eq!(g.tensor("token_embd.weight").unwrap().size, 32);
     assert_eq!(g.tensor("output_norm.weight").unwrap().dims, vec![4]);
-    assert_eq!(
-        g.metadata["tokenizer.ggml.tokens"],
-        Value::Array {
-            elem_type: 8,
-            len: 2
-        }
-    );
+    assert_eq!(g.metadata["tokenizer.ggml.tokens"], Value::Array { elem_type: 8, len: 2 });
 }
 
 #[test]
@@ -46,10 +37,7 @@ fn every_truncation_is_an_error_not_a_panic() {
     for cut in 0..data_end {
         let f = write(&bytes[..cut]);
         let e = check_model(f.path()).unwrap_err();
-        assert!(
-            matches!(e, GgufError::Truncated { .. } | GgufError::NotGguf { .. }),
-            "cut at {cut}: {e}"
-        );
+        assert!(matches!(e, GgufError::Truncated { .. } | GgufError::NotGguf { .. }), "cut at {cut}: {e}");
     }
 }
 
@@ -99,9 +87,11 @@ fn adapter_is_not_a_base_model() {
 
 #[test]
 fn model_without_vocabulary_is_refused() {
-    let g = GgufWriter::new()
-        .meta("general.architecture", MetaValue::Str("llama".into()))
-        .tensor_f32("output_norm.weight", &[4], &[1.0; 4]);
+    let g = GgufWriter::new().meta("general.architecture", MetaValue::Str("llama".into())).tensor_f32(
+        "output_norm.weight",
+        &[4],
+        &[1.0; 4],
+    );
     let e = check_model(write(&g.to_bytes()).path()).unwrap_err();
     assert!(e.to_string().contains("no vocabulary"), "{e}");
 }
@@ -118,10 +108,5 @@ fn kv_size_comes_from_the_hyperparameters() {
     let g = read(write(&g.to_bytes()).path()).unwrap();
     // 18 layers x 1 KV head x (256 + 256) x 2 bytes (f16): Gemma 3 270M.
     assert_eq!(g.kv_bytes_per_token(), Some(18 * 512 * 2));
-    assert_eq!(
-        read(write(&tiny_model().to_bytes()).path())
-            .unwrap()
-            .kv_bytes_per_token(),
-        None
-    );
+    assert_eq!(read(write(&tiny_model().to_bytes()).path()).unwrap().kv_bytes_per_token(), None);
 }

@@ -53,12 +53,7 @@ impl GgufWriter {
 
     /// Add a tensor; `dims` are ggml `ne` (innermost first), `data` its raw bytes.
     pub fn tensor(mut self, name: &str, dims: &[u64], ggml_type: u32, data: Vec<u8>) -> Self {
-        self.tensors.push(Tensor {
-            name: name.to_owned(),
-            dims: dims.to_vec(),
-            ggml_type,
-            data,
-        });
+        self.tensors.push(Tensor { name: name.to_owned(), dims: dims.to_vec(), ggml_type, data });
         self
     }
 

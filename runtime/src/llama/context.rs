@@ -56,12 +56,7 @@ impl Context {
         let ptr = NonNull::new(raw).ok_or(LlamaError::Context { n_ctx: cp.n_ctx })?;
         // SAFETY: allocates arrays for n_batch tokens with one seq id each; freed in Drop.
         let batch = unsafe { sys::llama_batch_init(params.n_batch as i32, 0, 1) };
-        Ok(Context {
-            ptr,
-            batch,
-            params,
-            model,
-        })
+        Ok(Context { ptr, batch, params, model })
     }
 
     /// The model this context runs.
@@ -92,10 +87,7 @@ impl Context {
     ) -> Result<bool, LlamaError> {
         let end = pos0 as usize + tokens.len();
         if end > self.n_ctx() as usize {
-            return Err(LlamaError::ContextFull {
-                needed: end,
-                n_ctx: self.n_ctx(),
-            });
+            return Err(LlamaError::ContextFull { needed: end, n_ctx: self.n_ctx() });
         }
         let n_batch = self.params.n_batch as usize;
         for (ci, chunk) in tokens.chunks(n_batch).enumerate() {

@@ -32,18 +32,12 @@ impl Grammar {
             let vocab = sys::llama_model_get_vocab(model.as_ptr());
             sys::llama_sampler_init_grammar(vocab, text.as_ptr(), c"root".as_ptr())
         };
-        NonNull::new(raw)
-            .map(|ptr| Grammar { ptr })
-            .ok_or(LlamaError::Grammar)
+        NonNull::new(raw).map(|ptr| Grammar { ptr }).ok_or(LlamaError::Grammar)
     }
 
     fn apply(&mut self, data: &mut [sys::llama_token_data]) {
-        let mut arr = sys::llama_token_data_array {
-            data: data.as_mut_ptr(),
-            size: data.len(),
-            selected: -1,
-            sorted: false,
-        };
+        let mut arr =
+            sys::llama_token_data_array { data: data.as_mut_ptr(), size: data.len(), selected: -1, sorted: false };
         // SAFETY: arr points at `data.len()` valid entries for the duration of the call;
         // the grammar only rewrites logits in place.
         unsafe { sys::llama_sampler_apply(self.ptr.as_ptr(), &mut arr) };
@@ -51,11 +45,7 @@ impl Grammar {
 
     /// Whether the grammar, in its current state, allows `token` next.
     pub fn allows(&mut self, token: Token) -> bool {
-        let mut one = [sys::llama_token_data {
-            id: token,
-            logit: 0.0,
-            p: 0.0,
-        }];
+        let mut one = [sys::llama_token_data { id: token, logit: 0.0, p: 0.0 }];
         self.apply(&mut one);
         one[0].logit != f32::NEG_INFINITY
     }
@@ -64,16 +54,11 @@ impl Grammar {
     /// between calls to avoid a 262k-entry allocation per token.
     pub fn filter(&mut self, logits: &[f32], scratch: &mut Vec<sys::llama_token_data>) {
         scratch.clear();
-        scratch.extend(
-            logits
-                .iter()
-                .enumerate()
-                .map(|(i, &logit)| sys::llama_token_data {
-                    id: i as Token,
-                    logit,
-                    p: 0.0,
-                }),
-        );
+        scratch.extend(logits.iter().enumerate().map(|(i, &logit)| sys::llama_token_data {
+            id: i as Token,
+            logit,
+            p: 0.0,
+        }));
         self.apply(scratch);
     }
 

@@ -54,9 +54,7 @@ pub enum LlamaError {
     #[error("llama.cpp refused the grammar (see the log above for the rule)")]
     Grammar,
     /// The prompt does not fit the context.
-    #[error(
-        "{needed} tokens do not fit the context of {n_ctx}; shorten the command or raise n_ctx"
-    )]
+    #[error("{needed} tokens do not fit the context of {n_ctx}; shorten the command or raise n_ctx")]
     ContextFull {
         /// Tokens needed.
         needed: usize,
@@ -79,11 +77,7 @@ pub(crate) fn init_backend() {
     });
 }
 
-unsafe extern "C" fn log_to_tracing(
-    level: sys::ggml_log_level,
-    text: *const c_char,
-    _: *mut c_void,
-) {
+unsafe extern "C" fn log_to_tracing(level: sys::ggml_log_level, text: *const c_char, _: *mut c_void) {
     if text.is_null() {
         return;
     }
@@ -105,12 +99,7 @@ pub fn ggml_type_layout(ggml_type: u32) -> Option<(u64, u64)> {
         return None;
     }
     // SAFETY: both are pure lookups into ggml's static type table; the index is in range.
-    let (blck, size) = unsafe {
-        (
-            sys::ggml_blck_size(ggml_type),
-            sys::ggml_type_size(ggml_type),
-        )
-    };
+    let (blck, size) = unsafe { (sys::ggml_blck_size(ggml_type), sys::ggml_type_size(ggml_type)) };
     let blck = u64::try_from(blck).ok().filter(|b| *b > 0)?;
     let size = u64::try_from(size).ok().filter(|s| *s > 0)?;
     Some((blck, size))
@@ -120,7 +109,5 @@ pub fn ggml_type_layout(ggml_type: u32) -> Option<(u64, u64)> {
 pub fn system_info() -> String {
     init_backend();
     // SAFETY: returns a pointer to a static NUL-terminated string owned by llama.cpp.
-    unsafe { CStr::from_ptr(sys::llama_print_system_info()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(sys::llama_print_system_info()) }.to_string_lossy().into_owned()
 }

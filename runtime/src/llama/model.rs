@@ -26,9 +26,8 @@ impl Model {
     pub fn load(path: &Path) -> Result<Model, LlamaError> {
         let header = gguf::check_model(path)?;
         init_backend();
-        let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
-            LlamaError::Load(format!("{} (path contains a NUL byte)", path.display()))
-        })?;
+        let c_path = CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| LlamaError::Load(format!("{} (path contains a NUL byte)", path.display())))?;
         // SAFETY: default params are plain data; we only switch off GPU offload.
         let mut params = unsafe { sys::llama_model_default_params() };
         params.n_gpu_layers = 0;
@@ -74,23 +73,14 @@ impl Model {
     /// Tokenize `text`; `add_bos` adds the model's BOS token if it uses one. Special-token
     /// text is not parsed, so a command cannot inject control tokens.
     pub fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<Token>, LlamaError> {
-        let len = i32::try_from(text.len()).map_err(|_| {
-            LlamaError::Tokenize(format!("text of {} bytes is too long", text.len()))
-        })?;
+        let len = i32::try_from(text.len())
+            .map_err(|_| LlamaError::Tokenize(format!("text of {} bytes is too long", text.len())))?;
         let mut tokens: Vec<Token> = vec![0; text.len() + 2];
         loop {
             let cap = i32::try_from(tokens.len()).unwrap_or(i32::MAX);
             // SAFETY: text points to `len` readable bytes; tokens has room for `cap` tokens.
             let n = unsafe {
-                sys::llama_tokenize(
-                    self.vocab(),
-                    text.as_ptr().cast(),
-                    len,
-                    tokens.as_mut_ptr(),
-                    cap,
-                    add_bos,
-                    false,
-                )
+                sys::llama_tokenize(self.vocab(), text.as_ptr().cast(), len, tokens.as_mut_ptr(), cap, add_bos, false)
             };
             if n >= 0 {
                 tokens.truncate(n as usize);
@@ -109,16 +99,7 @@ impl Model {
         loop {
             let cap = i32::try_from(buf.len()).unwrap_or(i32::MAX);
             // SAFETY: buf has `cap` writable bytes; llama.cpp writes at most that many.
-            let n = unsafe {
-                sys::llama_token_to_piece(
-                    self.vocab(),
-                    token,
-                    buf.as_mut_ptr().cast(),
-                    cap,
-                    0,
-                    false,
-                )
-            };
+            let n = unsafe { sys::llama_token_to_piece(self.vocab(), token, buf.as_mut_ptr().cast(), cap, 0, false) };
             if n >= 0 {
                 buf.truncate(n as usize);
                 return buf;

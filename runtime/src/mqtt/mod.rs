@@ -1,0 +1,143 @@
+//! The MQTT side of the daemon (contract v1 in DESIGN.md).
+//!
+//! - this file: [`Topics`], the topic names under `trinity/{robot_id}/`, and what an
+//!   incoming topic means ([`Inbound`]).
+//! - [`outbox`]: the events, status and telemetry waiting to be delivered, tracked to their
+//!   PUBACK so that nothing is lost when the broker goes away (sans-IO, unit-tested).
+//! - [`link`]: the task that owns rumqttc's event loop: connects with a retained last will,
+//!   backs off with a cap, resubscribes and republishes `status`/`info` on every CONNACK,
+//!   redelivers what the broker did not acknowledge, and never blocks on inference.
+//! - [`broker`]: the in-process rumqttd broker used when no broker is configured.
+
+pub mod broker;
+pub mod link;
+pub mod outbox;
+
+/// Topic names for one robot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    base: String,
+}
+
+/// What an incoming publish is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    /// A command; `skill` from `cmd/{skill}`.
+    Command {
+        /// Topic skill.
+        skill: Option<String>,
+        /// Raw payload.
+        payload: Vec<u8>,
+    },
+    /// `cancel` with a command id.
+    Cancel(String),
+    /// `estop` `engage` (true) or `release` (false).
+    Estop(bool),
+    /// Something on our topics that is not valid; logged.
+    Invalid(String),
+}
+
+impl Topics {
+    /// Topics under `trinity/{robot_id}/`.
+    pub fn new(robot_id: &str) -> Self {
+        Topics { base: format!("trinity/{robot_id}") }
+    }
+
+    fn topic(&self, leaf: &str) -> String {
+        format!("{}/{leaf}", self.base)
+    }
+
+    /// `cmd`.
+    pub fn cmd(&self) -> String {
+        self.topic("cmd")
+    }
+
+    /// `evt/{id}`.
+    pub fn evt(&self, id: &str) -> String {
+        self.topic(&format!("evt/{id}"))
+    }
+
+    /// `status` (retained).
+    pub fn status(&self) -> String {
+        self.topic("status")
+    }
+
+    /// `info` (retained).
+    pub fn info(&self) -> String {
+        self.topic("info")
+    }
+
+    /// `telemetry`.
+    pub fn telemetry(&self) -> String {
+        self.topic("telemetry")
+    }
+
+    /// `cancel`.
+    pub fn cancel(&self) -> String {
+        self.topic("cancel")
+    }
+
+    /// `estop`.
+    pub fn estop(&self) -> String {
+        self.topic("estop")
+    }
+
+    /// The filters the daemon subscribes to.
+    pub fn subscriptions(&self) -> [String; 4] {
+        [self.cmd(), self.topic("cmd/+"), self.cancel(), self.estop()]
+    }
+
+    /// Classify an incoming publish.
+    pub fn inbound(&self, topic: &str, payload: &[u8]) -> Inbound {
+        let Some(leaf) = topic.strip_prefix(&self.base).and_then(|t| t.strip_prefix('/')) else {
+            return Inbound::Invalid(format!("publish on foreign topic {topic}"));
+        };
+        let text = || String::from_utf8_lossy(payload).trim().to_owned();
+        match leaf {
+            "cmd" => Inbound::Command { skill: None, payload: payload.to_vec() },
+            "cancel" => match text() {
+                id if id.is_empty() => Inbound::Invalid("cancel without a command id".into()),
+                id => Inbound::Cancel(id),
+            },
+            "estop" => match text().as_str() {
+                "engage" => Inbound::Estop(true),
+                "release" => Inbound::Estop(false),
+                other => Inbound::Invalid(format!("estop payload {other:?}: expected `engage` or `release`")),
+            },
+            _ => match leaf.strip_prefix("cmd/") {
+                Some(skill) if !skill.is_empty() && !skill.contains('/') => {
+                    Inbound::Command { skill: Some(skill.to_owned()), payload: payload.to_vec() }
+                }
+                _ => Inbound::Invalid(format!("publish on unknown topic {topic}")),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_follow_the_contract() {
+        let t = Topics::new("r1");
+        assert_eq!(t.cmd(), "trinity/r1/cmd");
+        assert_eq!(t.evt("c-42"), "trinity/r1/evt/c-42");
+        assert_eq!(t.subscriptions()[1], "trinity/r1/cmd/+");
+    }
+
+    #[test]
+    fn inbound_topics_are_classified() {
+        let t = Topics::new("r1");
+        assert_eq!(
+            t.inbound("trinity/r1/cmd/arm", b"open"),
+            Inbound::Command { skill: Some("arm".into()), payload: b"open".to_vec() }
+        );
+        assert_eq!(t.inbound("trinity/r1/estop", b" engage\n"), Inbound::Estop(true));
+        assert_eq!(t.inbound("trinity/r1/estop", b"release"), Inbound::Estop(false));
+        assert!(matches!(t.inbound("trinity/r1/estop", b"maybe"), Inbound::Invalid(_)));
+        assert_eq!(t.inbound("trinity/r1/cancel", b"c-1"), Inbound::Cancel("c-1".into()));
+        assert!(matches!(t.inbound("trinity/r1/cancel", b""), Inbound::Invalid(_)));
+        assert!(matches!(t.inbound("trinity/r2/cmd", b"x"), Inbound::Invalid(_)));
+    }
+}

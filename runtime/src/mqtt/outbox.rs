@@ -1,0 +1,201 @@
+//! What the daemon has to publish, kept until the broker acknowledged it.
+//!
+//! rumqttc forgets unacknowledged publishes (and requests still in its channel) when the
+//! broker answers a reconnect with a clean session, and it numbers publishes only when it
+//! writes them. The outbox follows each message through rumqttc's write order
+//! (`Outgoing::Publish(pkid)`) to its PUBACK, and on a CONNACK either lets rumqttc resend
+//! (session resumed: same order) or sends the unacknowledged messages again itself (new
+//! session). Sans-IO: the link feeds it rumqttc's events.
+
+use std::collections::VecDeque;
+
+/// One message to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    /// Topic.
+    pub topic: String,
+    /// Payload.
+    pub payload: Vec<u8>,
+    /// QoS 1 (else 0).
+    pub qos1: bool,
+    /// Retained.
+    pub retain: bool,
+    /// May be dropped first when the outbox is full (telemetry).
+    pub droppable: bool,
+}
+
+/// The outbox.
+#[derive(Debug)]
+pub struct Outbox {
+    /// Not yet handed to rumqttc.
+    queue: VecDeque<Msg>,
+    /// Handed to rumqttc, not yet written (no packet id seen).
+    awaiting: VecDeque<Msg>,
+    /// Written with QoS 1, waiting for PUBACK: (packet id, message), in write order.
+    inflight: VecDeque<(u16, Msg)>,
+    max: usize,
+    dropped: u64,
+}
+
+impl Outbox {
+    /// An outbox holding at most `max` messages in all.
+    pub fn new(max: usize) -> Self {
+        Outbox { queue: VecDeque::new(), awaiting: VecDeque::new(), inflight: VecDeque::new(), max, dropped: 0 }
+    }
+
+    /// Messages held (queued, handed or in flight).
+    pub fn len(&self) -> usize {
+        self.queue.len() + self.awaiting.len() + self.inflight.len()
+    }
+
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Messages dropped because the outbox was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Queue a message. When full, the oldest droppable queued message goes first, else
+    /// the oldest queued one.
+    pub fn push(&mut self, msg: Msg) {
+        if self.len() >= self.max {
+            let victim =
+                self.queue.iter().position(|m| m.droppable).or(if self.queue.is_empty() { None } else { Some(0) });
+            match victim {
+                Some(i) => {
+                    self.queue.remove(i);
+                    self.dropped += 1;
+                }
+                None if msg.droppable => {
+                    self.dropped += 1;
+                    return;
+                }
+                None => self.dropped += 1,
+            }
+        }
+        self.queue.push_back(msg);
+    }
+
+    /// The next message to hand to rumqttc.
+    pub fn peek(&self) -> Option<&Msg> {
+        self.queue.front()
+    }
+
+    /// rumqttc took the message from [`Outbox::peek`].
+    pub fn handed(&mut self) {
+        if let Some(m) = self.queue.pop_front() {
+            self.awaiting.push_back(m);
+        }
+    }
+
+    /// rumqttc wrote a publish with this packet id (0 for QoS 0).
+    pub fn on_outgoing_publish(&mut self, pkid: u16) {
+        if let Some(m) = self.awaiting.pop_front() {
+            if m.qos1 {
+                self.inflight.push_back((pkid, m));
+            }
+        }
+    }
+
+    /// The broker acknowledged `pkid`.
+    pub fn on_puback(&mut self, pkid: u16) {
+        if let Some(i) = self.inflight.iter().position(|(p, _)| *p == pkid) {
+            self.inflight.remove(i);
+        }
+    }
+
+    /// A CONNACK. Resumed session: rumqttc resends what it held, in write order, then what
+    /// was still in its channel. New session: rumqttc dropped all of it; queue it again.
+    pub fn on_connack(&mut self, session_present: bool) {
+        let inflight = self.inflight.drain(..).map(|(_, m)| m);
+        if session_present {
+            let mut again: VecDeque<Msg> = inflight.collect();
+            again.append(&mut self.awaiting);
+            self.awaiting = again;
+        } else {
+            let mut again: VecDeque<Msg> = inflight.chain(self.awaiting.drain(..)).collect();
+            again.append(&mut self.queue);
+            self.queue = again;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(t: &str, qos1: bool) -> Msg {
+        Msg { topic: t.into(), payload: vec![], qos1, retain: false, droppable: !qos1 }
+    }
+
+    fn send_all(o: &mut Outbox) -> Vec<String> {
+        let mut sent = vec![];
+        while let Some(m) = o.peek() {
+            sent.push(m.topic.clone());
+            o.handed();
+        }
+        sent
+    }
+
+    #[test]
+    fn acknowledged_messages_leave_the_outbox() {
+        let mut o = Outbox::new(10);
+        o.push(msg("a", true));
+        o.push(msg("t", false));
+        assert_eq!(send_all(&mut o), ["a", "t"]);
+        o.on_outgoing_publish(1);
+        o.on_outgoing_publish(0);
+        assert_eq!(o.len(), 1, "QoS 0 is done once written");
+        o.on_puback(1);
+        assert!(o.is_empty());
+    }
+
+    #[test]
+    fn a_new_session_gets_every_unacknowledged_message_again_in_order() {
+        let mut o = Outbox::new(10);
+        for t in ["a", "b", "c"] {
+            o.push(msg(t, true));
+        }
+        send_all(&mut o);
+        o.on_outgoing_publish(1); // a written
+        o.on_outgoing_publish(2); // b written; c still in rumqttc's channel
+        o.on_puback(1);
+        o.push(msg("d", true)); // produced while the broker was away
+        o.on_connack(false);
+        assert_eq!(send_all(&mut o), ["b", "c", "d"]);
+    }
+
+    #[test]
+    fn a_resumed_session_lets_rumqttc_resend_and_keeps_the_ids_straight() {
+        let mut o = Outbox::new(10);
+        for t in ["a", "b"] {
+            o.push(msg(t, true));
+        }
+        send_all(&mut o);
+        o.on_outgoing_publish(1);
+        o.on_connack(true);
+        assert!(o.peek().is_none(), "rumqttc resends these itself");
+        // rumqttc rewrites a (pkid 1) then b (new pkid 2).
+        o.on_outgoing_publish(1);
+        o.on_outgoing_publish(2);
+        o.on_puback(2);
+        o.on_puback(1);
+        assert!(o.is_empty());
+    }
+
+    #[test]
+    fn when_full_telemetry_goes_before_events() {
+        let mut o = Outbox::new(3);
+        o.push(msg("e1", true));
+        o.push(msg("t1", false));
+        o.push(msg("e2", true));
+        o.push(msg("e3", true));
+        assert_eq!(o.dropped(), 1);
+        assert_eq!(send_all(&mut o), ["e1", "e2", "e3"]);
+        o.push(msg("t2", false));
+        assert_eq!(o.dropped(), 2, "no room and nothing queued to drop: telemetry is dropped");
+    }
+}
