@@ -39,6 +39,7 @@ struct ModelArgs {
 
 /// What a command that loads the model runs with: config file, then flags.
 struct Settings {
+    config: Config,
     board: trinity_boards::Board,
     model: Option<PathBuf>,
     threads: Option<usize>,
@@ -53,10 +54,11 @@ impl ModelArgs {
         };
         let board = board(self.board.as_deref().or(config.board.as_deref()).unwrap_or("sim"))?;
         Ok(Settings {
-            model: self.model.clone().or(config.model.path),
+            model: self.model.clone().or(config.model.path.clone()),
             threads: self.threads.or(config.model.threads).or(board.default_threads),
             context: config.model.context,
             board,
+            config,
         })
     }
 }
@@ -106,6 +108,38 @@ enum Cmd {
         /// Repetitions (after one warm-up).
         #[arg(long, default_value_t = 5)]
         reps: usize,
+    },
+    /// The daemon: serve commands over MQTT (embedded broker unless the config names one).
+    Run {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Robot id (topics under trinity/{robot_id}/); default: the config's, else robot1.
+        #[arg(long)]
+        robot_id: Option<String>,
+    },
+    /// Publish a command to a running daemon and follow its events; exit 0 on `succeeded`.
+    Send {
+        /// Configuration file (for the broker and robot id).
+        #[arg(long, env = "TRINITY_CONFIG")]
+        config: Option<PathBuf>,
+        /// Broker host; default: the config's, else 127.0.0.1.
+        #[arg(long)]
+        host: Option<String>,
+        /// Broker port; default: the config's, else 1883.
+        #[arg(long)]
+        port: Option<u16>,
+        /// Robot id; default: the config's, else robot1.
+        #[arg(long)]
+        robot_id: Option<String>,
+        /// Skill.
+        #[arg(long)]
+        skill: Option<String>,
+        /// Seconds to wait for the terminal event.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+        /// The command.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
     },
     /// List the board profiles and whether the model fits each one's RAM.
     Boards {
@@ -233,9 +267,98 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::json!({"bench": "grammar", "result": g}));
         }
         Cmd::Boards { model } => list_boards(&model)?,
+        Cmd::Run { model, robot_id } => run_daemon(model.settings()?, robot_id)?,
+        Cmd::Send { config, host, port, robot_id, skill, timeout, text } => {
+            let config = match config {
+                Some(p) => Config::load(&p)?,
+                None => Config::default(),
+            };
+            let args = crate::send::SendArgs {
+                host: host.or(config.mqtt.host.clone()).unwrap_or_else(|| "127.0.0.1".into()),
+                port: port.or(config.mqtt.port).unwrap_or(1883),
+                robot_id: robot_id.or(config.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into()),
+                skill,
+                text: text.join(" "),
+                timeout: std::time::Duration::from_secs(timeout),
+            };
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let last = rt.block_on(crate::send::send(args))?;
+            if last["state"] != "succeeded" {
+                bail!("command ended {}", last["state"]);
+            }
+        }
         Cmd::SystemInfo => println!("{}", llama::system_info()),
     }
     Ok(())
+}
+
+const DEFAULT_ROBOT_ID: &str = "robot1";
+
+fn run_daemon(settings: Settings, robot_id: Option<String>) -> anyhow::Result<()> {
+    use std::time::Duration;
+    let c = &settings.config;
+    let robot_id = robot_id.or(c.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into());
+    let path = match settings.model.clone() {
+        Some(p) => p,
+        None => model::fetch_default(fetch_progress).context("cannot fetch the default model")?,
+    };
+    let mut engine = EngineConfig::new(path);
+    if let Some(t) = settings.threads {
+        engine.threads = t.max(1);
+    }
+    if let Some(n) = settings.context {
+        engine.n_ctx = n;
+    }
+    let m = &c.mqtt;
+    let embedded = m.embedded_listen.unwrap_or_else(|| ([127, 0, 0, 1], 1883).into());
+    let (host, port, embedded_broker) = match &m.host {
+        Some(h) => (h.clone(), m.port.unwrap_or(1883), None),
+        None => (embedded.ip().to_string(), embedded.port(), Some(embedded)),
+    };
+    let client_auth = match (&m.client_cert, &m.client_key) {
+        (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+        (None, None) => None,
+        _ => bail!("mqtt.client_cert and mqtt.client_key go together"),
+    };
+    let link = crate::mqtt::link::LinkConfig {
+        host,
+        port,
+        client_id: m.client_id.clone().unwrap_or_else(|| format!("trinity-{robot_id}")),
+        keep_alive: Duration::from_secs(m.keep_alive_s.unwrap_or(30).max(5)),
+        credentials: m.username.clone().map(|u| (u, m.password.clone().unwrap_or_default())),
+        ca_file: m.ca_file.clone(),
+        client_auth,
+    };
+    eprintln!(
+        "trinity: robot {robot_id} on {}:{}{}; send commands to trinity/{robot_id}/cmd",
+        link.host,
+        link.port,
+        if embedded_broker.is_some() { " (embedded broker)" } else { "" }
+    );
+    let cfg = crate::daemon::DaemonConfig {
+        robot_id,
+        link,
+        embedded_broker,
+        board: settings.board,
+        engine,
+        queue_capacity: c.daemon.queue.unwrap_or(8),
+        telemetry: Duration::from_millis(c.daemon.telemetry_ms.unwrap_or(1000).max(50)),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let signal = shutdown.clone();
+        tokio::spawn(async move {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            }
+            tracing::info!("shutting down");
+            signal.cancel();
+        });
+        crate::daemon::run(cfg, shutdown).await
+    })
 }
 
 fn list_boards(args: &ModelArgs) -> anyhow::Result<()> {
@@ -276,7 +399,7 @@ pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,llama.cpp=error")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,trinity_runtime=info,llama.cpp=error")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -3,6 +3,8 @@
 //! ```toml
 //! # Board profile: sim (default) or a Raspberry Pi profile.
 //! board = "sim"
+//! # Topics live under trinity/{robot_id}/.
+//! robot_id = "robot1"
 //!
 //! [model]
 //! # A GGUF model. Default: the cached Gemma 3 270M Q4_K_M (fetched on first use).
@@ -11,6 +13,28 @@
 //! threads = 4
 //! # Context length in tokens of each cached skill prefix with its command and plan.
 //! context = 1024
+//!
+//! [mqtt]
+//! # Broker host. Without one, `trinity run` starts its own broker on `embedded_listen`.
+//! host = "broker.local"
+//! port = 1883
+//! # Stable client id: the session is persistent. Default: trinity-{robot_id}.
+//! client_id = "trinity-robot1"
+//! username = "robot1"
+//! password = "secret"
+//! # TLS: the broker's CA (PEM); a client certificate and key for mutual TLS.
+//! ca_file = "/etc/trinity/ca.pem"
+//! client_cert = "/etc/trinity/robot1.pem"
+//! client_key = "/etc/trinity/robot1.key"
+//! keep_alive_s = 30
+//! # Where the embedded broker listens when `host` is not set.
+//! embedded_listen = "127.0.0.1:1883"
+//!
+//! [daemon]
+//! # Commands queued behind the running one; more are rejected.
+//! queue = 8
+//! # Telemetry period.
+//! telemetry_ms = 1000
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -23,9 +47,53 @@ use serde::Deserialize;
 pub struct Config {
     /// Board profile name.
     pub board: Option<String>,
+    /// Robot id for the MQTT topics.
+    pub robot_id: Option<String>,
     /// Model settings.
     #[serde(default)]
     pub model: ModelConfig,
+    /// Broker settings.
+    #[serde(default)]
+    pub mqtt: MqttConfig,
+    /// Daemon settings.
+    #[serde(default)]
+    pub daemon: DaemonSettings,
+}
+
+/// `[mqtt]`.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// Broker host; `None`: the embedded broker.
+    pub host: Option<String>,
+    /// Broker port.
+    pub port: Option<u16>,
+    /// Client id.
+    pub client_id: Option<String>,
+    /// Username.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// CA certificate (PEM) for TLS.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM).
+    pub client_cert: Option<PathBuf>,
+    /// Client key (PEM).
+    pub client_key: Option<PathBuf>,
+    /// Keep-alive, seconds.
+    pub keep_alive_s: Option<u64>,
+    /// Embedded broker address.
+    pub embedded_listen: Option<std::net::SocketAddr>,
+}
+
+/// `[daemon]`.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonSettings {
+    /// Queue capacity.
+    pub queue: Option<usize>,
+    /// Telemetry period, ms.
+    pub telemetry_ms: Option<u64>,
 }
 
 /// `[model]`.
@@ -103,6 +171,8 @@ mod tests {
         assert_eq!(c.board.as_deref(), Some("sim"));
         assert_eq!(c.model.threads, Some(4));
         assert_eq!(c.model.context, Some(1024));
+        assert_eq!(c.mqtt.port, Some(1883));
+        assert_eq!(c.daemon.queue, Some(8));
     }
 
     #[test]

@@ -14,15 +14,18 @@
 //! - [`grammar`], [`prompt`], [`planner`]: from command to plan.
 //! - [`sim_run`]: a plan on the sim board in simulated time (`ask --execute`).
 //! - [`mod@bench`]: the measurements behind BENCHMARKS.md.
+//! - [`daemon`]: `trinity run`: the tasks that join MQTT, dispatch, engine and robot.
 //! - [`dispatch`]: MQTT command payloads and the command lifecycle (sans-IO).
 //! - [`mqtt`]: topics, the MQTT link with its outbox, the embedded broker.
 //! - [`config`]: the configuration file.
+//! - [`send`]: `trinity send`, a client that follows one command's events.
 //! - [`cli`]: the command line.
 #![deny(missing_docs)]
 
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod dispatch;
 pub mod engine;
 pub mod gguf;
@@ -32,4 +35,5 @@ pub mod model;
 pub mod mqtt;
 pub mod planner;
 pub mod prompt;
+pub mod send;
 pub mod sim_run;

@@ -2,8 +2,9 @@
 //!
 //! - `setup`: Debian packages (cross gcc, qemu-user, cmake, clang, mosquitto), the Rust
 //!   targets, and the default model in the user cache. Idempotent; fast when done.
-//! - `run`: set up, then the main job on embedded defaults (sim board, default model):
-//!   today `trinity ask` on the sample commands.
+//! - `run`: set up, then the main job on embedded defaults: `trinity ask --execute` on
+//!   the sample commands, then the daemon (`trinity run`: in-process broker, sim board,
+//!   default model) until Ctrl-C.
 //! - `test`: set up, then lints, host tests, the no_std firmware build, and the aarch64
 //!   tests under qemu-user (`QEMU_CPU=cortex-a72`, a Pi 4).
 //! - `bench`: the figures of BENCHMARKS.md (see `bench.rs`).
@@ -122,11 +123,15 @@ fn is_root() -> bool {
 
 fn run_samples() -> Result<()> {
     step("run: trinity ask on the sample commands (sim board, default model)");
-    for s in SAMPLES {
-        eprintln!("\n> {s}");
-        status(&mut cmd("cargo", &["run", "--quiet", "-p", "trinity-runtime", "--", "ask", "-v", s]))?;
+    for sample in SAMPLES {
+        eprintln!("\n> {sample}");
+        cargo(&["run", "--quiet", "-p", "trinity-runtime", "--", "ask", "-v", "--execute", sample])?;
     }
-    Ok(())
+    step("run: the daemon on its embedded defaults (in-process broker on 127.0.0.1:1883, sim board)");
+    eprintln!("xtask: in another shell: mosquitto_pub -t trinity/robot1/cmd -m \"go forward two meters\"");
+    eprintln!("xtask:                   mosquitto_sub -t 'trinity/robot1/#' -v");
+    eprintln!("xtask: Ctrl-C stops it.");
+    cargo(&["run", "--quiet", "-p", "trinity-runtime", "--", "run"])
 }
 
 fn cargo(args: &[&str]) -> Result<()> {

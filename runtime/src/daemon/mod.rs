@@ -1,0 +1,328 @@
+//! `trinity run`: the daemon. MQTT in, plans out, the robot moving.
+//!
+//! Tasks (tokio), and who may wait on whom:
+//! - the MQTT link ([`crate::mqtt::link`]) owns the connection; on `estop` it calls
+//!   [`Shared::estop`] itself, which makes the outputs safe and flags the running
+//!   generation to stop, before the dispatcher hears of it;
+//! - the dispatcher task owns the [`Dispatcher`]: it turns link input into effects, starts a
+//!   runner task per command, and feeds the robot's watchdog every tick (if it stalls, the
+//!   control loop's watchdog makes the outputs safe);
+//! - a runner plans on the engine thread (awaiting, never blocking), approves the plan
+//!   against the board's limits and starts it on the robot;
+//! - the control loop polls the robot every 10 ms and hands outcomes to the runner;
+//! - the telemetry task publishes the robot's state periodically.
+//!
+//! [`robot`] holds the robot abstraction (sim today).
+
+pub mod robot;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use trinity_boards::Board;
+use trinity_firmware::{Millis, Outcome};
+
+use crate::dispatch::{Command, Dispatcher, Effect, Finished};
+use crate::engine::{Engine, EngineConfig};
+use crate::mqtt::link::{self, LinkConfig, Outbound};
+use crate::mqtt::{broker, Inbound, Topics};
+use crate::planner::{self, Planner};
+use crate::prompt::{self, Skill};
+use robot::{Robot, RobotCell, SimRobot};
+
+/// Everything `trinity run` needs.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    /// `trinity/{robot_id}/…`.
+    pub robot_id: String,
+    /// The broker to connect to.
+    pub link: LinkConfig,
+    /// Start the in-process broker on this address first.
+    pub embedded_broker: Option<SocketAddr>,
+    /// The board.
+    pub board: Board,
+    /// The engine.
+    pub engine: EngineConfig,
+    /// Commands queued behind the running one.
+    pub queue_capacity: usize,
+    /// Telemetry period.
+    pub telemetry: Duration,
+}
+
+/// State shared between the tasks; every lock is held for microseconds.
+pub struct Shared {
+    robot: Mutex<RobotCell>,
+    running_cancel: Mutex<Option<Arc<AtomicBool>>>,
+    queue_depth: AtomicUsize,
+    last_timings: Mutex<Option<serde_json::Value>>,
+    epoch: Instant,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    fn now(&self) -> Millis {
+        Millis(self.epoch.elapsed().as_millis() as u64)
+    }
+
+    /// The e-stop path: outputs safe and the running generation flagged, without waiting on
+    /// the model, the dispatcher or the queue.
+    pub fn estop(&self, engage: bool) {
+        let mut cell = lock(&self.robot);
+        if engage {
+            let o = cell.robot.engage_estop();
+            cell.deliver(o);
+            if let Some(flag) = lock(&self.running_cancel).as_ref() {
+                flag.store(true, Ordering::Relaxed);
+            }
+        } else {
+            cell.robot.release_estop();
+        }
+    }
+
+    fn cancel_running(&self) {
+        if let Some(flag) = lock(&self.running_cancel).as_ref() {
+            flag.store(true, Ordering::Relaxed);
+        }
+        let mut cell = lock(&self.robot);
+        let o = cell.robot.cancel();
+        cell.deliver(o);
+    }
+}
+
+fn info_json(cfg: &DaemonConfig, engine: &Engine, skills: &[Skill], sha256: Option<&str>) -> String {
+    let i = engine.info();
+    json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "robot_id": cfg.robot_id,
+        "board": cfg.board.name,
+        "model": {"path": i.model, "architecture": i.architecture, "bytes": i.model_bytes, "sha256": sha256},
+        "skills": skills.iter().map(|s| json!({"name": s.name, "description": s.description})).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// Run the daemon until `shutdown`.
+pub async fn run(cfg: DaemonConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if cfg.board.name != "sim" {
+        bail!("the daemon drives the sim board only so far; board `{}` needs the Linux wiring", cfg.board.name);
+    }
+    if let Some(addr) = cfg.embedded_broker {
+        broker::start(addr)?;
+        tracing::info!("embedded MQTT broker on {addr}");
+    }
+    let engine_cfg = cfg.engine.clone();
+    let engine = tokio::task::spawn_blocking(move || Engine::start(engine_cfg)).await??;
+    let skills: Vec<Skill> = prompt::BUILTIN.iter().filter_map(|n| prompt::builtin(n)).collect();
+    let info = info_json(&cfg, &engine, &skills, None);
+    let model_path = engine.info().model.clone();
+    let planner = Arc::new(Planner::new(engine, cfg.board.clone()));
+
+    let epoch = Instant::now();
+    let robot = SimRobot::new(&cfg.board, Millis(0)).context("sim robot")?;
+    let shared = Arc::new(Shared {
+        robot: Mutex::new(RobotCell::new(Box::new(robot) as Box<dyn Robot>)),
+        running_cancel: Mutex::new(None),
+        queue_depth: AtomicUsize::new(0),
+        last_timings: Mutex::new(None),
+        epoch,
+    });
+
+    let topics = Topics::new(&cfg.robot_id);
+    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    let (in_tx, in_rx) = mpsc::unbounded_channel();
+    let tracker = TaskTracker::new();
+    let link_shutdown = CancellationToken::new();
+    let estop_shared = shared.clone();
+    let on_estop = Arc::new(move |engage: bool| estop_shared.estop(engage));
+    let link_task = tracker.spawn(link::run(
+        cfg.link.clone(),
+        topics,
+        info.clone(),
+        out_rx,
+        in_tx,
+        on_estop,
+        link_shutdown.clone(),
+    ));
+
+    // The model's sha256 takes a second or more: publish `info` again when it is known.
+    {
+        let (out, cfg, skills, planner) = (out_tx.clone(), cfg.clone(), skills.clone(), planner.clone());
+        tracker.spawn(async move {
+            let path = model_path.clone();
+            if let Ok(Ok(sha)) = tokio::task::spawn_blocking(move || crate::model::sha256_file(&path)).await {
+                let _ = out.send(Outbound::Info(info_json(&cfg, planner.engine(), &skills, Some(&sha))));
+            }
+        });
+    }
+
+    tracker.spawn(control_loop(shared.clone(), shutdown.clone()));
+    tracker.spawn(telemetry_loop(shared.clone(), out_tx.clone(), cfg.telemetry, shutdown.clone()));
+    let names: Vec<String> = skills.iter().map(|s| s.name.clone()).collect();
+    let dispatcher = Dispatcher::new(cfg.queue_capacity, names);
+    dispatch_loop(dispatcher, shared.clone(), planner, skills, in_rx, out_tx, shutdown.clone()).await;
+
+    // Shutdown: intake has stopped; outputs safe; then `offline` and disconnect.
+    shared.estop(true);
+    link_shutdown.cancel();
+    tracker.close();
+    let _ = link_task.await;
+    tracker.wait().await;
+    Ok(())
+}
+
+async fn control_loop(shared: Arc<Shared>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => {
+                let now = shared.now();
+                let mut cell = lock(&shared.robot);
+                let o = cell.robot.poll(now);
+                cell.deliver(o);
+            }
+        }
+    }
+}
+
+async fn telemetry_loop(
+    shared: Arc<Shared>,
+    out: mpsc::UnboundedSender<Outbound>,
+    period: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => {
+                let robot = lock(&shared.robot).robot.telemetry();
+                let t = json!({
+                    "robot": robot,
+                    "queue_depth": shared.queue_depth.load(Ordering::Relaxed),
+                    "last_timings": *lock(&shared.last_timings),
+                });
+                if out.send(Outbound::Telemetry(t.to_string())).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn dispatch_loop(
+    mut d: Dispatcher,
+    shared: Arc<Shared>,
+    planner: Arc<Planner>,
+    skills: Vec<Skill>,
+    mut inbound: mpsc::UnboundedReceiver<Inbound>,
+    out: mpsc::UnboundedSender<Outbound>,
+    shutdown: CancellationToken,
+) {
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Finished)>();
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        let now = shared.now();
+        let effects = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            msg = inbound.recv() => match msg {
+                Some(Inbound::Command { skill, payload }) => d.on_payload(now.0, &payload, skill.as_deref()),
+                Some(Inbound::Cancel(id)) => d.on_cancel(now.0, &id),
+                Some(Inbound::Estop(engage)) => d.on_estop(engage),
+                Some(Inbound::Invalid(why)) => vec![Effect::Log(why)],
+                None => break,
+            },
+            Some((id, fin)) = done_rx.recv() => d.on_finished(now.0, &id, fin),
+            _ = tick.tick() => {
+                // The dispatcher feeds the watchdog: if this task stalls, the control loop's
+                // watchdog puts the outputs in their safe state.
+                lock(&shared.robot).robot.feed(now);
+                d.tick(now.0)
+            }
+        };
+        for e in effects {
+            match e {
+                Effect::SafeOutputs => shared.estop(true),
+                Effect::Publish(ev) => {
+                    let json = serde_json::to_string(&ev).unwrap_or_default();
+                    let _ = out.send(Outbound::Event { id: ev.id, json });
+                }
+                Effect::Start { id, command } => {
+                    let task = run_command(shared.clone(), planner.clone(), skills.clone(), command);
+                    let done = done_tx.clone();
+                    tokio::spawn(async move {
+                        let fin = task.await;
+                        let _ = done.send((id, fin));
+                    });
+                }
+                Effect::CancelRunning { .. } => shared.cancel_running(),
+                Effect::Log(line) => tracing::info!("{line}"),
+            }
+        }
+        shared.queue_depth.store(d.queue_depth(), Ordering::Relaxed);
+    }
+}
+
+/// Plan, approve and execute one command.
+async fn run_command(shared: Arc<Shared>, planner: Arc<Planner>, skills: Vec<Skill>, command: Command) -> Finished {
+    let failed = |error: String, plan: Option<serde_json::Value>| Finished::Failed { error, plan };
+    let name = command.skill.clone().unwrap_or_else(|| prompt::DEFAULT_SKILL.to_owned());
+    let Some(skill) = skills.iter().find(|s| s.name == name) else {
+        return failed(format!("unknown skill `{name}`"), None);
+    };
+    let t0 = Instant::now();
+    let handle = match planner.submit(skill, &command.text) {
+        Ok(h) => h,
+        Err(e) => return failed(e.to_string(), None),
+    };
+    *lock(&shared.running_cancel) = Some(handle.cancel_flag());
+    let generation = handle.result().await;
+    *lock(&shared.running_cancel) = None;
+    let generation = match generation {
+        Ok(g) => g,
+        Err(crate::engine::EngineError::Canceled) => return Finished::Canceled,
+        Err(e) => return failed(e.to_string(), None),
+    };
+    *lock(&shared.last_timings) = Some(json!({
+        "prompt_tokens": generation.prompt_tokens,
+        "prompt_ms": generation.prompt_time.as_secs_f64() * 1e3,
+        "generated_tokens": generation.generated_tokens,
+        "generation_ms": generation.generation_time.as_secs_f64() * 1e3,
+        "time_to_plan_ms": t0.elapsed().as_secs_f64() * 1e3,
+    }));
+    let plan = match planner::finish(skill, planner.board(), &generation) {
+        Ok(p) => p,
+        Err(e) => return failed(e.to_string(), None),
+    };
+    let plan_json = serde_json::to_value(&plan).unwrap_or_default();
+    let checked = match planner.board().limits.approve(&plan) {
+        Ok(c) => c,
+        Err(v) => return failed(format!("plan refused by the board's limits: {v}"), Some(plan_json)),
+    };
+    let rx = {
+        let mut cell = lock(&shared.robot);
+        let now = shared.now();
+        match cell.start(&checked, now) {
+            Ok(rx) => rx,
+            Err(r) => return failed(format!("the robot refused the plan: {r:?}"), Some(plan_json)),
+        }
+    };
+    match rx.await {
+        Ok(Outcome::Succeeded) => Finished::Succeeded { plan: plan_json },
+        Ok(Outcome::Canceled) | Err(_) => Finished::Canceled,
+        Ok(Outcome::DriverFailed { index, error }) => failed(format!("action {index}: {error}"), Some(plan_json)),
+        Ok(Outcome::WatchdogExpired) => failed("watchdog expired: outputs made safe".into(), Some(plan_json)),
+    }
+}

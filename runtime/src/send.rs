@@ -1,0 +1,69 @@
+//! `trinity send`: publish one command and follow its events to the terminal one.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use serde_json::{json, Value};
+
+use crate::mqtt::Topics;
+
+/// Where and what to send.
+#[derive(Debug, Clone)]
+pub struct SendArgs {
+    /// Broker host.
+    pub host: String,
+    /// Broker port.
+    pub port: u16,
+    /// Robot id.
+    pub robot_id: String,
+    /// Skill, if any.
+    pub skill: Option<String>,
+    /// Command text.
+    pub text: String,
+    /// Give up after this long.
+    pub timeout: Duration,
+}
+
+/// Send the command, print every event as a JSON line, return the terminal event.
+pub async fn send(args: SendArgs) -> anyhow::Result<Value> {
+    let id = format!(
+        "send-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis()
+    );
+    let topics = Topics::new(&args.robot_id);
+    let mut opts = MqttOptions::new(&id, &args.host, args.port);
+    opts.set_keep_alive(Duration::from_secs(10));
+    let (client, mut events) = AsyncClient::new(opts, 16);
+    client.subscribe(topics.evt(&id), QoS::AtLeastOnce).await?;
+    let mut payload = json!({"id": id, "text": args.text});
+    if let Some(s) = &args.skill {
+        payload["skill"] = json!(s);
+    }
+    let follow = async {
+        let mut published = false;
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::SubAck(_))) if !published => {
+                    client.publish(topics.cmd(), QoS::AtLeastOnce, false, payload.to_string()).await?;
+                    published = true;
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let ev: Value = serde_json::from_slice(&p.payload)?;
+                    println!("{ev}");
+                    let state = ev["state"].as_str().unwrap_or("");
+                    if ["succeeded", "failed", "canceled", "rejected"].contains(&state) {
+                        let _ = client.disconnect().await;
+                        return Ok(ev);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => bail!("MQTT broker {}:{}: {e}", args.host, args.port),
+            }
+        }
+    };
+    tokio::time::timeout(args.timeout, follow)
+        .await
+        .map_err(|_| anyhow!("no terminal event for {id} within {:?}", args.timeout))?
+}

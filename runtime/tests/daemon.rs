@@ -1,0 +1,366 @@
+//! `trinity run` against a real mosquitto broker started by each test on a free port, with
+//! the real model and the sim board. Every wait is for an event, with a bound.
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+
+use std::time::{Duration, Instant};
+
+use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(90);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_for_port(port: u16) {
+    let t0 = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "port {port} never opened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A mosquitto process with a persistent store, killed on drop.
+struct Mosquitto {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Mosquitto {
+    fn start() -> Mosquitto {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut m = Mosquitto { child: Command::new("true").spawn().unwrap(), port, dir };
+        m.restart();
+        m
+    }
+
+    fn restart(&mut self) {
+        let conf = self.dir.path().join("mosquitto.conf");
+        let mut f = std::fs::File::create(&conf).unwrap();
+        writeln!(f, "listener {} 127.0.0.1\nallow_anonymous true", self.port).unwrap();
+        // Started as root, mosquitto would switch to its own user, which cannot write here.
+        writeln!(f, "user root").unwrap();
+        writeln!(f, "persistence true\npersistence_location {}/", self.dir.path().display()).unwrap();
+        self.child = Command::new("mosquitto")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto is installed (cargo xtask setup)");
+        wait_for_port(self.port);
+    }
+
+    /// Stop gracefully (SIGTERM: the persistent store is written) and wait for the exit.
+    fn stop(&mut self) {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn default_model() -> PathBuf {
+    trinity_runtime::model::fetch_default(|l| eprintln!("fetch: {l}")).expect("run `cargo xtask setup`")
+}
+
+/// `trinity run` with a config pointing at `port`.
+struct Daemon {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    fn start(port: u16, robot: &str, extra: &str) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("trinity.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "robot_id = \"{robot}\"\n[model]\npath = \"{}\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = {port}\n\
+                 [daemon]\ntelemetry_ms = 200\n{extra}",
+                default_model().display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_trinity"))
+            .args(["run", "--config", cfg.to_str().unwrap()])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        Daemon { child, _dir: dir }
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A client that sees everything under `trinity/{robot}/`.
+struct Observer {
+    client: Client,
+    rx: Receiver<(String, Vec<u8>)>,
+    robot: String,
+    /// Everything received, in order, and whether a `wait` already took it.
+    history: std::cell::RefCell<Vec<(String, Vec<u8>, bool)>>,
+}
+
+impl Observer {
+    fn connect(port: u16, robot: &str) -> Observer {
+        let mut o = MqttOptions::new(format!("observer-{robot}"), "127.0.0.1", port);
+        o.set_clean_session(false);
+        o.set_max_packet_size(2 << 20, 2 << 20);
+        let (client, mut conn) = Client::new(o, 64);
+        client.subscribe(format!("trinity/{robot}/#"), QoS::AtLeastOnce).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for ev in conn.iter() {
+                match ev {
+                    Ok(Event::Incoming(Packet::SubAck(_))) => {
+                        let _ = ready_tx.send(());
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        if tx.send((p.topic, p.payload.to_vec())).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    // The broker is being restarted by the test: retry at a gentle pace.
+                    Err(_) => std::thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        });
+        ready_rx.recv_timeout(Duration::from_secs(10)).expect("observer subscribed");
+        Observer { client, rx, robot: robot.into(), history: Default::default() }
+    }
+
+    fn publish(&self, leaf: &str, payload: impl Into<Vec<u8>>) {
+        self.client.publish(format!("trinity/{}/{leaf}", self.robot), QoS::AtLeastOnce, false, payload).unwrap();
+    }
+
+    /// Wait for a publish on `leaf` whose payload satisfies `pred`, looking first at what
+    /// arrived earlier and was not taken yet.
+    fn wait(&self, leaf: &str, mut pred: impl FnMut(&[u8]) -> bool) -> Vec<u8> {
+        let topic = format!("trinity/{}/{leaf}", self.robot);
+        let t0 = Instant::now();
+        let mut next = 0;
+        loop {
+            {
+                let mut h = self.history.borrow_mut();
+                while next < h.len() {
+                    let (t, p, taken) = &h[next];
+                    next += 1;
+                    if !*taken && *t == topic && pred(p) {
+                        let found = p.clone();
+                        // A topic is a stream: what came before the match on it is passed.
+                        for (t, _, taken) in h[..next].iter_mut() {
+                            if *t == topic {
+                                *taken = true;
+                            }
+                        }
+                        return found;
+                    }
+                }
+            }
+            let left = WAIT.checked_sub(t0.elapsed()).unwrap_or_default();
+            match self.rx.recv_timeout(left) {
+                Ok((t, p)) => self.history.borrow_mut().push((t, p, false)),
+                Err(_) => {
+                    let seen: Vec<String> = self
+                        .history
+                        .borrow()
+                        .iter()
+                        .map(|(t, p, _)| format!("{t} {}", String::from_utf8_lossy(&p[..p.len().min(120)])))
+                        .filter(|l| !l.contains("/telemetry") && !l.contains("/cmd"))
+                        .collect();
+                    panic!("nothing on {topic} in {WAIT:?}; seen:\n{}", seen.join("\n"));
+                }
+            }
+        }
+    }
+
+    /// Whether any publish on `leaf` arrived that no `wait` took.
+    fn untaken(&self, leaf: &str) -> Vec<String> {
+        while let Ok((t, p)) = self.rx.try_recv() {
+            self.history.borrow_mut().push((t, p, false));
+        }
+        let topic = format!("trinity/{}/{leaf}", self.robot);
+        self.history
+            .borrow()
+            .iter()
+            .filter(|(t, _, taken)| !taken && *t == topic)
+            .map(|(_, p, _)| String::from_utf8_lossy(p).into_owned())
+            .collect()
+    }
+
+    /// Events of `id` until its terminal one.
+    fn events(&self, id: &str) -> Vec<Value> {
+        let mut seen = vec![];
+        loop {
+            let p = self.wait(&format!("evt/{id}"), |_| true);
+            let ev: Value = serde_json::from_slice(&p).unwrap();
+            let terminal = ["succeeded", "failed", "canceled", "rejected"].contains(&ev["state"].as_str().unwrap());
+            seen.push(ev);
+            if terminal {
+                return seen;
+            }
+        }
+    }
+
+    fn wait_online(&self) {
+        self.wait("status", |p| p == b"online");
+    }
+}
+
+fn states(evs: &[Value]) -> Vec<&str> {
+    evs.iter().map(|e| e["state"].as_str().unwrap()).collect()
+}
+
+fn cmd(id: &str, text: &str) -> String {
+    json!({"id": id, "text": text}).to_string()
+}
+
+#[test]
+fn command_is_accepted_executed_and_succeeds_on_the_sim() {
+    let broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-ok");
+    let _d = Daemon::start(broker.port, "r-ok", "");
+    obs.wait_online();
+    obs.wait("info", |p| serde_json::from_slice::<Value>(p).is_ok_and(|v| v["board"] == "sim"));
+    obs.publish("cmd", cmd("c-1", "go forward two meters"));
+    let evs = obs.events("c-1");
+    assert_eq!(states(&evs), ["accepted", "executing", "succeeded"], "{evs:?}");
+    assert_eq!(evs[2]["plan"], json!([{"action": "drive", "distance_m": 2.0}]));
+    // The rover is two meters further, by telemetry.
+    obs.wait("telemetry", |p| {
+        let t: Value = serde_json::from_slice(p).unwrap();
+        (t["robot"]["x_m"].as_f64().unwrap() - 2.0).abs() < 0.01
+    });
+}
+
+#[test]
+fn duplicate_ids_run_once_and_bad_payloads_are_refused_while_serving_on() {
+    let broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-bad");
+    let _d = Daemon::start(broker.port, "r-bad", "");
+    obs.wait_online();
+    obs.publish("cmd", cmd("dup", "stop"));
+    obs.publish("cmd", cmd("dup", "stop"));
+    obs.publish("cmd", vec![0xff, 0xfe, 0x00]);
+    obs.publish("cmd", vec![b'a'; 1 << 20]);
+    obs.publish("cmd", r#"{"id":"types","text":42}"#);
+    obs.publish("cmd", r#"{"id":"skill","text":"stop","skill":"juggling"}"#);
+    obs.publish("cmd", r#"{"id":"empty","text":"  "}"#);
+    obs.publish("cmd", cmd("after", "stop"));
+    assert_eq!(states(&obs.events("dup")), ["accepted", "executing", "succeeded"]);
+    for id in ["types", "skill", "empty"] {
+        let evs = obs.events(id);
+        assert_eq!(states(&evs), ["rejected"], "{id}: {evs:?}");
+        assert!(evs[0]["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+    assert_eq!(states(&obs.events("after")), ["accepted", "executing", "succeeded"]);
+    // "after" was published after the duplicate: had "dup" run twice, its second set of
+    // events would have come before "after" finished.
+    assert_eq!(obs.untaken("evt/dup"), Vec::<String>::new(), "dup ran twice");
+}
+
+#[test]
+fn expired_deadlines_and_a_full_queue_are_rejected() {
+    let broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-q");
+    let _d = Daemon::start(broker.port, "r-q", "queue = 1\n");
+    obs.wait_online();
+    obs.publish("cmd", cmd("long", "wait five seconds"));
+    obs.wait("evt/long", |p| p.windows(9).any(|w| w == b"executing"));
+    // Queued behind "long" with 1 ms to start: it expires in the queue.
+    obs.publish("cmd", json!({"id": "late", "text": "stop", "deadline_ms": 1}).to_string());
+    let late = obs.events("late");
+    assert_eq!(states(&late), ["accepted", "rejected"], "{late:?}");
+    assert!(late[1]["error"].as_str().unwrap().contains("deadline"));
+    // "q1" fills the one queue slot while "long" still runs; "full" finds no room.
+    obs.publish("cmd", cmd("q1", "stop"));
+    obs.publish("cmd", cmd("full", "stop"));
+    let full = obs.events("full");
+    assert_eq!(states(&full), ["rejected"], "{full:?}");
+    assert!(full[0]["error"].as_str().unwrap().contains("queue full"));
+    assert_eq!(states(&obs.events("long")), ["succeeded"]);
+    assert_eq!(states(&obs.events("q1")), ["accepted", "executing", "succeeded"]);
+}
+
+#[test]
+fn estop_cancels_makes_outputs_safe_and_release_lets_commands_run_again() {
+    let broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-e");
+    let _d = Daemon::start(broker.port, "r-e", "");
+    obs.wait_online();
+    obs.publish("cmd", cmd("go", "go forward two meters"));
+    obs.wait("evt/go", |p| p.windows(9).any(|w| w == b"executing"));
+    obs.publish("estop", "engage");
+    let evs = obs.events("go");
+    assert_eq!(states(&evs), ["canceled"], "{evs:?}");
+    obs.wait("telemetry", |p| {
+        let t: Value = serde_json::from_slice(p).unwrap();
+        t["robot"]["wheels_mps"] == json!([0.0, 0.0])
+    });
+    obs.publish("cmd", cmd("blocked", "stop"));
+    assert_eq!(states(&obs.events("blocked")), ["rejected"]);
+    obs.publish("estop", "release");
+    obs.publish("cmd", cmd("again", "stop"));
+    assert_eq!(states(&obs.events("again")), ["accepted", "executing", "succeeded"]);
+}
+
+#[test]
+fn broker_restart_loses_no_event_and_queued_commands_run_once() {
+    let mut broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-b");
+    let _d = Daemon::start(broker.port, "r-b", "");
+    obs.wait_online();
+    obs.publish("cmd", cmd("during", "wait five seconds"));
+    obs.wait("evt/during", |p| p.windows(9).any(|w| w == b"executing"));
+    broker.stop();
+    broker.restart();
+    // Published while the daemon is still reconnecting: held in its persistent session.
+    let obs2 = Observer::connect(broker.port, "r-b2-publisher");
+    obs2.client.publish("trinity/r-b/cmd", QoS::AtLeastOnce, false, cmd("outage", "stop")).unwrap();
+    // The terminal event of the command that ran across the restart arrives.
+    assert_eq!(states(&obs.events("during")), ["succeeded"]);
+    assert_eq!(states(&obs.events("outage")), ["accepted", "executing", "succeeded"]);
+    obs.publish("cmd", cmd("after", "stop"));
+    assert_eq!(states(&obs.events("after")), ["accepted", "executing", "succeeded"]);
+    assert_eq!(obs.untaken("evt/outage"), Vec::<String>::new(), "outage ran twice");
+}
+
+#[test]
+fn status_is_offline_after_the_daemon_is_killed() {
+    let broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-k");
+    let mut d = Daemon::start(broker.port, "r-k", "");
+    obs.wait_online();
+    d.kill9();
+    obs.wait("status", |p| p == b"offline");
+    // Retained: a client connecting now reads it too.
+    let late = Observer::connect(broker.port, "r-k");
+    late.wait("status", |p| p == b"offline");
+}
