@@ -141,6 +141,20 @@ enum Cmd {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
+    /// Measure the daemon: e-stop latency (idle and while generating), command to succeeded.
+    BenchDaemon {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Broker host; default: an embedded broker on a free port.
+        #[arg(long)]
+        host: Option<String>,
+        /// Broker port.
+        #[arg(long, default_value_t = 1883)]
+        port: u16,
+        /// Trials of each e-stop kind (and up to 100 commands).
+        #[arg(long, default_value_t = 200)]
+        trials: usize,
+    },
     /// List the board profiles and whether the model fits each one's RAM.
     Boards {
         #[command(flatten)]
@@ -268,6 +282,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Boards { model } => list_boards(&model)?,
         Cmd::Run { model, robot_id } => run_daemon(model.settings()?, robot_id)?,
+        Cmd::BenchDaemon { model, host, port, trials } => {
+            let mut cfg = daemon_config(model.settings()?, Some("bench".into()))?;
+            match host {
+                Some(h) => {
+                    cfg.link.host = h;
+                    cfg.link.port = port;
+                    cfg.embedded_broker = None;
+                }
+                None => {
+                    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+                    cfg.link.host = "127.0.0.1".into();
+                    cfg.link.port = port;
+                    cfg.embedded_broker = Some(([127, 0, 0, 1], port).into());
+                }
+            }
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            println!("{}", rt.block_on(crate::bench_daemon::run(cfg, trials))?);
+        }
         Cmd::Send { config, host, port, robot_id, skill, timeout, text } => {
             let config = match config {
                 Some(p) => Config::load(&p)?,
@@ -294,7 +326,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 const DEFAULT_ROBOT_ID: &str = "robot1";
 
-fn run_daemon(settings: Settings, robot_id: Option<String>) -> anyhow::Result<()> {
+fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result<crate::daemon::DaemonConfig> {
     use std::time::Duration;
     let c = &settings.config;
     let robot_id = robot_id.or(c.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into());
@@ -329,13 +361,7 @@ fn run_daemon(settings: Settings, robot_id: Option<String>) -> anyhow::Result<()
         ca_file: m.ca_file.clone(),
         client_auth,
     };
-    eprintln!(
-        "trinity: robot {robot_id} on {}:{}{}; send commands to trinity/{robot_id}/cmd",
-        link.host,
-        link.port,
-        if embedded_broker.is_some() { " (embedded broker)" } else { "" }
-    );
-    let cfg = crate::daemon::DaemonConfig {
+    Ok(crate::daemon::DaemonConfig {
         robot_id,
         link,
         embedded_broker,
@@ -343,7 +369,19 @@ fn run_daemon(settings: Settings, robot_id: Option<String>) -> anyhow::Result<()
         engine,
         queue_capacity: c.daemon.queue.unwrap_or(8),
         telemetry: Duration::from_millis(c.daemon.telemetry_ms.unwrap_or(1000).max(50)),
-    };
+    })
+}
+
+fn run_daemon(settings: Settings, robot_id: Option<String>) -> anyhow::Result<()> {
+    let cfg = daemon_config(settings, robot_id)?;
+    eprintln!(
+        "trinity: robot {} on {}:{}{}; send commands to trinity/{}/cmd",
+        cfg.robot_id,
+        cfg.link.host,
+        cfg.link.port,
+        if cfg.embedded_broker.is_some() { " (embedded broker)" } else { "" },
+        cfg.robot_id
+    );
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let shutdown = tokio_util::sync::CancellationToken::new();

@@ -13,7 +13,7 @@
 //! - [`engine`]: the inference thread, jobs, cancellation, prefix cache, grammar sampling.
 //! - [`grammar`], [`prompt`], [`planner`]: from command to plan.
 //! - [`sim_run`]: a plan on the sim board in simulated time (`ask --execute`).
-//! - [`mod@bench`]: the measurements behind BENCHMARKS.md.
+//! - [`mod@bench`], [`bench_daemon`]: the measurements behind BENCHMARKS.md.
 //! - [`daemon`]: `trinity run`: the tasks that join MQTT, dispatch, engine and robot.
 //! - [`dispatch`]: MQTT command payloads and the command lifecycle (sans-IO).
 //! - [`mqtt`]: topics, the MQTT link with its outbox, the embedded broker.
@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod bench_daemon;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -56,8 +56,17 @@ pub struct DaemonConfig {
     pub telemetry: Duration,
 }
 
+/// E-stop timings, for the benchmark: (received by the MQTT link, outputs safe, whether a
+/// generation was running).
+#[derive(Debug, Default)]
+pub struct EstopProbe {
+    /// One entry per `engage`.
+    pub engaged: Mutex<Vec<(Instant, Instant, bool)>>,
+}
+
 /// State shared between the tasks; every lock is held for microseconds.
 pub struct Shared {
+    probe: Option<Arc<EstopProbe>>,
     robot: Mutex<RobotCell>,
     running_cancel: Mutex<Option<Arc<AtomicBool>>>,
     queue_depth: AtomicUsize,
@@ -75,14 +84,27 @@ impl Shared {
     }
 
     /// The e-stop path: outputs safe and the running generation flagged, without waiting on
-    /// the model, the dispatcher or the queue.
-    pub fn estop(&self, engage: bool) {
+    /// the model, the dispatcher or the queue. `received` is when the request arrived.
+    pub fn estop(&self, engage: bool, received: Instant) {
+        self.estop_probed(engage, Some(received));
+    }
+
+    fn estop_probed(&self, engage: bool, received: Option<Instant>) {
         let mut cell = lock(&self.robot);
         if engage {
             let o = cell.robot.engage_estop();
+            let safe = Instant::now();
             cell.deliver(o);
-            if let Some(flag) = lock(&self.running_cancel).as_ref() {
-                flag.store(true, Ordering::Relaxed);
+            drop(cell);
+            let generating = match lock(&self.running_cancel).as_ref() {
+                Some(flag) => {
+                    flag.store(true, Ordering::Relaxed);
+                    true
+                }
+                None => false,
+            };
+            if let (Some(p), Some(received)) = (&self.probe, received) {
+                lock(&p.engaged).push((received, safe, generating));
             }
         } else {
             cell.robot.release_estop();
@@ -113,6 +135,15 @@ fn info_json(cfg: &DaemonConfig, engine: &Engine, skills: &[Skill], sha256: Opti
 
 /// Run the daemon until `shutdown`.
 pub async fn run(cfg: DaemonConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    run_probed(cfg, shutdown, None).await
+}
+
+/// [`run`], recording e-stop timings into `probe`.
+pub async fn run_probed(
+    cfg: DaemonConfig,
+    shutdown: CancellationToken,
+    probe: Option<Arc<EstopProbe>>,
+) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     if cfg.board.name != "sim" {
         bail!("the daemon drives the sim board only so far; board `{}` needs the Linux wiring", cfg.board.name);
@@ -131,6 +162,7 @@ pub async fn run(cfg: DaemonConfig, shutdown: CancellationToken) -> anyhow::Resu
     let epoch = Instant::now();
     let robot = SimRobot::new(&cfg.board, Millis(0)).context("sim robot")?;
     let shared = Arc::new(Shared {
+        probe,
         robot: Mutex::new(RobotCell::new(Box::new(robot) as Box<dyn Robot>)),
         running_cancel: Mutex::new(None),
         queue_depth: AtomicUsize::new(0),
@@ -144,7 +176,7 @@ pub async fn run(cfg: DaemonConfig, shutdown: CancellationToken) -> anyhow::Resu
     let tracker = TaskTracker::new();
     let link_shutdown = CancellationToken::new();
     let estop_shared = shared.clone();
-    let on_estop = Arc::new(move |engage: bool| estop_shared.estop(engage));
+    let on_estop = Arc::new(move |engage: bool, received: Instant| estop_shared.estop(engage, received));
     let link_task = tracker.spawn(link::run(
         cfg.link.clone(),
         topics,
@@ -173,7 +205,7 @@ pub async fn run(cfg: DaemonConfig, shutdown: CancellationToken) -> anyhow::Resu
     dispatch_loop(dispatcher, shared.clone(), planner, skills, in_rx, out_tx, shutdown.clone()).await;
 
     // Shutdown: intake has stopped; outputs safe; then `offline` and disconnect.
-    shared.estop(true);
+    shared.estop_probed(true, None);
     link_shutdown.cancel();
     tracker.close();
     let _ = link_task.await;
@@ -254,7 +286,9 @@ async fn dispatch_loop(
         };
         for e in effects {
             match e {
-                Effect::SafeOutputs => shared.estop(true),
+                // Already done on the link task; repeating it is harmless and covers an
+                // e-stop that reached the dispatcher another way.
+                Effect::SafeOutputs => shared.estop_probed(true, None),
                 Effect::Publish(ev) => {
                     let json = serde_json::to_string(&ev).unwrap_or_default();
                     let _ = out.send(Outbound::Event { id: ev.id, json });

@@ -7,12 +7,12 @@
 //! not acknowledged. The session is persistent (clean session off, a stable client id), so
 //! commands published while the daemon was away are delivered when it returns.
 //!
-//! An `estop` publish calls `on_estop` right here, on the event-loop task, before anything
+//! An `estop` publish calls `on_estop` (with the time it was received) right here, on the event-loop task, before anything
 //! is queued: outputs go safe without waiting for the dispatcher or the model.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Outgoing, Packet, QoS, TlsConfiguration, Transport};
 use tokio::sync::mpsc;
@@ -111,7 +111,7 @@ pub async fn run(
     mut info: String,
     mut outbound: mpsc::UnboundedReceiver<Outbound>,
     inbound: mpsc::UnboundedSender<Inbound>,
-    on_estop: Arc<dyn Fn(bool) + Send + Sync>,
+    on_estop: Arc<dyn Fn(bool, Instant) + Send + Sync>,
     shutdown: CancellationToken,
 ) -> Result<(), LinkError> {
     let (client, mut events) = AsyncClient::new(options(&cfg, &topics)?, 64);
@@ -155,9 +155,10 @@ pub async fn run(
                     outbox.push(retained(topics.info(), &info));
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let received = Instant::now();
                     let msg = topics.inbound(&p.topic, &p.payload);
                     if let Inbound::Estop(engage) = msg {
-                        on_estop(engage);
+                        on_estop(engage, received);
                     }
                     if inbound.send(msg).is_err() {
                         break;

@@ -1,0 +1,157 @@
+//! Daemon figures for BENCHMARKS.md (`trinity bench-daemon`): e-stop latency from MQTT
+//! receipt to outputs safe, idle and while the model generates, and the time from a
+//! command's publish to its `succeeded` event. The daemon runs in this process so that
+//! both ends read one clock; the broker is the embedded one or the one named.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::daemon::{self, DaemonConfig, EstopProbe};
+
+/// Percentiles of a sample, ms.
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    /// Samples.
+    pub n: usize,
+    /// Median.
+    pub p50_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Largest.
+    pub max_ms: f64,
+}
+
+fn stats(mut v: Vec<Duration>) -> Stats {
+    v.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let at = |q: f64| v.get(((q * v.len() as f64).ceil() as usize).saturating_sub(1)).copied().unwrap_or_default();
+    Stats { n: v.len(), p50_ms: ms(at(0.5)), p99_ms: ms(at(0.99)), max_ms: ms(v.last().copied().unwrap_or_default()) }
+}
+
+struct Client {
+    client: AsyncClient,
+    rx: mpsc::UnboundedReceiver<(String, Value)>,
+    base: String,
+}
+
+impl Client {
+    async fn wait(&mut self, topic_leaf: &str, state: &str) -> anyhow::Result<()> {
+        let topic = format!("{}/{topic_leaf}", self.base);
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some((t, v)) = self.rx.recv().await {
+                if t == topic && (v["state"] == state || v == state) {
+                    return Ok(());
+                }
+            }
+            Err(anyhow!("client closed"))
+        })
+        .await
+        .map_err(|_| anyhow!("no {state} on {topic} within 60 s"))?
+    }
+
+    async fn publish(&self, leaf: &str, payload: String) -> anyhow::Result<()> {
+        Ok(self.client.publish(format!("{}/{leaf}", self.base), QoS::AtLeastOnce, false, payload).await?)
+    }
+}
+
+async fn probe_len(probe: &EstopProbe, n: usize) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    while probe.engaged.lock().map(|v| v.len()).unwrap_or(0) < n {
+        if t0.elapsed() > Duration::from_secs(5) {
+            bail!("e-stop {n} never reached the outputs");
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+    Ok(())
+}
+
+/// Run the daemon with `cfg` and measure; `trials` e-stops of each kind and commands.
+pub async fn run(cfg: DaemonConfig, trials: usize) -> anyhow::Result<Value> {
+    let probe = Arc::new(EstopProbe::default());
+    let shutdown = CancellationToken::new();
+    let (host, port) = (cfg.link.host.clone(), cfg.link.port);
+    let base = format!("trinity/{}", cfg.robot_id);
+    let daemon = tokio::spawn(daemon::run_probed(cfg, shutdown.clone(), Some(probe.clone())));
+
+    let (client, mut events) = AsyncClient::new(MqttOptions::new("bench-observer", host.clone(), port), 64);
+    client.subscribe(format!("{base}/evt/+"), QoS::AtLeastOnce).await?;
+    client.subscribe(format!("{base}/status"), QoS::AtLeastOnce).await?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let v = serde_json::from_slice(&p.payload)
+                        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&p.payload).into()));
+                    if tx.send((p.topic, v)).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+    let mut c = Client { client, rx, base };
+    c.wait("status", "online").await?;
+
+    // E-stop with nothing running.
+    let (mut idle, mut idle_e2e) = (vec![], vec![]);
+    for _ in 0..trials {
+        let n = probe.engaged.lock().map(|v| v.len()).unwrap_or(0);
+        let t_pub = Instant::now();
+        c.publish("estop", "engage".into()).await?;
+        probe_len(&probe, n + 1).await?;
+        let (received, safe, _) = probe.engaged.lock().map_err(|_| anyhow!("poisoned"))?[n];
+        idle.push(safe - received);
+        idle_e2e.push(safe - t_pub);
+        c.publish("estop", "release".into()).await?;
+    }
+
+    // E-stop right after a command starts executing: the model is generating its plan.
+    let (mut busy, mut busy_e2e, mut generating) = (vec![], vec![], 0);
+    for i in 0..trials {
+        let id = format!("g{i}");
+        let text = "drive forward two meters and then turn right ninety degrees";
+        c.publish("cmd", json!({"id": id, "text": text}).to_string()).await?;
+        c.wait(&format!("evt/{id}"), "executing").await?;
+        let n = probe.engaged.lock().map(|v| v.len()).unwrap_or(0);
+        let t_pub = Instant::now();
+        c.publish("estop", "engage".into()).await?;
+        probe_len(&probe, n + 1).await?;
+        let (received, safe, was_generating) = probe.engaged.lock().map_err(|_| anyhow!("poisoned"))?[n];
+        busy.push(safe - received);
+        busy_e2e.push(safe - t_pub);
+        generating += usize::from(was_generating);
+        c.wait(&format!("evt/{id}"), "canceled").await?;
+        c.publish("estop", "release".into()).await?;
+    }
+
+    // Command to `succeeded` for a short command.
+    let mut cmd = vec![];
+    for i in 0..trials.min(100) {
+        let id = format!("s{i}");
+        let t0 = Instant::now();
+        c.publish("cmd", json!({"id": id, "text": "stop"}).to_string()).await?;
+        c.wait(&format!("evt/{id}"), "succeeded").await?;
+        cmd.push(t0.elapsed());
+    }
+    shutdown.cancel();
+    let _ = daemon.await;
+    Ok(json!({
+        "broker": format!("{host}:{port}"),
+        "estop_idle": {"receipt_to_safe": stats(idle), "publish_to_safe": stats(idle_e2e)},
+        "estop_generating": {
+            "receipt_to_safe": stats(busy), "publish_to_safe": stats(busy_e2e),
+            "trials_with_generation_running": generating,
+        },
+        "cmd_stop_to_succeeded": stats(cmd),
+    }))
+}
