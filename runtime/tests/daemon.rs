@@ -364,3 +364,28 @@ fn status_is_offline_after_the_daemon_is_killed() {
     let late = Observer::connect(broker.port, "r-k");
     late.wait("status", |p| p == b"offline");
 }
+
+#[test]
+fn send_follows_its_command_to_succeeded_and_sigterm_leaves_status_offline() {
+    let broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-s");
+    let mut d = Daemon::start(broker.port, "r-s", "");
+    obs.wait_online();
+    let out = Command::new(env!("CARGO_BIN_EXE_trinity"))
+        .args(["send", "--host", "127.0.0.1", "--port", &broker.port.to_string(), "--robot-id", "r-s", "stop"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let states: Vec<String> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["state"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(states, ["accepted", "executing", "succeeded"], "{stdout}");
+
+    // Graceful shutdown: the daemon itself publishes `offline` and exits 0.
+    let _ = Command::new("kill").arg(d.child.id().to_string()).status();
+    let status = d.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    obs.wait("status", |p| p == b"offline");
+}

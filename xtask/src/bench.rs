@@ -207,7 +207,53 @@ pub fn run(root: &Path) -> Result<()> {
         median(ttp_ms), ttp["prompt_tokens"], ttp["prompt_ms"].as_f64().unwrap_or(0.0),
         ttp["prefix_cached_tokens"], ttp["generated_tokens"], ttp["cold_prefix_ms"].as_f64().unwrap_or(0.0)
     );
+    daemon_figures(&trinity, &work, &mut md)?;
     print!("{md}");
     std::fs::write(work.join("bench.md"), &md)?;
+    Ok(())
+}
+
+/// E-stop latency and command-to-succeeded, against the embedded broker and mosquitto.
+fn daemon_figures(trinity: &Path, work: &Path, md: &mut String) -> Result<()> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let conf = work.join("mosquitto.conf");
+    std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\n"))?;
+    let mut mosquitto = Command::new("mosquitto").arg("-c").arg(&conf).spawn()?;
+    let runs = [
+        ("embedded (rumqttd)", vec![]),
+        ("mosquitto", vec!["--host".to_owned(), "127.0.0.1".into(), "--port".into(), port.to_string()]),
+    ];
+    let _ = writeln!(md, "\n| daemon, broker | e-stop idle: receipt→safe p50 / p99 | publish→safe p50 / p99 | e-stop while generating: receipt→safe p50 / p99 | publish→safe p50 / p99 | `stop` publish→succeeded p50 / p99 |");
+    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- |");
+    for (name, args) in runs {
+        let mut c = Command::new(trinity);
+        c.args(["bench-daemon", "--trials", "200"]).args(&args);
+        let v: Value = match output(&mut c) {
+            Ok(out) => serde_json::from_str(out.trim())?,
+            Err(e) => {
+                let _ = mosquitto.kill();
+                return Err(e);
+            }
+        };
+        let f = |path: &[&str]| {
+            let mut x = &v;
+            for p in path {
+                x = &x[*p];
+            }
+            format!("{:.3} / {:.3} ms", x["p50_ms"].as_f64().unwrap_or(0.0), x["p99_ms"].as_f64().unwrap_or(0.0))
+        };
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} | {} | {} | {} |",
+            f(&["estop_idle", "receipt_to_safe"]),
+            f(&["estop_idle", "publish_to_safe"]),
+            f(&["estop_generating", "receipt_to_safe"]),
+            f(&["estop_generating", "publish_to_safe"]),
+            f(&["cmd_stop_to_succeeded"]),
+        );
+        let _ = writeln!(md, "<!-- {name}: {v} -->");
+    }
+    let _ = mosquitto.kill();
+    let _ = mosquitto.wait();
     Ok(())
 }
