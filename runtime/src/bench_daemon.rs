@@ -81,6 +81,7 @@ pub async fn run(cfg: DaemonConfig, trials: usize) -> anyhow::Result<Value> {
     let daemon = tokio::spawn(daemon::run_probed(cfg, shutdown.clone(), Some(probe.clone())));
 
     let (client, mut events) = AsyncClient::new(MqttOptions::new("bench-observer", host.clone(), port), 64);
+    crate::mqtt::link::no_delay(&mut events);
     client.subscribe(format!("{base}/evt/+"), QoS::AtLeastOnce).await?;
     client.subscribe(format!("{base}/status"), QoS::AtLeastOnce).await?;
     let (tx, rx) = mpsc::unbounded_channel();

@@ -146,6 +146,16 @@ impl Planner {
         Ok(self.engine.submit(prepare(skill, &self.board, command)?))
     }
 
+    /// [`Planner::submit`] with a cancel flag the caller already holds.
+    pub fn submit_with(
+        &self,
+        skill: &Skill,
+        command: &str,
+        cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> Result<JobHandle, PlanError> {
+        Ok(self.engine.submit_with(prepare(skill, &self.board, command)?, cancel))
+    }
+
     /// Plan one command, blocking this thread until the plan is ready.
     pub fn plan_blocking(&self, skill: &Skill, command: &str) -> Result<PlanOutcome, PlanError> {
         let t0 = std::time::Instant::now();

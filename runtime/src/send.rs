@@ -36,6 +36,7 @@ pub async fn send(args: SendArgs) -> anyhow::Result<Value> {
     let mut opts = MqttOptions::new(&id, &args.host, args.port);
     opts.set_keep_alive(Duration::from_secs(10));
     let (client, mut events) = AsyncClient::new(opts, 16);
+    crate::mqtt::link::no_delay(&mut events);
     client.subscribe(topics.evt(&id), QoS::AtLeastOnce).await?;
     let mut payload = json!({"id": id, "text": args.text});
     if let Some(s) = &args.skill {

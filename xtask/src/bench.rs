@@ -217,7 +217,7 @@ pub fn run(root: &Path) -> Result<()> {
 fn daemon_figures(trinity: &Path, work: &Path, md: &mut String) -> Result<()> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let conf = work.join("mosquitto.conf");
-    std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\n"))?;
+    std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"))?;
     let mut mosquitto = Command::new("mosquitto").arg("-c").arg(&conf).spawn()?;
     let runs = [
         ("embedded (rumqttd)", vec![]),

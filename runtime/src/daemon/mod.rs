@@ -95,14 +95,10 @@ impl Shared {
             let o = cell.robot.engage_estop();
             let safe = Instant::now();
             cell.deliver(o);
+            // Flagged while the robot is locked: a runner checks its flag under the same lock
+            // before it starts a plan, so a plan made before the e-stop never starts after it.
+            let generating = self.flag_running();
             drop(cell);
-            let generating = match lock(&self.running_cancel).as_ref() {
-                Some(flag) => {
-                    flag.store(true, Ordering::Relaxed);
-                    true
-                }
-                None => false,
-            };
             if let (Some(p), Some(received)) = (&self.probe, received) {
                 lock(&p.engaged).push((received, safe, generating));
             }
@@ -111,11 +107,20 @@ impl Shared {
         }
     }
 
-    fn cancel_running(&self) {
-        if let Some(flag) = lock(&self.running_cancel).as_ref() {
-            flag.store(true, Ordering::Relaxed);
+    /// Flag the running job (generation, or a plan not yet started) to stop.
+    fn flag_running(&self) -> bool {
+        match lock(&self.running_cancel).as_ref() {
+            Some(flag) => {
+                flag.store(true, Ordering::Relaxed);
+                true
+            }
+            None => false,
         }
+    }
+
+    fn cancel_running(&self) {
         let mut cell = lock(&self.robot);
+        self.flag_running();
         let o = cell.robot.cancel();
         cell.deliver(o);
     }
@@ -294,7 +299,11 @@ async fn dispatch_loop(
                     let _ = out.send(Outbound::Event { id: ev.id, json });
                 }
                 Effect::Start { id, command } => {
-                    let task = run_command(shared.clone(), planner.clone(), skills.clone(), command);
+                    // The cancel flag exists and is reachable from the e-stop path before the
+                    // runner task even runs: an e-stop right after `executing` is never lost.
+                    let flag = Arc::new(AtomicBool::new(false));
+                    *lock(&shared.running_cancel) = Some(flag.clone());
+                    let task = run_command(shared.clone(), planner.clone(), skills.clone(), command, flag);
                     let done = done_tx.clone();
                     tokio::spawn(async move {
                         let fin = task.await;
@@ -310,24 +319,48 @@ async fn dispatch_loop(
 }
 
 /// Plan, approve and execute one command.
-async fn run_command(shared: Arc<Shared>, planner: Arc<Planner>, skills: Vec<Skill>, command: Command) -> Finished {
+async fn run_command(
+    shared: Arc<Shared>,
+    planner: Arc<Planner>,
+    skills: Vec<Skill>,
+    command: Command,
+    flag: Arc<AtomicBool>,
+) -> Finished {
     let failed = |error: String, plan: Option<serde_json::Value>| Finished::Failed { error, plan };
     let name = command.skill.clone().unwrap_or_else(|| prompt::DEFAULT_SKILL.to_owned());
+    // Only our own flag: after a cancel the dispatcher may already have registered the next
+    // command's.
+    let unregister = || {
+        let mut slot = lock(&shared.running_cancel);
+        if slot.as_ref().is_some_and(|f| Arc::ptr_eq(f, &flag)) {
+            *slot = None;
+        }
+    };
     let Some(skill) = skills.iter().find(|s| s.name == name) else {
+        unregister();
         return failed(format!("unknown skill `{name}`"), None);
     };
     let t0 = Instant::now();
-    let handle = match planner.submit(skill, &command.text) {
+    let handle = match planner.submit_with(skill, &command.text, flag.clone()) {
         Ok(h) => h,
-        Err(e) => return failed(e.to_string(), None),
+        Err(e) => {
+            unregister();
+            return failed(e.to_string(), None);
+        }
     };
-    *lock(&shared.running_cancel) = Some(handle.cancel_flag());
+    // The flag stays registered until the plan is on the robot (below), so an e-stop or a
+    // cancel that lands between the end of generation and the start is not lost.
     let generation = handle.result().await;
-    *lock(&shared.running_cancel) = None;
     let generation = match generation {
         Ok(g) => g,
-        Err(crate::engine::EngineError::Canceled) => return Finished::Canceled,
-        Err(e) => return failed(e.to_string(), None),
+        Err(crate::engine::EngineError::Canceled) => {
+            unregister();
+            return Finished::Canceled;
+        }
+        Err(e) => {
+            unregister();
+            return failed(e.to_string(), None);
+        }
     };
     *lock(&shared.last_timings) = Some(json!({
         "prompt_tokens": generation.prompt_tokens,
@@ -338,15 +371,25 @@ async fn run_command(shared: Arc<Shared>, planner: Arc<Planner>, skills: Vec<Ski
     }));
     let plan = match planner::finish(skill, planner.board(), &generation) {
         Ok(p) => p,
-        Err(e) => return failed(e.to_string(), None),
+        Err(e) => {
+            unregister();
+            return failed(e.to_string(), None);
+        }
     };
     let plan_json = serde_json::to_value(&plan).unwrap_or_default();
     let checked = match planner.board().limits.approve(&plan) {
         Ok(c) => c,
-        Err(v) => return failed(format!("plan refused by the board's limits: {v}"), Some(plan_json)),
+        Err(v) => {
+            unregister();
+            return failed(format!("plan refused by the board's limits: {v}"), Some(plan_json));
+        }
     };
     let rx = {
         let mut cell = lock(&shared.robot);
+        unregister();
+        if flag.load(Ordering::Relaxed) {
+            return Finished::Canceled;
+        }
         let now = shared.now();
         match cell.start(&checked, now) {
             Ok(rx) => rx,

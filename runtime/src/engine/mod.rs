@@ -213,7 +213,12 @@ impl Engine {
 
     /// Queue a job. Jobs run one at a time, in order.
     pub fn submit(&self, job: Job) -> JobHandle {
-        let cancel = Arc::new(AtomicBool::new(false));
+        self.submit_with(job, Arc::new(AtomicBool::new(false)))
+    }
+
+    /// Queue a job whose cancel flag the caller made (and may already have shared, so that a
+    /// cancel before this call is not lost).
+    pub fn submit_with(&self, job: Job, cancel: Arc<AtomicBool>) -> JobHandle {
         let (reply, rx) = oneshot::channel();
         if let Some(tx) = &self.tx {
             // A send error means the thread is gone; the dropped `reply` then reads as Stopped.

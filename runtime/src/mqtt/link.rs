@@ -104,6 +104,14 @@ fn retained(topic: String, payload: &str) -> Msg {
     Msg { topic, payload: payload.as_bytes().to_vec(), qos1: true, retain: true, droppable: false }
 }
 
+/// Send small packets at once: with Nagle's algorithm, a PUBLISH queued behind an unacknowledged
+/// segment waits for the peer's delayed ACK (40 ms on Linux); an e-stop must not.
+pub fn no_delay(events: &mut rumqttc::EventLoop) {
+    let mut net = events.network_options();
+    net.set_tcp_nodelay(true);
+    events.set_network_options(net);
+}
+
 /// Run the link until `shutdown`; then publish `status` = `offline` and disconnect.
 pub async fn run(
     cfg: LinkConfig,
@@ -115,6 +123,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), LinkError> {
     let (client, mut events) = AsyncClient::new(options(&cfg, &topics)?, 64);
+    no_delay(&mut events);
     let mut outbox = Outbox::new(4096);
     let mut backoff = BACKOFF_MIN;
     loop {
