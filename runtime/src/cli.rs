@@ -193,19 +193,27 @@ fn fetch_progress(line: &str) {
     eprintln!("trinity: {line}");
 }
 
+impl Settings {
+    /// The engine's configuration: the model (the default one fetched if none is named),
+    /// threads and context from config and flags.
+    fn engine_config(&self) -> anyhow::Result<EngineConfig> {
+        let path = match &self.model {
+            Some(p) => p.clone(),
+            None => model::fetch_default(fetch_progress).context("cannot fetch the default model")?,
+        };
+        let mut config = EngineConfig::new(path);
+        if let Some(t) = self.threads {
+            config.threads = t.max(1);
+        }
+        if let Some(n) = self.context {
+            config.n_ctx = n;
+        }
+        Ok(config)
+    }
+}
+
 fn start_planner(settings: Settings) -> anyhow::Result<Planner> {
-    let path = match settings.model {
-        Some(p) => p,
-        None => model::fetch_default(fetch_progress).context("cannot fetch the default model")?,
-    };
-    let mut config = EngineConfig::new(path);
-    if let Some(t) = settings.threads {
-        config.threads = t.max(1);
-    }
-    if let Some(n) = settings.context {
-        config.n_ctx = n;
-    }
-    let engine = Engine::start(config)?;
+    let engine = Engine::start(settings.engine_config()?)?;
     Ok(Planner::new(engine, settings.board))
 }
 
@@ -330,17 +338,7 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
     use std::time::Duration;
     let c = &settings.config;
     let robot_id = robot_id.or(c.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into());
-    let path = match settings.model.clone() {
-        Some(p) => p,
-        None => model::fetch_default(fetch_progress).context("cannot fetch the default model")?,
-    };
-    let mut engine = EngineConfig::new(path);
-    if let Some(t) = settings.threads {
-        engine.threads = t.max(1);
-    }
-    if let Some(n) = settings.context {
-        engine.n_ctx = n;
-    }
+    let engine = settings.engine_config()?;
     let m = &c.mqtt;
     let embedded = m.embedded_listen.unwrap_or_else(|| ([127, 0, 0, 1], 1883).into());
     let (host, port, embedded_broker) = match &m.host {
