@@ -274,11 +274,6 @@ impl<D: Drivetrain, A: Arm, O: Outputs> Executor<D, A, O> {
         self.active.as_ref().map(|a| (a.index, a.steps.len()))
     }
 
-    /// The hardware, for inspection.
-    pub fn parts(&self) -> (&D, &A, &O) {
-        (&self.drivetrain, &self.arm, &self.outputs)
-    }
-
     /// Give the hardware back.
     pub fn destroy(self) -> (D, A, O) {
         (self.drivetrain, self.arm, self.outputs)

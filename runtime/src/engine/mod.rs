@@ -158,11 +158,6 @@ impl JobHandle {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
-    /// A cancel flag that can be set from elsewhere (e-stop).
-    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
-        self.cancel.clone()
-    }
-
     /// Wait for the result (async).
     pub async fn result(self) -> Result<Generation, EngineError> {
         self.rx.await.unwrap_or(Err(EngineError::Stopped))

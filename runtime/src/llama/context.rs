@@ -70,11 +70,6 @@ impl Context {
         unsafe { sys::llama_n_ctx_seq(self.ptr.as_ptr()) }
     }
 
-    /// The sizing this context was made with.
-    pub fn params(&self) -> ContextParams {
-        self.params
-    }
-
     /// Evaluate `tokens` at positions `pos0..` of sequence `seq`, in batches. Logits are kept
     /// for the last token only. `keep_going` is asked between batches; when it says no, the
     /// call stops early and returns `Ok(false)`.
@@ -141,19 +136,6 @@ impl Context {
     pub fn seq_rm(&mut self, seq: i32, p0: i32, p1: i32) -> bool {
         // SAFETY: valid memory handle; any seq/pos values are accepted.
         unsafe { sys::llama_memory_seq_rm(self.memory(), seq, p0, p1) }
-    }
-
-    /// Remove every cached token of every sequence.
-    pub fn clear(&mut self) {
-        // SAFETY: valid memory handle.
-        unsafe { sys::llama_memory_clear(self.memory(), true) }
-    }
-
-    /// Change the thread count.
-    pub fn set_threads(&mut self, threads: i32) {
-        // SAFETY: valid context pointer.
-        unsafe { sys::llama_set_n_threads(self.ptr.as_ptr(), threads, threads) };
-        self.params.threads = threads;
     }
 }
 
