@@ -27,14 +27,14 @@ const T_U64: u32 = 10;
 const T_I64: u32 = 11;
 const T_F64: u32 = 12;
 
-struct Cursor<'p> {
-    r: BufReader<File>,
+struct Cursor<'p, R> {
+    r: R,
     pos: u64,
     size: u64,
     path: &'p Path,
 }
 
-impl Cursor<'_> {
+impl<R: Read> Cursor<'_, R> {
     fn truncated(&self, what: impl Into<String>) -> GgufError {
         GgufError::Truncated { path: self.path.to_owned(), what: what.into(), file_size: self.size }
     }
@@ -77,8 +77,10 @@ impl Cursor<'_> {
         if self.remaining() < n {
             return Err(self.truncated(format!("header ends inside {what}")));
         }
-        let n_i64 = i64::try_from(n).map_err(|_| self.invalid(format!("{what}: length overflows")))?;
-        self.r.seek_relative(n_i64).map_err(|e| self.io(e))?;
+        let skipped = std::io::copy(&mut (&mut self.r).take(n), &mut std::io::sink()).map_err(|e| self.io(e))?;
+        if skipped != n {
+            return Err(self.truncated(format!("header ends inside {what}")));
+        }
         self.pos += n;
         Ok(())
     }
@@ -153,7 +155,16 @@ pub fn read(path: &Path) -> Result<Gguf, GgufError> {
     let io = |source| GgufError::Io { path: path.to_owned(), source };
     let file = File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
-    let mut c = Cursor { r: BufReader::with_capacity(1 << 16, file), pos: 0, size, path };
+    parse(BufReader::with_capacity(1 << 16, file), size, path)
+}
+
+/// Parse and check a GGUF file held in memory (`path` only names it in errors).
+pub fn read_bytes(bytes: &[u8], path: &Path) -> Result<Gguf, GgufError> {
+    parse(bytes, bytes.len() as u64, path)
+}
+
+fn parse(r: impl Read, size: u64, path: &Path) -> Result<Gguf, GgufError> {
+    let mut c = Cursor { r, pos: 0, size, path };
 
     if size < 4 || &c.bytes::<4>("magic")? != MAGIC {
         return Err(GgufError::NotGguf { path: path.to_owned() });

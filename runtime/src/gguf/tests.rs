@@ -110,3 +110,120 @@ fn kv_size_comes_from_the_hyperparameters() {
     assert_eq!(g.kv_bytes_per_token(), Some(18 * 512 * 2));
     assert_eq!(read(write(&tiny_model().to_bytes()).path()).unwrap().kv_bytes_per_token(), None);
 }
+
+mod adapters {
+    use super::*;
+    use std::path::Path;
+
+    /// A base with one 4 -> 6 matrix (ggml ne [4, 6]) and a norm vector.
+    fn base() -> Gguf {
+        let bytes = GgufWriter::new()
+            .meta("general.architecture", MetaValue::Str("gemma3".into()))
+            .meta("tokenizer.ggml.tokens", MetaValue::StrArray(vec!["a".into()]))
+            .tensor_f32("blk.0.attn_q.weight", &[4, 6], &[0.0; 24])
+            .tensor_f32("blk.0.attn_norm.weight", &[4], &[1.0; 4])
+            .to_bytes();
+        read_bytes(&bytes, Path::new("base.gguf")).unwrap()
+    }
+
+    fn adapter() -> GgufWriter {
+        GgufWriter::new()
+            .meta("general.architecture", MetaValue::Str("gemma3".into()))
+            .meta("general.type", MetaValue::Str("adapter".into()))
+            .meta("adapter.type", MetaValue::Str("lora".into()))
+            .meta("adapter.lora.alpha", MetaValue::F32(16.0))
+    }
+
+    fn with_pair(w: GgufWriter, a: &[u64], b: &[u64]) -> GgufWriter {
+        let n = |d: &[u64]| d.iter().product::<u64>() as usize;
+        w.tensor_f32("blk.0.attn_q.weight.lora_a", a, &vec![0.1; n(a)]).tensor_f32(
+            "blk.0.attn_q.weight.lora_b",
+            b,
+            &vec![0.1; n(b)],
+        )
+    }
+
+    fn check(w: GgufWriter) -> Result<AdapterSummary, GgufError> {
+        let bytes = w.to_bytes();
+        let p = Path::new("skill.gguf");
+        let g = read_bytes(&bytes, p)?;
+        check_adapter(p, &g, &base())
+    }
+
+    fn refused(w: GgufWriter, expect: &str) {
+        let e = check(w).unwrap_err().to_string();
+        assert!(e.contains(expect), "{e:?} should mention {expect:?}");
+        assert!(e.starts_with("skill.gguf"), "{e}");
+    }
+
+    #[test]
+    fn a_well_formed_adapter_passes() {
+        let s = check(with_pair(adapter(), &[4, 2], &[2, 6])).unwrap();
+        assert_eq!(s, AdapterSummary { architecture: "gemma3".into(), alpha: 16.0, rank: 2, targets: 1 });
+    }
+
+    #[test]
+    fn each_broken_rule_is_named() {
+        let arch = GgufWriter::new()
+            .meta("general.architecture", MetaValue::Str("llama".into()))
+            .meta("general.type", MetaValue::Str("adapter".into()))
+            .meta("adapter.type", MetaValue::Str("lora".into()))
+            .meta("adapter.lora.alpha", MetaValue::F32(16.0));
+        refused(with_pair(arch, &[4, 2], &[2, 6]), "architecture `llama`, but the base model is `gemma3`");
+        let no_alpha = GgufWriter::new()
+            .meta("general.architecture", MetaValue::Str("gemma3".into()))
+            .meta("general.type", MetaValue::Str("adapter".into()))
+            .meta("adapter.type", MetaValue::Str("lora".into()));
+        refused(with_pair(no_alpha, &[4, 2], &[2, 6]), "no `adapter.lora.alpha`");
+        let inf = GgufWriter::new()
+            .meta("general.architecture", MetaValue::Str("gemma3".into()))
+            .meta("general.type", MetaValue::Str("adapter".into()))
+            .meta("adapter.type", MetaValue::Str("lora".into()))
+            .meta("adapter.lora.alpha", MetaValue::F32(f32::INFINITY));
+        refused(with_pair(inf, &[4, 2], &[2, 6]), "not a finite number");
+        let model = GgufWriter::new()
+            .meta("general.architecture", MetaValue::Str("gemma3".into()))
+            .meta("general.type", MetaValue::Str("model".into()));
+        refused(with_pair(model, &[4, 2], &[2, 6]), "not `adapter`");
+        let ia3 = GgufWriter::new()
+            .meta("general.architecture", MetaValue::Str("gemma3".into()))
+            .meta("general.type", MetaValue::Str("adapter".into()))
+            .meta("adapter.type", MetaValue::Str("ia3".into()));
+        refused(with_pair(ia3, &[4, 2], &[2, 6]), "only `lora`");
+        // Shapes: swapped, transposed, wrong rank between a and b.
+        refused(with_pair(adapter(), &[2, 6], &[4, 2]), "lora_a must be [4, r] and lora_b [r, 6]");
+        refused(with_pair(adapter(), &[2, 4], &[6, 2]), "lora_a must be [4, r]");
+        refused(with_pair(adapter(), &[4, 2], &[3, 6]), "found lora_a [4, 2] and lora_b [3, 6]");
+        // A tensor for something the base does not have.
+        refused(
+            adapter().tensor_f32("blk.9.attn_q.weight.lora_a", &[4, 2], &[0.0; 8]).tensor_f32(
+                "blk.9.attn_q.weight.lora_b",
+                &[2, 6],
+                &[0.0; 12],
+            ),
+            "`blk.9.attn_q.weight` is not a tensor of the base model",
+        );
+        refused(adapter().tensor_f32("blk.0.attn_q.weight.lora_a", &[4, 2], &[0.0; 8]), "has no `.lora_b`");
+        refused(adapter().tensor_f32("blk.0.attn_q.weight", &[4, 6], &[0.0; 24]), "neither a `.lora_a` nor");
+        refused(adapter(), "holds no tensors");
+        refused(
+            adapter().tensor("blk.0.attn_q.weight.lora_a", &[32, 2], 8, vec![0; 68]).tensor_f32(
+                "blk.0.attn_q.weight.lora_b",
+                &[2, 6],
+                &[0.0; 12],
+            ),
+            "must be f32, f16 or bf16",
+        );
+    }
+
+    #[test]
+    fn truncated_and_foreign_bytes_are_refused_before_any_check() {
+        let bytes = with_pair(adapter(), &[4, 2], &[2, 6]).to_bytes();
+        let p = Path::new("skill.gguf");
+        for cut in [0, 3, 10, 40, bytes.len() / 2, bytes.len() - 40] {
+            let e = read_bytes(&bytes[..cut], p).unwrap_err();
+            assert!(matches!(e, GgufError::Truncated { .. } | GgufError::NotGguf { .. }), "cut {cut}: {e}");
+        }
+        assert!(matches!(read_bytes(b"PK\x03\x04zip", p), Err(GgufError::NotGguf { .. })));
+    }
+}
