@@ -2,19 +2,23 @@
 //! jobs and may cancel a running one between tokens.
 //!
 //! A job is a prompt in two parts, a fixed `prefix` (a skill's instructions and few-shot
-//! examples) and the command's own `text`, plus an optional GBNF grammar. The engine keeps
-//! each recently used prefix evaluated in its own KV sequence (`slots.rs`), so a command
-//! evaluates only its own tokens. Decoding is greedy: a robot should do the same thing
-//! for the same words.
+//! examples) and the command's own `text`, plus an optional GBNF grammar and the set of
+//! LoRA adapters (with scales) to run it under. The engine keeps each recently used
+//! (prefix, adapter set) evaluated in its own KV sequence (`slots.rs`), so a command
+//! evaluates only its own tokens, whichever skill it belongs to. Decoding is greedy: a robot
+//! should do the same thing for the same words.
+//!
+//! Adapters are loaded on the engine thread ([`Engine::load_adapter`], checked in Rust
+//! first) and referred to by [`AdapterId`]; unloading one frees it once no job uses it.
 //!
 //! - this file: [`Engine`], [`Job`], [`JobHandle`], [`Generation`], the thread and its queue;
-//! - `worker.rs`: what the thread does with a job (prefix reuse, decode, grammar sampling);
+//! - `worker.rs`: what the thread does with a job (adapters, prefix reuse, decode, grammar);
 //! - `slots.rs`: which KV sequence holds which prefix.
 
 mod slots;
 mod worker;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
@@ -22,7 +26,11 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use crate::gguf::AdapterSummary;
 use crate::llama::LlamaError;
+
+/// A loaded adapter's handle. Ids are never reused within an engine.
+pub type AdapterId = u64;
 
 /// How to start an engine.
 #[derive(Debug, Clone)]
@@ -59,6 +67,43 @@ pub struct Job {
     pub max_tokens: usize,
     /// Stop once the output ends with this (checked after each token).
     pub stop_at: Option<String>,
+    /// LoRA adapters and scales to run under (empty: the base model).
+    pub adapters: Vec<(AdapterId, f32)>,
+    /// Who the job is for (a skill name); labels its cached prefix in reports.
+    pub label: String,
+}
+
+impl Job {
+    /// A job that only makes sure `prefix` is cached under `adapters` (nothing generated).
+    pub fn warm(prefix: String, adapters: Vec<(AdapterId, f32)>, label: String) -> Job {
+        Job { prefix, text: String::new(), grammar: None, max_tokens: 0, stop_at: None, adapters, label }
+    }
+}
+
+/// A loaded adapter.
+#[derive(Debug, Clone)]
+pub struct AdapterInfo {
+    /// Its id for [`Job::adapters`].
+    pub id: AdapterId,
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// File size in bytes.
+    pub file_bytes: u64,
+    /// What the checks found.
+    pub summary: AdapterSummary,
+    /// Read + check + load time.
+    pub load_time: Duration,
+}
+
+/// One cached prompt prefix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrefixCacheEntry {
+    /// The job label (skill) that filled it.
+    pub label: String,
+    /// Prefix tokens held.
+    pub tokens: usize,
+    /// KV cache memory they take, in bytes (f16 K and V).
+    pub kv_bytes: u64,
 }
 
 /// Why generation ended.
@@ -116,6 +161,9 @@ pub enum EngineError {
     /// The engine thread is gone.
     #[error("the inference engine has stopped")]
     Stopped,
+    /// A job names an adapter that is not loaded (it was unloaded meanwhile).
+    #[error("adapter {0} is not loaded")]
+    UnknownAdapter(AdapterId),
 }
 
 /// What the running engine serves.
@@ -131,12 +179,17 @@ pub struct EngineInfo {
     pub threads: usize,
     /// Context length per prefix slot.
     pub n_ctx: u32,
+    /// KV cache bytes per token (f16), from the model's hyperparameters.
+    pub kv_bytes_per_token: u64,
+    /// The base model's checked header (for checking adapters before they are sent here).
+    pub header: Arc<crate::gguf::Gguf>,
 }
 
-struct Request {
-    job: Job,
-    cancel: Arc<AtomicBool>,
-    reply: oneshot::Sender<Result<Generation, EngineError>>,
+enum Request {
+    Job { job: Job, cancel: Arc<AtomicBool>, reply: oneshot::Sender<Result<Generation, EngineError>> },
+    LoadAdapter { path: PathBuf, reply: oneshot::Sender<Result<AdapterInfo, EngineError>> },
+    UnloadAdapter { id: AdapterId, reply: oneshot::Sender<bool> },
+    PrefixCache { reply: oneshot::Sender<Vec<PrefixCacheEntry>> },
 }
 
 /// Handle to the engine thread. Dropping it stops the thread after the running job.
@@ -188,12 +241,25 @@ impl Engine {
                     }
                 };
                 while let Ok(req) = rx.recv() {
-                    let result = if req.cancel.load(Ordering::Relaxed) {
-                        Err(EngineError::Canceled)
-                    } else {
-                        w.run(&req.job, &req.cancel)
-                    };
-                    let _ = req.reply.send(result);
+                    match req {
+                        Request::Job { job, cancel, reply } => {
+                            let result = if cancel.load(Ordering::Relaxed) {
+                                Err(EngineError::Canceled)
+                            } else {
+                                w.run(&job, &cancel)
+                            };
+                            let _ = reply.send(result);
+                        }
+                        Request::LoadAdapter { path, reply } => {
+                            let _ = reply.send(w.load_adapter(&path));
+                        }
+                        Request::UnloadAdapter { id, reply } => {
+                            let _ = reply.send(w.unload_adapter(id));
+                        }
+                        Request::PrefixCache { reply } => {
+                            let _ = reply.send(w.prefix_cache());
+                        }
+                    }
                 }
             })
             .map_err(|e| EngineError::Llama(LlamaError::Load(format!("engine thread: {e}"))))?;
@@ -217,9 +283,36 @@ impl Engine {
         let (reply, rx) = oneshot::channel();
         if let Some(tx) = &self.tx {
             // A send error means the thread is gone; the dropped `reply` then reads as Stopped.
-            let _ = tx.send(Request { job, cancel: cancel.clone(), reply });
+            let _ = tx.send(Request::Job { job, cancel: cancel.clone(), reply });
         }
         JobHandle { cancel, rx }
+    }
+
+    fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> oneshot::Receiver<T> {
+        let (reply, rx) = oneshot::channel();
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(make(reply));
+        }
+        rx
+    }
+
+    /// Read, check and load a LoRA adapter (after the jobs queued before it). Blocking:
+    /// call from a plain thread or `spawn_blocking`.
+    pub fn load_adapter(&self, path: &Path) -> Result<AdapterInfo, EngineError> {
+        let rx = self.ask(|reply| Request::LoadAdapter { path: path.to_owned(), reply });
+        rx.blocking_recv().unwrap_or(Err(EngineError::Stopped))
+    }
+
+    /// Unload an adapter: jobs queued later that name it fail with
+    /// [`EngineError::UnknownAdapter`], and the prefixes cached under it are dropped.
+    /// False if it was not loaded. Blocking, as [`Engine::load_adapter`].
+    pub fn unload_adapter(&self, id: AdapterId) -> bool {
+        self.ask(|reply| Request::UnloadAdapter { id, reply }).blocking_recv().unwrap_or(false)
+    }
+
+    /// The cached prompt prefixes and their KV memory (after the jobs queued before).
+    pub async fn prefix_cache(&self) -> Vec<PrefixCacheEntry> {
+        self.ask(|reply| Request::PrefixCache { reply }).await.unwrap_or_default()
     }
 }
 

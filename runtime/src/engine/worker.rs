@@ -5,14 +5,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::slots::{Lookup, Slots};
-use super::{EngineConfig, EngineError, EngineInfo, Generation, Job, StopReason};
+use std::path::Path;
+
+use super::slots::{Lookup, SlotKey, Slots};
+use super::{
+    AdapterId, AdapterInfo, EngineConfig, EngineError, EngineInfo, Generation, Job, PrefixCacheEntry, StopReason,
+};
 use crate::llama::grammar::TokenData;
-use crate::llama::{Context, ContextParams, Grammar, Model, Token};
+use crate::llama::{Adapter, Context, ContextParams, Grammar, Model, Token};
 
 pub(super) struct Worker {
     ctx: Context,
     slots: Slots,
+    /// Loaded adapters by id.
+    adapters: HashMap<AdapterId, Arc<Adapter>>,
+    next_adapter: AdapterId,
     /// Compiled grammars by source text (compiling is not free; reset is).
     grammars: HashMap<String, Grammar>,
     /// Reused candidates buffer for full-vocabulary grammar passes.
@@ -43,11 +50,15 @@ impl Worker {
             model_bytes: model.size_bytes(),
             threads: threads as usize,
             n_ctx: config.n_ctx,
+            kv_bytes_per_token: model.header().kv_bytes_per_token().unwrap_or(0),
+            header: Arc::new(model.header().clone()),
         };
         let ctx = Context::new(model, params)?;
         Ok(Worker {
             ctx,
             slots: Slots::new(params.n_seq_max as usize),
+            adapters: HashMap::new(),
+            next_adapter: 1,
             grammars: HashMap::new(),
             scratch: Vec::new(),
             info,
@@ -58,13 +69,59 @@ impl Worker {
         self.info.clone()
     }
 
+    pub(super) fn load_adapter(&mut self, path: &Path) -> Result<AdapterInfo, EngineError> {
+        let t0 = Instant::now();
+        let adapter = Adapter::load(self.ctx.model(), path)?;
+        let id = self.next_adapter;
+        self.next_adapter += 1;
+        let info = AdapterInfo {
+            id,
+            path: path.to_owned(),
+            file_bytes: adapter.file_bytes(),
+            summary: adapter.summary().clone(),
+            load_time: t0.elapsed(),
+        };
+        self.adapters.insert(id, Arc::new(adapter));
+        Ok(info)
+    }
+
+    pub(super) fn unload_adapter(&mut self, id: AdapterId) -> bool {
+        for seq in self.slots.invalidate_adapter(id) {
+            self.ctx.seq_rm(seq, -1, -1);
+        }
+        // The context may still hold it as its current set; it is freed when that changes.
+        self.adapters.remove(&id).is_some()
+    }
+
+    pub(super) fn prefix_cache(&self) -> Vec<PrefixCacheEntry> {
+        let per_token = self.info.kv_bytes_per_token;
+        self.slots
+            .filled()
+            .into_iter()
+            .map(|(label, tokens)| PrefixCacheEntry { label, tokens, kv_bytes: tokens as u64 * per_token })
+            .collect()
+    }
+
     pub(super) fn run(&mut self, job: &Job, cancel: &AtomicBool) -> Result<Generation, EngineError> {
         let canceled = || cancel.load(Ordering::Relaxed);
         let model = self.ctx.model().clone();
 
+        // 0. The adapter set: zero scales are the base model, so they are left out (and the
+        //    base's cached prefix serves them).
+        let mut set = Vec::with_capacity(job.adapters.len());
+        for &(id, scale) in job.adapters.iter().filter(|(_, s)| *s != 0.0) {
+            let a = self.adapters.get(&id).ok_or(EngineError::UnknownAdapter(id))?;
+            set.push((a.clone(), scale));
+        }
+        let key = SlotKey {
+            prefix: job.prefix.clone(),
+            adapters: job.adapters.iter().filter(|(_, s)| *s != 0.0).map(|(id, s)| (*id, s.to_bits())).collect(),
+        };
+        self.ctx.set_adapters(&set);
+
         // 1. The prefix: reuse its KV sequence, or evaluate it into one.
         let t0 = Instant::now();
-        let (seq, prefix_len, prefix_cached) = match self.slots.lookup(&job.prefix) {
+        let (seq, prefix_len, prefix_cached) = match self.slots.lookup(&key) {
             Lookup::Hit { seq, len } => (seq, len, true),
             Lookup::Miss { seq } => {
                 self.ctx.seq_rm(seq, -1, -1);
@@ -73,11 +130,27 @@ impl Worker {
                     self.ctx.seq_rm(seq, -1, -1);
                     return Err(EngineError::Canceled);
                 }
-                self.slots.fill(seq, &job.prefix, tokens.len());
+                self.slots.fill(seq, &key, &job.label, tokens.len());
                 (seq, tokens.len(), false)
             }
         };
         let prefix_time = if prefix_cached { Duration::ZERO } else { t0.elapsed() };
+        if job.text.is_empty() && job.max_tokens == 0 {
+            // A warm-up job: the prefix is cached, nothing to generate.
+            return Ok(Generation {
+                text: String::new(),
+                stop: StopReason::MaxTokens,
+                prefix_cached_tokens: if prefix_cached { prefix_len } else { 0 },
+                prefix_tokens: if prefix_cached { 0 } else { prefix_len },
+                prefix_time,
+                prompt_tokens: 0,
+                prompt_time: Duration::ZERO,
+                generated_tokens: 0,
+                decodes: 0,
+                generation_time: Duration::ZERO,
+                grammar_fallbacks: 0,
+            });
+        }
 
         // 2. The job's own tokens, then generation; afterwards cut the sequence back to
         //    its prefix whatever happened, so the cache stays exact.

@@ -7,15 +7,20 @@
 //! (the tokenizer's 262k strings) are walked, not kept: only their type and length are.
 //!
 //! What lives where: `reader.rs` is the byte-level parser; this file holds the result types
-//! and the checks built on them ([`check_model`]).
+//! and the checks built on them ([`check_model`]); `adapter.rs` checks a LoRA adapter
+//! against its base model ([`check_adapter`]); [`import`] converts PEFT adapters to GGUF;
+//! `writer.rs` writes GGUF files.
 
+mod adapter;
+pub mod import;
 mod reader;
 mod writer;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use reader::read;
+pub use adapter::{check_adapter, AdapterSummary};
+pub use reader::{read, read_bytes};
 pub use writer::{GgufWriter, MetaValue};
 
 /// A metadata value. Arrays keep only their element type and length.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use llama_cpp_sys_2 as sys;
 
-use super::{LlamaError, Model, Token};
+use super::{Adapter, LlamaError, Model, Token};
 
 /// How to size a context.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +25,8 @@ pub struct Context {
     ptr: NonNull<sys::llama_context>,
     batch: sys::llama_batch,
     params: ContextParams,
+    /// The adapters llama.cpp applies now, kept alive while it may use them.
+    adapters: Vec<(Arc<Adapter>, f32)>,
     model: Arc<Model>,
 }
 
@@ -56,7 +58,7 @@ impl Context {
         let ptr = NonNull::new(raw).ok_or(LlamaError::Context { n_ctx: cp.n_ctx })?;
         // SAFETY: allocates arrays for n_batch tokens with one seq id each; freed in Drop.
         let batch = unsafe { sys::llama_batch_init(params.n_batch as i32, 0, 1) };
-        Ok(Context { ptr, batch, params, model })
+        Ok(Context { ptr, batch, params, adapters: Vec::new(), model })
     }
 
     /// The model this context runs.
@@ -109,6 +111,23 @@ impl Context {
             }
         }
         Ok(true)
+    }
+
+    /// Apply exactly these LoRA adapters with these scales from the next decode on (an empty
+    /// set: the base model alone). Cheap when the set is unchanged.
+    pub fn set_adapters(&mut self, set: &[(Arc<Adapter>, f32)]) {
+        let same = set.len() == self.adapters.len()
+            && set.iter().zip(&self.adapters).all(|((a, s), (b, t))| Arc::ptr_eq(a, b) && s == t);
+        if same {
+            return;
+        }
+        let mut ptrs: Vec<*mut sys::llama_adapter_lora> = set.iter().map(|(a, _)| a.as_ptr()).collect();
+        let mut scales: Vec<f32> = set.iter().map(|(_, s)| *s).collect();
+        // SAFETY: both arrays hold `set.len()` entries; every adapter was loaded on this
+        // context's model and stays alive while stored in `self.adapters` (replaced only
+        // after llama.cpp has switched to the new set).
+        unsafe { sys::llama_set_adapters_lora(self.ptr.as_ptr(), ptrs.as_mut_ptr(), ptrs.len(), scales.as_mut_ptr()) };
+        self.adapters = set.to_vec();
     }
 
     /// Logits of the last evaluated token (one per vocabulary entry).

@@ -5,13 +5,16 @@
 //! `LlamaSampler::sample` accepts the sampled token itself, which rules out the
 //! "check one token against the grammar first" sampling that keeps constrained decoding
 //! fast. What we need is small: load a model, a context with several KV sequences,
-//! batches, logits, a grammar sampler we drive by hand, and (later) adapter sets.
+//! batches, logits, a grammar sampler we drive by hand, and sets of LoRA adapters.
 //!
 //! - [`model`] holds [`Model`] (loaded only after [`crate::gguf::check_model`] accepted the file)
 //!   and its vocabulary.
 //! - [`context`] holds [`Context`]: decode, logits, KV sequences, threads.
 //! - [`grammar`] holds [`Grammar`]: a GBNF sampler we apply to one candidate or to all.
+//! - [`adapter`] holds [`Adapter`]: a LoRA adapter, checked in Rust and loaded from the
+//!   bytes that were checked.
 
+pub mod adapter;
 pub mod context;
 pub mod grammar;
 pub mod model;
@@ -19,6 +22,7 @@ pub mod model;
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::Once;
 
+pub use adapter::Adapter;
 pub use context::{Context, ContextParams};
 pub use grammar::Grammar;
 pub use model::Model;
