@@ -11,6 +11,8 @@ fn job(max_tokens: usize) -> Job {
         grammar: None,
         max_tokens,
         stop_at: None,
+        adapters: Vec::new(),
+        label: "log".into(),
     }
 }
 

@@ -95,15 +95,15 @@ fn bad_commands_get_clear_errors_and_the_engine_keeps_serving() {
 #[test]
 fn emulated_real_model_plans_stop() {
     // Short prompt so this also runs under qemu-aarch64 in reasonable time.
-    let s = Skill {
-        name: "tiny".into(),
-        description: "two examples".into(),
-        allowed: skill("general").allowed,
-        prefix: "Command: halt\nPlan: [{\"action\":\"stop\"}]\n\nCommand: go forward 3 meters\n\
-                 Plan: [{\"action\":\"drive\",\"distance_m\":3}]\n\nCommand: "
+    let s = Skill::new(
+        "tiny",
+        "two examples",
+        skill("general").allowed,
+        "Command: halt\nPlan: [{\"action\":\"stop\"}]\n\nCommand: go forward 3 meters\n\
+         Plan: [{\"action\":\"drive\",\"distance_m\":3}]\n\nCommand: "
             .into(),
-        max_tokens: 16,
-    };
+        16,
+    );
     let out = planner().plan_blocking(&s, "stop").unwrap();
     assert_eq!(json(&out.plan), r#"[{"action":"stop"}]"#);
     assert!(out.generation.generated_tokens <= 8, "{:?}", out.generation);

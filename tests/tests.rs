@@ -12,3 +12,4 @@ mod common;
 mod engine;
 mod planning;
 mod robot;
+mod skills;

@@ -56,6 +56,8 @@ pub fn throughput(engine: &Engine, prompt_words: usize, gen_tokens: usize, reps:
             grammar: None,
             max_tokens: gen_tokens,
             stop_at: None,
+            adapters: Vec::new(),
+            label: "bench".into(),
         };
         let g = engine.submit(job).wait()?;
         if rep == 0 {

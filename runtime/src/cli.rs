@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::engine::{Engine, EngineConfig};
 use crate::planner::Planner;
 use crate::prompt::{self, Skill};
+use crate::skills::{self, SkillDir, SKILL_TOML};
 use crate::{bench, grammar, llama, model};
 
 /// Trinity: an edge robot inference runtime.
@@ -35,6 +36,9 @@ struct ModelArgs {
     /// Board profile; default: the config's, else sim.
     #[arg(long)]
     board: Option<String>,
+    /// Directory of skill folders; default: the config's, else `skills` here if it exists.
+    #[arg(long, env = "TRINITY_SKILLS")]
+    skills: Option<PathBuf>,
 }
 
 /// What a command that loads the model runs with: config file, then flags.
@@ -44,6 +48,7 @@ struct Settings {
     model: Option<PathBuf>,
     threads: Option<usize>,
     context: Option<u32>,
+    skills_dir: Option<PathBuf>,
 }
 
 impl ModelArgs {
@@ -57,6 +62,10 @@ impl ModelArgs {
             model: self.model.clone().or(config.model.path.clone()),
             threads: self.threads.or(config.model.threads).or(board.default_threads),
             context: config.model.context,
+            skills_dir: self.skills.clone().or(config.skills.dir.clone()).or_else(|| {
+                let here = PathBuf::from("skills");
+                here.is_dir().then_some(here)
+            }),
             board,
             config,
         })
@@ -162,6 +171,56 @@ enum Cmd {
     },
     /// Print llama.cpp's system info (SIMD kernels in this build).
     SystemInfo,
+    /// Skill folders: evaluate.
+    #[command(subcommand)]
+    Skill(SkillCmd),
+    /// LoRA adapters: check one against the base model.
+    #[command(subcommand)]
+    Adapter(AdapterCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum SkillCmd {
+    /// Exact-plan accuracy on the folder's held-out set: with its adapters, the same prompt
+    /// with the adapters at scale 0 (the base model), and the built-in few-shot skill of the
+    /// same name if there is one. Prints one JSON line.
+    Eval {
+        /// The skill folder.
+        dir: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Examples file inside the folder.
+        #[arg(long, default_value = "heldout.jsonl")]
+        file: String,
+        /// Print every miss on stderr.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AdapterCmd {
+    /// Convert a PEFT LoRA (adapter_config.json + adapter_model.safetensors) to a GGUF
+    /// adapter for the base model (llama, qwen2 or gemma3 layouts), checked before writing.
+    Import {
+        /// The PEFT adapter folder.
+        peft_dir: PathBuf,
+        /// Where to write the GGUF adapter.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Write f32 matrices (default f16).
+        #[arg(long)]
+        f32: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Check a GGUF LoRA adapter against the base model, in Rust, and print what it holds.
+    Check {
+        /// The adapter.
+        path: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -187,6 +246,45 @@ fn board(name: &str) -> anyhow::Result<trinity_boards::Board> {
 
 fn skill(name: &str) -> anyhow::Result<Skill> {
     prompt::builtin(name).ok_or_else(|| anyhow!("unknown skill `{name}`; known: {}", prompt::BUILTIN.join(", ")))
+}
+
+/// A skill by name: a folder under `dir` whose skill.toml names it, else a built-in.
+/// Folders that fail to load are reported when nothing else matches.
+fn find_skill(dir: Option<&std::path::Path>, name: &str) -> anyhow::Result<Result<SkillDir, Skill>> {
+    let mut problems = Vec::new();
+    let mut known: Vec<String> = prompt::BUILTIN.iter().map(|s| s.to_string()).collect();
+    if let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) {
+        let mut dirs: Vec<PathBuf> =
+            entries.flatten().map(|e| e.path()).filter(|p| p.join(SKILL_TOML).is_file()).collect();
+        dirs.sort();
+        for d in dirs {
+            match SkillDir::load(&d) {
+                Ok(sd) if sd.skill.name == name => return Ok(Ok(sd)),
+                Ok(sd) => known.push(sd.skill.name),
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+    }
+    match prompt::builtin(name) {
+        Some(s) => Ok(Err(s)),
+        None => {
+            known.sort();
+            known.dedup();
+            let mut msg = format!("unknown skill `{name}`; known: {}", known.join(", "));
+            for p in problems {
+                msg.push_str(&format!("\n  (not loaded: {p})"));
+            }
+            bail!(msg)
+        }
+    }
+}
+
+/// Make a found skill ready on `planner`'s engine (loading its adapters).
+fn ready_skill(planner: &Planner, found: Result<SkillDir, Skill>) -> anyhow::Result<Skill> {
+    Ok(match found {
+        Ok(sd) => skills::activate(planner.engine(), sd)?.skill,
+        Err(builtin) => builtin,
+    })
 }
 
 fn fetch_progress(line: &str) {
@@ -220,15 +318,20 @@ fn start_planner(settings: Settings) -> anyhow::Result<Planner> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Cmd::Ask { skill: name, model, verbose, execute, text } => {
-            let skill = skill(&name)?;
             let command = text.join(" ");
             let settings = model.settings()?;
+            let found = find_skill(settings.skills_dir.as_deref(), &name)?;
             if execute && settings.board.name != "sim" {
                 bail!("--execute runs plans on the sim board only; real hardware is driven by the daemon");
             }
             // Refuse a bad command before spending seconds on loading the model.
-            crate::planner::prepare(&skill, &settings.board, &command)?;
+            let draft = match &found {
+                Ok(sd) => &sd.skill,
+                Err(s) => s,
+            };
+            crate::planner::prepare(draft, &settings.board, &command)?;
             let planner = start_planner(settings)?;
+            let skill = ready_skill(&planner, found)?;
             let out = planner.plan_blocking(&skill, &command)?;
             println!("{}", serde_json::to_string(&out.plan)?);
             if execute {
@@ -269,7 +372,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("ok: {} has sha256 {sha256}", path.display());
         }
         Cmd::Grammar { skill: name, board: b } => {
-            print!("{}", grammar::gbnf(&skill(&name)?.allowed, &board(&b)?.limits)?);
+            let here = PathBuf::from("skills");
+            let allowed = match find_skill(here.is_dir().then_some(here.as_path()), &name)? {
+                Ok(sd) => sd.skill.allowed,
+                Err(s) => s.allowed,
+            };
+            print!("{}", grammar::gbnf(&allowed, &board(&b)?.limits)?);
         }
         Cmd::Bench { model, prompt_words, gen_tokens, reps } => {
             let planner = start_planner(model.settings()?)?;
@@ -328,6 +436,60 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::SystemInfo => println!("{}", llama::system_info()),
+        Cmd::Skill(SkillCmd::Eval { dir, model, file, verbose }) => {
+            let sd = SkillDir::load(&dir)?;
+            let examples = skills::read_examples(&dir.join(&file))?;
+            let name = sd.skill.name.clone();
+            let planner = start_planner(model.settings()?)?;
+            let skill = skills::activate(planner.engine(), sd)?.skill;
+            let mut base = skill.clone();
+            base.adapters.iter_mut().for_each(|a| a.1 = 0.0);
+            let mut report = serde_json::json!({"skill": name, "file": file});
+            let mut runs = vec![("adapter", skill), ("base_same_prompt", base)];
+            if let Some(b) = prompt::builtin(&name) {
+                runs.push(("base_few_shot", b));
+            }
+            for (label, s) in runs {
+                let acc = skills::eval::evaluate(&planner, &s, &examples);
+                if verbose {
+                    for (c, want, got) in &acc.misses {
+                        eprintln!("{label}: {c:?}: want {want}, got {got}");
+                    }
+                }
+                report[label] = serde_json::json!({
+                    "exact": acc.exact, "total": acc.total, "rate": acc.rate(),
+                    "median_time_to_plan_ms": acc.median_time_to_plan_ms,
+                });
+            }
+            println!("{report}");
+        }
+        Cmd::Adapter(AdapterCmd::Import { peft_dir, output, f32, model }) => {
+            let base_path = model.settings()?.engine_config()?.model;
+            let base = crate::gguf::check_model(&base_path)?;
+            let opts = crate::gguf::import::ImportOptions { f32 };
+            let (bytes, s) = crate::gguf::import::import_peft(&peft_dir, &base, opts)?;
+            // Written beside the target and renamed: a watcher never sees half a file.
+            let tmp = output.with_extension("gguf.partial");
+            std::fs::write(&tmp, &bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, &output)?;
+            println!(
+                "{}",
+                serde_json::json!({"adapter": output, "base": base_path, "architecture": s.architecture,
+                    "alpha": s.alpha, "rank": s.rank, "targets": s.targets, "bytes": bytes.len()})
+            );
+        }
+        Cmd::Adapter(AdapterCmd::Check { path, model }) => {
+            let settings = model.settings()?;
+            let base_path = settings.engine_config()?.model;
+            let base = crate::gguf::check_model(&base_path)?;
+            let g = crate::gguf::read(&path)?;
+            let s = crate::gguf::check_adapter(&path, &g, &base)?;
+            println!(
+                "{}",
+                serde_json::json!({"adapter": path, "base": base_path, "architecture": s.architecture,
+                    "alpha": s.alpha, "rank": s.rank, "targets": s.targets, "bytes": g.file_size})
+            );
+        }
     }
     Ok(())
 }
@@ -367,6 +529,8 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
         engine,
         queue_capacity: c.daemon.queue.unwrap_or(8),
         telemetry: Duration::from_millis(c.daemon.telemetry_ms.unwrap_or(1000).max(50)),
+        skills_dir: settings.skills_dir.clone(),
+        skills_poll: Duration::from_millis(c.skills.poll_ms.unwrap_or(2000)),
     })
 }
 

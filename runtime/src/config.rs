@@ -35,6 +35,13 @@
 //! queue = 8
 //! # Telemetry period.
 //! telemetry_ms = 1000
+//!
+//! [skills]
+//! # Skill folders (skill.toml + LoRA adapter). Default: `skills` in the working directory.
+//! dir = "/var/lib/trinity/skills"
+//! # How often the daemon looks for added, changed or removed skills (0: only on request,
+//! # by a publish on trinity/{robot_id}/skills/reload).
+//! poll_ms = 2000
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -58,6 +65,19 @@ pub struct Config {
     /// Daemon settings.
     #[serde(default)]
     pub daemon: DaemonSettings,
+    /// Skill folders.
+    #[serde(default)]
+    pub skills: SkillsConfig,
+}
+
+/// `[skills]`.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkillsConfig {
+    /// The directory of skill folders.
+    pub dir: Option<PathBuf>,
+    /// Poll period, ms (0: only on request).
+    pub poll_ms: Option<u64>,
 }
 
 /// `[mqtt]`.
@@ -173,6 +193,7 @@ mod tests {
         assert_eq!(c.model.context, Some(1024));
         assert_eq!(c.mqtt.port, Some(1883));
         assert_eq!(c.daemon.queue, Some(8));
+        assert_eq!(c.skills.poll_ms, Some(2000));
     }
 
     #[test]

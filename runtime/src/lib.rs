@@ -12,6 +12,7 @@
 //! - [`model`]: the model cache and the verified fetch of the default model.
 //! - [`engine`]: the inference thread, jobs, cancellation, prefix cache, grammar sampling.
 //! - [`grammar`], [`prompt`], [`planner`]: from command to plan.
+//! - [`skills`]: skill folders (prompt + LoRA adapters), loaded and hot-reloaded.
 //! - [`sim_run`]: a plan on the sim board in simulated time (`ask --execute`).
 //! - [`mod@bench`], [`bench_daemon`]: the measurements behind BENCHMARKS.md.
 //! - [`daemon`]: `trinity run`: the tasks that join MQTT, dispatch, engine and robot.
@@ -38,3 +39,4 @@ pub mod planner;
 pub mod prompt;
 pub mod send;
 pub mod sim_run;
+pub mod skills;

@@ -97,10 +97,12 @@ pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanE
     }
     Ok(Job {
         prefix: skill.prefix.clone(),
-        text: Skill::suffix(&clean),
+        text: skill.suffix(&clean),
         grammar: Some(grammar::gbnf(&skill.allowed, &board.limits)?),
         max_tokens: skill.max_tokens,
         stop_at: Some("]".into()),
+        adapters: skill.adapters.clone(),
+        label: skill.name.clone(),
     })
 }
 

@@ -7,7 +7,13 @@
 
 use trinity_firmware::ActionKind;
 
-/// A skill as the planner needs it: the prompt, the allowed actions, the token budget.
+use crate::engine::AdapterId;
+
+/// What follows the command in the built-in prompts (and the default template's end).
+pub const PLAN_CUE: &str = "\nPlan:";
+
+/// A skill as the planner needs it: the prompt, the allowed actions, the token budget and
+/// the LoRA adapters it runs under.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Skill {
     /// Skill name (`rover`, `arm`, `general`).
@@ -20,12 +26,29 @@ pub struct Skill {
     pub prefix: String,
     /// Most tokens a plan may take.
     pub max_tokens: usize,
+    /// What follows the command in the prompt (`\nPlan:` in the built-in skills).
+    pub after_command: String,
+    /// Loaded adapters and their scales (empty: the base model).
+    pub adapters: Vec<(AdapterId, f32)>,
 }
 
 impl Skill {
+    /// A skill with a built-in-style prompt and no adapters.
+    pub fn new(name: &str, description: &str, allowed: Vec<ActionKind>, prefix: String, max_tokens: usize) -> Skill {
+        Skill {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            allowed,
+            prefix,
+            max_tokens,
+            after_command: PLAN_CUE.to_owned(),
+            adapters: Vec::new(),
+        }
+    }
+
     /// The per-command part of the prompt, evaluated after the cached prefix.
-    pub fn suffix(command: &str) -> String {
-        format!("{command}\nPlan:")
+    pub fn suffix(&self, command: &str) -> String {
+        format!("{command}{}", self.after_command)
     }
 }
 
@@ -101,13 +124,7 @@ pub fn builtin(name: &str) -> Option<Skill> {
         "arm" => ("the arm: joints, gripper, wait", vec![Servo, Grip, Wait, Stop], vec![ARM]),
         _ => return None,
     };
-    Some(Skill {
-        name: name.to_owned(),
-        description: description.to_owned(),
-        allowed,
-        prefix: prefix(&examples),
-        max_tokens: 160,
-    })
+    Some(Skill::new(name, description, allowed, prefix(&examples), 160))
 }
 
 #[cfg(test)]
@@ -135,7 +152,7 @@ mod tests {
     fn prefix_ends_where_the_command_goes() {
         let s = builtin("rover").unwrap();
         assert!(s.prefix.ends_with("\n\nCommand: "));
-        assert_eq!(Skill::suffix("stop"), "stop\nPlan:");
+        assert_eq!(s.suffix("stop"), "stop\nPlan:");
         assert!(builtin("juggling").is_none());
     }
 }

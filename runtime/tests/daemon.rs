@@ -389,3 +389,76 @@ fn send_follows_its_command_to_succeeded_and_sigterm_leaves_status_offline() {
     assert!(status.success(), "{status:?}");
     obs.wait("status", |p| p == b"offline");
 }
+
+/// Copy a skill folder, renaming the skill.
+fn copy_skill(from: &std::path::Path, to: &std::path::Path, name: &str) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+    let toml = std::fs::read_to_string(to.join("skill.toml")).unwrap();
+    let toml: String = toml
+        .lines()
+        .map(|l| if l.starts_with("name =") { format!("name = \"{name}\"\n") } else { format!("{l}\n") })
+        .collect();
+    std::fs::write(to.join("skill.toml"), toml).unwrap();
+}
+
+fn info_has(p: &[u8], f: impl Fn(&Value) -> bool) -> bool {
+    serde_json::from_slice::<Value>(p).is_ok_and(|v| f(&v))
+}
+
+fn skill_names(v: &Value) -> Vec<String> {
+    v["skills"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn a_skill_folder_added_to_a_running_daemon_serves_without_a_restart() {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills/rover");
+    let skills = tempfile::tempdir().unwrap();
+    let broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-sk");
+    let extra = format!("\n[skills]\ndir = \"{}\"\npoll_ms = 200\n", skills.path().display());
+    let _d = Daemon::start(broker.port, "r-sk", &extra);
+    obs.wait_online();
+    obs.wait("info", |p| info_has(p, |v| !skill_names(v).contains(&"dock".to_owned())));
+    obs.publish("cmd/dock", cmd("before", "back up one meter"));
+    assert_eq!(states(&obs.events("before")), ["rejected"]);
+
+    // A broken folder (adapter cut short) is reported and served by nobody.
+    copy_skill(&shipped, &skills.path().join("broken"), "broken");
+    let adapter = skills.path().join("broken/rover.gguf");
+    let bytes = std::fs::read(&adapter).unwrap();
+    std::fs::write(&adapter, &bytes[..bytes.len() / 2]).unwrap();
+    let info = obs.wait("info", |p| info_has(p, |v| v["skill_errors"].to_string().contains("truncated")));
+    assert!(!skill_names(&serde_json::from_slice(&info).unwrap()).contains(&"broken".to_owned()));
+
+    // Installed the recommended way: copied under a hidden name, then renamed.
+    copy_skill(&shipped, &skills.path().join(".dock.tmp"), "dock");
+    std::fs::rename(skills.path().join(".dock.tmp"), skills.path().join("dock")).unwrap();
+    let info = obs.wait("info", |p| info_has(p, |v| skill_names(v).contains(&"dock".to_owned())));
+    let info: Value = serde_json::from_slice(&info).unwrap();
+    let dock = info["skills"].as_array().unwrap().iter().find(|s| s["name"] == "dock").unwrap().clone();
+    assert_eq!(dock["adapters"][0]["file"], "rover.gguf", "{dock}");
+    obs.publish("cmd/dock", cmd("after", "back up one meter"));
+    let evs = obs.events("after");
+    assert_eq!(states(&evs), ["accepted", "executing", "succeeded"], "{evs:?}");
+    assert_eq!(evs[2]["plan"], json!([{"action": "drive", "distance_m": -1.0}]));
+    // Its prefix is cached, and `info` says how much memory that takes.
+    obs.wait("info", |p| {
+        info_has(p, |v| {
+            v["prefix_cache"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["skill"] == "dock" && e["kv_bytes"].as_u64() > Some(0))
+        })
+    });
+
+    // Removed: no longer served.
+    std::fs::remove_dir_all(skills.path().join("dock")).unwrap();
+    obs.wait("info", |p| info_has(p, |v| !skill_names(v).contains(&"dock".to_owned())));
+    obs.publish("cmd/dock", cmd("gone", "stop"));
+    assert_eq!(states(&obs.events("gone")), ["rejected"]);
+}

@@ -8,8 +8,11 @@
 //! - `test`: set up, then lints, host tests, the no_std firmware build, and the aarch64
 //!   tests under qemu-user (`QEMU_CPU=cortex-a72`, a Pi 4).
 //! - `bench`: the figures of BENCHMARKS.md (see `bench.rs`).
+//! - `train-skill <dir> [train.py flags]`: train a skill folder's LoRA adapter on this CPU
+//!   (a Python venv with torch/transformers/peft/gguf in the user cache; see `train.rs`).
 
 mod bench;
+mod train;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,7 +55,12 @@ fn main() -> Result<()> {
             setup()?;
             bench::run(&root)
         }
-        _ => bail!("usage: cargo xtask <setup|run|test|bench>"),
+        Some("train-skill") => {
+            setup()?;
+            let Some(dir) = args.get(1) else { bail!("usage: cargo xtask train-skill <skill dir> [train.py flags]") };
+            train::train_skill(&root, Path::new(dir), &args[2..])
+        }
+        _ => bail!("usage: cargo xtask <setup|run|test|bench|train-skill>"),
     }
 }
 

@@ -12,18 +12,22 @@
 //! - the control loop polls the robot every 10 ms and hands outcomes to the runner;
 //! - the telemetry task publishes the robot's state periodically.
 //!
+//! - the skills task ([`skills`]) keeps the skill folders in step with what is served.
+//!
 //! [`robot`] holds the robot abstraction (sim today).
 
 pub mod robot;
+pub mod skills;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use trinity_boards::Board;
@@ -36,6 +40,7 @@ use crate::mqtt::{broker, Inbound, Topics};
 use crate::planner::{self, Planner};
 use crate::prompt::{self, Skill};
 use robot::{Robot, RobotCell, SimRobot};
+use skills::{SkillTable, SkillsInfo};
 
 /// Everything `trinity run` needs.
 #[derive(Debug, Clone)]
@@ -54,6 +59,10 @@ pub struct DaemonConfig {
     pub queue_capacity: usize,
     /// Telemetry period.
     pub telemetry: Duration,
+    /// Skill folders, if any.
+    pub skills_dir: Option<PathBuf>,
+    /// How often to rescan them (zero: only on `skills/reload`).
+    pub skills_poll: Duration,
 }
 
 /// E-stop timings, for the benchmark: (received by the MQTT link, outputs safe, whether a
@@ -126,14 +135,18 @@ impl Shared {
     }
 }
 
-fn info_json(cfg: &DaemonConfig, engine: &Engine, skills: &[Skill], sha256: Option<&str>) -> String {
+fn info_json(cfg: &DaemonConfig, engine: &Engine, skills: &SkillsInfo, sha256: Option<&str>) -> String {
     let i = engine.info();
+    let (skills, skill_errors, prefix_cache) = skills.to_json();
     json!({
         "version": env!("CARGO_PKG_VERSION"),
         "robot_id": cfg.robot_id,
         "board": cfg.board.name,
         "model": {"path": i.model, "architecture": i.architecture, "bytes": i.model_bytes, "sha256": sha256},
-        "skills": skills.iter().map(|s| json!({"name": s.name, "description": s.description})).collect::<Vec<_>>(),
+        "skills": skills,
+        "skill_errors": skill_errors,
+        "skills_dir": cfg.skills_dir,
+        "prefix_cache": prefix_cache,
     })
     .to_string()
 }
@@ -159,10 +172,11 @@ pub async fn run_probed(
     }
     let engine_cfg = cfg.engine.clone();
     let engine = tokio::task::spawn_blocking(move || Engine::start(engine_cfg)).await??;
-    let skills: Vec<Skill> = prompt::BUILTIN.iter().filter_map(|n| prompt::builtin(n)).collect();
-    let info = info_json(&cfg, &engine, &skills, None);
     let model_path = engine.info().model.clone();
     let planner = Arc::new(Planner::new(engine, cfg.board.clone()));
+    let table = SkillTable::default();
+    let (library, skills_info) = skills::initial(cfg.skills_dir.clone(), planner.clone(), &table).await?;
+    let info = info_json(&cfg, planner.engine(), &skills_info, None);
 
     let epoch = Instant::now();
     let robot = SimRobot::new(&cfg.board, Millis(0)).context("sim robot")?;
@@ -192,22 +206,43 @@ pub async fn run_probed(
         link_shutdown.clone(),
     ));
 
-    // The model's sha256 takes a second or more: publish `info` again when it is known.
+    // The model's sha256 takes a second or more: `info` carries it once known. The skills
+    // task republishes `info` whenever skills or the prefix cache change.
+    let sha = Arc::new(Mutex::new(None::<String>));
     {
-        let (out, cfg, skills, planner) = (out_tx.clone(), cfg.clone(), skills.clone(), planner.clone());
+        let sha = sha.clone();
         tracker.spawn(async move {
             let path = model_path.clone();
-            if let Ok(Ok(sha)) = tokio::task::spawn_blocking(move || crate::model::sha256_file(&path)).await {
-                let _ = out.send(Outbound::Info(info_json(&cfg, planner.engine(), &skills, Some(&sha))));
+            if let Ok(Ok(s)) = tokio::task::spawn_blocking(move || crate::model::sha256_file(&path)).await {
+                *lock(&sha) = Some(s);
             }
         });
+    }
+    let names: Vec<String> = table.get().iter().map(|s| s.name.clone()).collect();
+    let (names_tx, names_rx) = watch::channel(names.clone());
+    let (reload_tx, reload_rx) = mpsc::unbounded_channel();
+    {
+        let (info_cfg, info_planner) = (cfg.clone(), planner.clone());
+        let make_info = move |s: &SkillsInfo| info_json(&info_cfg, info_planner.engine(), s, lock(&sha).as_deref());
+        tracker.spawn(skills::run(
+            library,
+            skills_info,
+            planner.clone(),
+            table.clone(),
+            names_tx,
+            reload_rx,
+            out_tx.clone(),
+            make_info,
+            cfg.skills_poll,
+            shutdown.clone(),
+        ));
     }
 
     tracker.spawn(control_loop(shared.clone(), shutdown.clone()));
     tracker.spawn(telemetry_loop(shared.clone(), out_tx.clone(), cfg.telemetry, shutdown.clone()));
-    let names: Vec<String> = skills.iter().map(|s| s.name.clone()).collect();
     let dispatcher = Dispatcher::new(cfg.queue_capacity, names);
-    dispatch_loop(dispatcher, shared.clone(), planner, skills, in_rx, out_tx, shutdown.clone()).await;
+    let io = DispatchIo { inbound: in_rx, out: out_tx, names: names_rx, reload: reload_tx };
+    dispatch_loop(dispatcher, shared.clone(), planner, table, io, shutdown.clone()).await;
 
     // Shutdown: intake has stopped; outputs safe; then `offline` and disconnect.
     shared.estop_probed(true, None);
@@ -259,15 +294,25 @@ async fn telemetry_loop(
     }
 }
 
+/// The dispatcher task's channels.
+struct DispatchIo {
+    inbound: mpsc::UnboundedReceiver<Inbound>,
+    out: mpsc::UnboundedSender<Outbound>,
+    /// The names of the skills served, updated by the skills task.
+    names: watch::Receiver<Vec<String>>,
+    /// Asks the skills task to rescan.
+    reload: mpsc::UnboundedSender<()>,
+}
+
 async fn dispatch_loop(
     mut d: Dispatcher,
     shared: Arc<Shared>,
     planner: Arc<Planner>,
-    skills: Vec<Skill>,
-    mut inbound: mpsc::UnboundedReceiver<Inbound>,
-    out: mpsc::UnboundedSender<Outbound>,
+    skills: SkillTable,
+    io: DispatchIo,
     shutdown: CancellationToken,
 ) {
+    let DispatchIo { mut inbound, out, mut names, reload } = io;
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Finished)>();
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     loop {
@@ -278,10 +323,18 @@ async fn dispatch_loop(
                 Some(Inbound::Command { skill, payload }) => d.on_payload(now.0, &payload, skill.as_deref()),
                 Some(Inbound::Cancel(id)) => d.on_cancel(now.0, &id),
                 Some(Inbound::Estop(engage)) => d.on_estop(engage),
+                Some(Inbound::ReloadSkills) => {
+                    let _ = reload.send(());
+                    vec![Effect::Log("skills reload requested".into())]
+                }
                 Some(Inbound::Invalid(why)) => vec![Effect::Log(why)],
                 None => break,
             },
             Some((id, fin)) = done_rx.recv() => d.on_finished(now.0, &id, fin),
+            Ok(()) = names.changed() => {
+                d.set_skills(names.borrow_and_update().clone());
+                Vec::new()
+            }
             _ = tick.tick() => {
                 // The dispatcher feeds the watchdog: if this task stalls, the control loop's
                 // watchdog puts the outputs in their safe state.
@@ -303,7 +356,7 @@ async fn dispatch_loop(
                     // runner task even runs: an e-stop right after `executing` is never lost.
                     let flag = Arc::new(AtomicBool::new(false));
                     *lock(&shared.running_cancel) = Some(flag.clone());
-                    let task = run_command(shared.clone(), planner.clone(), skills.clone(), command, flag);
+                    let task = run_command(shared.clone(), planner.clone(), skills.get(), command, flag);
                     let done = done_tx.clone();
                     tokio::spawn(async move {
                         let fin = task.await;
@@ -322,7 +375,7 @@ async fn dispatch_loop(
 async fn run_command(
     shared: Arc<Shared>,
     planner: Arc<Planner>,
-    skills: Vec<Skill>,
+    skills: Arc<Vec<Skill>>,
     command: Command,
     flag: Arc<AtomicBool>,
 ) -> Finished {

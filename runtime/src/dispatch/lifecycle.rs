@@ -119,6 +119,11 @@ fn event(id: &str, state: State, error: Option<String>) -> Effect {
 }
 
 impl Dispatcher {
+    /// Accept commands for these skills from now on (the first is the default).
+    pub fn set_skills(&mut self, skills: Vec<String>) {
+        self.skills = skills;
+    }
+
     /// A dispatcher that queues at most `capacity` commands behind the running one and
     /// accepts commands for these `skills` (a command without one gets the first).
     pub fn new(capacity: usize, skills: Vec<String>) -> Self {

@@ -33,6 +33,8 @@ pub enum Inbound {
     Cancel(String),
     /// `estop` `engage` (true) or `release` (false).
     Estop(bool),
+    /// `skills/reload`: rescan the skill folders now.
+    ReloadSkills,
     /// Something on our topics that is not valid; logged.
     Invalid(String),
 }
@@ -83,8 +85,13 @@ impl Topics {
     }
 
     /// The filters the daemon subscribes to.
-    pub fn subscriptions(&self) -> [String; 4] {
-        [self.cmd(), self.topic("cmd/+"), self.cancel(), self.estop()]
+    pub fn subscriptions(&self) -> [String; 5] {
+        [self.cmd(), self.topic("cmd/+"), self.cancel(), self.estop(), self.skills_reload()]
+    }
+
+    /// `skills/reload` (in): rescan the skill folders now (any payload).
+    pub fn skills_reload(&self) -> String {
+        self.topic("skills/reload")
     }
 
     /// Classify an incoming publish.
@@ -99,6 +106,7 @@ impl Topics {
                 id if id.is_empty() => Inbound::Invalid("cancel without a command id".into()),
                 id => Inbound::Cancel(id),
             },
+            "skills/reload" => Inbound::ReloadSkills,
             "estop" => match text().as_str() {
                 "engage" => Inbound::Estop(true),
                 "release" => Inbound::Estop(false),
@@ -139,5 +147,6 @@ mod tests {
         assert_eq!(t.inbound("trinity/r1/cancel", b"c-1"), Inbound::Cancel("c-1".into()));
         assert!(matches!(t.inbound("trinity/r1/cancel", b""), Inbound::Invalid(_)));
         assert!(matches!(t.inbound("trinity/r2/cmd", b"x"), Inbound::Invalid(_)));
+        assert_eq!(t.inbound("trinity/r1/skills/reload", b""), Inbound::ReloadSkills);
     }
 }

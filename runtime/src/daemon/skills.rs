@@ -1,0 +1,217 @@
+//! The daemon's skills: the built-in few-shot skills plus the skill folders, kept in step
+//! with the folder directory while commands keep being served.
+//!
+//! The skills task rescans the directory every `poll` and whenever `skills/reload` is
+//! published; a changed set of skills is swapped into the [`SkillTable`] in one step (a
+//! command already planning keeps the version it started with), each new skill's prefix is
+//! evaluated ahead of its first command, and `info` is republished. It also republishes
+//! `info` when the prefix cache changes, so the memory each cached prefix takes is current.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::{Engine, Job, PrefixCacheEntry};
+use crate::mqtt::link::Outbound;
+use crate::planner::Planner;
+use crate::prompt::{self, Skill};
+use crate::skills::{ActiveSkill, Library, ScanReport};
+
+/// The skills commands are planned with; replaced whole on every change.
+#[derive(Clone, Default)]
+pub struct SkillTable(Arc<RwLock<Arc<Vec<Skill>>>>);
+
+impl SkillTable {
+    /// The current skills (a snapshot: later changes do not affect it).
+    pub fn get(&self) -> Arc<Vec<Skill>> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set(&self, skills: Vec<Skill>) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(skills);
+    }
+}
+
+/// Built-ins first (the default skill leads), folder skills replacing built-ins of their name.
+fn merged(active: &[&ActiveSkill]) -> Vec<Skill> {
+    let mut out: Vec<Skill> = prompt::BUILTIN
+        .iter()
+        .filter(|n| !active.iter().any(|a| a.skill.name == **n))
+        .filter_map(|n| prompt::builtin(n))
+        .collect();
+    out.extend(active.iter().map(|a| a.skill.clone()));
+    let default = out.iter().position(|s| s.name == prompt::DEFAULT_SKILL).unwrap_or(0);
+    out[..=default].rotate_right(1);
+    out
+}
+
+/// What `info` says about the skills.
+#[derive(Debug, Clone, Default)]
+pub struct SkillsInfo {
+    skills: Vec<Value>,
+    errors: Vec<Value>,
+    prefix_cache: Vec<PrefixCacheEntry>,
+}
+
+impl SkillsInfo {
+    /// The `skills`, `skill_errors` and `prefix_cache` members of `info`.
+    pub fn to_json(&self) -> (Value, Value, Value) {
+        let cache: Vec<Value> = self
+            .prefix_cache
+            .iter()
+            .map(|e| json!({"skill": e.label, "tokens": e.tokens, "kv_bytes": e.kv_bytes}))
+            .collect();
+        (Value::from(self.skills.clone()), Value::from(self.errors.clone()), Value::from(cache))
+    }
+}
+
+fn describe(skills: &[Skill], active: &[&ActiveSkill]) -> Vec<Value> {
+    skills
+        .iter()
+        .map(|s| match active.iter().find(|a| a.skill.name == s.name) {
+            Some(a) => json!({
+                "name": s.name,
+                "description": s.description,
+                "source": a.dir,
+                "examples": a.examples,
+                "adapters": a.adapters.iter().zip(&a.skill.adapters).map(|(i, (_, scale))| json!({
+                    "file": i.path.file_name().map(|f| f.to_string_lossy().into_owned()),
+                    "bytes": i.file_bytes,
+                    "rank": i.summary.rank,
+                    "alpha": i.summary.alpha,
+                    "scale": scale,
+                    "load_ms": i.load_time.as_secs_f64() * 1e3,
+                })).collect::<Vec<_>>(),
+            }),
+            None => json!({"name": s.name, "description": s.description, "source": "builtin", "adapters": []}),
+        })
+        .collect()
+}
+
+/// Scan (blocking), and return the library with its report and the merged skills.
+fn scan_blocking(
+    mut lib: Library,
+    engine: &Engine,
+    settled_only: bool,
+) -> (Library, ScanReport, Vec<Skill>, Vec<Value>) {
+    let report = if settled_only { lib.scan(engine) } else { lib.scan_now(engine) };
+    let active = lib.skills();
+    let skills = merged(&active);
+    let described = describe(&skills, &active);
+    drop(active);
+    (lib, report, skills, described)
+}
+
+fn log_report(r: &ScanReport, errors: &mut Vec<Value>) {
+    for n in &r.added {
+        tracing::info!("skill `{n}` loaded");
+    }
+    for n in &r.changed {
+        tracing::info!("skill `{n}` reloaded");
+    }
+    for n in &r.removed {
+        tracing::info!("skill `{n}` removed");
+    }
+    for (p, why) in &r.failed {
+        tracing::warn!("skill folder {} not served: {why}", p.display());
+        errors.retain(|e| e["folder"] != json!(p));
+        errors.push(json!({"folder": p, "error": why}));
+    }
+}
+
+/// Evaluate each skill's prefix now, so that its first command does not pay for it.
+fn warm(engine: &Engine, skills: &[Skill]) {
+    for s in skills {
+        // Dropped handle: the job still runs; its result is not needed.
+        let _ = engine.submit(Job::warm(s.prefix.clone(), s.adapters.clone(), s.name.clone()));
+    }
+}
+
+/// The first scan, before the daemon serves: every folder loaded, settled or not.
+pub async fn initial(
+    dir: Option<PathBuf>,
+    planner: Arc<Planner>,
+    table: &SkillTable,
+) -> anyhow::Result<(Option<Library>, SkillsInfo)> {
+    let Some(dir) = dir else {
+        let skills = merged(&[]);
+        let info = SkillsInfo { skills: describe(&skills, &[]), ..Default::default() };
+        warm(planner.engine(), &skills);
+        table.set(skills);
+        return Ok((None, info));
+    };
+    let p = planner.clone();
+    let (lib, report, skills, described) =
+        tokio::task::spawn_blocking(move || scan_blocking(Library::new(&dir), p.engine(), false)).await?;
+    let mut errors = Vec::new();
+    log_report(&report, &mut errors);
+    warm(planner.engine(), &skills);
+    table.set(skills);
+    Ok((Some(lib), SkillsInfo { skills: described, errors, prefix_cache: Vec::new() }))
+}
+
+/// Keep the skills in step with their directory until `shutdown`. `names` tells the
+/// dispatcher which skills it may accept; `info` is called for a fresh `info` payload.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    mut lib: Option<Library>,
+    mut info: SkillsInfo,
+    planner: Arc<Planner>,
+    table: SkillTable,
+    names: watch::Sender<Vec<String>>,
+    mut reload: mpsc::UnboundedReceiver<()>,
+    out: mpsc::UnboundedSender<Outbound>,
+    make_info: impl Fn(&SkillsInfo) -> String + Send + 'static,
+    poll: Duration,
+    shutdown: CancellationToken,
+) {
+    // Info refresh (prefix cache) runs every 2 s even when polling is off.
+    let mut tick =
+        tokio::time::interval(if poll.is_zero() { Duration::from_secs(2) } else { poll.min(Duration::from_secs(2)) });
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut since_scan = Duration::ZERO;
+    loop {
+        let asked = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            r = reload.recv() => { if r.is_none() { break; } true }
+            _ = tick.tick() => false,
+        };
+        since_scan += if asked { Duration::ZERO } else { tick.period() };
+        let due = asked || (!poll.is_zero() && since_scan >= poll);
+        let mut republish = false;
+        if let (true, Some(l)) = (due, lib.take()) {
+            since_scan = Duration::ZERO;
+            let p = planner.clone();
+            let Ok((l, report, skills, described)) =
+                tokio::task::spawn_blocking(move || scan_blocking(l, p.engine(), !asked)).await
+            else {
+                break;
+            };
+            lib = Some(l);
+            log_report(&report, &mut info.errors);
+            if report.changed_anything() {
+                warm(planner.engine(), &skills);
+                let _ = names.send(skills.iter().map(|s| s.name.clone()).collect());
+                table.set(skills);
+                info.skills = described;
+                // Errors of folders that now load are history.
+                let served: Vec<Value> = info.skills.iter().map(|s| s["source"].clone()).collect();
+                info.errors.retain(|e| !served.contains(&e["folder"]));
+                republish = true;
+            }
+            republish |= !report.failed.is_empty();
+        }
+        let cache = planner.engine().prefix_cache().await;
+        if cache != info.prefix_cache {
+            info.prefix_cache = cache;
+            republish = true;
+        }
+        if republish && out.send(Outbound::Info(make_info(&info))).is_err() {
+            break;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+use super::*;
+
+fn folder(toml: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join(SKILL_TOML), toml).unwrap();
+    d
+}
+
+const MINIMAL: &str = r#"
+name = "dock"
+description = "docking"
+allowed = ["drive", "stop"]
+[prompt]
+prefix = "Dock the robot.\n\n"
+"#;
+
+#[test]
+fn shipped_skill_folders_load_and_their_examples_fit_the_sim_board() {
+    let limits = trinity_boards::sim().limits;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills");
+    for name in ["rover", "arm"] {
+        let sd = SkillDir::load(&root.join(name)).unwrap();
+        assert_eq!(sd.skill.name, name);
+        assert!(sd.examples >= 100, "{name}: {} examples", sd.examples);
+        assert_eq!(sd.adapters.len(), 1);
+        assert!(sd.skill.prefix.ends_with("Command: "), "{:?}", sd.skill.prefix);
+        assert_eq!(sd.skill.suffix("stop"), "stop\nPlan:");
+        for file in ["examples.jsonl", "heldout.jsonl"] {
+            for ex in read_examples(&root.join(name).join(file)).unwrap() {
+                let kinds_ok = ex.plan.actions().iter().all(|a| sd.skill.allowed.contains(&a.kind()));
+                assert!(kinds_ok, "{name}/{file}: {}", ex.command);
+                limits.check(&ex.plan).unwrap_or_else(|v| panic!("{name}/{file}: {}: {v}", ex.command));
+            }
+        }
+    }
+}
+
+#[test]
+fn minimal_folder_gets_the_default_template_and_no_adapters() {
+    let d = folder(MINIMAL);
+    let sd = SkillDir::load(d.path()).unwrap();
+    assert_eq!(sd.skill.prefix, "Dock the robot.\n\nCommand: ");
+    assert_eq!(sd.skill.after_command, "\nPlan:");
+    assert_eq!(sd.skill.max_tokens, 160);
+    assert!(sd.adapters.is_empty());
+    assert_eq!(sd.examples, 0);
+}
+
+#[test]
+fn few_shot_examples_are_rendered_with_the_template() {
+    let d = folder(&format!(
+        "{MINIMAL}template = \"Q: {{command}}\\nA:\"\n[[prompt.examples]]\ncommand = \"halt\"\nplan = '[{{\"action\":\"stop\"}}]'\n"
+    ));
+    let sd = SkillDir::load(d.path()).unwrap();
+    assert_eq!(sd.skill.prefix, "Dock the robot.\n\nQ: halt\nA: [{\"action\":\"stop\"}]\n\nQ: ");
+    assert_eq!(sd.skill.suffix("go"), "go\nA:");
+}
+
+#[test]
+fn broken_folders_are_refused_with_the_reason() {
+    let cases: &[(&str, &str)] = &[
+        ("name = \"Dock Bot\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\n", "lowercase"),
+        ("name = \"d\"\ndescription = \"\"\nallowed = [\"fly\"]\n[prompt]\nprefix = \"\"\n", "unknown action `fly`"),
+        ("name = \"d\"\ndescription = \"\"\nallowed = []\n[prompt]\nprefix = \"\"\n", "`allowed` is empty"),
+        ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\ntemplate = \"no slot\"\n", "has no `{command}`"),
+        ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\nmax_tokens = 0\n[prompt]\nprefix = \"\"\n", "max_tokens"),
+        ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\nvoice = 1\n[prompt]\nprefix = \"\"\n", "unknown field `voice`"),
+        ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\n[[adapters]]\nfile = \"../x.gguf\"\n", "inside the skill folder"),
+        ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\n[[adapters]]\nfile = \"gone.gguf\"\n", "not found"),
+        ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\n[[prompt.examples]]\ncommand = \"go\"\nplan = '[{\"action\":\"drive\",\"distance_m\":1}]'\n", "not allowed"),
+        ("name = \"d\"\n", "missing field"),
+    ];
+    for (toml, expect) in cases {
+        let d = folder(toml);
+        let e = SkillDir::load(d.path()).unwrap_err().to_string();
+        assert!(e.contains(expect), "{toml}\n=> {e}\n(expected {expect:?})");
+        assert!(e.contains("skill.toml"), "{e}");
+    }
+}
+
+#[test]
+fn a_bad_example_line_is_named() {
+    let d = folder(MINIMAL);
+    std::fs::write(d.path().join("examples.jsonl"), "{\"command\":\"halt\",\"plan\":[{\"action\":\"stop\"}]}\n{\"command\":\"fly\",\"plan\":[{\"action\":\"fly\"}]}\n").unwrap();
+    let e = SkillDir::load(d.path()).unwrap_err().to_string();
+    assert!(e.contains("examples.jsonl: line 2"), "{e}");
+}
+
+#[test]
+fn missing_folder_is_an_io_error() {
+    let e = SkillDir::load(Path::new("/nonexistent/skill")).unwrap_err();
+    assert!(matches!(e, SkillError::Io { .. }), "{e}");
+}

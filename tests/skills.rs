@@ -1,0 +1,160 @@
+//! Skills: LoRA adapters on the real base model, checked before llama.cpp sees them,
+//! switched per command with a prefix cache per skill, and better than the base model.
+
+use std::path::Path;
+
+use trinity_runtime::engine::{EngineError, Job};
+use trinity_runtime::gguf::{GgufWriter, MetaValue};
+use trinity_runtime::llama::LlamaError;
+use trinity_runtime::prompt::Skill;
+use trinity_runtime::skills::{eval, read_examples};
+
+use crate::common::{folder_skill, json, planner, skills_root};
+
+/// The rover skill's prompt for `command`, unconstrained, 16 tokens, under `adapters`.
+fn raw_job(adapters: Vec<(u64, f32)>) -> Job {
+    let rover = folder_skill("rover");
+    Job {
+        prefix: rover.prefix.clone(),
+        text: rover.suffix("drive forward two meters"),
+        grammar: None,
+        max_tokens: 16,
+        stop_at: None,
+        adapters,
+        label: "raw".into(),
+    }
+}
+
+#[test]
+fn an_adapter_changes_the_output_and_scale_zero_is_the_base_model_exactly() {
+    let id = folder_skill("rover").adapters[0].0;
+    let engine = planner().engine();
+    let base = engine.submit(raw_job(vec![])).wait().unwrap();
+    let with = engine.submit(raw_job(vec![(id, 1.0)])).wait().unwrap();
+    let zero = engine.submit(raw_job(vec![(id, 0.0)])).wait().unwrap();
+    assert_ne!(base.text, with.text, "the adapter changed nothing");
+    assert!(with.text.starts_with(r#" [{"action":"drive","distance_m":2}]"#), "{:?}", with.text);
+    assert_eq!(base.text, zero.text, "scale 0 must be the base model");
+    // And the base model again after the adapter ran: nothing leaked into its cache.
+    assert_eq!(engine.submit(raw_job(vec![])).wait().unwrap().text, base.text);
+}
+
+fn refused(path: &Path, expect: &str) {
+    match planner().engine().load_adapter(path) {
+        // `Check`: refused by the Rust checks, before llama.cpp was called.
+        Err(EngineError::Llama(LlamaError::Check(e))) => {
+            let msg = e.to_string();
+            assert!(msg.contains(expect), "{msg:?} should say {expect:?}");
+        }
+        Err(e) => panic!("{}: refused, but not by the Rust checks: {e}", path.display()),
+        Ok(_) => panic!("{} was accepted", path.display()),
+    }
+}
+
+fn gemma_adapter() -> GgufWriter {
+    GgufWriter::new()
+        .meta("general.architecture", MetaValue::Str("gemma3".into()))
+        .meta("general.type", MetaValue::Str("adapter".into()))
+        .meta("adapter.type", MetaValue::Str("lora".into()))
+        .meta("adapter.lora.alpha", MetaValue::F32(1.0))
+}
+
+#[test]
+fn broken_adapters_are_refused_in_rust_and_a_minimal_valid_one_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let real = std::fs::read(skills_root().join("rover/rover.gguf")).unwrap();
+    refused(&at("truncated.gguf", &real[..real.len() * 2 / 3]), "truncated");
+    refused(&at("header-only.gguf", &real[..200]), "truncated");
+    refused(&at("zip.gguf", b"PK\x03\x04 not an adapter at all"), "not a GGUF file");
+    refused(&dir.path().join("missing.gguf"), "missing.gguf");
+    // Gemma 3 270M: attn_q is 640 -> 1024 (ggml ne [640, 1024]).
+    let q = "blk.0.attn_q.weight";
+    let pair = |w: GgufWriter, a: &[u64], b: &[u64]| {
+        let n = |d: &[u64]| d.iter().product::<u64>() as usize;
+        w.tensor_f32(&format!("{q}.lora_a"), a, &vec![0.0; n(a)]).tensor_f32(
+            &format!("{q}.lora_b"),
+            b,
+            &vec![0.0; n(b)],
+        )
+    };
+    let llama = GgufWriter::new()
+        .meta("general.architecture", MetaValue::Str("llama".into()))
+        .meta("general.type", MetaValue::Str("adapter".into()))
+        .meta("adapter.type", MetaValue::Str("lora".into()))
+        .meta("adapter.lora.alpha", MetaValue::F32(1.0));
+    refused(&at("llama.gguf", &pair(llama, &[640, 1], &[1, 1024]).to_bytes()), "architecture `llama`");
+    refused(&at("swapped.gguf", &pair(gemma_adapter(), &[1, 1024], &[640, 1]).to_bytes()), "lora_a must be [640, r]");
+    refused(&at("kv.gguf", &pair(gemma_adapter(), &[640, 1], &[1, 256]).to_bytes()), "lora_b [r, 1024]");
+    let ghost = gemma_adapter().tensor_f32("blk.99.attn_q.weight.lora_a", &[640, 1], &[0.0; 640]).tensor_f32(
+        "blk.99.attn_q.weight.lora_b",
+        &[1, 1024],
+        &[0.0; 1024],
+    );
+    refused(&at("ghost.gguf", &ghost.to_bytes()), "not a tensor of the base model");
+    let no_alpha = GgufWriter::new()
+        .meta("general.architecture", MetaValue::Str("gemma3".into()))
+        .meta("general.type", MetaValue::Str("adapter".into()))
+        .meta("adapter.type", MetaValue::Str("lora".into()));
+    refused(&at("no-alpha.gguf", &pair(no_alpha, &[640, 1], &[1, 1024]).to_bytes()), "adapter.lora.alpha");
+
+    // The positive control: the same writer, right shapes: llama.cpp takes it.
+    let ok = at("ok.gguf", &pair(gemma_adapter(), &[640, 1], &[1, 1024]).to_bytes());
+    let info = planner().engine().load_adapter(&ok).unwrap();
+    assert_eq!((info.summary.rank, info.summary.targets), (1, 1));
+    assert!(planner().engine().unload_adapter(info.id));
+    assert!(!planner().engine().unload_adapter(info.id), "unloaded twice");
+    // A job naming an unloaded adapter fails cleanly.
+    let e = planner().engine().submit(raw_job(vec![(info.id, 1.0)])).wait().unwrap_err();
+    assert!(matches!(e, EngineError::UnknownAdapter(_)), "{e}");
+}
+
+#[test]
+fn two_skills_served_alternately_plan_as_each_alone() {
+    let (rover, arm) = (folder_skill("rover"), folder_skill("arm"));
+    let p = planner();
+    let plan = |s: &Skill, c: &str| json(&p.plan_blocking(s, c).unwrap_or_else(|e| panic!("{c}: {e}")).plan);
+    let rc = ["turn left 90 degrees", "back up one meter", "switch on the horn"];
+    let ac = ["close the gripper", "set the elbow to 30 degrees", "wait two seconds"];
+    let alone_r: Vec<String> = rc.iter().map(|c| plan(&rover, c)).collect();
+    let alone_a: Vec<String> = ac.iter().map(|c| plan(&arm, c)).collect();
+    for i in 0..rc.len() {
+        assert_eq!(plan(&rover, rc[i]), alone_r[i], "{}", rc[i]);
+        assert_eq!(plan(&arm, ac[i]), alone_a[i], "{}", ac[i]);
+    }
+    // The prefixes stayed cached: a switch evaluates only the command.
+    let g = p.plan_blocking(&arm, ac[0]).unwrap().generation;
+    assert_eq!(g.prefix_tokens, 0, "{g:?}");
+    // And the adapters get what the base model got wrong.
+    assert_eq!(alone_r[0], r#"[{"action":"turn","angle_deg":90.0}]"#);
+    assert_eq!(alone_r[1], r#"[{"action":"drive","distance_m":-1.0}]"#);
+    assert_eq!(alone_a[0], r#"[{"action":"grip","state":"close"}]"#);
+}
+
+#[test]
+fn shipped_adapters_beat_the_base_model_on_their_held_out_sets() {
+    for name in ["rover", "arm"] {
+        let skill = folder_skill(name);
+        let held = read_examples(&skills_root().join(name).join("heldout.jsonl")).unwrap();
+        // Same prompt, same grammar; the adapters at scale 0 are the base model.
+        let mut base = skill.clone();
+        base.adapters.iter_mut().for_each(|a| a.1 = 0.0);
+        let with = eval::evaluate(planner(), &skill, &held);
+        let without = eval::evaluate(planner(), &base, &held);
+        eprintln!("{name}: adapter {}/{}, base {}/{}", with.exact, with.total, without.exact, without.total);
+        for m in with.misses.iter().take(10) {
+            eprintln!("  miss: {m:?}");
+        }
+        assert!(with.rate() >= 0.75, "{name}: adapter {}/{}: {:?}", with.exact, with.total, with.misses);
+        assert!(
+            with.rate() >= without.rate() + 0.3,
+            "{name}: adapter {:.2} vs base {:.2}",
+            with.rate(),
+            without.rate()
+        );
+    }
+}
