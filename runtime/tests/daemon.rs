@@ -437,7 +437,18 @@ fn a_skill_folder_added_to_a_running_daemon_serves_without_a_restart() {
     // Installed the recommended way: copied under a hidden name, then renamed.
     copy_skill(&shipped, &skills.path().join(".dock.tmp"), "dock");
     std::fs::rename(skills.path().join(".dock.tmp"), skills.path().join("dock")).unwrap();
-    let info = obs.wait("info", |p| info_has(p, |v| skill_names(v).contains(&"dock".to_owned())));
+    // Served, its prefix already evaluated (with its adapter) ahead of its first command,
+    // and `info` says how much KV memory that cached prefix takes.
+    let info = obs.wait("info", |p| {
+        info_has(p, |v| {
+            skill_names(v).contains(&"dock".to_owned())
+                && v["prefix_cache"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["skill"] == "dock" && e["kv_bytes"].as_u64() > Some(0))
+        })
+    });
     let info: Value = serde_json::from_slice(&info).unwrap();
     let dock = info["skills"].as_array().unwrap().iter().find(|s| s["name"] == "dock").unwrap().clone();
     assert_eq!(dock["adapters"][0]["file"], "rover.gguf", "{dock}");
@@ -445,16 +456,6 @@ fn a_skill_folder_added_to_a_running_daemon_serves_without_a_restart() {
     let evs = obs.events("after");
     assert_eq!(states(&evs), ["accepted", "executing", "succeeded"], "{evs:?}");
     assert_eq!(evs[2]["plan"], json!([{"action": "drive", "distance_m": -1.0}]));
-    // Its prefix is cached, and `info` says how much memory that takes.
-    obs.wait("info", |p| {
-        info_has(p, |v| {
-            v["prefix_cache"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["skill"] == "dock" && e["kv_bytes"].as_u64() > Some(0))
-        })
-    });
 
     // Removed: no longer served.
     std::fs::remove_dir_all(skills.path().join("dock")).unwrap();
