@@ -158,3 +158,48 @@ fn shipped_adapters_beat_the_base_model_on_their_held_out_sets() {
         );
     }
 }
+
+#[test]
+fn emulated_rover_adapter_plans_stop() {
+    // Short: also runs on aarch64 under qemu-user, where decoding is ~30x slower.
+    let out = planner().plan_blocking(&folder_skill("rover"), "stop").unwrap();
+    assert_eq!(json(&out.plan), r#"[{"action":"stop"}]"#);
+}
+
+/// Tensors of a GGUF file by name: (dims, ggml type, data bytes).
+fn tensors(path: &Path) -> std::collections::BTreeMap<String, (Vec<u64>, u32, Vec<u8>)> {
+    let bytes = std::fs::read(path).unwrap();
+    let g = trinity_runtime::gguf::read_bytes(&bytes, path).unwrap();
+    g.tensors
+        .iter()
+        .map(|t| {
+            let at = (g.data_offset + t.offset) as usize;
+            (t.name.clone(), (t.dims.clone(), t.ggml_type, bytes[at..at + t.size as usize].to_vec()))
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs a smoke training run; `cargo xtask test` makes one and runs this with TRINITY_SMOKE_TRAIN"]
+fn peft_import_in_rust_matches_the_training_scripts_export_and_loads() {
+    let dir = std::path::PathBuf::from(std::env::var("TRINITY_SMOKE_TRAIN").expect("TRINITY_SMOKE_TRAIN=<dir>"));
+    let base = planner().engine().info().header.clone();
+    let (bytes, summary) =
+        trinity_runtime::gguf::import::import_peft(&dir.join("peft"), &base, Default::default()).unwrap();
+    let imported = dir.join("imported.gguf");
+    std::fs::write(&imported, bytes).unwrap();
+    let (ours, theirs) = (tensors(&imported), tensors(&dir.join("smoke.gguf")));
+    assert_eq!(ours.len(), theirs.len());
+    assert!(ours.len() >= 2 * 18 * 4, "{} tensors", ours.len());
+    for (name, t) in &theirs {
+        assert_eq!(ours.get(name), Some(t), "{name} differs");
+    }
+    // And llama.cpp applies it: the plan may be anything valid after two steps.
+    let info = planner().engine().load_adapter(&imported).unwrap();
+    assert_eq!(info.summary, summary);
+    let mut skill = folder_skill("rover");
+    skill.adapters = vec![(info.id, 1.0)];
+    let out = planner().plan_blocking(&skill, "stop");
+    assert!(!matches!(out, Err(trinity_runtime::planner::PlanError::Engine(_))), "{out:?}");
+    planner().engine().unload_adapter(info.id);
+}

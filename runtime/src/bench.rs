@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::engine::{Engine, Job};
+use crate::engine::{AdapterId, Engine, Job};
 use crate::planner::{self, Planner};
 use crate::prompt::Skill;
 
@@ -44,6 +44,17 @@ pub struct Throughput {
 /// Evaluate a fresh prompt of about `prompt_words` words, then generate `gen_tokens`
 /// greedily without a grammar; `reps` times, medians reported.
 pub fn throughput(engine: &Engine, prompt_words: usize, gen_tokens: usize, reps: usize) -> anyhow::Result<Throughput> {
+    throughput_with(engine, &[], prompt_words, gen_tokens, reps)
+}
+
+/// [`throughput`] under a set of LoRA adapters.
+pub fn throughput_with(
+    engine: &Engine,
+    adapters: &[(AdapterId, f32)],
+    prompt_words: usize,
+    gen_tokens: usize,
+    reps: usize,
+) -> anyhow::Result<Throughput> {
     let words = ["robot", "arm", "moves", "the", "red", "block", "to", "table", "and", "then", "waits"];
     let body: Vec<&str> = (0..prompt_words).map(|i| words[i % words.len()]).collect();
     let (mut pp, mut tg) = (Vec::new(), Vec::new());
@@ -56,7 +67,7 @@ pub fn throughput(engine: &Engine, prompt_words: usize, gen_tokens: usize, reps:
             grammar: None,
             max_tokens: gen_tokens,
             stop_at: None,
-            adapters: Vec::new(),
+            adapters: adapters.to_vec(),
             label: "bench".into(),
         };
         let g = engine.submit(job).wait()?;
@@ -164,5 +175,75 @@ pub fn time_to_plan(planner: &Planner, skill: &Skill, command: &str, reps: usize
         time_to_plan_ms: median(ttp).as_secs_f64() * 1e3,
         cold_prefix_ms: cold.generation.prefix_time.as_secs_f64() * 1e3,
         plan: serde_json::to_string(&last.plan)?,
+    })
+}
+
+/// What skills cost: adapters on generation, switching skills, loading an adapter.
+#[derive(Debug, Serialize)]
+pub struct SkillCosts {
+    /// Unconstrained throughput on the base model.
+    pub base: Throughput,
+    /// The same with the first skill's adapters applied.
+    pub with_adapter: Throughput,
+    /// with_adapter.gen_tok_s / base.gen_tok_s.
+    pub gen_ratio: f64,
+    /// Median time to plan the first skill's commands, one skill only, ms.
+    pub stay_time_to_plan_ms: f64,
+    /// Median time to plan the same commands alternating with the second skill's, ms.
+    pub alternate_time_to_plan_ms: f64,
+    /// alternate / stay.
+    pub alternate_ratio: f64,
+    /// Median adapter read + check + load time, ms.
+    pub adapter_load_ms: f64,
+    /// Adapter file size, bytes.
+    pub adapter_bytes: u64,
+}
+
+/// Measure [`SkillCosts`] with two skills whose adapters are loaded; `commands` are planned
+/// with `a`, and alternated with `other` (one command each).
+pub fn skill_costs(
+    planner: &Planner,
+    a: &Skill,
+    b: &Skill,
+    commands: &[(&str, &str)],
+    adapter: &std::path::Path,
+    reps: usize,
+) -> anyhow::Result<SkillCosts> {
+    let engine = planner.engine();
+    let base = throughput(engine, 100, 64, reps)?;
+    let with_adapter = throughput_with(engine, &a.adapters, 100, 64, reps)?;
+    // Both prefixes cached first, so that neither series pays a cold prefix.
+    for (c, other) in commands {
+        planner.plan_blocking(a, c)?;
+        planner.plan_blocking(b, other)?;
+    }
+    let (mut stay, mut alt) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        for (c, _) in commands {
+            stay.push(planner.plan_blocking(a, c)?.time_to_plan);
+        }
+        for (c, other) in commands {
+            alt.push(planner.plan_blocking(a, c)?.time_to_plan);
+            planner.plan_blocking(b, other)?;
+        }
+    }
+    let mut loads = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..reps {
+        let info = engine.load_adapter(adapter)?;
+        loads.push(info.load_time);
+        bytes = info.file_bytes;
+        engine.unload_adapter(info.id);
+    }
+    let (stay, alt) = (median(stay).as_secs_f64() * 1e3, median(alt).as_secs_f64() * 1e3);
+    Ok(SkillCosts {
+        gen_ratio: with_adapter.gen_tok_s / base.gen_tok_s.max(1e-9),
+        base,
+        with_adapter,
+        stay_time_to_plan_ms: stay,
+        alternate_time_to_plan_ms: alt,
+        alternate_ratio: alt / stay.max(1e-9),
+        adapter_load_ms: median(loads).as_secs_f64() * 1e3,
+        adapter_bytes: bytes,
     })
 }

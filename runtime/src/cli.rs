@@ -150,6 +150,19 @@ enum Cmd {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
+    /// Measure skills: generation with vs without an adapter, time to plan alternating two
+    /// skill folders vs staying on one, adapter load time. Prints one JSON line.
+    BenchSkills {
+        /// The skill whose commands are timed.
+        a: PathBuf,
+        /// The skill alternated with it.
+        b: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Repetitions.
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+    },
     /// Measure the daemon: e-stop latency (idle and while generating), command to succeeded.
     BenchDaemon {
         #[command(flatten)]
@@ -395,6 +408,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let cmd = "drive forward two meters and then turn right ninety degrees";
             let g = bench::grammar_cost(&planner, &general, cmd, reps)?;
             println!("{}", serde_json::json!({"bench": "grammar", "result": g}));
+        }
+        Cmd::BenchSkills { a, b, model, reps } => {
+            let (da, db) = (SkillDir::load(&a)?, SkillDir::load(&b)?);
+            let adapter = da.adapters.first().map(|(p, _)| p.clone()).context("the first skill has no adapter")?;
+            let planner = start_planner(model.settings()?)?;
+            let (sa, sb) =
+                (skills::activate(planner.engine(), da)?.skill, skills::activate(planner.engine(), db)?.skill);
+            let a_cmds = skills::read_examples(&a.join("heldout.jsonl"))?;
+            let b_cmds = skills::read_examples(&b.join("heldout.jsonl"))?;
+            let pairs: Vec<(&str, &str)> =
+                a_cmds.iter().zip(&b_cmds).take(6).map(|(x, y)| (x.command.as_str(), y.command.as_str())).collect();
+            let r = bench::skill_costs(&planner, &sa, &sb, &pairs, &adapter, reps)?;
+            println!("{}", serde_json::json!({"bench": "skills", "a": sa.name, "b": sb.name, "result": r}));
         }
         Cmd::Boards { model } => list_boards(&model)?,
         Cmd::Run { model, robot_id } => run_daemon(model.settings()?, robot_id)?,

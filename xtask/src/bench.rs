@@ -208,8 +208,81 @@ pub fn run(root: &Path) -> Result<()> {
         ttp["prefix_cached_tokens"], ttp["generated_tokens"], ttp["cold_prefix_ms"].as_f64().unwrap_or(0.0)
     );
     daemon_figures(&trinity, &work, &mut md)?;
+    skill_figures(&trinity, root, &mut md)?;
     print!("{md}");
     std::fs::write(work.join("bench.md"), &md)?;
+    Ok(())
+}
+
+/// Only the skills' figures (`cargo xtask bench skills`): accuracy, adapter costs.
+pub fn run_skills(root: &Path) -> Result<()> {
+    let work = root.join("bench-work");
+    std::fs::create_dir_all(&work)?;
+    status(&mut cmd("cargo", &["build", "--release", "-p", "trinity-runtime"]))?;
+    let mut md = String::new();
+    skill_figures(&root.join("target/release/trinity"), root, &mut md)?;
+    print!("{md}");
+    std::fs::write(work.join("bench-skills.md"), &md)?;
+    Ok(())
+}
+
+/// Held-out accuracy per shipped skill (adapter, same prompt without it, built-in few-shot),
+/// training time and size, adapter cost on generation, alternating skills, load time.
+fn skill_figures(trinity: &Path, root: &Path, md: &mut String) -> Result<()> {
+    let _ = writeln!(
+        md,
+        "\n| skill | held-out | adapter | base, same prompt | base, built-in few-shot | adapter size | training |"
+    );
+    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- |");
+    for name in ["rover", "arm"] {
+        let dir = root.join("skills").join(name);
+        let v: Value = serde_json::from_str(output(Command::new(trinity).arg("skill").arg("eval").arg(&dir))?.trim())?;
+        let train: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.train.json")))?).unwrap_or_default();
+        let f = |k: &str| {
+            format!("{}/{} ({:.0} %)", v[k]["exact"], v[k]["total"], v[k]["rate"].as_f64().unwrap_or(0.0) * 100.0)
+        };
+        let _ = writeln!(
+            md,
+            "| {name} | {} commands | {} | {} | {} | {:.2} MB (rank {}) | {} steps x {} in {:.0} s, validation loss {} -> {} |",
+            v["adapter"]["total"],
+            f("adapter"),
+            f("base_same_prompt"),
+            f("base_few_shot"),
+            train["adapter_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+            train["rank"],
+            train["steps"],
+            train["batch"],
+            train["train_seconds"].as_f64().unwrap_or(0.0),
+            train["val_loss_before"],
+            train["val_loss_after"],
+        );
+        let _ = writeln!(md, "<!-- {name}: {v} -->");
+    }
+    let mut c = Command::new(trinity);
+    c.args(["bench-skills"]).arg(root.join("skills/rover")).arg(root.join("skills/arm"));
+    let v: Value = serde_json::from_str(output(&mut c)?.trim())?;
+    let r = &v["result"];
+    let g = |k: &str| r[k].as_f64().unwrap_or(0.0);
+    let _ = writeln!(
+        md,
+        "\nadapter cost: generation {:.1} tok/s with the rover adapter vs {:.1} without (ratio {:.3}); prompt {:.1} vs {:.1} tok/s",
+        r["with_adapter"]["gen_tok_s"].as_f64().unwrap_or(0.0),
+        r["base"]["gen_tok_s"].as_f64().unwrap_or(0.0),
+        g("gen_ratio"),
+        r["with_adapter"]["prompt_tok_s"].as_f64().unwrap_or(0.0),
+        r["base"]["prompt_tok_s"].as_f64().unwrap_or(0.0),
+    );
+    let _ = writeln!(
+        md,
+        "switching: time to plan rover commands {:.1} ms staying on rover, {:.1} ms alternating with arm (ratio {:.3}); adapter load (read + check + llama.cpp) {:.1} ms for {:.2} MB",
+        g("stay_time_to_plan_ms"),
+        g("alternate_time_to_plan_ms"),
+        g("alternate_ratio"),
+        g("adapter_load_ms"),
+        g("adapter_bytes") / 1e6,
+    );
+    let _ = writeln!(md, "<!-- skills: {v} -->");
     Ok(())
 }
 

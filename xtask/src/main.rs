@@ -5,9 +5,11 @@
 //! - `run`: set up, then the main job on embedded defaults: `trinity ask --execute` on
 //!   the sample commands, then the daemon (`trinity run`: in-process broker, sim board,
 //!   default model) until Ctrl-C.
-//! - `test`: set up, then lints, host tests, the no_std firmware build, and the aarch64
-//!   tests under qemu-user (`QEMU_CPU=cortex-a72`, a Pi 4).
-//! - `bench`: the figures of BENCHMARKS.md (see `bench.rs`).
+//! - `test`: set up, then lints, host tests, a 2-step skill training smoke run (its PEFT
+//!   output imported in Rust and compared with the script's own GGUF), the no_std firmware
+//!   build, and the aarch64 tests under qemu-user (`QEMU_CPU=cortex-a72`, a Pi 4).
+//! - `bench`: the figures of BENCHMARKS.md (see `bench.rs`); `bench skills`: only the
+//!   skills' figures (held-out accuracy, adapter costs).
 //! - `train-skill <dir> [train.py flags]`: train a skill folder's LoRA adapter on this CPU
 //!   (a Python venv with torch/transformers/peft/gguf in the user cache; see `train.rs`).
 
@@ -50,6 +52,10 @@ fn main() -> Result<()> {
         Some("test") => {
             setup()?;
             test()
+        }
+        Some("bench") if args.get(1).map(String::as_str) == Some("skills") => {
+            setup()?;
+            bench::run_skills(&root)
         }
         Some("bench") => {
             setup()?;
@@ -135,6 +141,10 @@ fn run_samples() -> Result<()> {
         eprintln!("\n> {sample}");
         cargo(&["run", "--quiet", "-p", "trinity-runtime", "--", "ask", "-v", "--execute", sample])?;
     }
+    step("run: the rover skill (skills/rover: its LoRA adapter on the same base model)");
+    let rover = "turn left 90 degrees, then back up half a meter";
+    eprintln!("\n> {rover}");
+    cargo(&["run", "--quiet", "-p", "trinity-runtime", "--", "ask", "--skill", "rover", "-v", "--execute", rover])?;
     step("run: the daemon on its embedded defaults (in-process broker on 127.0.0.1:1883, sim board)");
     eprintln!("xtask: in another shell: mosquitto_pub -t trinity/robot1/cmd -m \"go forward two meters\"");
     eprintln!("xtask:                   mosquitto_sub -t 'trinity/robot1/#' -v");
@@ -158,6 +168,20 @@ fn test() -> Result<()> {
 
     step("host tests");
     cargo(&["test", "--workspace"])?;
+
+    step("skill training smoke run (2 steps) and the PEFT import checked against it");
+    let smoke = std::env::temp_dir().join("trinity-smoke-train");
+    let _ = std::fs::remove_dir_all(&smoke);
+    std::fs::create_dir_all(&smoke)?;
+    let s = smoke.to_str().context("temp path")?;
+    train::train_skill(
+        &root(),
+        Path::new("skills/rover"),
+        &["--steps", "2", "--out", &format!("{s}/smoke.gguf"), "--peft-out", &format!("{s}/peft")].map(String::from),
+    )?;
+    let mut t = cmd("cargo", &["test", "--test", "e2e", "peft_import_in_rust", "--", "--ignored"]);
+    t.env("TRINITY_SMOKE_TRAIN", &smoke);
+    status(&mut t)?;
 
     step("no_std: firmware for thumbv7em-none-eabihf");
     cargo(&["build", "-p", "trinity-firmware", "--target", "thumbv7em-none-eabihf"])?;
