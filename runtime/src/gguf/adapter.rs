@@ -118,3 +118,25 @@ pub fn check_adapter(path: &Path, g: &Gguf, base: &Gguf) -> Result<AdapterSummar
     }
     Ok(AdapterSummary { architecture: base_arch.to_owned(), alpha, rank, targets: pairs.len() })
 }
+
+/// Check that every LoRA matrix of a checked adapter (`g`, parsed from `bytes`) holds only
+/// finite numbers: one NaN would turn every logit to NaN.
+pub fn check_adapter_data(path: &Path, g: &Gguf, bytes: &[u8]) -> Result<(), GgufError> {
+    for t in &g.tensors {
+        let start = (g.data_offset + t.offset) as usize;
+        let data = &bytes[start..start + t.size as usize];
+        let finite = match t.ggml_type {
+            0 => data.chunks_exact(4).all(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite()),
+            1 => data.chunks_exact(2).all(|b| half::f16::from_le_bytes([b[0], b[1]]).is_finite()),
+            30 => data.chunks_exact(2).all(|b| half::bf16::from_le_bytes([b[0], b[1]]).is_finite()),
+            _ => true,
+        };
+        if !finite {
+            return Err(GgufError::Unsuitable {
+                path: path.to_owned(),
+                what: format!("tensor `{}` holds NaN or infinite values", t.name),
+            });
+        }
+    }
+    Ok(())
+}

@@ -19,7 +19,7 @@ mod writer;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use adapter::{check_adapter, AdapterSummary};
+pub use adapter::{check_adapter, check_adapter_data, AdapterSummary};
 pub use reader::{read, read_bytes};
 pub use writer::{GgufWriter, MetaValue};
 

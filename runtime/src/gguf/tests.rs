@@ -217,6 +217,23 @@ mod adapters {
     }
 
     #[test]
+    fn non_finite_weights_are_refused() {
+        let mut b = vec![0.1f32; 12];
+        b[7] = f32::NAN;
+        let bytes = adapter()
+            .tensor_f32("blk.0.attn_q.weight.lora_a", &[4, 2], &[0.1; 8])
+            .tensor_f32("blk.0.attn_q.weight.lora_b", &[2, 6], &b)
+            .to_bytes();
+        let p = Path::new("skill.gguf");
+        let g = read_bytes(&bytes, p).unwrap();
+        check_adapter(p, &g, &base()).unwrap();
+        let e = check_adapter_data(p, &g, &bytes).unwrap_err().to_string();
+        assert!(e.contains("`blk.0.attn_q.weight.lora_b` holds NaN"), "{e}");
+        let fine = with_pair(adapter(), &[4, 2], &[2, 6]).to_bytes();
+        check_adapter_data(p, &read_bytes(&fine, p).unwrap(), &fine).unwrap();
+    }
+
+    #[test]
     fn truncated_and_foreign_bytes_are_refused_before_any_check() {
         let bytes = with_pair(adapter(), &[4, 2], &[2, 6]).to_bytes();
         let p = Path::new("skill.gguf");
@@ -226,4 +243,54 @@ mod adapters {
         }
         assert!(matches!(read_bytes(b"PK\x03\x04zip", p), Err(GgufError::NotGguf { .. })));
     }
+}
+
+#[test]
+fn mutated_adapters_are_errors_never_panics() {
+    // A seeded mutation fuzzer over a valid adapter: flip, overwrite and cut bytes; the
+    // header parser and the adapter check must answer every variant with Ok or Err.
+    let base_bytes = GgufWriter::new()
+        .meta("general.architecture", MetaValue::Str("gemma3".into()))
+        .meta("tokenizer.ggml.tokens", MetaValue::StrArray(vec!["a".into()]))
+        .tensor_f32("blk.0.attn_q.weight", &[4, 6], &[0.0; 24])
+        .to_bytes();
+    let base = read_bytes(&base_bytes, std::path::Path::new("base")).unwrap();
+    let valid = GgufWriter::new()
+        .meta("general.architecture", MetaValue::Str("gemma3".into()))
+        .meta("general.type", MetaValue::Str("adapter".into()))
+        .meta("adapter.type", MetaValue::Str("lora".into()))
+        .meta("adapter.lora.alpha", MetaValue::F32(16.0))
+        .tensor_f32("blk.0.attn_q.weight.lora_a", &[4, 2], &[0.1; 8])
+        .tensor_f32("blk.0.attn_q.weight.lora_b", &[2, 6], &[0.1; 12])
+        .to_bytes();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let p = std::path::Path::new("fuzz.gguf");
+    let (mut ok, mut refused) = (0, 0);
+    for _ in 0..20_000 {
+        let mut b = valid.clone();
+        for _ in 0..1 + next() % 4 {
+            let i = (next() as usize) % b.len();
+            match next() % 4 {
+                0 => b[i] ^= 1 << (next() % 8),
+                1 => b[i] = next() as u8,
+                2 => b[i] = 0xff,
+                _ => b.truncate(i),
+            }
+            if b.is_empty() {
+                break;
+            }
+        }
+        match read_bytes(&b, p).and_then(|g| check_adapter(p, &g, &base)) {
+            Ok(_) => ok += 1,
+            Err(_) => refused += 1,
+        }
+    }
+    // Most mutations break something; some only touch tensor data (still a valid file).
+    assert!(refused > 10_000 && ok > 100, "ok {ok}, refused {refused}");
 }

@@ -49,6 +49,7 @@ impl Adapter {
     pub fn from_bytes(model: &Arc<Model>, name: &Path, bytes: &[u8]) -> Result<Adapter, LlamaError> {
         let header = gguf::read_bytes(bytes, name)?;
         let summary = gguf::check_adapter(name, &header, model.header())?;
+        gguf::check_adapter_data(name, &header, bytes)?;
         // SAFETY: fmemopen reads from `bytes` (which outlives the FILE: closed below) in read
         // mode, so the buffer is never written; the length is that of the slice.
         let file = unsafe { libc::fmemopen(bytes.as_ptr() as *mut libc::c_void, bytes.len(), c"r".as_ptr()) };
