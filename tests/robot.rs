@@ -41,3 +41,13 @@ fn move_the_shoulder_sets_the_servo_through_the_pca9685() {
     // One PCA9685 count is 0.44 deg of this servo's travel.
     assert!((shoulder.angle_deg.unwrap() - 45.0).abs() < 0.5, "{plan}: {shoulder:?}");
 }
+
+#[test]
+fn turn_left_90_degrees_with_the_rover_skill_turns_counter_clockwise() {
+    // The base model's few-shot plan for this is -90 (BENCHMARKS.md); the rover adapter's is right.
+    let rover = crate::common::folder_skill("rover");
+    let out = planner().plan_blocking(&rover, "turn left 90 degrees").unwrap();
+    let run = sim_run::run(planner().board(), &out.plan).unwrap();
+    assert_eq!(run.outcome, "succeeded");
+    assert!((run.state.heading_deg - 90.0).abs() < 1.0, "{}: heading = {}", json(&out.plan), run.state.heading_deg);
+}
