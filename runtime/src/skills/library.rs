@@ -45,7 +45,7 @@ pub struct ScanReport {
     pub removed: Vec<String>,
     /// Folders that could not be loaded, with why (reported once per version of the folder).
     pub failed: Vec<(PathBuf, String)>,
-    /// Folders left for the next scan because they changed within [`SETTLE`].
+    /// Folders left for the next scan because they changed within the last 500 ms.
     pub settling: Vec<PathBuf>,
 }
 
