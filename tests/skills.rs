@@ -149,9 +149,11 @@ fn shipped_adapters_beat_the_base_model_on_their_held_out_sets() {
         for m in with.misses.iter().take(10) {
             eprintln!("  miss: {m:?}");
         }
-        assert!(with.rate() >= 0.75, "{name}: adapter {}/{}: {:?}", with.exact, with.total, with.misses);
+        // Measured: rover 48/60 and arm 45/60 with the adapters, 1/60 each without
+        // (BENCHMARKS.md); the bounds leave room for a few plans to differ on another CPU.
+        assert!(with.rate() >= 0.65, "{name}: adapter {}/{}: {:?}", with.exact, with.total, with.misses);
         assert!(
-            with.rate() >= without.rate() + 0.3,
+            with.rate() >= without.rate() + 0.5,
             "{name}: adapter {:.2} vs base {:.2}",
             with.rate(),
             without.rate()

@@ -415,8 +415,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let planner = start_planner(model.settings()?)?;
             let (sa, sb) =
                 (skills::activate(planner.engine(), da)?.skill, skills::activate(planner.engine(), db)?.skill);
-            let a_cmds = skills::read_examples(&a.join("heldout.jsonl"))?;
-            let b_cmds = skills::read_examples(&b.join("heldout.jsonl"))?;
+            let a_cmds = skills::read_examples(&a.join("examples.jsonl"))?;
+            let b_cmds = skills::read_examples(&b.join("examples.jsonl"))?;
             let pairs: Vec<(&str, &str)> =
                 a_cmds.iter().zip(&b_cmds).take(6).map(|(x, y)| (x.command.as_str(), y.command.as_str())).collect();
             let r = bench::skill_costs(&planner, &sa, &sb, &pairs, &adapter, reps)?;

@@ -173,19 +173,7 @@ mod tests {
     use crate::prompt::builtin;
 
     fn gen(text: &str, stop: StopReason) -> Generation {
-        Generation {
-            text: text.into(),
-            stop,
-            prefix_cached_tokens: 0,
-            prefix_tokens: 0,
-            prefix_time: Duration::ZERO,
-            prompt_tokens: 0,
-            prompt_time: Duration::ZERO,
-            generated_tokens: 0,
-            decodes: 0,
-            generation_time: Duration::ZERO,
-            grammar_fallbacks: 0,
-        }
+        Generation { text: text.into(), stop, ..Generation::default() }
     }
 
     fn rover() -> Skill {

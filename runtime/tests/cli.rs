@@ -141,3 +141,45 @@ fn boards_lists_every_profile_with_its_ram_fit() {
     let pi5 = stdout.lines().find(|l| l.starts_with("pi5")).unwrap();
     assert!(pi5.contains("ok ("), "{pi5}");
 }
+
+fn shipped_skills() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills")
+}
+
+#[test]
+fn ask_uses_the_skill_folder_and_its_adapter() {
+    let model = default_model();
+    let skills = shipped_skills();
+    let out = trinity(&with_model(
+        &model,
+        &["--skills", skills.to_str().unwrap(), "--skill", "rover", "turn left 90 degrees"],
+    ));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), r#"[{"action":"turn","angle_deg":90.0}]"#);
+}
+
+#[test]
+fn adapter_check_names_the_problem_and_a_broken_skill_folder_is_reported() {
+    let model = default_model();
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = shipped_skills().join("rover/rover.gguf");
+    let ok = trinity(&["adapter", "check", adapter.to_str().unwrap(), "--model", model.to_str().unwrap()]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains(r#""rank":16"#));
+
+    // Checking the base model as if it were an adapter.
+    let out = trinity(&["adapter", "check", model.to_str().unwrap(), "--model", model.to_str().unwrap()]);
+    assert_clean_failure(&out, "not `adapter`");
+
+    // A skill folder whose adapter is cut short: refused with the reason, nothing served.
+    let folder = dir.path().join("dock");
+    std::fs::create_dir(&folder).unwrap();
+    let toml = std::fs::read_to_string(shipped_skills().join("rover/skill.toml")).unwrap();
+    std::fs::write(folder.join("skill.toml"), toml.replace("name = \"rover\"", "name = \"dock\"")).unwrap();
+    let bytes = std::fs::read(&adapter).unwrap();
+    std::fs::write(folder.join("rover.gguf"), &bytes[..bytes.len() - 1000]).unwrap();
+    let out = trinity(&with_model(&model, &["--skills", dir.path().to_str().unwrap(), "--skill", "dock", "stop"]));
+    assert_clean_failure(&out, "is truncated");
+    let out = trinity(&with_model(&model, &["--skills", dir.path().to_str().unwrap(), "--skill", "nope", "stop"]));
+    assert_clean_failure(&out, "unknown skill `nope`; known: arm, dock, general, rover");
+}

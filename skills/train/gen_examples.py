@@ -82,7 +82,17 @@ def seconds(rng):
     return f"{s} seconds", s
 
 
-# Each template: (train?, function rng -> (text, [actions])).
+# A template is a function rng -> (text, [actions]); these two serve both skills.
+def stop(pats):
+    return lambda rng: (rng.choice(pats), [{"action": "stop"}])
+
+
+def wait(pats):
+    def f(rng):
+        p, s = seconds(rng)
+        return rng.choice(pats).format(s=p), [{"action": "wait", "seconds": num(s)}]
+    return f
+
 def rover_templates():
     fwd_train = ["drive forward {d}", "go forward {d}", "move forward {d}", "move ahead {d}", "drive {d}",
                  "roll forward {d}", "go {d} forward"]
@@ -111,15 +121,6 @@ def rover_templates():
         def f(rng):
             p, a = angle(rng)
             return rng.choice(pats).format(a=p), [{"action": "turn", "angle_deg": num(sign * a)}]
-        return f
-
-    def stop(pats):
-        return lambda rng: (rng.choice(pats), [{"action": "stop"}])
-
-    def wait(pats):
-        def f(rng):
-            p, s = seconds(rng)
-            return rng.choice(pats).format(s=p), [{"action": "wait", "seconds": num(s)}]
         return f
 
     def output(pats):
@@ -184,15 +185,6 @@ def arm_templates():
 
     def grip(pats, state):
         return lambda rng: (rng.choice(pats), [{"action": "grip", "state": state}])
-
-    def stop(pats):
-        return lambda rng: (rng.choice(pats), [{"action": "stop"}])
-
-    def wait(pats):
-        def f(rng):
-            p, s = seconds(rng)
-            return rng.choice(pats).format(s=p), [{"action": "wait", "seconds": num(s)}]
-        return f
 
     def centre(rng):
         j = rng.choice(list(JOINTS))

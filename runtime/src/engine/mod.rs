@@ -107,18 +107,19 @@ pub struct PrefixCacheEntry {
 }
 
 /// Why generation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StopReason {
     /// The output ended with the job's `stop_at`.
     StopText,
     /// The model produced an end-of-generation token.
     EndOfText,
     /// `max_tokens` were generated.
+    #[default]
     MaxTokens,
 }
 
 /// What a job produced, with its timings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Generation {
     /// The generated text.
     pub text: String,

@@ -138,17 +138,10 @@ impl Worker {
         if job.text.is_empty() && job.max_tokens == 0 {
             // A warm-up job: the prefix is cached, nothing to generate.
             return Ok(Generation {
-                text: String::new(),
-                stop: StopReason::MaxTokens,
                 prefix_cached_tokens: if prefix_cached { prefix_len } else { 0 },
                 prefix_tokens: if prefix_cached { 0 } else { prefix_len },
                 prefix_time,
-                prompt_tokens: 0,
-                prompt_time: Duration::ZERO,
-                generated_tokens: 0,
-                decodes: 0,
-                generation_time: Duration::ZERO,
-                grammar_fallbacks: 0,
+                ..Generation::default()
             });
         }
 
