@@ -457,6 +457,22 @@ fn a_skill_folder_added_to_a_running_daemon_serves_without_a_restart() {
     assert_eq!(states(&evs), ["accepted", "executing", "succeeded"], "{evs:?}");
     assert_eq!(evs[2]["plan"], json!([{"action": "drive", "distance_m": -1.0}]));
 
+    // Changed: the new version replaces the old one.
+    let toml_path = skills.path().join("dock/skill.toml");
+    let toml = std::fs::read_to_string(&toml_path).unwrap();
+    std::fs::write(&toml_path, toml.replace("description = \"", "description = \"v2: ")).unwrap();
+    obs.wait("info", |p| {
+        info_has(p, |v| {
+            v["skills"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["name"] == "dock" && s["description"].as_str().unwrap().starts_with("v2: "))
+        })
+    });
+    obs.publish("cmd/dock", cmd("changed", "back up one meter"));
+    assert_eq!(states(&obs.events("changed")), ["accepted", "executing", "succeeded"]);
+
     // Removed: no longer served.
     std::fs::remove_dir_all(skills.path().join("dock")).unwrap();
     obs.wait("info", |p| info_has(p, |v| !skill_names(v).contains(&"dock".to_owned())));
