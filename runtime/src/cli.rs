@@ -184,6 +184,13 @@ enum Cmd {
     },
     /// Print llama.cpp's system info (SIMD kernels in this build).
     SystemInfo,
+    /// Check this machine against the configuration: board, CPU features, RAM for the model
+    /// and context, I2C and GPIO devices, broker, model file and sha256, skill folders,
+    /// llama.cpp's kernels. Exits 1 on a blocking problem.
+    Doctor {
+        #[command(flatten)]
+        model: ModelArgs,
+    },
     /// Skill folders: evaluate.
     #[command(subcommand)]
     Skill(SkillCmd),
@@ -462,6 +469,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::SystemInfo => println!("{}", llama::system_info()),
+        Cmd::Doctor { model } => {
+            let settings = model.settings()?;
+            let m = &settings.config.mqtt;
+            let input = crate::doctor::DoctorInput {
+                model: settings.model.clone().unwrap_or_else(model::default_model_path),
+                n_ctx: settings.context.unwrap_or(1024),
+                slots: 4,
+                broker: m.host.clone().map(|h| (h, m.port.unwrap_or(1883))),
+                embedded: m.embedded_listen.unwrap_or_else(|| ([127, 0, 0, 1], 1883).into()),
+                skills_dir: settings.skills_dir.clone(),
+                root: PathBuf::from("/"),
+                board: settings.board,
+            };
+            let findings = crate::doctor::run(&input);
+            for f in &findings {
+                println!("{f}");
+            }
+            let fails = findings.iter().filter(|f| f.level == crate::doctor::Level::Fail).count();
+            if fails > 0 {
+                bail!("{fails} blocking problem(s) above");
+            }
+        }
         Cmd::Skill(SkillCmd::Eval { dir, model, file, verbose }) => {
             let sd = SkillDir::load(&dir)?;
             let examples = skills::read_examples(&dir.join(&file))?;

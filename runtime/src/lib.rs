@@ -19,6 +19,7 @@
 //! - [`dispatch`]: MQTT command payloads and the command lifecycle (sans-IO).
 //! - [`mqtt`]: topics, the MQTT link with its outbox, the embedded broker.
 //! - [`config`]: the configuration file.
+//! - [`doctor`]: `trinity doctor`, the machine checked against the configuration.
 //! - [`send`]: `trinity send`, a client that follows one command's events.
 //! - [`cli`]: the command line.
 #![deny(missing_docs)]
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod dispatch;
+pub mod doctor;
 pub mod engine;
 pub mod gguf;
 pub mod grammar;

@@ -183,3 +183,21 @@ fn adapter_check_names_the_problem_and_a_broken_skill_folder_is_reported() {
     let out = trinity(&with_model(&model, &["--skills", dir.path().to_str().unwrap(), "--skill", "nope", "stop"]));
     assert_clean_failure(&out, "unknown skill `nope`; known: arm, dock, general, rover");
 }
+
+#[test]
+fn doctor_passes_the_sim_here_and_fails_a_pi_profile_without_its_devices() {
+    let model = default_model();
+    let skills = shipped_skills();
+    let m = model.to_str().unwrap();
+    let ok = trinity(&["doctor", "--model", m, "--skills", skills.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&ok.stderr));
+    for line in ["ok   model", "sha256 verified", "ok   ram", "ok   skills   rover: 1 adapter(s)", "ok   llama"] {
+        assert!(stdout.contains(line), "doctor should print {line:?}:\n{stdout}");
+    }
+    // This VM has no /dev/i2c-1 and no device tree: a Pi 5 profile cannot run here.
+    let pi = trinity(&["doctor", "--model", m, "--board", "pi5"]);
+    let stdout = String::from_utf8_lossy(&pi.stdout);
+    assert!(stdout.contains("FAIL i2c"), "{stdout}");
+    assert_clean_failure(&pi, "blocking problem");
+}

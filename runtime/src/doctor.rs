@@ -1,0 +1,279 @@
+//! `trinity doctor`: is this machine ready to run Trinity as configured?
+//!
+//! Each check gives a verdict line; a `FAIL` is something that stops the daemon from doing
+//! its job (no model, not enough RAM, no I2C bus on a board that needs one, a configured
+//! broker that cannot be reached), and makes the command exit non-zero. Nothing here loads
+//! the model into llama.cpp: files are checked in Rust only.
+
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use trinity_boards::Board;
+
+use crate::skills::SkillDir;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Fine.
+    Ok,
+    /// Works, but worth a look.
+    Warn,
+    /// Blocks the daemon.
+    Fail,
+}
+
+/// One verdict line.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Verdict.
+    pub level: Level,
+    /// What was checked (`board`, `ram`, …).
+    pub what: &'static str,
+    /// What was found.
+    pub detail: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tag = match self.level {
+            Level::Ok => "ok  ",
+            Level::Warn => "WARN",
+            Level::Fail => "FAIL",
+        };
+        write!(f, "{tag} {:<8} {}", self.what, self.detail)
+    }
+}
+
+/// What doctor checks against.
+#[derive(Debug, Clone)]
+pub struct DoctorInput {
+    /// The configured board.
+    pub board: Board,
+    /// The model file.
+    pub model: PathBuf,
+    /// Context per prefix slot and number of slots (for the KV cache size).
+    pub n_ctx: u32,
+    /// Prefix slots.
+    pub slots: u32,
+    /// The configured broker (`None`: the embedded one on `embedded`).
+    pub broker: Option<(String, u16)>,
+    /// Where the embedded broker would listen.
+    pub embedded: std::net::SocketAddr,
+    /// Skill folders.
+    pub skills_dir: Option<PathBuf>,
+    /// Root of the system files read (`/`; tests point it elsewhere).
+    pub root: PathBuf,
+}
+
+fn finding(level: Level, what: &'static str, detail: impl Into<String>) -> Finding {
+    Finding { level, what, detail: detail.into() }
+}
+
+/// `/proc/meminfo`'s MemTotal, bytes.
+fn mem_total(root: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(root.join("proc/meminfo")).ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The CPU feature flags of `/proc/cpuinfo` that matter to llama.cpp and rustls.
+fn cpu_features(root: &Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(root.join("proc/cpuinfo")).ok()?;
+    let line = text.lines().find(|l| l.starts_with("flags") || l.starts_with("Features"))?;
+    let interesting = ["avx", "avx2", "fma", "f16c", "avx512f", "asimd", "asimddp", "i8mm", "aes", "sha2", "fphp"];
+    let flags: Vec<String> =
+        line.split_once(':')?.1.split_whitespace().filter(|f| interesting.contains(f)).map(str::to_owned).collect();
+    Some(flags)
+}
+
+/// Run every check.
+pub fn run(input: &DoctorInput) -> Vec<Finding> {
+    use Level::*;
+    let mut out = Vec::new();
+    let sim = input.board.name == "sim";
+
+    // Board.
+    let dt = std::fs::read_to_string(input.root.join("proc/device-tree/model"))
+        .ok()
+        .map(|s| s.trim_end_matches('\0').trim().to_owned());
+    out.push(match (&dt, sim) {
+        (_, true) => finding(Ok, "board", format!("sim ({}); no hardware needed", input.board.description)),
+        (Some(m), false) if m.contains("Raspberry Pi") => {
+            finding(Ok, "board", format!("profile {} on \"{m}\"", input.board.name))
+        }
+        (Some(m), false) => finding(Warn, "board", format!("profile {} but this machine is \"{m}\"", input.board.name)),
+        (None, false) => finding(
+            Warn,
+            "board",
+            format!("profile {}, but /proc/device-tree/model is absent: not a Raspberry Pi?", input.board.name),
+        ),
+    });
+
+    // CPU.
+    out.push(match cpu_features(&input.root) {
+        Some(f) => {
+            finding(Ok, "cpu", format!("features: {}", if f.is_empty() { "none of note".into() } else { f.join(" ") }))
+        }
+        None => finding(Warn, "cpu", "cannot read /proc/cpuinfo"),
+    });
+
+    // Model and RAM.
+    let mut model_bytes = None;
+    match crate::gguf::check_model(&input.model) {
+        Err(e) => out.push(finding(Fail, "model", e.to_string())),
+        Result::Ok(g) => {
+            let kv = g.kv_bytes_per_token().unwrap_or(0) * u64::from(input.n_ctx) * u64::from(input.slots);
+            model_bytes = Some((g.file_size, kv));
+            let default = crate::model::default_model_path();
+            let detail =
+                format!("{} ({} MiB, {})", input.model.display(), g.file_size >> 20, g.architecture().unwrap_or("?"));
+            out.push(if input.model == default {
+                match crate::model::verify_sha256(&input.model, crate::model::DEFAULT_SHA256) {
+                    Result::Ok(()) => finding(Ok, "model", format!("{detail}, sha256 verified")),
+                    Err(e) => finding(Fail, "model", format!("{detail}: {e}")),
+                }
+            } else {
+                finding(Ok, "model", format!("{detail}, checked in Rust (not the default model: no sha256 to compare)"))
+            });
+        }
+    }
+    match (model_bytes, mem_total(&input.root)) {
+        (Some((m, kv)), Some(total)) => {
+            let need = m + kv + (64 << 20);
+            let line = format!(
+                "{} MiB needed (model {} + KV {} + runtime 64) of {} MiB",
+                need >> 20,
+                m >> 20,
+                kv >> 20,
+                total >> 20
+            );
+            out.push(if need > total {
+                finding(Fail, "ram", line)
+            } else if need * 10 > total * 8 {
+                finding(Warn, "ram", format!("{line}: little left for the OS"))
+            } else {
+                finding(Ok, "ram", line)
+            });
+        }
+        (_, None) => out.push(finding(Warn, "ram", "cannot read /proc/meminfo")),
+        (None, _) => {}
+    }
+
+    // I2C and GPIO.
+    let p = &input.board.profile;
+    for (what, node) in [("i2c", format!("dev/i2c-{}", p.i2c_bus)), ("gpio", format!("dev/{}", p.gpio_chip))] {
+        out.push(if sim {
+            finding(Ok, what, "not needed (sim board)")
+        } else if input.root.join(&node).exists() {
+            finding(Ok, what, format!("/{node} present"))
+        } else {
+            let hint = if what == "i2c" { " (enable I2C: raspi-config nonint do_i2c 0)" } else { "" };
+            finding(Fail, what, format!("/{node} missing{hint}"))
+        });
+    }
+
+    // Broker.
+    out.push(match &input.broker {
+        Some((host, port)) => {
+            let addr = (host.as_str(), *port).to_socket_addrs().ok().and_then(|mut a| a.next());
+            match addr.map(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2))) {
+                Some(Result::Ok(_)) => finding(Ok, "broker", format!("{host}:{port} reachable")),
+                Some(Err(e)) => finding(Fail, "broker", format!("{host}:{port} unreachable: {e}")),
+                None => finding(Fail, "broker", format!("{host}:{port}: cannot resolve")),
+            }
+        }
+        None => match TcpListener::bind(input.embedded) {
+            Result::Ok(_) => finding(Ok, "broker", format!("embedded broker can listen on {}", input.embedded)),
+            Err(e) => finding(Warn, "broker", format!("embedded broker cannot listen on {}: {e}", input.embedded)),
+        },
+    });
+
+    // Skills: folders and their adapters, checked in Rust against the model.
+    let base = crate::gguf::check_model(&input.model).ok();
+    match &input.skills_dir {
+        None => out.push(finding(Ok, "skills", "no skill folders configured: built-in skills only")),
+        Some(dir) => {
+            let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map(|r| {
+                    r.flatten().map(|e| e.path()).filter(|p| p.join(crate::skills::SKILL_TOML).is_file()).collect()
+                })
+                .unwrap_or_default();
+            dirs.sort();
+            if dirs.is_empty() {
+                out.push(finding(Warn, "skills", format!("no skill folders in {}", dir.display())));
+            }
+            for d in dirs {
+                let checked = SkillDir::load(&d).map_err(|e| e.to_string()).and_then(|sd| {
+                    for (path, _) in &sd.adapters {
+                        if let Some(base) = &base {
+                            let g = crate::gguf::read(path).map_err(|e| e.to_string())?;
+                            crate::gguf::check_adapter(path, &g, base).map_err(|e| e.to_string())?;
+                        }
+                    }
+                    Result::Ok(sd)
+                });
+                out.push(match checked {
+                    Result::Ok(sd) => finding(
+                        Ok,
+                        "skills",
+                        format!("{}: {} adapter(s), {} examples", sd.skill.name, sd.adapters.len(), sd.examples),
+                    ),
+                    Err(e) => finding(Warn, "skills", format!("{} not servable: {e}", d.display())),
+                });
+            }
+        }
+    }
+
+    out.push(finding(Ok, "llama", crate::llama::system_info()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(root: &Path, board: &str) -> DoctorInput {
+        DoctorInput {
+            board: trinity_boards::by_name(board).unwrap(),
+            model: root.join("missing.gguf"),
+            n_ctx: 1024,
+            slots: 4,
+            broker: None,
+            embedded: ([127, 0, 0, 1], 0).into(),
+            skills_dir: None,
+            root: root.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_pi_profile_without_i2c_or_model_fails_and_names_why() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("proc/device-tree")).unwrap();
+        std::fs::write(root.path().join("proc/device-tree/model"), "Raspberry Pi 5 Model B Rev 1.0\0").unwrap();
+        std::fs::write(root.path().join("proc/cpuinfo"), "Features\t: fp asimd aes sha2 asimddp\n").unwrap();
+        std::fs::write(root.path().join("proc/meminfo"), "MemTotal:        8000000 kB\n").unwrap();
+        let f = run(&input(root.path(), "pi5"));
+        let line = |w: &str| f.iter().find(|x| x.what == w).unwrap().clone();
+        assert_eq!(line("board").level, Level::Ok, "{}", line("board"));
+        assert!(line("cpu").detail.contains("asimddp"), "{}", line("cpu"));
+        assert_eq!(line("model").level, Level::Fail);
+        assert_eq!(line("i2c").level, Level::Fail);
+        assert!(line("i2c").detail.contains("raspi-config"), "{}", line("i2c"));
+        assert_eq!(line("gpio").level, Level::Fail);
+    }
+
+    #[test]
+    fn an_unreachable_broker_fails() {
+        let root = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut i = input(root.path(), "sim");
+        i.broker = Some(("127.0.0.1".into(), port));
+        let f = run(&i);
+        let b = f.iter().find(|x| x.what == "broker").unwrap();
+        assert_eq!(b.level, Level::Fail, "{b}");
+        assert!(f.iter().any(|x| x.what == "i2c" && x.level == Level::Ok), "sim needs no I2C");
+    }
+}
