@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::engine::{Engine, EngineConfig};
 use crate::planner::Planner;
 use crate::prompt::{self, Skill};
-use crate::skills::{self, SkillDir, SKILL_TOML};
+use crate::skills::{self, SkillDir};
 use crate::{bench, grammar, llama, model};
 
 /// Trinity: an edge robot inference runtime.
@@ -273,16 +273,11 @@ fn skill(name: &str) -> anyhow::Result<Skill> {
 fn find_skill(dir: Option<&std::path::Path>, name: &str) -> anyhow::Result<Result<SkillDir, Skill>> {
     let mut problems = Vec::new();
     let mut known: Vec<String> = prompt::BUILTIN.iter().map(|s| s.to_string()).collect();
-    if let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) {
-        let mut dirs: Vec<PathBuf> =
-            entries.flatten().map(|e| e.path()).filter(|p| p.join(SKILL_TOML).is_file()).collect();
-        dirs.sort();
-        for d in dirs {
-            match SkillDir::load(&d) {
-                Ok(sd) if sd.skill.name == name => return Ok(Ok(sd)),
-                Ok(sd) => known.push(sd.skill.name),
-                Err(e) => problems.push(e.to_string()),
-            }
+    for d in dir.map(skills::folders).unwrap_or_default() {
+        match SkillDir::load(&d) {
+            Ok(sd) if sd.skill.name == name => return Ok(Ok(sd)),
+            Ok(sd) => known.push(sd.skill.name),
+            Err(e) => problems.push(e.to_string()),
         }
     }
     match prompt::builtin(name) {

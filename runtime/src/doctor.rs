@@ -122,7 +122,8 @@ pub fn run(input: &DoctorInput) -> Vec<Finding> {
 
     // Model and RAM.
     let mut model_bytes = None;
-    match crate::gguf::check_model(&input.model) {
+    let base = crate::gguf::check_model(&input.model);
+    match &base {
         Err(e) => out.push(finding(Fail, "model", e.to_string())),
         Result::Ok(g) => {
             let kv = g.kv_bytes_per_token().unwrap_or(0) * u64::from(input.n_ctx) * u64::from(input.slots);
@@ -192,16 +193,11 @@ pub fn run(input: &DoctorInput) -> Vec<Finding> {
     });
 
     // Skills: folders and their adapters, checked in Rust against the model.
-    let base = crate::gguf::check_model(&input.model).ok();
+    let base = base.ok();
     match &input.skills_dir {
         None => out.push(finding(Ok, "skills", "no skill folders configured: built-in skills only")),
         Some(dir) => {
-            let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
-                .map(|r| {
-                    r.flatten().map(|e| e.path()).filter(|p| p.join(crate::skills::SKILL_TOML).is_file()).collect()
-                })
-                .unwrap_or_default();
-            dirs.sort();
+            let dirs = crate::skills::folders(dir);
             if dirs.is_empty() {
                 out.push(finding(Warn, "skills", format!("no skill folders in {}", dir.display())));
             }

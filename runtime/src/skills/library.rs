@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::{activate, deactivate, ActiveSkill, SkillDir, SKILL_TOML};
+use super::{activate, deactivate, ActiveSkill, SkillDir};
 use crate::engine::Engine;
 
 /// How long a folder must be left alone before it is (re)loaded.
@@ -104,20 +104,12 @@ impl Library {
         let now = SystemTime::now();
         let mut report = ScanReport::default();
         let mut present: Vec<(PathBuf, Fingerprint)> = Vec::new();
-        if let Ok(entries) = std::fs::read_dir(&self.dir) {
-            for e in entries.flatten() {
-                let path = e.path();
-                let hidden = e.file_name().to_string_lossy().starts_with('.');
-                if hidden || !path.is_dir() || !path.join(SKILL_TOML).is_file() {
-                    continue;
-                }
-                match fingerprint(&path) {
-                    Ok(fp) => present.push((path, fp)),
-                    Err(err) => report.failed.push((path, err.to_string())),
-                }
+        for path in super::folders(&self.dir) {
+            match fingerprint(&path) {
+                Ok(fp) => present.push((path, fp)),
+                Err(err) => report.failed.push((path, err.to_string())),
             }
         }
-        present.sort();
 
         // Gone: unload.
         let gone: Vec<PathBuf> =

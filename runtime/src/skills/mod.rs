@@ -163,6 +163,23 @@ pub fn read_examples(path: &Path) -> Result<Vec<Example>, SkillError> {
         .collect()
 }
 
+/// The skill folders of `dir`, sorted: subfolders holding a `skill.toml`, except those
+/// whose name starts with `.` (a folder being installed). A missing `dir` has none.
+pub fn folders(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.path())
+                .filter(|p| p.join(SKILL_TOML).is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
 /// A skill name is used in MQTT topics (`cmd/{skill}`): lowercase letters, digits, `-`, `_`.
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
