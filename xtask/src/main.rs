@@ -32,6 +32,8 @@ const APT_PACKAGES: &[&str] = &[
     "mosquitto",
     "mosquitto-clients",
     "python3-pip",
+    // `python3 -m venv` for the skill-training environment (Debian splits it out).
+    "python3-venv",
 ];
 const RUST_TARGETS: &[&str] = &["aarch64-unknown-linux-gnu", "thumbv7em-none-eabihf"];
 pub(crate) const AARCH64: &str = "aarch64-unknown-linux-gnu";
