@@ -15,7 +15,7 @@ use crate::{bench, grammar, llama, model};
 
 /// Trinity: an edge robot inference runtime.
 #[derive(Parser, Debug)]
-#[command(name = "trinity", version, about)]
+#[command(name = "trinity", version = crate::build_info::version(), about)]
 pub struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -117,6 +117,9 @@ enum Cmd {
         /// Repetitions (after one warm-up).
         #[arg(long, default_value_t = 5)]
         reps: usize,
+        /// Only the throughput test (for slow, emulated CPUs).
+        #[arg(long)]
+        throughput_only: bool,
     },
     /// The daemon: serve commands over MQTT (embedded broker unless the config names one).
     Run {
@@ -394,7 +397,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             print!("{}", grammar::gbnf(&allowed, &board(&b)?.limits)?);
         }
-        Cmd::Bench { model, prompt_words, gen_tokens, reps } => {
+        Cmd::Bench { model, prompt_words, gen_tokens, reps, throughput_only } => {
             let planner = start_planner(model.settings()?)?;
             let info = planner.engine().info().clone();
             println!(
@@ -403,6 +406,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             let t = bench::throughput(planner.engine(), prompt_words, gen_tokens, reps)?;
             println!("{}", serde_json::json!({"bench": "throughput", "result": t}));
+            if throughput_only {
+                return Ok(());
+            }
             let general = skill(prompt::DEFAULT_SKILL)?;
             // Time-to-plan first: its first run evaluates the skill's prefix cold.
             let ttp = bench::time_to_plan(&planner, &general, "turn left ninety degrees", reps)?;
@@ -475,6 +481,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 embedded: m.embedded_listen.unwrap_or_else(|| ([127, 0, 0, 1], 1883).into()),
                 skills_dir: settings.skills_dir.clone(),
                 root: PathBuf::from("/"),
+                required_cpu_flags: crate::build_info::required_cpu_flags(),
                 board: settings.board,
             };
             let findings = crate::doctor::run(&input);
@@ -581,7 +588,17 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
         telemetry: Duration::from_millis(c.daemon.telemetry_ms.unwrap_or(1000).max(50)),
         skills_dir: settings.skills_dir.clone(),
         skills_poll: Duration::from_millis(c.skills.poll_ms.unwrap_or(2000)),
+        hang_main_loop_after: hang_main_loop_after(),
     })
+}
+
+/// The daemon test's stuck-main-loop hook; absent from release builds.
+fn hang_main_loop_after() -> Option<std::time::Duration> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    let ms = std::env::var("TRINITY_TEST_HANG_MAIN_LOOP_MS").ok()?.parse().ok()?;
+    Some(std::time::Duration::from_millis(ms))
 }
 
 fn run_daemon(settings: Settings, robot_id: Option<String>) -> anyhow::Result<()> {

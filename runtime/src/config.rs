@@ -196,6 +196,70 @@ mod tests {
         assert_eq!(c.skills.poll_ms, Some(2000));
     }
 
+    /// `(section, key)` of every `key = value` line, `#key = value` too if `commented`.
+    fn keys(text: &str, commented: bool) -> std::collections::BTreeSet<(String, String)> {
+        let mut section = String::new();
+        let mut out = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if let Some(s) = line.strip_prefix('[') {
+                section = s.trim_end_matches(']').to_owned();
+            }
+            let line = if commented { line.strip_prefix('#').unwrap_or(line) } else { line };
+            if let Some((k, _)) = line.split_once(" = ") {
+                if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    out.insert((section.clone(), k.to_owned()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_packaged_conffile_has_every_key_commented_out() {
+        let conf = include_str!("../../packaging/trinity.toml");
+        // As shipped: all defaults.
+        assert_eq!(Config::parse(conf, Path::new("conffile")).unwrap(), Config::default());
+        // Every key of the documented schema is there, commented, and valid uncommented.
+        let doc: String = include_str!("config.rs")
+            .lines()
+            .take_while(|l| l.starts_with("//!"))
+            .map(|l| format!("{}\n", l.trim_start_matches("//!").trim_start()))
+            .collect();
+        let doc_keys = keys(&doc, false);
+        assert!(doc_keys.len() >= 19, "{doc_keys:?}");
+        assert_eq!(keys(conf, true), doc_keys);
+        let uncommented: String = conf
+            .lines()
+            .map(|l| if l.starts_with('#') && l.contains(" = ") { &l[1..] } else { l })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let c = Config::parse(&uncommented, Path::new("uncommented")).unwrap();
+        assert_eq!(c.board.as_deref(), Some("pi5"));
+        assert_eq!(c.skills.dir.as_deref(), Some(Path::new("/var/lib/trinity/skills")));
+    }
+
+    #[test]
+    fn the_first_boot_recipe_writes_a_valid_config_for_a_known_board() {
+        let user_data = include_str!("../../packaging/cloud-init/user-data");
+        assert!(user_data.starts_with("#cloud-config\n"));
+        // The block under `path: /etc/trinity/trinity.toml` … `content: |`, dedented.
+        let mut lines = user_data.lines().skip_while(|l| !l.ends_with("path: /etc/trinity/trinity.toml"));
+        assert!(lines.next().is_some(), "no /etc/trinity/trinity.toml in write_files");
+        let block: Vec<&str> = lines
+            .skip_while(|l| !l.trim_start().starts_with("content: |"))
+            .skip(1)
+            .take_while(|l| l.is_empty() || l.starts_with("      "))
+            .collect();
+        let toml: String = block.iter().map(|l| format!("{}\n", l.get(6..).unwrap_or(""))).collect();
+        let c = Config::parse(&toml, Path::new("user-data")).unwrap();
+        let board = c.board.clone().expect("the recipe names the board");
+        assert!(trinity_boards::by_name(&board).is_some(), "unknown board {board}");
+        assert!(c.mqtt.host.is_some() && c.robot_id.is_some(), "{c:?}");
+        // It installs the package the way the conffile survives, and enables I2C.
+        assert!(user_data.contains("--force-confold") && user_data.contains("do_i2c"));
+    }
+
     #[test]
     fn empty_file_is_all_defaults() {
         assert_eq!(Config::parse("", Path::new("x")).unwrap(), Config::default());

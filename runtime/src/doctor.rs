@@ -65,6 +65,31 @@ pub struct DoctorInput {
     pub skills_dir: Option<PathBuf>,
     /// Root of the system files read (`/`; tests point it elsewhere).
     pub root: PathBuf,
+    /// The CPU flags this binary needs ([`crate::build_info::required_cpu_flags`]).
+    pub required_cpu_flags: Vec<&'static str>,
+}
+
+/// This build against this CPU: a Pi 5 build on a Pi 4 would die of SIGILL in llama.cpp.
+fn build_finding(required: &[&str], flags: Option<&(Vec<String>, bool)>) -> Finding {
+    let build = crate::build_info::describe();
+    match flags {
+        Some((flags, true)) => {
+            let missing: Vec<&str> = required.iter().copied().filter(|r| !flags.iter().any(|f| f == r)).collect();
+            if missing.is_empty() {
+                finding(Level::Ok, "build", format!("{build}: this CPU has what it needs"))
+            } else {
+                finding(
+                    Level::Fail,
+                    "build",
+                    format!(
+                        "{build} needs CPU features this CPU lacks ({}): install the pi4 package",
+                        missing.join(" ")
+                    ),
+                )
+            }
+        }
+        _ => finding(Level::Ok, "build", build),
+    }
 }
 
 fn finding(level: Level, what: &'static str, detail: impl Into<String>) -> Finding {
@@ -79,14 +104,35 @@ fn mem_total(root: &Path) -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// The CPU feature flags of `/proc/cpuinfo` that matter to llama.cpp and rustls.
-fn cpu_features(root: &Path) -> Option<Vec<String>> {
+/// The CPU feature flags of `/proc/cpuinfo` (`flags` on x86, `Features` on Arm), and
+/// whether they are Arm's.
+fn cpu_flags(root: &Path) -> Option<(Vec<String>, bool)> {
     let text = std::fs::read_to_string(root.join("proc/cpuinfo")).ok()?;
     let line = text.lines().find(|l| l.starts_with("flags") || l.starts_with("Features"))?;
-    let interesting = ["avx", "avx2", "fma", "f16c", "avx512f", "asimd", "asimddp", "i8mm", "aes", "sha2", "fphp"];
-    let flags: Vec<String> =
-        line.split_once(':')?.1.split_whitespace().filter(|f| interesting.contains(f)).map(str::to_owned).collect();
-    Some(flags)
+    let flags = line.split_once(':')?.1.split_whitespace().map(str::to_owned).collect();
+    Some((flags, line.starts_with("Features")))
+}
+
+/// The flags that matter to llama.cpp and rustls.
+const INTERESTING: &[&str] =
+    &["avx", "avx2", "fma", "f16c", "avx512f", "asimd", "asimddp", "i8mm", "aes", "sha2", "fphp"];
+
+/// I2C_SLAVE (linux/i2c-dev.h): address the following reads and writes to this device.
+const I2C_SLAVE: libc::c_ulong = 0x0703;
+
+/// Read the PCA9685's MODE1 register (0x00) at `addr` on an I2C bus device.
+fn probe_pca9685(bus: &Path, addr: u8) -> Result<u8, String> {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    let mut f = std::fs::OpenOptions::new().read(true).write(true).open(bus).map_err(|e| e.to_string())?;
+    // SAFETY: I2C_SLAVE takes the address by value; the descriptor is open for the call.
+    if unsafe { libc::ioctl(f.as_raw_fd(), I2C_SLAVE as _, libc::c_ulong::from(addr)) } < 0 {
+        return Err(format!("not an I2C bus: {}", std::io::Error::last_os_error()));
+    }
+    f.write_all(&[0x00]).map_err(|e| format!("no answer at {addr:#04x}: {e}"))?;
+    let mut mode1 = [0u8];
+    f.read_exact(&mut mode1).map_err(|e| format!("no answer at {addr:#04x}: {e}"))?;
+    Ok(mode1[0])
 }
 
 /// Run every check.
@@ -112,13 +158,16 @@ pub fn run(input: &DoctorInput) -> Vec<Finding> {
         ),
     });
 
-    // CPU.
-    out.push(match cpu_features(&input.root) {
-        Some(f) => {
+    // CPU, and whether it has what this build was compiled for.
+    let flags = cpu_flags(&input.root);
+    out.push(match &flags {
+        Some((f, _)) => {
+            let f: Vec<&str> = f.iter().map(String::as_str).filter(|f| INTERESTING.contains(f)).collect();
             finding(Ok, "cpu", format!("features: {}", if f.is_empty() { "none of note".into() } else { f.join(" ") }))
         }
         None => finding(Warn, "cpu", "cannot read /proc/cpuinfo"),
     });
+    out.push(build_finding(&input.required_cpu_flags, flags.as_ref()));
 
     // Model and RAM.
     let mut model_bytes = None;
@@ -163,9 +212,11 @@ pub fn run(input: &DoctorInput) -> Vec<Finding> {
         (None, _) => {}
     }
 
-    // I2C and GPIO.
+    // I2C, the servo HAT on it, and GPIO.
     let p = &input.board.profile;
-    for (what, node) in [("i2c", format!("dev/i2c-{}", p.i2c_bus)), ("gpio", format!("dev/{}", p.gpio_chip))] {
+    // The profile names device nodes by absolute path; they are looked up under `root`.
+    let i2c = p.i2c_bus.trim_start_matches('/').to_owned();
+    for (what, node) in [("i2c", i2c.clone()), ("gpio", p.gpio_chip.trim_start_matches('/').to_owned())] {
         out.push(if sim {
             finding(Ok, what, "not needed (sim board)")
         } else if input.root.join(&node).exists() {
@@ -173,6 +224,15 @@ pub fn run(input: &DoctorInput) -> Vec<Finding> {
         } else {
             let hint = if what == "i2c" { " (enable I2C: raspi-config nonint do_i2c 0)" } else { "" };
             finding(Fail, what, format!("/{node} missing{hint}"))
+        });
+    }
+    if !sim && input.root.join(&i2c).exists() {
+        let addr = input.board.wiring.pca9685_address;
+        out.push(match probe_pca9685(&input.root.join(&i2c), addr) {
+            Result::Ok(mode1) => {
+                finding(Ok, "pca9685", format!("answers at {addr:#04x} on /{i2c} (MODE1 {mode1:#04x})"))
+            }
+            Err(e) => finding(Fail, "pca9685", format!("servo HAT not found on /{i2c}: {e} (wiring, power, address?)")),
         });
     }
 
@@ -241,6 +301,7 @@ mod tests {
             embedded: ([127, 0, 0, 1], 0).into(),
             skills_dir: None,
             root: root.to_owned(),
+            required_cpu_flags: Vec::new(),
         }
     }
 
@@ -259,6 +320,16 @@ mod tests {
         assert_eq!(line("i2c").level, Level::Fail);
         assert!(line("i2c").detail.contains("raspi-config"), "{}", line("i2c"));
         assert_eq!(line("gpio").level, Level::Fail);
+        assert!(line("gpio").detail.contains("/dev/gpiochip0 missing"), "{}", line("gpio"));
+
+        // With the nodes there (plain files here), the bus and chip pass.
+        std::fs::create_dir_all(root.path().join("dev")).unwrap();
+        std::fs::write(root.path().join("dev/i2c-1"), "").unwrap();
+        std::fs::write(root.path().join("dev/gpiochip0"), "").unwrap();
+        let f = run(&input(root.path(), "pi5"));
+        let line = |w: &str| f.iter().find(|x| x.what == w).unwrap().clone();
+        assert_eq!(line("i2c").level, Level::Ok, "{}", line("i2c"));
+        assert_eq!(line("gpio").level, Level::Ok, "{}", line("gpio"));
     }
 
     #[test]
@@ -271,5 +342,37 @@ mod tests {
         let b = f.iter().find(|x| x.what == "broker").unwrap();
         assert_eq!(b.level, Level::Fail, "{b}");
         assert!(f.iter().any(|x| x.what == "i2c" && x.level == Level::Ok), "sim needs no I2C");
+    }
+
+    #[test]
+    fn a_pi5_build_on_a_cpu_without_dotprod_fails() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("proc")).unwrap();
+        // A Pi 4's Cortex-A72: no asimddp, no fphp.
+        std::fs::write(root.path().join("proc/cpuinfo"), "Features\t: fp asimd evtstrm crc32 cpuid\n").unwrap();
+        let mut i = input(root.path(), "sim");
+        i.required_cpu_flags = vec!["asimddp", "fphp"];
+        let b = run(&i).into_iter().find(|x| x.what == "build").unwrap();
+        assert_eq!(b.level, Level::Fail, "{b}");
+        assert!(b.detail.contains("asimddp fphp") && b.detail.contains("pi4 package"), "{b}");
+        // The same CPU is fine for a build that needs nothing.
+        i.required_cpu_flags.clear();
+        assert_eq!(run(&i).into_iter().find(|x| x.what == "build").unwrap().level, Level::Ok);
+    }
+
+    #[test]
+    fn a_bus_without_a_pca9685_fails_the_probe() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("dev")).unwrap();
+        // Not a character device: the I2C_SLAVE ioctl is refused, as on a bus with no HAT
+        // the write is.
+        std::fs::write(root.path().join("dev/i2c-1"), "").unwrap();
+        let f = run(&input(root.path(), "pi4"));
+        let p = f.iter().find(|x| x.what == "pca9685").expect("probed when the bus exists");
+        assert_eq!(p.level, Level::Fail, "{p}");
+        assert!(p.detail.contains("servo HAT not found on /dev/i2c-1"), "{p}");
+        // No bus node, no probe (the i2c line already says why).
+        let empty = tempfile::tempdir().unwrap();
+        assert!(!run(&input(empty.path(), "pi4")).iter().any(|x| x.what == "pca9685"));
     }
 }

@@ -26,6 +26,7 @@
 
 pub mod bench;
 pub mod bench_daemon;
+pub mod build_info;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -201,3 +201,21 @@ fn doctor_passes_the_sim_here_and_fails_a_pi_profile_without_its_devices() {
     assert!(stdout.contains("FAIL i2c"), "{stdout}");
     assert_clean_failure(&pi, "blocking problem");
 }
+
+#[test]
+fn the_daemon_on_a_pi_profile_without_its_hardware_fails_at_once_naming_the_device() {
+    // The hardware is opened before the model loads: with a missing model, the error is
+    // still the device's.
+    let out = trinity(&["run", "--board", "pi4", "--model", "/nonexistent.gguf"]);
+    assert_clean_failure(&out, "board pi4: /dev/gpiochip0");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("trinity doctor --board pi4"));
+}
+
+#[test]
+fn version_names_the_build() {
+    let out = trinity(&["--version"]);
+    let v = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    // A plain cargo build is the generic one; `cargo xtask package` builds name their board.
+    assert!(v.starts_with(&format!("trinity {} (generic build, ", env!("CARGO_PKG_VERSION"))), "{v}");
+}

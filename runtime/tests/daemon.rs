@@ -85,6 +85,10 @@ struct Daemon {
 
 impl Daemon {
     fn start(port: u16, robot: &str, extra: &str) -> Daemon {
+        Daemon::start_with_env(port, robot, extra, &[])
+    }
+
+    fn start_with_env(port: u16, robot: &str, extra: &str, env: &[(&str, &str)]) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("trinity.toml");
         std::fs::write(
@@ -99,6 +103,7 @@ impl Daemon {
         let child = Command::new(env!("CARGO_BIN_EXE_trinity"))
             .args(["run", "--config", cfg.to_str().unwrap()])
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
@@ -478,4 +483,89 @@ fn a_skill_folder_added_to_a_running_daemon_serves_without_a_restart() {
     obs.wait("info", |p| info_has(p, |v| !skill_names(v).contains(&"dock".to_owned())));
     obs.publish("cmd/dock", cmd("gone", "stop"));
     assert_eq!(states(&obs.events("gone")), ["rejected"]);
+}
+
+/// What a systemd notify socket receives, with arrival times.
+fn notifications(sock: &std::os::unix::net::UnixDatagram, until: Instant) -> Vec<(Instant, String)> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while let Some(left) = until.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
+        sock.set_read_timeout(Some(left)).unwrap();
+        match sock.recv(&mut buf) {
+            Ok(n) => got.push((Instant::now(), String::from_utf8_lossy(&buf[..n]).into_owned())),
+            Err(_) => break,
+        }
+    }
+    got
+}
+
+#[test]
+fn under_systemd_ready_then_watchdog_pings_which_stop_when_the_main_loop_hangs() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    // WatchdogSec=0.4 s: a ping every 200 ms. The hook hangs the dispatcher 2 s after READY.
+    let mut d = Daemon::start_with_env(
+        broker.port,
+        "r-n",
+        "",
+        &[
+            ("NOTIFY_SOCKET", path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "400000"),
+            ("TRINITY_TEST_HANG_MAIN_LOOP_MS", "2000"),
+        ],
+    );
+    let mut buf = [0u8; 512];
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    let n = sock.recv(&mut buf).expect("READY=1 within the wait");
+    let ready = Instant::now();
+    let first = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(first.lines().any(|l| l == "READY=1"), "{first:?}");
+    assert!(first.contains("STATUS=serving trinity/r-n/cmd"), "{first:?}");
+    // READY means serving: the status topic is already (or about to be) online.
+    let obs = Observer::connect(broker.port, "r-n");
+    obs.wait_online();
+
+    let got = notifications(&sock, ready + Duration::from_millis(5000));
+    assert!(got.iter().all(|(_, m)| m == "WATCHDOG=1"), "{got:?}");
+    let before: Vec<Instant> =
+        got.iter().map(|(t, _)| *t).filter(|t| *t < ready + Duration::from_millis(1900)).collect();
+    let after = got.iter().filter(|(t, _)| *t > ready + Duration::from_millis(2600)).count();
+    // ~9 pings in the first 1.9 s (every 200 ms; other tests' daemons share the CPU, so
+    // the bounds are loose), never faster than the interval; none once the loop has hung.
+    assert!(before.len() >= 4, "{} pings before the hang: {got:?}", before.len());
+    let gaps: Vec<u128> = before.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    assert!(gaps.iter().all(|&g| (150..=1000).contains(&g)), "intervals {gaps:?} ms");
+    assert_eq!(after, 0, "pings after the main loop hung: {got:?}");
+    // The rest of the daemon is alive (the link still answers), which is exactly why the
+    // pings must come from the loop itself.
+    assert!(d.child.try_wait().unwrap().is_none());
+    d.kill9();
+}
+
+#[test]
+fn without_a_watchdog_only_ready_and_stopping_are_sent() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    // WATCHDOG_PID names another process: that watchdog is not ours to feed.
+    let mut d = Daemon::start_with_env(
+        broker.port,
+        "r-m",
+        "",
+        &[("NOTIFY_SOCKET", path.to_str().unwrap()), ("WATCHDOG_USEC", "400000"), ("WATCHDOG_PID", "1")],
+    );
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    let mut buf = [0u8; 512];
+    let n = sock.recv(&mut buf).expect("READY=1");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("READY=1"));
+    let quiet = notifications(&sock, Instant::now() + Duration::from_millis(1000));
+    assert!(quiet.is_empty(), "{quiet:?}");
+    let _ = Command::new("kill").arg(d.child.id().to_string()).status();
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    let n = sock.recv(&mut buf).expect("STOPPING=1 on SIGTERM");
+    assert_eq!(&buf[..n], b"STOPPING=1");
+    assert!(d.child.wait().unwrap().success());
 }

@@ -14,8 +14,12 @@
 //!
 //! - the skills task ([`skills`]) keeps the skill folders in step with what is served.
 //!
-//! [`robot`] holds the robot abstraction (sim today).
+//! Under systemd ([`notify`]) the dispatcher also sends `READY=1` once serving and the
+//! watchdog pings: a stuck dispatcher stops them, and systemd restarts the service.
+//!
+//! [`robot`] holds the robot abstraction: the sim board, or a Pi's real hardware.
 
+pub mod notify;
 pub mod robot;
 pub mod skills;
 
@@ -25,7 +29,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -39,7 +42,7 @@ use crate::mqtt::link::{self, LinkConfig, Outbound};
 use crate::mqtt::{broker, Inbound, Topics};
 use crate::planner::{self, Planner};
 use crate::prompt::{self, Skill};
-use robot::{Robot, RobotCell, SimRobot};
+use robot::RobotCell;
 use skills::{SkillTable, SkillsInfo};
 
 /// Everything `trinity run` needs.
@@ -63,6 +66,9 @@ pub struct DaemonConfig {
     pub skills_dir: Option<PathBuf>,
     /// How often to rescan them (zero: only on `skills/reload`).
     pub skills_poll: Duration,
+    /// Test hook (debug builds' `TRINITY_TEST_HANG_MAIN_LOOP_MS`): the dispatcher blocks
+    /// for good this long after `READY=1`, as a deadlocked main loop would.
+    pub hang_main_loop_after: Option<Duration>,
 }
 
 /// E-stop timings, for the benchmark: (received by the MQTT link, outputs safe, whether a
@@ -163,9 +169,9 @@ pub async fn run_probed(
     probe: Option<Arc<EstopProbe>>,
 ) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    if cfg.board.name != "sim" {
-        bail!("the daemon drives the sim board only so far; board `{}` needs the Linux wiring", cfg.board.name);
-    }
+    // The hardware first: a missing bus or HAT fails in milliseconds, not after the model.
+    let epoch = Instant::now();
+    let robot = robot::open(&cfg.board, Millis(0))?;
     if let Some(addr) = cfg.embedded_broker {
         broker::start(addr)?;
         tracing::info!("embedded MQTT broker on {addr}");
@@ -178,11 +184,9 @@ pub async fn run_probed(
     let (library, skills_info) = skills::initial(cfg.skills_dir.clone(), planner.clone(), &table).await?;
     let info = info_json(&cfg, planner.engine(), &skills_info, None);
 
-    let epoch = Instant::now();
-    let robot = SimRobot::new(&cfg.board, Millis(0)).context("sim robot")?;
     let shared = Arc::new(Shared {
         probe,
-        robot: Mutex::new(RobotCell::new(Box::new(robot) as Box<dyn Robot>)),
+        robot: Mutex::new(RobotCell::new(robot)),
         running_cancel: Mutex::new(None),
         queue_depth: AtomicUsize::new(0),
         last_timings: Mutex::new(None),
@@ -242,7 +246,18 @@ pub async fn run_probed(
     tracker.spawn(telemetry_loop(shared.clone(), out_tx.clone(), cfg.telemetry, shutdown.clone()));
     let dispatcher = Dispatcher::new(cfg.queue_capacity, names);
     let io = DispatchIo { inbound: in_rx, out: out_tx, names: names_rx, reload: reload_tx };
-    dispatch_loop(dispatcher, shared.clone(), planner, table, io, shutdown.clone()).await;
+    let mut notifier = notify::Notifier::from_env();
+    if let Some(n) = &notifier {
+        let broker = format!("{}:{}", cfg.link.host, cfg.link.port);
+        n.notify(&format!("READY=1\nSTATUS=serving trinity/{}/cmd via {broker}", cfg.robot_id));
+        tracing::info!("sd_notify: READY=1, watchdog pings every {:?}", n.watchdog_interval());
+    }
+    let hang_at = cfg.hang_main_loop_after.map(|d| Instant::now() + d);
+    let main_loop = MainLoop { notifier: notifier.as_mut(), hang_at };
+    dispatch_loop(dispatcher, shared.clone(), planner, table, io, main_loop, shutdown.clone()).await;
+    if let Some(n) = &notifier {
+        n.notify("STOPPING=1");
+    }
 
     // Shutdown: intake has stopped; outputs safe; then `offline` and disconnect.
     shared.estop_probed(true, None);
@@ -304,12 +319,34 @@ struct DispatchIo {
     reload: mpsc::UnboundedSender<()>,
 }
 
+/// What the dispatcher does for systemd on every tick.
+struct MainLoop<'a> {
+    notifier: Option<&'a mut notify::Notifier>,
+    hang_at: Option<Instant>,
+}
+
+impl MainLoop<'_> {
+    fn tick(&mut self) {
+        let now = Instant::now();
+        if self.hang_at.is_some_and(|t| now >= t) {
+            tracing::warn!("test hook: the main loop hangs now");
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+        if let Some(n) = self.notifier.as_mut() {
+            n.tick(now);
+        }
+    }
+}
+
 async fn dispatch_loop(
     mut d: Dispatcher,
     shared: Arc<Shared>,
     planner: Arc<Planner>,
     skills: SkillTable,
     io: DispatchIo,
+    mut main_loop: MainLoop<'_>,
     shutdown: CancellationToken,
 ) {
     let DispatchIo { mut inbound, out, mut names, reload } = io;
@@ -337,8 +374,9 @@ async fn dispatch_loop(
             }
             _ = tick.tick() => {
                 // The dispatcher feeds the watchdog: if this task stalls, the control loop's
-                // watchdog puts the outputs in their safe state.
+                // watchdog puts the outputs in their safe state. systemd's watchdog too.
                 lock(&shared.robot).robot.feed(now);
+                main_loop.tick();
                 d.tick(now.0)
             }
         };

@@ -78,6 +78,66 @@ impl Robot for SimRobot {
     }
 }
 
+/// A Raspberry Pi's real hardware (`trinity_boards::linux`): the same executor as the sim,
+/// on I2C (the PCA9685 servo HAT), GPIO lines and sysfs PWM.
+pub struct LinuxRobot {
+    ex: trinity_boards::linux::LinuxExecutor,
+    board: String,
+}
+
+impl LinuxRobot {
+    /// Open the board's hardware (outputs start safe); the error names the device.
+    pub fn open(board: &Board, now: Millis) -> anyhow::Result<Self> {
+        let ex = trinity_boards::linux::executor(board, now)
+            .map_err(|e| anyhow::anyhow!("board {}: {e} (see `trinity doctor --board {}`)", board.name, board.name))?;
+        Ok(LinuxRobot { ex, board: board.name.clone() })
+    }
+}
+
+impl Robot for LinuxRobot {
+    fn start(&mut self, plan: &CheckedPlan, now: Millis) -> Result<Option<Outcome>, Refused> {
+        self.ex.start(plan, now)
+    }
+
+    fn poll(&mut self, now: Millis) -> Option<Outcome> {
+        self.ex.poll(now)
+    }
+
+    fn cancel(&mut self) -> Option<Outcome> {
+        self.ex.cancel()
+    }
+
+    fn engage_estop(&mut self) -> Option<Outcome> {
+        self.ex.engage_estop()
+    }
+
+    fn release_estop(&mut self) {
+        self.ex.release_estop()
+    }
+
+    fn feed(&mut self, now: Millis) {
+        self.ex.feed(now)
+    }
+
+    fn telemetry(&self) -> Value {
+        // No sensors on the reference robot: what the executor knows.
+        serde_json::json!({
+            "board": self.board,
+            "estop": self.ex.estopped(),
+            "step": self.ex.progress().map(|(i, n)| [i, n]),
+        })
+    }
+}
+
+/// The robot for `board`: the sim, or the board's real hardware.
+pub fn open(board: &Board, now: Millis) -> anyhow::Result<Box<dyn Robot>> {
+    if board.name == "sim" {
+        Ok(Box::new(SimRobot::new(board, now)?))
+    } else {
+        Ok(Box::new(LinuxRobot::open(board, now)?))
+    }
+}
+
 /// A robot and whoever waits for the running plan's outcome.
 pub struct RobotCell {
     /// The robot.
