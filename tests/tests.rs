@@ -10,6 +10,7 @@
 
 mod common;
 mod engine;
+mod packages;
 mod planning;
 mod robot;
 mod skills;

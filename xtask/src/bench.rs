@@ -330,3 +330,58 @@ fn daemon_figures(trinity: &Path, work: &Path, md: &mut String) -> Result<()> {
     let _ = mosquitto.wait();
     Ok(())
 }
+
+/// `cargo xtask bench packages`: the per-board builds' sizes, and generation speed of the
+/// Pi 5 build against the generic armv8-a (Pi 4) build, both emulated as a Cortex-A76.
+pub fn run_packages(root: &Path) -> Result<()> {
+    let work = root.join("bench-work");
+    std::fs::create_dir_all(&work)?;
+    let mut md = String::new();
+    let _ =
+        writeln!(md, "| build | llama.cpp -march | .deb | /usr/bin/trinity (stripped) |\n| --- | --- | --- | --- |");
+    let mut built = Vec::new();
+    for board in crate::package::DEFAULT_BOARDS {
+        let p = crate::package::package(root, board)?;
+        let dir = work.join(format!("pkg-{board}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        status(Command::new("dpkg-deb").arg("-x").arg(&p.deb).arg(&dir))?;
+        let bin = dir.join("usr/bin/trinity");
+        let arch = trinity_boards::by_name(board).map(|b| b.profile.llama_cpu_arch).unwrap_or_default();
+        let mib = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / (1 << 20) as f64).unwrap_or(0.0);
+        let _ = writeln!(md, "| {board} | {arch} | {:.1} MiB | {:.1} MiB |", mib(&p.deb), mib(&bin));
+        built.push((board.to_string(), bin));
+    }
+    let model = output(Command::new(root.join("target/release/trinity")).args(["model", "path"])).or_else(|_| {
+        output(Command::new("cargo").args(["run", "--quiet", "-p", "trinity-runtime", "--", "model", "path"]))
+    })?;
+    let model = model.trim().to_owned();
+    // Emulation is ~30x slower than the Pi: short runs, and rounds alternating the builds.
+    let (words, gen, rounds) = ("16", "16", 3);
+    let _ = writeln!(
+        md,
+        "\nEmulated (qemu-aarch64 TCG, QEMU_CPU=cortex-a76, 2 threads on this x86 VM; not Pi figures): \
+         `trinity bench --throughput-only --prompt-words {words} --gen-tokens {gen} --reps 2`, {rounds} rounds\n"
+    );
+    let _ = writeln!(md, "| build | prompt tok/s | generation tok/s |\n| --- | --- | --- |");
+    let mut results: Vec<(Vec<f64>, Vec<f64>)> = vec![(vec![], vec![]); built.len()];
+    for round in 0..rounds {
+        for (i, (board, bin)) in built.iter().enumerate() {
+            eprintln!("xtask: emulated bench round {}/{rounds}: {board}", round + 1);
+            let mut c = Command::new("qemu-aarch64");
+            c.args(["-L", "/usr/aarch64-linux-gnu"]).arg(bin).env("QEMU_CPU", "cortex-a76");
+            c.args(["bench", "--throughput-only", "--threads", "2", "--model", &model]);
+            c.args(["--prompt-words", words, "--gen-tokens", gen, "--reps", "2"]);
+            let lines: Vec<Value> = output(&mut c)?.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+            let tp =
+                &lines.iter().find(|v| v["bench"] == "throughput").ok_or_else(|| anyhow!("no throughput"))?["result"];
+            results[i].0.push(tp["prompt_tok_s"].as_f64().unwrap_or(0.0));
+            results[i].1.push(tp["gen_tok_s"].as_f64().unwrap_or(0.0));
+        }
+    }
+    for ((board, _), (pp, tg)) in built.iter().zip(results) {
+        let _ = writeln!(md, "| {board} | {:.2} | {:.2} |", median(pp), median(tg));
+    }
+    print!("{md}");
+    std::fs::write(work.join("bench-packages.md"), &md)?;
+    Ok(())
+}

@@ -9,11 +9,15 @@
 //!   output imported in Rust and compared with the script's own GGUF), the no_std firmware
 //!   build, and the aarch64 tests under qemu-user (`QEMU_CPU=cortex-a72`, a Pi 4).
 //! - `bench`: the figures of BENCHMARKS.md (see `bench.rs`); `bench skills`: only the
-//!   skills' figures (held-out accuracy, adapter costs).
+//!   skills' figures (held-out accuracy, adapter costs); `bench packages`: per-board
+//!   package sizes and the Pi 5 build against the generic one, emulated.
 //! - `train-skill <dir> [train.py flags]`: train a skill folder's LoRA adapter on this CPU
 //!   (a Python venv with torch/transformers/peft/gguf in the user cache; see `train.rs`).
+//! - `package [board…]`: per-board release builds and their .deb (default: pi5 and pi4;
+//!   see `package.rs`).
 
 mod bench;
+mod package;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +40,8 @@ const APT_PACKAGES: &[&str] = &[
     "python3-venv",
 ];
 const RUST_TARGETS: &[&str] = &["aarch64-unknown-linux-gnu", "thumbv7em-none-eabihf"];
+/// Builds the .deb packages (`cargo xtask package`); pinned for reproducible packages.
+const CARGO_DEB: &str = "3.8.0";
 pub(crate) const AARCH64: &str = "aarch64-unknown-linux-gnu";
 
 pub(crate) const SAMPLES: &[&str] =
@@ -55,6 +61,10 @@ fn main() -> Result<()> {
             setup()?;
             test()
         }
+        Some("bench") if args.get(1).map(String::as_str) == Some("packages") => {
+            setup()?;
+            bench::run_packages(&root)
+        }
         Some("bench") if args.get(1).map(String::as_str) == Some("skills") => {
             setup()?;
             bench::run_skills(&root)
@@ -68,7 +78,19 @@ fn main() -> Result<()> {
             let Some(dir) = args.get(1) else { bail!("usage: cargo xtask train-skill <skill dir> [train.py flags]") };
             train::train_skill(&root, Path::new(dir), &args[2..])
         }
-        _ => bail!("usage: cargo xtask <setup|run|test|bench|train-skill>"),
+        Some("package") => {
+            setup()?;
+            let boards: Vec<&str> = match args.len() {
+                1 => package::DEFAULT_BOARDS.to_vec(),
+                _ => args[1..].iter().map(String::as_str).collect(),
+            };
+            for b in boards {
+                let p = package::package(&root, b)?;
+                eprintln!("xtask: {}: {}", p.board, p.deb.display());
+            }
+            Ok(())
+        }
+        _ => bail!("usage: cargo xtask <setup|run|test|bench|train-skill|package>"),
     }
 }
 
@@ -129,6 +151,16 @@ fn setup() -> Result<()> {
     let mut add = vec!["target", "add"];
     add.extend_from_slice(RUST_TARGETS);
     status(&mut cmd("rustup", &add))?;
+    step("setup: cargo-deb");
+    let have = Command::new("cargo")
+        .args(["deb", "--version"])
+        .output()
+        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(CARGO_DEB));
+    if have.unwrap_or(false) {
+        eprintln!("xtask: cargo-deb {CARGO_DEB} installed");
+    } else {
+        status(&mut cmd("cargo", &["install", "--locked", "cargo-deb", "--version", CARGO_DEB]))?;
+    }
     step("setup: default model");
     status(&mut cmd("cargo", &["run", "--quiet", "-p", "trinity-runtime", "--", "model", "fetch"]))
 }
@@ -208,5 +240,13 @@ fn test() -> Result<()> {
     ]))?;
     cargo(&["build", "--target", AARCH64, "-p", "trinity-boards", "--features", "linux"])?;
     // One real-model inference on the emulated CPU (a few tokens: emulation is ~30x slower).
-    status(&mut emulated(&["test", "--target", AARCH64, "--test", "e2e", "emulated_"]))
+    status(&mut emulated(&["test", "--target", AARCH64, "--test", "e2e", "emulated_"]))?;
+
+    step("packages: pi5 and pi4 release builds and .debs, checked and run under qemu-aarch64");
+    for b in package::DEFAULT_BOARDS {
+        package::package(&root(), b)?;
+    }
+    let mut t = cmd("cargo", &["test", "--test", "e2e", "packaged_", "--", "--ignored"]);
+    t.env("TRINITY_PACKAGES", root().join("target/deb"));
+    status(&mut t)
 }
