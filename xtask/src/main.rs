@@ -38,6 +38,9 @@ const APT_PACKAGES: &[&str] = &[
     "python3-pip",
     // `python3 -m venv` for the skill-training environment (Debian splits it out).
     "python3-venv",
+    // The package checks: objdump/objcopy/as for aarch64, `systemd-analyze verify`.
+    "binutils-aarch64-linux-gnu",
+    "systemd",
 ];
 const RUST_TARGETS: &[&str] = &["aarch64-unknown-linux-gnu", "thumbv7em-none-eabihf"];
 /// Builds the .deb packages (`cargo xtask package`); pinned for reproducible packages.
