@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -486,7 +487,7 @@ fn a_skill_folder_added_to_a_running_daemon_serves_without_a_restart() {
 }
 
 /// What a systemd notify socket receives, with arrival times.
-fn notifications(sock: &std::os::unix::net::UnixDatagram, until: Instant) -> Vec<(Instant, String)> {
+fn notifications(sock: &UnixDatagram, until: Instant) -> Vec<(Instant, String)> {
     let mut got = Vec::new();
     let mut buf = [0u8; 512];
     while let Some(left) = until.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
@@ -499,23 +500,22 @@ fn notifications(sock: &std::os::unix::net::UnixDatagram, until: Instant) -> Vec
     got
 }
 
+/// A daemon started as systemd starts it: `NOTIFY_SOCKET` names a socket bound here.
+fn under_systemd(port: u16, robot: &str, env: &[(&str, &str)]) -> (Daemon, UnixDatagram, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&path).unwrap();
+    let mut env = env.to_vec();
+    env.push(("NOTIFY_SOCKET", path.to_str().unwrap()));
+    (Daemon::start_with_env(port, robot, "", &env), sock, dir)
+}
+
 #[test]
 fn under_systemd_ready_then_watchdog_pings_which_stop_when_the_main_loop_hangs() {
     let broker = Mosquitto::start();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("notify.sock");
-    let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
     // WatchdogSec=0.4 s: a ping every 200 ms. The hook hangs the dispatcher 2 s after READY.
-    let mut d = Daemon::start_with_env(
-        broker.port,
-        "r-n",
-        "",
-        &[
-            ("NOTIFY_SOCKET", path.to_str().unwrap()),
-            ("WATCHDOG_USEC", "400000"),
-            ("TRINITY_TEST_HANG_MAIN_LOOP_MS", "2000"),
-        ],
-    );
+    let (mut d, sock, _dir) =
+        under_systemd(broker.port, "r-n", &[("WATCHDOG_USEC", "400000"), ("TRINITY_TEST_HANG_MAIN_LOOP_MS", "2000")]);
     let mut buf = [0u8; 512];
     sock.set_read_timeout(Some(WAIT)).unwrap();
     let n = sock.recv(&mut buf).expect("READY=1 within the wait");
@@ -538,8 +538,8 @@ fn under_systemd_ready_then_watchdog_pings_which_stop_when_the_main_loop_hangs()
     let gaps: Vec<u128> = before.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
     assert!(gaps.iter().all(|&g| (150..=1000).contains(&g)), "intervals {gaps:?} ms");
     assert_eq!(after, 0, "pings after the main loop hung: {got:?}");
-    // The rest of the daemon is alive (the link still answers), which is exactly why the
-    // pings must come from the loop itself.
+    // The process lives on with its other tasks: a ping from any of them would have hidden
+    // the hang, which is why they come from the loop itself.
     assert!(d.child.try_wait().unwrap().is_none());
     d.kill9();
 }
@@ -547,16 +547,8 @@ fn under_systemd_ready_then_watchdog_pings_which_stop_when_the_main_loop_hangs()
 #[test]
 fn without_a_watchdog_only_ready_and_stopping_are_sent() {
     let broker = Mosquitto::start();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("notify.sock");
-    let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
     // WATCHDOG_PID names another process: that watchdog is not ours to feed.
-    let mut d = Daemon::start_with_env(
-        broker.port,
-        "r-m",
-        "",
-        &[("NOTIFY_SOCKET", path.to_str().unwrap()), ("WATCHDOG_USEC", "400000"), ("WATCHDOG_PID", "1")],
-    );
+    let (mut d, sock, _dir) = under_systemd(broker.port, "r-m", &[("WATCHDOG_USEC", "400000"), ("WATCHDOG_PID", "1")]);
     sock.set_read_timeout(Some(WAIT)).unwrap();
     let mut buf = [0u8; 512];
     let n = sock.recv(&mut buf).expect("READY=1");

@@ -3,9 +3,10 @@
 
 use serde_json::Value;
 use tokio::sync::oneshot;
-use trinity_boards::sim::{Sim, SimExecutor};
+use trinity_boards::sim::Sim;
 use trinity_boards::Board;
-use trinity_firmware::{CheckedPlan, Millis, Outcome, Refused};
+use trinity_firmware::hal::{Arm, Drivetrain, Outputs};
+use trinity_firmware::{CheckedPlan, Executor, Millis, Outcome, Refused};
 
 /// What the daemon needs from a robot.
 pub trait Robot: Send {
@@ -25,35 +26,34 @@ pub trait Robot: Send {
     fn telemetry(&self) -> Value;
 }
 
-/// The sim board: its executor and simulated hardware, advanced in real time.
-pub struct SimRobot {
-    sim: Sim,
-    ex: SimExecutor,
-    last: Millis,
+/// What surrounds an executor: the simulated world, or a real board.
+pub trait World: Send {
+    /// Bring the world up to `now` before the executor acts (the sim's physics).
+    fn advance(&mut self, _now: Millis) {}
+    /// State for telemetry, given the executor's e-stop latch and plan progress.
+    fn telemetry(&self, estop: bool, step: Option<(usize, usize)>) -> Value;
 }
 
-impl SimRobot {
-    /// A sim robot for `board`.
-    pub fn new(board: &Board, now: Millis) -> anyhow::Result<Self> {
-        let sim = Sim::new(board);
-        let ex = sim.executor(now)?;
-        Ok(SimRobot { sim, ex, last: now })
-    }
-
-    fn catch_up(&mut self, now: Millis) {
-        self.sim.advance(now.since(self.last));
-        self.last = self.last.max(now);
-    }
+/// An executor on some hardware, in its world: every robot the daemon drives.
+pub struct ExecutorRobot<D, A, O, W> {
+    ex: Executor<D, A, O>,
+    world: W,
 }
 
-impl Robot for SimRobot {
+impl<D, A, O, W> Robot for ExecutorRobot<D, A, O, W>
+where
+    D: Drivetrain + Send,
+    A: Arm + Send,
+    O: Outputs + Send,
+    W: World,
+{
     fn start(&mut self, plan: &CheckedPlan, now: Millis) -> Result<Option<Outcome>, Refused> {
-        self.catch_up(now);
+        self.world.advance(now);
         self.ex.start(plan, now)
     }
 
     fn poll(&mut self, now: Millis) -> Option<Outcome> {
-        self.catch_up(now);
+        self.world.advance(now);
         self.ex.poll(now)
     }
 
@@ -74,67 +74,60 @@ impl Robot for SimRobot {
     }
 
     fn telemetry(&self) -> Value {
+        self.world.telemetry(self.ex.estopped(), self.ex.progress())
+    }
+}
+
+/// The sim board's world, advanced in real time.
+pub struct SimWorld {
+    sim: Sim,
+    last: Millis,
+}
+
+impl World for SimWorld {
+    fn advance(&mut self, now: Millis) {
+        self.sim.advance(now.since(self.last));
+        self.last = self.last.max(now);
+    }
+
+    fn telemetry(&self, _estop: bool, _step: Option<(usize, usize)>) -> Value {
         serde_json::to_value(self.sim.state()).unwrap_or(Value::Null)
     }
 }
 
-/// A Raspberry Pi's real hardware (`trinity_boards::linux`): the same executor as the sim,
-/// on I2C (the PCA9685 servo HAT), GPIO lines and sysfs PWM.
-pub struct LinuxRobot {
-    ex: trinity_boards::linux::LinuxExecutor,
+/// A Raspberry Pi (`trinity_boards::linux`): the same executor as the sim, on I2C (the
+/// PCA9685 servo HAT), GPIO lines and sysfs PWM. No sensors on the reference robot:
+/// telemetry is what the executor knows.
+pub struct PiWorld {
     board: String,
 }
 
-impl LinuxRobot {
-    /// Open the board's hardware (outputs start safe); the error names the device.
-    pub fn open(board: &Board, now: Millis) -> anyhow::Result<Self> {
-        let ex = trinity_boards::linux::executor(board, now)
-            .map_err(|e| anyhow::anyhow!("board {}: {e} (see `trinity doctor --board {}`)", board.name, board.name))?;
-        Ok(LinuxRobot { ex, board: board.name.clone() })
+impl World for PiWorld {
+    fn telemetry(&self, estop: bool, step: Option<(usize, usize)>) -> Value {
+        serde_json::json!({"board": self.board, "estop": estop, "step": step.map(|(i, n)| [i, n])})
     }
 }
 
-impl Robot for LinuxRobot {
-    fn start(&mut self, plan: &CheckedPlan, now: Millis) -> Result<Option<Outcome>, Refused> {
-        self.ex.start(plan, now)
-    }
+/// The sim robot.
+pub fn sim(board: &Board, now: Millis) -> anyhow::Result<Box<dyn Robot>> {
+    let sim = Sim::new(board);
+    let ex = sim.executor(now)?;
+    Ok(Box::new(ExecutorRobot { ex, world: SimWorld { sim, last: now } }))
+}
 
-    fn poll(&mut self, now: Millis) -> Option<Outcome> {
-        self.ex.poll(now)
-    }
-
-    fn cancel(&mut self) -> Option<Outcome> {
-        self.ex.cancel()
-    }
-
-    fn engage_estop(&mut self) -> Option<Outcome> {
-        self.ex.engage_estop()
-    }
-
-    fn release_estop(&mut self) {
-        self.ex.release_estop()
-    }
-
-    fn feed(&mut self, now: Millis) {
-        self.ex.feed(now)
-    }
-
-    fn telemetry(&self) -> Value {
-        // No sensors on the reference robot: what the executor knows.
-        serde_json::json!({
-            "board": self.board,
-            "estop": self.ex.estopped(),
-            "step": self.ex.progress().map(|(i, n)| [i, n]),
-        })
-    }
+/// The board's real hardware, opened (outputs start safe); the error names the device.
+pub fn pi(board: &Board, now: Millis) -> anyhow::Result<Box<dyn Robot>> {
+    let ex = trinity_boards::linux::executor(board, now)
+        .map_err(|e| anyhow::anyhow!("board {}: {e} (see `trinity doctor --board {}`)", board.name, board.name))?;
+    Ok(Box::new(ExecutorRobot { ex, world: PiWorld { board: board.name.clone() } }))
 }
 
 /// The robot for `board`: the sim, or the board's real hardware.
 pub fn open(board: &Board, now: Millis) -> anyhow::Result<Box<dyn Robot>> {
     if board.name == "sim" {
-        Ok(Box::new(SimRobot::new(board, now)?))
+        sim(board, now)
     } else {
-        Ok(Box::new(LinuxRobot::open(board, now)?))
+        pi(board, now)
     }
 }
 
