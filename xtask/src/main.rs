@@ -7,7 +7,8 @@
 //!   default model) until Ctrl-C.
 //! - `test`: set up, then lints, host tests, a 2-step skill training smoke run (its PEFT
 //!   output imported in Rust and compared with the script's own GGUF), the no_std firmware
-//!   build, and the aarch64 tests under qemu-user (`QEMU_CPU=cortex-a72`, a Pi 4).
+//!   build, the aarch64 tests under qemu-user (`QEMU_CPU=cortex-a72`) in the Pi 4 release
+//!   build's configuration, then the pi5 and pi4 packages and their checks.
 //! - `bench`: the figures of BENCHMARKS.md (see `bench.rs`); `bench skills`: only the
 //!   skills' figures (held-out accuracy, adapter costs); `bench packages`: per-board
 //!   package sizes and the Pi 5 build against the generic one, emulated.
@@ -223,14 +224,20 @@ fn test() -> Result<()> {
     step("no_std: firmware for thumbv7em-none-eabihf");
     cargo(&["build", "-p", "trinity-firmware", "--target", "thumbv7em-none-eabihf"])?;
 
-    step("aarch64 tests under qemu-user (QEMU_CPU=cortex-a72, a Raspberry Pi 4)");
+    // The emulated tests run in the Pi 4 release build's configuration (its target
+    // directory, `-aes,-sha2`, llama.cpp at armv8-a): what a Pi 4 runs, and the pi4
+    // package below reuses the build.
+    step("aarch64 tests under qemu-user: the Pi 4 release build (QEMU_CPU=cortex-a72)");
+    let pi4 = package::board_env(&root(), "pi4")?;
+    let qemu_cpu = trinity_boards::by_name("pi4").context("pi4 profile")?.profile.qemu_cpu;
     let emulated = |args: &[&str]| {
         let mut c = cmd("cargo", args);
-        c.env("QEMU_CPU", "cortex-a72");
+        c.envs(pi4.iter().map(|(k, v)| (k, v))).env("QEMU_CPU", &qemu_cpu);
         c
     };
     status(&mut emulated(&[
         "test",
+        "--release",
         "--target",
         AARCH64,
         "-p",
@@ -241,9 +248,8 @@ fn test() -> Result<()> {
         "trinity-runtime",
         "--lib",
     ]))?;
-    cargo(&["build", "--target", AARCH64, "-p", "trinity-boards", "--features", "linux"])?;
     // One real-model inference on the emulated CPU (a few tokens: emulation is ~30x slower).
-    status(&mut emulated(&["test", "--target", AARCH64, "--test", "e2e", "emulated_"]))?;
+    status(&mut emulated(&["test", "--release", "--target", AARCH64, "--test", "e2e", "emulated_"]))?;
 
     step("packages: pi5 and pi4 release builds and .debs, checked and run under qemu-aarch64");
     for b in package::DEFAULT_BOARDS {

@@ -31,7 +31,14 @@ pub(crate) struct Package {
     pub deb: PathBuf,
 }
 
-/// The environment of a board's release build.
+/// The environment of `name`'s release build (its target directory, CPU flags, toolchain
+/// file): `cargo build --release --target aarch64-unknown-linux-gnu` in it builds for the
+/// board, and `cargo test --release` tests that same configuration under qemu.
+pub(crate) fn board_env(root: &Path, name: &str) -> Result<Vec<(String, String)>> {
+    let board = trinity_boards::by_name(name).with_context(|| format!("no board profile `{name}`"))?;
+    build_env(root, &board)
+}
+
 fn build_env(root: &Path, board: &trinity_boards::Board) -> Result<Vec<(String, String)>> {
     let p = &board.profile;
     if p.rust_target != AARCH64 {
