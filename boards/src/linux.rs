@@ -92,6 +92,15 @@ fn line(chip: &mut Chip, offset: u32, path: &str) -> Result<CdevPin, LinuxError>
     CdevPin::new(handle).map_err(|e| dev(path, format!("line {offset}: {e}")))
 }
 
+/// Whether the PCA9685 servo HAT answers at `addr` on `bus`: its MODE1 register (0x00).
+pub fn probe_pca9685(bus: &Path, addr: u8) -> Result<u8, LinuxError> {
+    use embedded_hal::i2c::I2c;
+    let mut i2c = I2cdev::new(bus).map_err(|e| dev(bus, e))?;
+    let mut mode1 = [0u8];
+    i2c.write_read(addr, &[0x00], &mut mode1).map_err(|e| dev(bus, format!("no answer at {addr:#04x}: {e}")))?;
+    Ok(mode1[0])
+}
+
 /// Open the board's hardware and build an executor on it. Outputs start safe.
 pub fn executor(board: &Board, now: Millis) -> Result<LinuxExecutor, LinuxError> {
     let p = &board.profile;

@@ -457,7 +457,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let args = crate::send::SendArgs {
                 host: host.or(config.mqtt.host.clone()).unwrap_or_else(|| "127.0.0.1".into()),
-                port: port.or(config.mqtt.port).unwrap_or(1883),
+                port: port.or(config.mqtt.port).unwrap_or(crate::config::DEFAULT_MQTT_PORT),
                 robot_id: robot_id.or(config.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into()),
                 skill,
                 text: text.join(" "),
@@ -473,12 +473,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Doctor { model } => {
             let settings = model.settings()?;
             let m = &settings.config.mqtt;
+            // The engine's own defaults, without fetching the model (doctor only looks).
+            let engine = EngineConfig::new(settings.model.clone().unwrap_or_else(model::default_model_path));
             let input = crate::doctor::DoctorInput {
-                model: settings.model.clone().unwrap_or_else(model::default_model_path),
-                n_ctx: settings.context.unwrap_or(1024),
-                slots: 4,
-                broker: m.host.clone().map(|h| (h, m.port.unwrap_or(1883))),
-                embedded: m.embedded_listen.unwrap_or_else(|| ([127, 0, 0, 1], 1883).into()),
+                n_ctx: settings.context.unwrap_or(engine.n_ctx),
+                slots: engine.prefix_slots,
+                model: engine.model,
+                broker: m.broker(),
+                embedded: m.embedded(),
                 skills_dir: settings.skills_dir.clone(),
                 root: PathBuf::from("/"),
                 required_cpu_flags: crate::build_info::required_cpu_flags(),
@@ -559,10 +561,9 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
     let robot_id = robot_id.or(c.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into());
     let engine = settings.engine_config()?;
     let m = &c.mqtt;
-    let embedded = m.embedded_listen.unwrap_or_else(|| ([127, 0, 0, 1], 1883).into());
-    let (host, port, embedded_broker) = match &m.host {
-        Some(h) => (h.clone(), m.port.unwrap_or(1883), None),
-        None => (embedded.ip().to_string(), embedded.port(), Some(embedded)),
+    let (host, port, embedded_broker) = match m.broker() {
+        Some((h, port)) => (h, port, None),
+        None => (m.embedded().ip().to_string(), m.embedded().port(), Some(m.embedded())),
     };
     let client_auth = match (&m.client_cert, &m.client_key) {
         (Some(c), Some(k)) => Some((c.clone(), k.clone())),
@@ -631,8 +632,8 @@ fn run_daemon(settings: Settings, robot_id: Option<String>) -> anyhow::Result<()
 fn list_boards(args: &ModelArgs) -> anyhow::Result<()> {
     let settings = args.settings()?;
     let path = settings.model.unwrap_or_else(model::default_model_path);
-    let context = settings.context.unwrap_or(EngineConfig::new(path.clone()).n_ctx);
-    let slots = EngineConfig::new(path.clone()).prefix_slots;
+    let defaults = EngineConfig::new(path.clone());
+    let (context, slots) = (settings.context.unwrap_or(defaults.n_ctx), defaults.prefix_slots);
     let sizes = crate::gguf::check_model(&path)
         .ok()
         .and_then(|g| Some((g.file_size, g.kv_bytes_per_token()? * u64::from(context) * u64::from(slots))));

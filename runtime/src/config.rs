@@ -106,6 +106,21 @@ pub struct MqttConfig {
     pub embedded_listen: Option<std::net::SocketAddr>,
 }
 
+/// The MQTT port when the config names none.
+pub const DEFAULT_MQTT_PORT: u16 = 1883;
+
+impl MqttConfig {
+    /// The configured broker (host, port); `None`: the embedded one.
+    pub fn broker(&self) -> Option<(String, u16)> {
+        self.host.clone().map(|h| (h, self.port.unwrap_or(DEFAULT_MQTT_PORT)))
+    }
+
+    /// Where the embedded broker listens.
+    pub fn embedded(&self) -> std::net::SocketAddr {
+        self.embedded_listen.unwrap_or_else(|| ([127, 0, 0, 1], DEFAULT_MQTT_PORT).into())
+    }
+}
+
 /// `[daemon]`.
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

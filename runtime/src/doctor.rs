@@ -117,24 +117,6 @@ fn cpu_flags(root: &Path) -> Option<(Vec<String>, bool)> {
 const INTERESTING: &[&str] =
     &["avx", "avx2", "fma", "f16c", "avx512f", "asimd", "asimddp", "i8mm", "aes", "sha2", "fphp"];
 
-/// I2C_SLAVE (linux/i2c-dev.h): address the following reads and writes to this device.
-const I2C_SLAVE: libc::c_ulong = 0x0703;
-
-/// Read the PCA9685's MODE1 register (0x00) at `addr` on an I2C bus device.
-fn probe_pca9685(bus: &Path, addr: u8) -> Result<u8, String> {
-    use std::io::{Read, Write};
-    use std::os::fd::AsRawFd;
-    let mut f = std::fs::OpenOptions::new().read(true).write(true).open(bus).map_err(|e| e.to_string())?;
-    // SAFETY: I2C_SLAVE takes the address by value; the descriptor is open for the call.
-    if unsafe { libc::ioctl(f.as_raw_fd(), I2C_SLAVE as _, libc::c_ulong::from(addr)) } < 0 {
-        return Err(format!("not an I2C bus: {}", std::io::Error::last_os_error()));
-    }
-    f.write_all(&[0x00]).map_err(|e| format!("no answer at {addr:#04x}: {e}"))?;
-    let mut mode1 = [0u8];
-    f.read_exact(&mut mode1).map_err(|e| format!("no answer at {addr:#04x}: {e}"))?;
-    Ok(mode1[0])
-}
-
 /// Run every check.
 pub fn run(input: &DoctorInput) -> Vec<Finding> {
     use Level::*;
@@ -228,7 +210,7 @@ pub fn run(input: &DoctorInput) -> Vec<Finding> {
     }
     if !sim && input.root.join(&i2c).exists() {
         let addr = input.board.wiring.pca9685_address;
-        out.push(match probe_pca9685(&input.root.join(&i2c), addr) {
+        out.push(match trinity_boards::linux::probe_pca9685(&input.root.join(&i2c), addr) {
             Result::Ok(mode1) => {
                 finding(Ok, "pca9685", format!("answers at {addr:#04x} on /{i2c} (MODE1 {mode1:#04x})"))
             }
