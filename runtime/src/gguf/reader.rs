@@ -163,6 +163,9 @@ pub fn read_bytes(bytes: &[u8], path: &Path) -> Result<Gguf, GgufError> {
     parse(bytes, bytes.len() as u64, path)
 }
 
+/// Tensor descriptions reserved up front, whatever the header announces.
+const MAX_RESERVED_TENSORS: u64 = 2048;
+
 fn parse(r: impl Read, size: u64, path: &Path) -> Result<Gguf, GgufError> {
     let mut c = Cursor { r, pos: 0, size, path };
 
@@ -190,7 +193,9 @@ fn parse(r: impl Read, size: u64, path: &Path) -> Result<Gguf, GgufError> {
         }
     }
 
-    let mut tensors = Vec::with_capacity(n_tensors as usize);
+    // The count is the file's claim: reserve for a real model's worth at most, and let the
+    // vector grow with what is actually read (a bare `n_tensors` reserved ~3x the file size).
+    let mut tensors = Vec::with_capacity(n_tensors.min(MAX_RESERVED_TENSORS) as usize);
     for i in 0..n_tensors {
         let name = c.string(&format!("tensor {i} name"))?;
         let n_dims = c.u32(&name)?;

