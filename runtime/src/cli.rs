@@ -129,6 +129,16 @@ enum Cmd {
         #[arg(long)]
         robot_id: Option<String>,
     },
+    /// Put the board's outputs in their safe state and exit (the systemd unit's
+    /// `ExecStopPost`: after any exit of the daemon, a SIGKILL or a crash included).
+    SafeOutputs {
+        /// Configuration file (for the board).
+        #[arg(long, env = "TRINITY_CONFIG")]
+        config: Option<PathBuf>,
+        /// Board profile; default: the config's, else sim.
+        #[arg(long)]
+        board: Option<String>,
+    },
     /// Publish a command to a running daemon and follow its events; exit 0 on `succeeded`.
     Send {
         /// Configuration file (for the broker and robot id).
@@ -432,8 +442,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Boards { model } => list_boards(&model)?,
         Cmd::Run { model, robot_id } => run_daemon(model.settings()?, robot_id)?,
+        Cmd::SafeOutputs { config, board: name } => {
+            let config = match config {
+                Some(p) => Config::load(&p)?,
+                None => Config::default(),
+            };
+            let b = board(name.as_deref().or(config.board.as_deref()).unwrap_or("sim"))?;
+            // Opening the board puts every output in its safe state; the e-stop holds them.
+            let mut robot = crate::daemon::robot::open(&b, trinity_firmware::Millis(0))?;
+            robot.engage_estop();
+            eprintln!("trinity: board {}: outputs safe", b.name);
+        }
         Cmd::BenchDaemon { model, host, port, trials } => {
             let mut cfg = daemon_config(model.settings()?, Some("bench".into()))?;
+            // The benchmark's e-stops must not latch a real robot's state.
+            cfg.state_dir = std::env::temp_dir().join(format!("trinity-bench-{}", std::process::id()));
             match host {
                 Some(h) => {
                     cfg.link.host = h;
@@ -559,6 +582,7 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
     use std::time::Duration;
     let c = &settings.config;
     let robot_id = robot_id.or(c.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into());
+    crate::mqtt::names::robot_id(&robot_id)?;
     let engine = settings.engine_config()?;
     let m = &c.mqtt;
     let (host, port, embedded_broker) = match m.broker() {
@@ -570,6 +594,7 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
         (None, None) => None,
         _ => bail!("mqtt.client_cert and mqtt.client_key go together"),
     };
+    warn_if_exposed(&host, m);
     let link = crate::mqtt::link::LinkConfig {
         host,
         port,
@@ -590,7 +615,26 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
         skills_dir: settings.skills_dir.clone(),
         skills_poll: Duration::from_millis(c.skills.poll_ms.unwrap_or(2000)),
         hang_main_loop_after: hang_main_loop_after(),
+        state_dir: c.daemon.state_dir(),
+        run_queued_after_restart: c.daemon.run_queued_after_restart.unwrap_or(false),
+        abort_on_panic: true,
     })
+}
+
+/// Warn about settings that expose the robot: a password sent in the clear to another
+/// machine, an embedded broker that others can reach (anyone who can publish to it can
+/// move the robot).
+fn warn_if_exposed(host: &str, m: &crate::config::MqttConfig) {
+    let loopback = |h: &str| h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if m.password.is_some() && m.ca_file.is_none() && !loopback(host) {
+        tracing::warn!("mqtt.password is sent without TLS to {host}: set mqtt.ca_file to encrypt it");
+    }
+    if m.host.is_none() && !m.embedded().ip().is_loopback() {
+        tracing::warn!(
+            "the embedded broker listens on {} with no authentication: anyone who reaches it can move the robot",
+            m.embedded()
+        );
+    }
 }
 
 /// The daemon test's stuck-main-loop hook; absent from release builds.

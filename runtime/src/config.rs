@@ -35,6 +35,12 @@
 //! queue = 8
 //! # Telemetry period.
 //! telemetry_ms = 1000
+//! # Where the e-stop latch is kept across restarts. Default: $STATE_DIRECTORY (systemd),
+//! # else $XDG_STATE_HOME/trinity, else ~/.local/state/trinity.
+//! state_dir = "/var/lib/trinity"
+//! # Run commands the broker queued while the daemon was down even if they carry no
+//! # `not_after` (their freshness). Default: false, such commands are rejected.
+//! run_queued_after_restart = false
 //!
 //! [skills]
 //! # Skill folders (skill.toml + LoRA adapter). Default: `skills` in the working directory.
@@ -129,6 +135,25 @@ pub struct DaemonSettings {
     pub queue: Option<usize>,
     /// Telemetry period, ms.
     pub telemetry_ms: Option<u64>,
+    /// Where the e-stop latch is kept.
+    pub state_dir: Option<PathBuf>,
+    /// Run the broker's backlog without freshness after a restart.
+    pub run_queued_after_restart: Option<bool>,
+}
+
+impl DaemonSettings {
+    /// The state directory: the configured one, else systemd's `$STATE_DIRECTORY`, else
+    /// `$XDG_STATE_HOME/trinity`, else `~/.local/state/trinity`.
+    pub fn state_dir(&self) -> PathBuf {
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        self.state_dir
+            .clone()
+            // systemd may list several, separated by `:`; ours is the first.
+            .or_else(|| env("STATE_DIRECTORY").map(|d| d.to_string_lossy().split(':').next().unwrap_or("").into()))
+            .or_else(|| env("XDG_STATE_HOME").map(|d| d.join("trinity")))
+            .or_else(|| env("HOME").map(|h| h.join(".local/state/trinity")))
+            .unwrap_or_else(|| PathBuf::from(".trinity-state"))
+    }
 }
 
 /// `[model]`.

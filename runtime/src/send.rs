@@ -32,6 +32,7 @@ pub async fn send(args: SendArgs) -> anyhow::Result<Value> {
         std::process::id(),
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis()
     );
+    crate::mqtt::names::robot_id(&args.robot_id)?;
     let topics = Topics::new(&args.robot_id);
     let mut opts = MqttOptions::new(&id, &args.host, args.port);
     opts.set_keep_alive(Duration::from_secs(10));

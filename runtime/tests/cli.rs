@@ -219,3 +219,40 @@ fn version_names_the_build() {
     // A plain cargo build is the generic one; `cargo xtask package` builds name their board.
     assert!(v.starts_with(&format!("trinity {} (generic build, ", env!("CARGO_PKG_VERSION"))), "{v}");
 }
+
+#[test]
+fn issue_11_an_unreadable_tls_file_stops_the_daemon_with_an_error() {
+    // Before: the link task failed alone, the daemon exited 0, and systemd's
+    // Restart=on-failure never restarted it.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("trinity.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[mqtt]\nhost = \"127.0.0.1\"\nport = 1\nca_file = \"/nonexistent/ca.pem\"\n[daemon]\nstate_dir = \"{}\"\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = trinity(&["run", "--config", cfg.to_str().unwrap(), "--model", "/nonexistent.gguf"]);
+    assert_clean_failure(&out, "cannot read /nonexistent/ca.pem");
+}
+
+#[test]
+fn issue_11_a_robot_id_that_cannot_be_a_topic_is_refused_at_start() {
+    for id in ["a+b", "a/b", "#", "bell\u{7}"] {
+        let out = trinity(&["run", "--robot-id", id, "--model", "/nonexistent.gguf"]);
+        assert_clean_failure(&out, "robot id");
+    }
+    let out = trinity(&["send", "--robot-id", "r+", "--port", "1", "stop"]);
+    assert_clean_failure(&out, "robot id");
+}
+
+#[test]
+fn safe_outputs_opens_the_board_and_names_a_missing_device() {
+    let out = trinity(&["safe-outputs", "--board", "sim"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outputs safe"));
+    let out = trinity(&["safe-outputs", "--board", "pi4"]);
+    assert_clean_failure(&out, "/dev/gpiochip0");
+}

@@ -1,12 +1,15 @@
 //! `trinity run`: the daemon. MQTT in, plans out, the robot moving.
 //!
 //! Tasks (tokio), and who may wait on whom:
-//! - the MQTT link ([`crate::mqtt::link`]) owns the connection; on `estop` it calls
-//!   [`Shared::estop`] itself, which makes the outputs safe and flags the running
-//!   generation to stop, before the dispatcher hears of it;
+//! - the e-stop link ([`crate::mqtt::estop_link`], its own connection and thread) owns the
+//!   e-stop: on `estop` it calls [`Shared::estop`], which makes the outputs safe, flags the
+//!   running generation to stop and records the latch ([`latch`]) before the dispatcher hears
+//!   of it, in the same order as the requests came;
+//! - the MQTT link ([`crate::mqtt::link`]) owns the main connection: commands, cancels,
+//!   events, telemetry;
 //! - the dispatcher task owns the [`Dispatcher`]: it turns link input into effects, starts a
-//!   runner task per command, and feeds the robot's watchdog every tick (if it stalls, the
-//!   control loop's watchdog makes the outputs safe);
+//!   runner task per command, and feeds the robot's watchdog every tick, but only while the
+//!   control loop is alive (if either stalls, the watchdog makes the outputs safe);
 //! - a runner plans on the engine thread (awaiting, never blocking), approves the plan
 //!   against the board's limits and starts it on the robot;
 //! - the control loop polls the robot every 10 ms and hands outcomes to the runner;
@@ -18,18 +21,26 @@
 //! watchdog pings: a stuck dispatcher stops them, and systemd restarts the service.
 //!
 //! [`robot`] holds the robot abstraction: the sim board, or a Pi's real hardware.
+//!
+//! Every way out makes the outputs safe: a normal stop, an error (a drop guard), a panic (a
+//! hook that makes them safe, then aborts so that systemd restarts the service). A SIGKILL
+//! leaves the hardware as it was: the PCA9685 keeps its last PWM, GPIO lines their level;
+//! the systemd unit's `ExecStopPost=trinity safe-outputs` puts them safe after any exit.
 
+mod info;
+pub mod latch;
 pub mod notify;
 pub mod robot;
 pub mod skills;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use std::sync::Weak;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -37,11 +48,13 @@ use trinity_boards::Board;
 use trinity_firmware::{Millis, Outcome};
 
 use crate::dispatch::{Command, Dispatcher, Effect, Finished};
-use crate::engine::{Engine, EngineConfig};
-use crate::mqtt::link::{self, LinkConfig, Outbound};
+use crate::engine::EngineConfig;
+use crate::mqtt::estop_link::EstopLink;
+use crate::mqtt::link::{Link, LinkConfig, Outbound};
 use crate::mqtt::{broker, Inbound, Topics};
 use crate::planner::{self, Planner};
 use crate::prompt::{self, Skill};
+use latch::Latch;
 use robot::RobotCell;
 use skills::{SkillTable, SkillsInfo};
 
@@ -69,7 +82,19 @@ pub struct DaemonConfig {
     /// Test hook (debug builds' `TRINITY_TEST_HANG_MAIN_LOOP_MS`): the dispatcher blocks
     /// for good this long after `READY=1`, as a deadlocked main loop would.
     pub hang_main_loop_after: Option<Duration>,
+    /// Where the e-stop latch is kept ([`latch`]).
+    pub state_dir: PathBuf,
+    /// Run commands the broker queued while the daemon was down even when they carry no
+    /// freshness (`not_after`).
+    pub run_queued_after_restart: bool,
+    /// On a panic anywhere: outputs safe, then abort the process (the binary sets this;
+    /// in-process users such as benchmarks may not want their process aborted).
+    pub abort_on_panic: bool,
 }
+
+/// How long the control loop may go without a tick before the dispatcher stops feeding the
+/// watchdogs (the robot's and systemd's).
+const CONTROL_LOOP_STALE: Duration = Duration::from_millis(500);
 
 /// E-stop timings, for the benchmark: (received by the MQTT link, outputs safe, whether a
 /// generation was running).
@@ -83,6 +108,9 @@ pub struct EstopProbe {
 pub struct Shared {
     probe: Option<Arc<EstopProbe>>,
     robot: Mutex<RobotCell>,
+    latch: Latch,
+    /// When the control loop last ticked (ms since `epoch`).
+    control_tick: AtomicU64,
     running_cancel: Mutex<Option<Arc<AtomicBool>>>,
     queue_depth: AtomicUsize,
     last_timings: Mutex<Option<serde_json::Value>>,
@@ -98,28 +126,67 @@ impl Shared {
         Millis(self.epoch.elapsed().as_millis() as u64)
     }
 
-    /// The e-stop path: outputs safe and the running generation flagged, without waiting on
-    /// the model, the dispatcher or the queue. `received` is when the request arrived.
-    pub fn estop(&self, engage: bool, received: Instant) {
-        self.estop_probed(engage, Some(received));
+    /// The e-stop path, its one owner: outputs safe and the running generation flagged,
+    /// without waiting on the model, the dispatcher or the queue, then the latch recorded on
+    /// disk. `received` is when the request arrived. Returns whether the request was carried
+    /// out: a `release` that cannot be recorded is refused (the robot stays stopped).
+    ///
+    /// `then` runs once the request is carried out, under the robot's lock: whoever reads
+    /// the robot's latch (telemetry) finds the dispatcher told already.
+    pub fn estop(&self, engage: bool, received: Instant, then: impl FnOnce()) -> bool {
+        if engage {
+            let cell = self.engage(Some(received));
+            then();
+            drop(cell);
+            if let Err(e) = self.latch.store(true) {
+                tracing::error!("e-stop engaged, but not recorded in {}: {e}", self.latch.path().display());
+            }
+            return true;
+        }
+        if let Err(e) = self.latch.store(false) {
+            tracing::error!("e-stop release refused: cannot record it in {}: {e}", self.latch.path().display());
+            return false;
+        }
+        let mut cell = lock(&self.robot);
+        cell.robot.release_estop();
+        then();
+        true
     }
 
-    fn estop_probed(&self, engage: bool, received: Option<Instant>) {
+    /// Outputs safe and the running job flagged (the latch in memory only). Returns the
+    /// robot, still locked.
+    fn engage(&self, received: Option<Instant>) -> MutexGuard<'_, RobotCell> {
         let mut cell = lock(&self.robot);
-        if engage {
-            let o = cell.robot.engage_estop();
-            let safe = Instant::now();
-            cell.deliver(o);
-            // Flagged while the robot is locked: a runner checks its flag under the same lock
-            // before it starts a plan, so a plan made before the e-stop never starts after it.
-            let generating = self.flag_running();
-            drop(cell);
-            if let (Some(p), Some(received)) = (&self.probe, received) {
-                lock(&p.engaged).push((received, safe, generating));
-            }
-        } else {
-            cell.robot.release_estop();
+        let o = cell.robot.engage_estop();
+        let safe = Instant::now();
+        cell.deliver(o);
+        // Flagged while the robot is locked: a runner checks its flag under the same lock
+        // before it starts a plan, so a plan made before the e-stop never starts after it.
+        let generating = self.flag_running();
+        if let (Some(p), Some(received)) = (&self.probe, received) {
+            lock(&p.engaged).push((received, safe, generating));
         }
+        cell
+    }
+
+    /// Outputs safe from a panic hook: never waits on a lock someone may hold for good.
+    fn safe_from_panic(&self) {
+        match self.robot.try_lock() {
+            Ok(mut cell) => {
+                cell.robot.engage_estop();
+            }
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                p.into_inner().robot.engage_estop();
+            }
+            Err(std::sync::TryLockError::WouldBlock) => {
+                eprintln!("trinity: panic while the robot was locked: outputs left to the watchdog and ExecStopPost");
+            }
+        }
+    }
+
+    /// Whether the control loop ticked recently.
+    fn control_loop_alive(&self, now: Millis) -> bool {
+        now.0.saturating_sub(self.control_tick.load(Ordering::Relaxed)) <= CONTROL_LOOP_STALE.as_millis() as u64
     }
 
     /// Flag the running job (generation, or a plan not yet started) to stop.
@@ -141,20 +208,40 @@ impl Shared {
     }
 }
 
-fn info_json(cfg: &DaemonConfig, engine: &Engine, skills: &SkillsInfo, sha256: Option<&str>) -> String {
-    let i = engine.info();
-    let (skills, skill_errors, prefix_cache) = skills.to_json();
-    json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "robot_id": cfg.robot_id,
-        "board": cfg.board.name,
-        "model": {"path": i.model, "architecture": i.architecture, "bytes": i.model_bytes, "sha256": sha256},
-        "skills": skills,
-        "skill_errors": skill_errors,
-        "skills_dir": cfg.skills_dir,
-        "prefix_cache": prefix_cache,
-    })
-    .to_string()
+/// Makes the outputs safe when dropped: on every way out of [`run_probed`], an error
+/// included.
+struct SafeOnDrop(Arc<Shared>);
+
+impl Drop for SafeOnDrop {
+    fn drop(&mut self) {
+        drop(self.0.engage(None));
+    }
+}
+
+/// On a panic anywhere in the process: outputs safe first, then the usual message, then
+/// abort (a daemon with a dead task is not to be trusted; systemd restarts it).
+fn abort_on_panic(shared: Weak<Shared>) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(s) = shared.upgrade() {
+            s.safe_from_panic();
+        }
+        previous(info);
+        eprintln!("trinity: panic: outputs made safe; aborting");
+        std::process::abort();
+    }));
+}
+
+/// A token for this run of the daemon: the `sync` payload and the prefix of generated
+/// command ids.
+fn boot_token() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let mixed = (nanos as u64) ^ (u64::from(std::process::id()) << 40);
+    format!("{:08x}", (mixed ^ (mixed >> 29)) as u32)
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Run the daemon until `shutdown`.
@@ -169,46 +256,72 @@ pub async fn run_probed(
     probe: Option<Arc<EstopProbe>>,
 ) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::mqtt::names::robot_id(&cfg.robot_id)?;
     // The hardware first: a missing bus or HAT fails in milliseconds, not after the model.
     let epoch = Instant::now();
-    let robot = robot::open(&cfg.board, Millis(0))?;
-    if let Some(addr) = cfg.embedded_broker {
-        broker::start(addr)?;
-        tracing::info!("embedded MQTT broker on {addr}");
+    let mut robot = robot::open(&cfg.board, Millis(0))?;
+    let latch = Latch::new(&cfg.state_dir, &cfg.robot_id);
+    let latched = match latch.load() {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("cannot read the e-stop latch {}: {e}; starting engaged", latch.path().display());
+            true
+        }
+    };
+    if latched {
+        tracing::warn!("the e-stop was engaged when the daemon stopped: it still is (publish `release` on estop)");
+        robot.engage_estop();
     }
-    let engine_cfg = cfg.engine.clone();
-    let engine = tokio::task::spawn_blocking(move || Engine::start(engine_cfg)).await??;
-    let model_path = engine.info().model.clone();
-    let planner = Arc::new(Planner::new(engine, cfg.board.clone()));
-    let table = SkillTable::default();
-    let (library, skills_info) = skills::initial(cfg.skills_dir.clone(), planner.clone(), &table).await?;
-    let info = info_json(&cfg, planner.engine(), &skills_info, None);
-
     let shared = Arc::new(Shared {
         probe,
         robot: Mutex::new(RobotCell::new(robot)),
+        latch,
+        control_tick: AtomicU64::new(0),
         running_cancel: Mutex::new(None),
         queue_depth: AtomicUsize::new(0),
         last_timings: Mutex::new(None),
         epoch,
     });
+    let _safe_on_exit = SafeOnDrop(shared.clone());
+    if cfg.abort_on_panic {
+        abort_on_panic(Arc::downgrade(&shared));
+    }
 
+    // Both MQTT connections are set up (TLS files read) before anything runs: a bad file is
+    // an error now, not a daemon that serves nobody.
     let topics = Topics::new(&cfg.robot_id);
-    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    let boot = boot_token();
+    let link = Link::new(cfg.link.clone(), topics.clone(), &boot)?;
+    let estop_link = EstopLink::new(cfg.link.clone(), topics.clone())?;
+    if let Some(addr) = cfg.embedded_broker {
+        broker::start(addr)?;
+        tracing::info!("embedded MQTT broker on {addr}");
+    }
+    // The e-stop serves from here on, while the model loads.
     let (in_tx, in_rx) = mpsc::unbounded_channel();
+    let estop_shutdown = CancellationToken::new();
+    let on_estop = {
+        let (shared, to_dispatcher) = (shared.clone(), in_tx.clone());
+        Arc::new(move |engage: bool, received: Instant| {
+            shared.estop(engage, received, || {
+                let _ = to_dispatcher.send(Inbound::Estop(engage));
+            });
+        })
+    };
+    let estop_thread = estop_link.spawn(on_estop, estop_shutdown.clone())?;
+
+    let engine_cfg = cfg.engine.clone();
+    let engine = tokio::task::spawn_blocking(move || crate::engine::Engine::start(engine_cfg)).await??;
+    let model_path = engine.info().model.clone();
+    let planner = Arc::new(Planner::new(engine, cfg.board.clone()));
+    let table = SkillTable::default();
+    let (library, skills_info) = skills::initial(cfg.skills_dir.clone(), planner.clone(), &table).await?;
+    let info = info::json(&cfg, planner.engine(), &skills_info, None);
+
+    let (out_tx, out_rx) = mpsc::unbounded_channel();
     let tracker = TaskTracker::new();
     let link_shutdown = CancellationToken::new();
-    let estop_shared = shared.clone();
-    let on_estop = Arc::new(move |engage: bool, received: Instant| estop_shared.estop(engage, received));
-    let link_task = tracker.spawn(link::run(
-        cfg.link.clone(),
-        topics,
-        info.clone(),
-        out_rx,
-        in_tx,
-        on_estop,
-        link_shutdown.clone(),
-    ));
+    let link_task = tracker.spawn(link.run(info.clone(), out_rx, in_tx, link_shutdown.clone()));
 
     // The model's sha256 takes a second or more: `info` carries it once known. The skills
     // task republishes `info` whenever skills or the prefix cache change.
@@ -227,7 +340,7 @@ pub async fn run_probed(
     let (reload_tx, reload_rx) = mpsc::unbounded_channel();
     {
         let (info_cfg, info_planner) = (cfg.clone(), planner.clone());
-        let make_info = move |s: &SkillsInfo| info_json(&info_cfg, info_planner.engine(), s, lock(&sha).as_deref());
+        let make_info = move |s: &SkillsInfo| info::json(&info_cfg, info_planner.engine(), s, lock(&sha).as_deref());
         tracker.spawn(skills::run(
             library,
             skills_info,
@@ -244,7 +357,10 @@ pub async fn run_probed(
 
     tracker.spawn(control_loop(shared.clone(), shutdown.clone()));
     tracker.spawn(telemetry_loop(shared.clone(), out_tx.clone(), cfg.telemetry, shutdown.clone()));
-    let dispatcher = Dispatcher::new(cfg.queue_capacity, names);
+    let dispatcher = Dispatcher::new(cfg.queue_capacity, names)
+        .with_estop(latched)
+        .with_auto_prefix(&format!("auto-{boot}"))
+        .run_queued_after_restart(cfg.run_queued_after_restart);
     let io = DispatchIo { inbound: in_rx, out: out_tx, names: names_rx, reload: reload_tx };
     let mut notifier = notify::Notifier::from_env();
     if let Some(n) = &notifier {
@@ -259,12 +375,15 @@ pub async fn run_probed(
         n.notify("STOPPING=1");
     }
 
-    // Shutdown: intake has stopped; outputs safe; then `offline` and disconnect.
-    shared.estop_probed(true, None);
+    // Shutdown: intake has stopped; outputs safe (not latched on disk: a restart is not an
+    // e-stop); the last events flushed; then `offline` and disconnect.
+    drop(shared.engage(None));
     link_shutdown.cancel();
     tracker.close();
     let _ = link_task.await;
     tracker.wait().await;
+    estop_shutdown.cancel();
+    let _ = tokio::task::spawn_blocking(move || estop_thread.join()).await;
     Ok(())
 }
 
@@ -279,6 +398,8 @@ async fn control_loop(shared: Arc<Shared>, shutdown: CancellationToken) {
                 let mut cell = lock(&shared.robot);
                 let o = cell.robot.poll(now);
                 cell.deliver(o);
+                drop(cell);
+                shared.control_tick.store(now.0, Ordering::Relaxed);
             }
         }
     }
@@ -295,9 +416,13 @@ async fn telemetry_loop(
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tick.tick() => {
-                let robot = lock(&shared.robot).robot.telemetry();
+                let (robot, estop) = {
+                    let cell = lock(&shared.robot);
+                    (cell.robot.telemetry(), cell.robot.estopped())
+                };
                 let t = json!({
                     "robot": robot,
+                    "estop": estop,
                     "queue_depth": shared.queue_depth.load(Ordering::Relaxed),
                     "last_timings": *lock(&shared.last_timings),
                 });
@@ -352,12 +477,16 @@ async fn dispatch_loop(
     let DispatchIo { mut inbound, out, mut names, reload } = io;
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Finished)>();
     let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let mut stale_logged = false;
     loop {
         let now = shared.now();
         let effects = tokio::select! {
-            _ = shutdown.cancelled() => break,
+            _ = shutdown.cancelled() => d.shutdown(),
             msg = inbound.recv() => match msg {
-                Some(Inbound::Command { skill, payload }) => d.on_payload(now.0, &payload, skill.as_deref()),
+                Some(Inbound::Command { skill, payload, source }) => {
+                    d.set_wall_clock(unix_ms());
+                    d.on_payload(now.0, &payload, skill.as_deref(), source)
+                }
                 Some(Inbound::Cancel(id)) => d.on_cancel(now.0, &id),
                 Some(Inbound::Estop(engage)) => d.on_estop(engage),
                 Some(Inbound::ReloadSkills) => {
@@ -365,7 +494,7 @@ async fn dispatch_loop(
                     vec![Effect::Log("skills reload requested".into())]
                 }
                 Some(Inbound::Invalid(why)) => vec![Effect::Log(why)],
-                None => break,
+                None => d.shutdown(),
             },
             Some((id, fin)) = done_rx.recv() => d.on_finished(now.0, &id, fin),
             Ok(()) = names.changed() => {
@@ -373,18 +502,27 @@ async fn dispatch_loop(
                 Vec::new()
             }
             _ = tick.tick() => {
-                // The dispatcher feeds the watchdog: if this task stalls, the control loop's
-                // watchdog puts the outputs in their safe state. systemd's watchdog too.
-                lock(&shared.robot).robot.feed(now);
-                main_loop.tick();
+                // The dispatcher feeds the watchdogs (the robot's and systemd's), but only
+                // while the control loop ticks too: if either stalls, the robot's watchdog
+                // puts the outputs in their safe state and systemd restarts the service.
+                if shared.control_loop_alive(now) {
+                    lock(&shared.robot).robot.feed(now);
+                    main_loop.tick();
+                    stale_logged = false;
+                } else if !stale_logged {
+                    tracing::error!("the control loop stopped ticking: watchdogs no longer fed");
+                    stale_logged = true;
+                }
+                d.set_wall_clock(unix_ms());
                 d.tick(now.0)
             }
         };
         for e in effects {
             match e {
-                // Already done on the link task; repeating it is harmless and covers an
-                // e-stop that reached the dispatcher another way.
-                Effect::SafeOutputs => shared.estop_probed(true, None),
+                // The e-stop's owner ([`Shared::estop`]) made the outputs safe before the
+                // dispatcher heard of it; doing it again here could undo a `release` that
+                // followed at once (issue 11, item 6).
+                Effect::SafeOutputs => {}
                 Effect::Publish(ev) => {
                     let json = serde_json::to_string(&ev).unwrap_or_default();
                     let _ = out.send(Outbound::Event { id: ev.id, json });
@@ -406,6 +544,9 @@ async fn dispatch_loop(
             }
         }
         shared.queue_depth.store(d.queue_depth(), Ordering::Relaxed);
+        if d.is_stopping() {
+            break;
+        }
     }
 }
 

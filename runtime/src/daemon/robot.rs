@@ -24,6 +24,8 @@ pub trait Robot: Send {
     fn feed(&mut self, now: Millis);
     /// State for telemetry.
     fn telemetry(&self) -> Value;
+    /// Whether the e-stop latch is engaged.
+    fn estopped(&self) -> bool;
 }
 
 /// What surrounds an executor: the simulated world, or a real board.
@@ -75,6 +77,10 @@ where
 
     fn telemetry(&self) -> Value {
         self.world.telemetry(self.ex.estopped(), self.ex.progress())
+    }
+
+    fn estopped(&self) -> bool {
+        self.ex.estopped()
     }
 }
 

@@ -1,16 +1,19 @@
-//! The `cmd` payload (DESIGN.md, MQTT contract v1):
-//! `{"id":"c-42","text":"go forward two meters","skill":"rover","deadline_ms":5000}`, with
-//! `id`, `skill` and `deadline_ms` optional. A payload that is not JSON is the command text
+//! The `cmd` payload (DESIGN.md, MQTT contract v1 and v1.1):
+//! `{"id":"c-42","text":"go forward two meters","skill":"rover","deadline_ms":5000,"not_after":1764240000000}`,
+//! with every field but `text` optional. A payload that is not JSON is the command text
 //! itself (so `mosquitto_pub -m "turn left"` works); so is a bare JSON string.
+//!
+//! The id and the skill become parts of topics: both are checked against
+//! [`crate::mqtt::names`]. A refusal of an invalid id is reported under a stand-in id
+//! ([`names::stand_in_id`]), never under the id itself.
 
 use serde_json::Value;
 
+use crate::mqtt::names;
 use crate::planner::MAX_COMMAND_BYTES;
 
-/// The largest payload read at all; anything bigger is refused unparsed.
-pub const MAX_PAYLOAD_BYTES: usize = 4 * 1024;
-/// The longest command id.
-pub const MAX_ID_BYTES: usize = 128;
+/// The largest payload read at all (contract v1.1); anything bigger is refused unparsed.
+pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +26,9 @@ pub struct Command {
     pub skill: Option<String>,
     /// Start within this many ms of receipt, or be rejected.
     pub deadline_ms: Option<u64>,
+    /// Unix time (ms) after which the command must not start: its freshness, so that a
+    /// command queued at the broker while the robot was away is not run much later.
+    pub not_after: Option<u64>,
 }
 
 /// Why a payload is not a command. `id` is set when the payload carried a readable one, so
@@ -51,7 +57,7 @@ pub fn parse_command(payload: &[u8], topic_skill: Option<&str>) -> Result<Comman
     let text = std::str::from_utf8(payload).map_err(|_| refuse(None, "payload is not UTF-8"))?;
     let command = match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => from_object(&map)?,
-        Ok(Value::String(s)) => Command { id: None, text: s, skill: None, deadline_ms: None },
+        Ok(Value::String(s)) => Command::text(s),
         Ok(other) => {
             let kind = match other {
                 Value::Array(_) => "an array",
@@ -62,9 +68,15 @@ pub fn parse_command(payload: &[u8], topic_skill: Option<&str>) -> Result<Comman
             return Err(refuse(None, format!("payload is {kind}; expected a command object or plain text")));
         }
         // Not JSON: the payload is the command text.
-        Err(_) => Command { id: None, text: text.to_owned(), skill: None, deadline_ms: None },
+        Err(_) => Command::text(text.to_owned()),
     };
     let id = command.id.as_deref();
+    if let Some(s) = topic_skill {
+        names::skill(s).map_err(|e| refuse(id, format!("topic cmd/{{skill}}: {e}")))?;
+    }
+    if let Some(s) = &command.skill {
+        names::skill(s).map_err(|e| refuse(id, format!("`skill`: {e}")))?;
+    }
     let trimmed = command.text.trim();
     if trimmed.is_empty() {
         return Err(refuse(id, "the command text is empty"));
@@ -81,15 +93,19 @@ pub fn parse_command(payload: &[u8], topic_skill: Option<&str>) -> Result<Comman
 
 fn from_object(map: &serde_json::Map<String, Value>) -> Result<Command, Refusal> {
     // The id first, so that every later refusal can carry it.
+    // An id that cannot be a topic is refused under its stand-in.
     let id = match map.get("id") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_ID_BYTES && !s.contains(['/', '+', '#']) => {
-            Some(s.as_str())
+        Some(Value::String(s)) => match names::command_id(s) {
+            Ok(()) => Some(s.as_str()),
+            Err(e) => return Err(Refusal { id: Some(names::stand_in_id(s)), reason: e.to_string() }),
+        },
+        Some(other) => {
+            return Err(Refusal {
+                id: Some(names::stand_in_id(&other.to_string())),
+                reason: "`id` must be a string".into(),
+            })
         }
-        Some(Value::String(_)) => {
-            return Err(refuse(None, format!("`id` must be 1-{MAX_ID_BYTES} bytes without `/`, `+` or `#`")))
-        }
-        Some(_) => return Err(refuse(None, "`id` must be a string")),
     };
     let string = |field: &str| match map.get(field) {
         None | Some(Value::Null) => Ok(None),
@@ -98,14 +114,26 @@ fn from_object(map: &serde_json::Map<String, Value>) -> Result<Command, Refusal>
     };
     let text = string("text")?.ok_or_else(|| refuse(id, "missing `text`"))?;
     let skill = string("skill")?;
-    let deadline_ms = match map.get("deadline_ms") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| refuse(id, "`deadline_ms` must be a non-negative integer"))?),
+    let integer = |field: &str| match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| refuse(id, format!("`{field}` must be a non-negative integer"))),
     };
-    if let Some(k) = map.keys().find(|k| !["id", "text", "skill", "deadline_ms"].contains(&k.as_str())) {
+    let deadline_ms = integer("deadline_ms")?;
+    let not_after = integer("not_after")?;
+    if let Some(k) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(refuse(id, format!("unknown field `{k}`")));
     }
-    Ok(Command { id: id.map(str::to_owned), text, skill, deadline_ms })
+    Ok(Command { id: id.map(str::to_owned), text, skill, deadline_ms, not_after })
+}
+
+/// The fields a command object may have.
+const FIELDS: [&str; 5] = ["id", "text", "skill", "deadline_ms", "not_after"];
+
+impl Command {
+    /// A command that is only its text.
+    pub fn text(text: String) -> Command {
+        Command { id: None, text, skill: None, deadline_ms: None, not_after: None }
+    }
 }
 
 #[cfg(test)]
@@ -123,7 +151,8 @@ mod tests {
                 id: Some("c-42".into()),
                 text: "go forward two meters".into(),
                 skill: Some("rover".into()),
-                deadline_ms: Some(5000)
+                deadline_ms: Some(5000),
+                not_after: None,
             }
         );
     }
@@ -148,22 +177,46 @@ mod tests {
         let e = parse_command(br#"{"id":"c-2","text":"go","deadline_ms":-5}"#, None).unwrap_err();
         assert_eq!(e.id.as_deref(), Some("c-2"));
         let e = parse_command(br#"{"id":7,"text":"go"}"#, None).unwrap_err();
-        assert_eq!(e.id, None);
+        assert_eq!(e.id.as_deref(), Some(names::stand_in_id("7").as_str()));
         let e = parse_command(br#"{"id":"c-3","text":"go","speed":9}"#, None).unwrap_err();
         assert!(e.reason.contains("unknown field `speed`"), "{e}");
     }
 
     #[test]
-    fn ids_that_would_break_the_event_topic_are_refused() {
-        for id in ["a/b", "+", "#", ""] {
+    fn ids_that_would_break_the_event_topic_are_refused_under_a_stand_in() {
+        // Issue 11, item 1: a control character in an id took the MQTT link down for good.
+        for id in ["a/b", "+", "#", "", r"nul\u0000", r"bell\u0007", r"\uffff", r"tab\t", "é"] {
             let p = format!(r#"{{"id":"{id}","text":"go"}}"#);
-            assert!(parse_command(p.as_bytes(), None).is_err(), "{id}");
+            let e = parse_command(p.as_bytes(), None).unwrap_err();
+            let stand_in = e.id.expect("refused under a stand-in id");
+            assert!(stand_in.starts_with("invalid-"), "{stand_in}");
+            assert_eq!(names::command_id(&stand_in), Ok(()));
+            assert!(e.reason.contains("[A-Za-z0-9._:-]"), "{}", e.reason);
         }
+        let long = format!(r#"{{"id":"{}","text":"go"}}"#, "x".repeat(65));
+        assert!(parse_command(long.as_bytes(), None).is_err());
+    }
+
+    #[test]
+    fn skill_names_that_could_not_be_topics_are_refused_with_the_id() {
+        let e = parse_command(br#"{"id":"c-1","text":"go","skill":"a+b"}"#, None).unwrap_err();
+        assert_eq!(e.id.as_deref(), Some("c-1"));
+        let e = parse_command(br#"{"id":"c-2","text":"go"}"#, Some("bad\u{1}")).unwrap_err();
+        assert!(e.reason.contains("skill name"), "{}", e.reason);
+        let e = parse_command("{\"id\":\"c-3\",\"text\":\"go\"}".as_bytes(), Some("x\0")).unwrap_err();
+        assert_eq!(e.id.as_deref(), Some("c-3"));
+    }
+
+    #[test]
+    fn not_after_is_read_as_unix_milliseconds() {
+        let c = parse_command(br#"{"id":"c-1","text":"go","not_after":1764240000000}"#, None).unwrap();
+        assert_eq!(c.not_after, Some(1_764_240_000_000));
+        assert!(parse_command(br#"{"id":"c-1","text":"go","not_after":"soon"}"#, None).is_err());
     }
 
     #[test]
     fn oversize_non_utf8_and_empty_payloads_are_refused() {
-        let big = vec![b'a'; 1024 * 1024];
+        let big = vec![b'a'; MAX_PAYLOAD_BYTES + 1];
         assert!(parse_command(&big, None).unwrap_err().reason.contains("exceeds the limit"));
         assert_eq!(parse_command(&[0xff, 0xfe, 0x00], None).unwrap_err().reason, "payload is not UTF-8");
         let e = parse_command(br#"{"id":"c-9","text":"   "}"#, None).unwrap_err();

@@ -101,6 +101,17 @@ struct Queued {
 /// How many finished ids are remembered for dedup.
 const SEEN_CAPACITY: usize = 4096;
 
+/// Where a payload comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Published while this process was serving.
+    Live,
+    /// Queued at the broker while the daemon was down, delivered after this process's first
+    /// connect: it may be long stale. Without `not_after` it is refused, unless the
+    /// dispatcher was told to run such commands ([`Dispatcher::run_queued_after_restart`]).
+    Backlog,
+}
+
 /// The dispatcher.
 #[derive(Debug)]
 pub struct Dispatcher {
@@ -112,6 +123,10 @@ pub struct Dispatcher {
     seen_order: VecDeque<String>,
     estop: bool,
     next_auto: u64,
+    auto_prefix: String,
+    wall_ms: Option<u64>,
+    run_backlog: bool,
+    stopping: bool,
 }
 
 fn event(id: &str, state: State, error: Option<String>) -> Effect {
@@ -136,7 +151,36 @@ impl Dispatcher {
             seen_order: VecDeque::new(),
             estop: false,
             next_auto: 0,
+            auto_prefix: "auto".into(),
+            wall_ms: None,
+            run_backlog: false,
+            stopping: false,
         }
+    }
+
+    /// Start with the e-stop latch engaged (it was engaged when the daemon last stopped).
+    pub fn with_estop(mut self, engaged: bool) -> Self {
+        self.estop = engaged;
+        self
+    }
+
+    /// Ids given to commands that came without one: `{prefix}-N`. A per-boot prefix keeps
+    /// them apart from the ids clients choose and from an earlier run's.
+    pub fn with_auto_prefix(mut self, prefix: &str) -> Self {
+        self.auto_prefix = prefix.to_owned();
+        self
+    }
+
+    /// Run commands from the broker's backlog that carry no freshness (`[daemon]
+    /// run_queued_after_restart`).
+    pub fn run_queued_after_restart(mut self, yes: bool) -> Self {
+        self.run_backlog = yes;
+        self
+    }
+
+    /// The wall clock (unix ms) as the edge reads it; `not_after` is checked against it.
+    pub fn set_wall_clock(&mut self, unix_ms: u64) {
+        self.wall_ms = Some(unix_ms);
     }
 
     /// Commands waiting (not counting the running one).
@@ -149,14 +193,28 @@ impl Dispatcher {
         self.running.as_deref()
     }
 
+    /// Whether [`Dispatcher::shutdown`] was called.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping
+    }
+
     /// Whether the e-stop is engaged.
     pub fn estopped(&self) -> bool {
         self.estop
     }
 
     /// A raw `cmd` payload at `now` (ms); `topic_skill` from `cmd/{skill}`.
-    pub fn on_payload(&mut self, now: u64, payload: &[u8], topic_skill: Option<&str>) -> Vec<Effect> {
+    pub fn on_payload(&mut self, now: u64, payload: &[u8], topic_skill: Option<&str>, source: Source) -> Vec<Effect> {
         match parse_command(payload, topic_skill) {
+            Ok(c) if source == Source::Backlog && c.not_after.is_none() && !self.run_backlog => {
+                let reason = "queued at the broker while the daemon was down, with no `not_after`: \
+                              not run (send it again, or set [daemon] run_queued_after_restart = true)";
+                match c.id {
+                    Some(id) if self.remember(&id) => vec![event(&id, State::Rejected, Some(reason.into()))],
+                    Some(id) => vec![Effect::Log(format!("duplicate command {id} ignored"))],
+                    None => vec![Effect::Log(format!("command {:?} {reason}", c.text))],
+                }
+            }
             Ok(c) => self.on_command(now, c),
             Err(Refusal { id: Some(id), reason }) => {
                 if self.remember(&id) {
@@ -191,12 +249,15 @@ impl Dispatcher {
             Some(id) => id.clone(),
             None => {
                 self.next_auto += 1;
-                format!("auto-{}", self.next_auto)
+                format!("{}-{}", self.auto_prefix, self.next_auto)
             }
         };
         if !self.remember(&id) {
             // A QoS 1 redelivery: it already has its events.
             return vec![Effect::Log(format!("duplicate command {id} ignored"))];
+        }
+        if self.stopping {
+            return vec![event(&id, State::Rejected, Some("shutting down".into()))];
         }
         if self.estop {
             return vec![event(&id, State::Rejected, Some("e-stop engaged: send `release` on estop first".into()))];
@@ -213,7 +274,19 @@ impl Dispatcher {
         if self.queue.len() >= self.capacity {
             return vec![event(&id, State::Rejected, Some(format!("queue full ({} commands waiting)", self.capacity)))];
         }
-        let deadline = command.deadline_ms.map(|d| now.saturating_add(d));
+        // Both limits as one deadline on the monotonic clock.
+        let mut deadline = command.deadline_ms.map(|d| now.saturating_add(d));
+        if let Some(not_after) = command.not_after {
+            let Some(wall) = self.wall_ms else {
+                return vec![event(&id, State::Rejected, Some("`not_after` given but the clock is unknown".into()))];
+            };
+            if wall > not_after {
+                let late = wall - not_after;
+                return vec![event(&id, State::Rejected, Some(format!("stale: `not_after` passed {late} ms ago")))];
+            }
+            let d = now.saturating_add(not_after - wall);
+            deadline = Some(deadline.map_or(d, |x| x.min(d)));
+        }
         self.queue.push_back(Queued { id: id.clone(), command, deadline });
         let mut out = vec![event(&id, State::Accepted, None)];
         out.extend(self.start_next(now));
@@ -224,7 +297,7 @@ impl Dispatcher {
     /// rejected on the way.
     fn start_next(&mut self, now: u64) -> Vec<Effect> {
         let mut out = Vec::new();
-        if self.running.is_some() || self.estop {
+        if self.running.is_some() || self.estop || self.stopping {
             return out;
         }
         while let Some(q) = self.queue.pop_front() {
@@ -286,6 +359,20 @@ impl Dispatcher {
             return vec![event(id, State::Canceled, Some("canceled before it started".into()))];
         }
         vec![Effect::Log(format!("cancel for {id}: not queued or running"))]
+    }
+
+    /// The daemon is stopping: every command it holds ends `canceled` ("shutting down"), and
+    /// nothing starts any more.
+    pub fn shutdown(&mut self) -> Vec<Effect> {
+        let why = || Some("shutting down".to_owned());
+        let mut out = Vec::new();
+        if let Some(id) = self.running.take() {
+            out.push(Effect::CancelRunning { id: id.clone() });
+            out.push(event(&id, State::Canceled, why()));
+        }
+        out.extend(self.queue.drain(..).map(|q| event(&q.id, State::Canceled, why())));
+        self.stopping = true;
+        out
     }
 
     /// `estop`: `engage` latches (outputs safe first, everything canceled), `release`

@@ -13,4 +13,4 @@ pub mod envelope;
 pub mod lifecycle;
 
 pub use envelope::{parse_command, Command, Refusal, MAX_PAYLOAD_BYTES};
-pub use lifecycle::{Dispatcher, Effect, Event, Finished, State};
+pub use lifecycle::{Dispatcher, Effect, Event, Finished, Source, State};

@@ -2,31 +2,45 @@
 //!
 //! rumqttc neither backs off nor resubscribes after a reconnect, and forgets pending
 //! publishes when the broker starts a clean session. The link does all three: exponential
-//! backoff from 100 ms to a 5 s cap; on every CONNACK it subscribes again and republishes
+//! backoff from 100 ms to a 5 s cap ([`Backoff`]: a connection that dies soon after its
+//! CONNACK does not reset it); on every CONNACK it subscribes again and republishes
 //! `status` = `online` and `info` (retained); the [`Outbox`] redelivers what the broker has
-//! not acknowledged. The session is persistent (clean session off, a stable client id), so
-//! commands published while the daemon was away are delivered when it returns.
+//! not acknowledged, and holds messages back while disconnected (handed to rumqttc during an
+//! outage, rumqttc would send them once and the outbox again). The session is persistent
+//! (clean session off, a stable client id), so commands published while the link was down
+//! are delivered when it returns.
 //!
-//! An `estop` publish calls `on_estop` (with the time it was received) right here, on the event-loop task, before anything
-//! is queued: outputs go safe without waiting for the dispatcher or the model.
+//! After this process's first connect resumes a session, what the broker had queued for us
+//! arrives first: the *backlog*, commands that may have waited for hours. The link publishes
+//! a per-boot token on `sync` (which it subscribes to) and tags every command before the
+//! token comes back as [`Source::Backlog`]; brokers deliver one client's messages in order.
+//!
+//! Input that arrives with the retain flag (a retained message replayed at subscribe time)
+//! is ignored: it would act again at every reconnect. The e-stop is not on this link: it has
+//! its own connection ([`super::estop_link`]).
+//!
+//! On shutdown the link hands over what it was given, waits (bounded) for the broker to
+//! acknowledge it, then publishes `status` = `offline` and disconnects.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Outgoing, Packet, QoS, TlsConfiguration, Transport};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::outbox::{Msg, Outbox};
+use super::outbox::{Msg, Outbox, MAX_PAYLOAD, MAX_TOPIC};
 use super::{Inbound, Topics};
+use crate::dispatch::Source;
 
-const BACKOFF_MIN: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
-/// Largest incoming packet read. Bigger than any valid command by far, so that an oversize
-/// payload reaches the dispatcher (and is refused there) instead of breaking the connection,
-/// which would make the broker redeliver it forever.
+/// Largest incoming packet read. Far bigger than any valid command (the dispatcher refuses
+/// payloads over 64 KiB), so that an oversize payload is read and refused instead of
+/// breaking the connection, which would make the broker redeliver it forever.
 const MAX_INCOMING: usize = 16 << 20;
+/// Largest packet written: the payload limit, a topic and the header.
+const MAX_OUTGOING: usize = MAX_PAYLOAD + MAX_TOPIC + 16;
+/// How long the link waits on shutdown for the broker to acknowledge the last events.
+const FLUSH: Duration = Duration::from_secs(2);
 
 /// How to reach the broker.
 #[derive(Debug, Clone)]
@@ -81,12 +95,12 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, LinkError> {
     std::fs::read(path).map_err(|source| LinkError::TlsFile { path: path.clone(), source })
 }
 
-fn options(cfg: &LinkConfig, topics: &Topics) -> Result<MqttOptions, LinkError> {
-    let mut o = MqttOptions::new(&cfg.client_id, &cfg.host, cfg.port);
+/// rumqttc's options for `cfg` with `client_id`: keep-alive, packet limits, credentials, TLS.
+pub(super) fn base_options(cfg: &LinkConfig, client_id: &str) -> Result<MqttOptions, LinkError> {
+    let mut o = MqttOptions::new(client_id, &cfg.host, cfg.port);
     o.set_keep_alive(cfg.keep_alive);
     o.set_clean_session(false);
-    o.set_max_packet_size(MAX_INCOMING, 64 << 10);
-    o.set_last_will(LastWill::new(topics.status(), "offline", QoS::AtLeastOnce, true));
+    o.set_max_packet_size(MAX_INCOMING, MAX_OUTGOING);
     if let Some((u, p)) = &cfg.credentials {
         o.set_credentials(u, p);
     }
@@ -112,83 +126,206 @@ pub fn no_delay(events: &mut rumqttc::EventLoop) {
     events.set_network_options(net);
 }
 
-/// Run the link until `shutdown`; then publish `status` = `offline` and disconnect.
-pub async fn run(
+/// Reconnect delays: doubling from 100 ms to 5 s. Only a connection that stayed up for
+/// [`Backoff::STABLE`] starts the doubling over: one that a broker drops right after its
+/// CONNACK (a poisoned message, a refused session) would otherwise reconnect every 100 ms
+/// for good.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { next: Backoff::MIN }
+    }
+}
+
+impl Backoff {
+    /// The first delay.
+    pub const MIN: Duration = Duration::from_millis(100);
+    /// The cap.
+    pub const MAX: Duration = Duration::from_secs(5);
+    /// How long a connection must have lived to count as healthy.
+    pub const STABLE: Duration = Duration::from_secs(10);
+
+    /// The link failed; `lived` is how long its connection was up (None: the connect
+    /// itself failed). Returns how long to wait before the next attempt.
+    pub fn after_failure(&mut self, lived: Option<Duration>) -> Duration {
+        if lived.is_some_and(|l| l >= Self::STABLE) {
+            self.next = Self::MIN;
+        }
+        let wait = self.next;
+        self.next = (self.next * 2).min(Self::MAX);
+        wait
+    }
+}
+
+/// The main MQTT link, set up (TLS files read) and ready to run.
+pub struct Link {
     cfg: LinkConfig,
     topics: Topics,
-    mut info: String,
-    mut outbound: mpsc::UnboundedReceiver<Outbound>,
-    inbound: mpsc::UnboundedSender<Inbound>,
-    on_estop: Arc<dyn Fn(bool, Instant) + Send + Sync>,
-    shutdown: CancellationToken,
-) -> Result<(), LinkError> {
-    let (client, mut events) = AsyncClient::new(options(&cfg, &topics)?, 64);
-    no_delay(&mut events);
-    let mut outbox = Outbox::new(4096);
-    let mut backoff = BACKOFF_MIN;
-    loop {
-        // Hand what we can to rumqttc without waiting; the rest stays in the outbox.
-        while let Some(m) = outbox.peek() {
-            let qos = if m.qos1 { QoS::AtLeastOnce } else { QoS::AtMostOnce };
-            if client.try_publish(m.topic.clone(), qos, m.retain, m.payload.clone()).is_err() {
-                break;
+    options: MqttOptions,
+    /// This process's token on `sync`.
+    boot: String,
+}
+
+impl Link {
+    /// Set up the link: fails at once on an unreadable TLS file, so a misconfigured daemon
+    /// exits with an error instead of running without a broker.
+    pub fn new(cfg: LinkConfig, topics: Topics, boot: &str) -> Result<Link, LinkError> {
+        let mut options = base_options(&cfg, &cfg.client_id)?;
+        options.set_last_will(LastWill::new(topics.status(), "offline", QoS::AtLeastOnce, true));
+        Ok(Link { cfg, topics, options, boot: boot.to_owned() })
+    }
+
+    /// Run until `shutdown`; then flush, publish `status` = `offline` and disconnect.
+    pub async fn run(
+        self,
+        mut info: String,
+        mut outbound: mpsc::UnboundedReceiver<Outbound>,
+        inbound: mpsc::UnboundedSender<Inbound>,
+        shutdown: CancellationToken,
+    ) {
+        let Link { cfg, topics, options, boot } = self;
+        let (client, mut events) = AsyncClient::new(options, 64);
+        no_delay(&mut events);
+        let mut outbox = Outbox::new(4096);
+        let mut backoff = Backoff::default();
+        // When the current connection's CONNACK came; None while disconnected.
+        let mut connected: Option<Instant> = None;
+        // None until the first CONNACK; then whether commands are still the backlog.
+        let mut backlog: Option<bool> = None;
+        let push = |outbox: &mut Outbox, m: Msg| {
+            if let Err(e) = outbox.push(m) {
+                tracing::error!("not published: {e}");
             }
-            outbox.handed();
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => break,
-            msg = outbound.recv() => match msg {
-                Some(Outbound::Event { id, json }) => outbox.push(Msg {
-                    topic: topics.evt(&id), payload: json.into_bytes(), qos1: true, retain: false, droppable: false,
-                }),
-                Some(Outbound::Telemetry(json)) => outbox.push(Msg {
-                    topic: topics.telemetry(), payload: json.into_bytes(), qos1: false, retain: false, droppable: true,
-                }),
-                Some(Outbound::Info(json)) => {
-                    outbox.push(retained(topics.info(), &json));
-                    info = json;
-                }
-                None => break,
-            },
-            event = events.poll() => match event {
-                Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                    tracing::info!(session_present = ack.session_present, "connected to {}:{}", cfg.host, cfg.port);
-                    backoff = BACKOFF_MIN;
-                    outbox.on_connack(ack.session_present);
-                    for filter in topics.subscriptions() {
-                        if let Err(e) = client.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
-                            tracing::error!("cannot subscribe to {filter}: {e}");
+        };
+        loop {
+            if connected.is_some() {
+                hand_over(&client, &mut outbox);
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                msg = outbound.recv() => match msg {
+                    Some(Outbound::Info(json)) => {
+                        push(&mut outbox, retained(topics.info(), &json));
+                        info = json;
+                    }
+                    Some(m) => push(&mut outbox, message(&topics, m)),
+                    None => break,
+                },
+                event = events.poll() => match event {
+                    Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                        tracing::info!(session_present = ack.session_present, "connected to {}:{}", cfg.host, cfg.port);
+                        connected = Some(Instant::now());
+                        outbox.on_connack(ack.session_present);
+                        for filter in topics.subscriptions() {
+                            if let Err(e) = client.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
+                                tracing::error!("cannot subscribe to {filter}: {e}");
+                            }
+                        }
+                        // A resumed session at our first connect may hold a backlog; a new
+                        // session holds nothing.
+                        let b = backlog.unwrap_or(ack.session_present) && ack.session_present;
+                        backlog = Some(b);
+                        if b {
+                            let sync = Msg { topic: topics.sync(), payload: boot.clone().into_bytes(), qos1: true, retain: false, droppable: false };
+                            push(&mut outbox, sync);
+                        }
+                        push(&mut outbox, retained(topics.status(), "online"));
+                        push(&mut outbox, retained(topics.info(), &info));
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        if p.topic == topics.sync() {
+                            if p.payload == boot.as_bytes() && backlog == Some(true) {
+                                tracing::info!("the broker's backlog is delivered");
+                                backlog = Some(false);
+                            }
+                            continue;
+                        }
+                        if p.retain {
+                            tracing::warn!("retained message on {} ignored: inputs act once, when published", p.topic);
+                            continue;
+                        }
+                        let mut msg = topics.inbound(&p.topic, &p.payload);
+                        if let Inbound::Command { source, .. } = &mut msg {
+                            if backlog == Some(true) {
+                                *source = Source::Backlog;
+                            }
+                        }
+                        if inbound.send(msg).is_err() {
+                            break;
                         }
                     }
-                    outbox.push(retained(topics.status(), "online"));
-                    outbox.push(retained(topics.info(), &info));
-                }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    let received = Instant::now();
-                    let msg = topics.inbound(&p.topic, &p.payload);
-                    if let Inbound::Estop(engage) = msg {
-                        on_estop(engage, received);
+                    Ok(Event::Incoming(Packet::PubAck(ack))) => outbox.on_puback(ack.pkid),
+                    Ok(Event::Outgoing(Outgoing::Publish(pkid))) => outbox.on_outgoing_publish(pkid),
+                    Ok(_) => {}
+                    Err(e) => {
+                        let wait = backoff.after_failure(connected.take().map(|t| t.elapsed()));
+                        tracing::warn!("MQTT connection to {}:{}: {e}; retrying in {wait:?}", cfg.host, cfg.port);
+                        tokio::select! {
+                            _ = shutdown.cancelled() => break,
+                            _ = tokio::time::sleep(wait) => {}
+                        }
                     }
-                    if inbound.send(msg).is_err() {
-                        break;
-                    }
-                }
+                },
+            }
+        }
+        // What the daemon said last (the `canceled` events of shutdown) goes out first.
+        while let Ok(m) = outbound.try_recv() {
+            match m {
+                Outbound::Info(_) => {}
+                m => push(&mut outbox, message(&topics, m)),
+            }
+        }
+        if connected.is_some() {
+            flush(&client, &mut events, &mut outbox).await;
+        }
+        if !outbox.is_empty() {
+            tracing::warn!("{} messages not delivered at shutdown", outbox.len());
+        }
+        goodbye(&client, &mut events, &topics).await;
+    }
+}
+
+fn message(topics: &Topics, m: Outbound) -> Msg {
+    match m {
+        Outbound::Event { id, json } => {
+            Msg { topic: topics.evt(&id), payload: json.into_bytes(), qos1: true, retain: false, droppable: false }
+        }
+        Outbound::Telemetry(json) => {
+            Msg { topic: topics.telemetry(), payload: json.into_bytes(), qos1: false, retain: false, droppable: true }
+        }
+        Outbound::Info(json) => retained(topics.info(), &json),
+    }
+}
+
+/// Hand what we can to rumqttc without waiting; the rest stays in the outbox.
+fn hand_over(client: &AsyncClient, outbox: &mut Outbox) {
+    while let Some(m) = outbox.peek() {
+        let qos = if m.qos1 { QoS::AtLeastOnce } else { QoS::AtMostOnce };
+        if client.try_publish(m.topic.clone(), qos, m.retain, m.payload.clone()).is_err() {
+            break;
+        }
+        outbox.handed();
+    }
+}
+
+/// Deliver what the outbox holds, for at most [`FLUSH`].
+async fn flush(client: &AsyncClient, events: &mut rumqttc::EventLoop, outbox: &mut Outbox) {
+    let drain = async {
+        while !outbox.is_empty() {
+            hand_over(client, outbox);
+            match events.poll().await {
                 Ok(Event::Incoming(Packet::PubAck(ack))) => outbox.on_puback(ack.pkid),
                 Ok(Event::Outgoing(Outgoing::Publish(pkid))) => outbox.on_outgoing_publish(pkid),
                 Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!("MQTT connection to {}:{}: {e}; retrying in {backoff:?}", cfg.host, cfg.port);
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
-                }
-            },
+                Err(_) => break,
+            }
         }
-    }
-    goodbye(&client, &mut events, &topics).await;
-    Ok(())
+    };
+    let _ = tokio::time::timeout(FLUSH, drain).await;
 }
 
 /// Publish `offline` (retained) and disconnect cleanly, within a second.
@@ -204,4 +341,22 @@ async fn goodbye(client: &AsyncClient, events: &mut rumqttc::EventLoop, topics: 
         }
     };
     let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_11_a_link_that_dies_right_after_connack_still_backs_off() {
+        let mut b = Backoff::default();
+        let quick = Some(Duration::from_millis(5));
+        let waits: Vec<u64> = (0..8).map(|_| b.after_failure(quick).as_millis() as u64).collect();
+        assert_eq!(waits, [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
+        // Failed connects count the same.
+        assert_eq!(b.after_failure(None), Backoff::MAX);
+        // A connection that lived starts over.
+        assert_eq!(b.after_failure(Some(Backoff::STABLE)), Backoff::MIN);
+        assert_eq!(b.after_failure(None), Backoff::MIN * 2);
+    }
 }

@@ -4,14 +4,22 @@
 //!   incoming topic means ([`Inbound`]).
 //! - [`outbox`]: the events, status and telemetry waiting to be delivered, tracked to their
 //!   PUBACK so that nothing is lost when the broker goes away (sans-IO, unit-tested).
+//! - [`names`]: the names that become parts of topics (command ids, robot ids, skills),
+//!   checked before they can.
 //! - [`link`]: the task that owns rumqttc's event loop: connects with a retained last will,
 //!   backs off with a cap, resubscribes and republishes `status`/`info` on every CONNACK,
 //!   redelivers what the broker did not acknowledge, and never blocks on inference.
+//! - [`estop_link`]: the e-stop's own connection (own client id, own thread), subscribed to
+//!   `estop` only, so that no traffic on other topics can delay or drop it.
 //! - [`broker`]: the in-process rumqttd broker used when no broker is configured.
 
 pub mod broker;
+pub mod estop_link;
 pub mod link;
+pub mod names;
 pub mod outbox;
+
+use crate::dispatch::Source;
 
 /// Topic names for one robot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +36,8 @@ pub enum Inbound {
         skill: Option<String>,
         /// Raw payload.
         payload: Vec<u8>,
+        /// Live, or the broker's backlog from while the daemon was down.
+        source: Source,
     },
     /// `cancel` with a command id.
     Cancel(String),
@@ -84,9 +94,16 @@ impl Topics {
         self.topic("estop")
     }
 
-    /// The filters the daemon subscribes to.
+    /// `sync` (in and out, the link's own): the link publishes a per-boot token here after a
+    /// restart; what arrives before the token comes back is the broker's backlog.
+    pub fn sync(&self) -> String {
+        self.topic("sync")
+    }
+
+    /// The filters the main link subscribes to. `estop` has its own connection
+    /// ([`estop_link`]).
     pub fn subscriptions(&self) -> [String; 5] {
-        [self.cmd(), self.topic("cmd/+"), self.cancel(), self.estop(), self.skills_reload()]
+        [self.cmd(), self.topic("cmd/+"), self.cancel(), self.skills_reload(), self.sync()]
     }
 
     /// `skills/reload` (in): rescan the skill folders now (any payload).
@@ -101,10 +118,13 @@ impl Topics {
         };
         let text = || String::from_utf8_lossy(payload).trim().to_owned();
         match leaf {
-            "cmd" => Inbound::Command { skill: None, payload: payload.to_vec() },
+            "cmd" => Inbound::Command { skill: None, payload: payload.to_vec(), source: Source::Live },
             "cancel" => match text() {
                 id if id.is_empty() => Inbound::Invalid("cancel without a command id".into()),
-                id => Inbound::Cancel(id),
+                id => match names::command_id(&id) {
+                    Ok(()) => Inbound::Cancel(id),
+                    Err(e) => Inbound::Invalid(format!("cancel: {e}")),
+                },
             },
             "skills/reload" => Inbound::ReloadSkills,
             "estop" => match text().as_str() {
@@ -113,8 +133,9 @@ impl Topics {
                 other => Inbound::Invalid(format!("estop payload {other:?}: expected `engage` or `release`")),
             },
             _ => match leaf.strip_prefix("cmd/") {
+                // The skill name is checked with the payload, so that a refusal can carry its id.
                 Some(skill) if !skill.is_empty() && !skill.contains('/') => {
-                    Inbound::Command { skill: Some(skill.to_owned()), payload: payload.to_vec() }
+                    Inbound::Command { skill: Some(skill.to_owned()), payload: payload.to_vec(), source: Source::Live }
                 }
                 _ => Inbound::Invalid(format!("publish on unknown topic {topic}")),
             },
@@ -132,6 +153,7 @@ mod tests {
         assert_eq!(t.cmd(), "trinity/r1/cmd");
         assert_eq!(t.evt("c-42"), "trinity/r1/evt/c-42");
         assert_eq!(t.subscriptions()[1], "trinity/r1/cmd/+");
+        assert!(!t.subscriptions().contains(&t.estop()), "the e-stop has its own connection");
     }
 
     #[test]
@@ -139,13 +161,14 @@ mod tests {
         let t = Topics::new("r1");
         assert_eq!(
             t.inbound("trinity/r1/cmd/arm", b"open"),
-            Inbound::Command { skill: Some("arm".into()), payload: b"open".to_vec() }
+            Inbound::Command { skill: Some("arm".into()), payload: b"open".to_vec(), source: Source::Live }
         );
         assert_eq!(t.inbound("trinity/r1/estop", b" engage\n"), Inbound::Estop(true));
         assert_eq!(t.inbound("trinity/r1/estop", b"release"), Inbound::Estop(false));
         assert!(matches!(t.inbound("trinity/r1/estop", b"maybe"), Inbound::Invalid(_)));
         assert_eq!(t.inbound("trinity/r1/cancel", b"c-1"), Inbound::Cancel("c-1".into()));
         assert!(matches!(t.inbound("trinity/r1/cancel", b""), Inbound::Invalid(_)));
+        assert!(matches!(t.inbound("trinity/r1/cancel", b"a\x01b"), Inbound::Invalid(_)));
         assert!(matches!(t.inbound("trinity/r2/cmd", b"x"), Inbound::Invalid(_)));
         assert_eq!(t.inbound("trinity/r1/skills/reload", b""), Inbound::ReloadSkills);
     }

@@ -6,8 +6,19 @@
 //! (`Outgoing::Publish(pkid)`) to its PUBACK, and on a CONNACK either lets rumqttc resend
 //! (session resumed: same order) or sends the unacknowledged messages again itself (new
 //! session). Sans-IO: the link feeds it rumqttc's events.
+//!
+//! Only messages that can be sent get in ([`Outbox::push`]): a topic with a control
+//! character makes brokers drop the connection, and a payload over the packet limit makes
+//! rumqttc fail the connection; either, retried first after every reconnect, would keep the
+//! link (and everything behind it) down for good.
 
 use std::collections::VecDeque;
+
+/// The largest payload the daemon publishes (contract v1.1: every outgoing payload fits the
+/// broker's packet limit). 64 KiB: what brokers accept by default, with room to spare.
+pub const MAX_PAYLOAD: usize = 64 * 1024;
+/// The longest topic the daemon publishes.
+pub const MAX_TOPIC: usize = 256;
 
 /// One message to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,9 +69,10 @@ impl Outbox {
         self.dropped
     }
 
-    /// Queue a message. When full, the oldest droppable queued message goes first, else
-    /// the oldest queued one.
-    pub fn push(&mut self, msg: Msg) {
+    /// Queue a message, or refuse one that could not be sent (see the module docs). When
+    /// full, the oldest droppable queued message goes first, else the oldest queued one.
+    pub fn push(&mut self, msg: Msg) -> Result<(), Unsendable> {
+        sendable(&msg)?;
         if self.len() >= self.max {
             let victim =
                 self.queue.iter().position(|m| m.droppable).or(if self.queue.is_empty() { None } else { Some(0) });
@@ -71,12 +83,13 @@ impl Outbox {
                 }
                 None if msg.droppable => {
                     self.dropped += 1;
-                    return;
+                    return Ok(());
                 }
                 None => self.dropped += 1,
             }
         }
         self.queue.push_back(msg);
+        Ok(())
     }
 
     /// The next message to hand to rumqttc.
@@ -123,12 +136,62 @@ impl Outbox {
     }
 }
 
+/// A message that no broker would take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsendable {
+    /// The topic is empty, too long, or holds a control character, `+`, `#` or a
+    /// non-ASCII character.
+    #[error("topic {0} cannot be published to")]
+    Topic(String),
+    /// The payload is over [`MAX_PAYLOAD`].
+    #[error("payload for {topic} is {bytes} bytes; the limit is {MAX_PAYLOAD}")]
+    Payload {
+        /// Where it was going.
+        topic: String,
+        /// Its size.
+        bytes: usize,
+    },
+}
+
+/// Whether `msg` can be published at all.
+pub fn sendable(msg: &Msg) -> Result<(), Unsendable> {
+    let t = &msg.topic;
+    let topic_ok =
+        !t.is_empty() && t.len() <= MAX_TOPIC && t.bytes().all(|b| b.is_ascii_graphic() && b != b'+' && b != b'#');
+    if !topic_ok {
+        return Err(Unsendable::Topic(crate::mqtt::names::shown(t)));
+    }
+    if msg.payload.len() > MAX_PAYLOAD {
+        return Err(Unsendable::Payload { topic: t.clone(), bytes: msg.payload.len() });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn msg(t: &str, qos1: bool) -> Msg {
         Msg { topic: t.into(), payload: vec![], qos1, retain: false, droppable: !qos1 }
+    }
+
+    impl Outbox {
+        fn push_ok(&mut self, m: Msg) {
+            self.push(m).unwrap()
+        }
+    }
+
+    #[test]
+    fn issue_11_messages_no_broker_would_take_are_refused_not_queued() {
+        let mut o = Outbox::new(10);
+        for topic in ["trinity/r1/evt/a\0b", "trinity/r1/evt/\u{7}", "trinity/r1/evt/+", "", "trinity/é"] {
+            assert!(matches!(o.push(msg(topic, true)), Err(Unsendable::Topic(_))), "{topic:?}");
+        }
+        let big = Msg { payload: vec![b'x'; MAX_PAYLOAD + 1], ..msg("trinity/r1/info", true) };
+        assert!(matches!(o.push(big), Err(Unsendable::Payload { bytes, .. }) if bytes == MAX_PAYLOAD + 1));
+        assert!(o.is_empty());
+        let fits = Msg { payload: vec![b'x'; MAX_PAYLOAD], ..msg("trinity/r1/info", true) };
+        assert_eq!(o.push(fits), Ok(()));
     }
 
     fn send_all(o: &mut Outbox) -> Vec<String> {
@@ -143,8 +206,8 @@ mod tests {
     #[test]
     fn acknowledged_messages_leave_the_outbox() {
         let mut o = Outbox::new(10);
-        o.push(msg("a", true));
-        o.push(msg("t", false));
+        o.push_ok(msg("a", true));
+        o.push_ok(msg("t", false));
         assert_eq!(send_all(&mut o), ["a", "t"]);
         o.on_outgoing_publish(1);
         o.on_outgoing_publish(0);
@@ -157,13 +220,13 @@ mod tests {
     fn a_new_session_gets_every_unacknowledged_message_again_in_order() {
         let mut o = Outbox::new(10);
         for t in ["a", "b", "c"] {
-            o.push(msg(t, true));
+            o.push_ok(msg(t, true));
         }
         send_all(&mut o);
         o.on_outgoing_publish(1); // a written
         o.on_outgoing_publish(2); // b written; c still in rumqttc's channel
         o.on_puback(1);
-        o.push(msg("d", true)); // produced while the broker was away
+        o.push_ok(msg("d", true)); // produced while the broker was away
         o.on_connack(false);
         assert_eq!(send_all(&mut o), ["b", "c", "d"]);
     }
@@ -172,7 +235,7 @@ mod tests {
     fn a_resumed_session_lets_rumqttc_resend_and_keeps_the_ids_straight() {
         let mut o = Outbox::new(10);
         for t in ["a", "b"] {
-            o.push(msg(t, true));
+            o.push_ok(msg(t, true));
         }
         send_all(&mut o);
         o.on_outgoing_publish(1);
@@ -189,13 +252,13 @@ mod tests {
     #[test]
     fn when_full_telemetry_goes_before_events() {
         let mut o = Outbox::new(3);
-        o.push(msg("e1", true));
-        o.push(msg("t1", false));
-        o.push(msg("e2", true));
-        o.push(msg("e3", true));
+        o.push_ok(msg("e1", true));
+        o.push_ok(msg("t1", false));
+        o.push_ok(msg("e2", true));
+        o.push_ok(msg("e3", true));
         assert_eq!(o.dropped(), 1);
         assert_eq!(send_all(&mut o), ["e1", "e2", "e3"]);
-        o.push(msg("t2", false));
+        o.push_ok(msg("t2", false));
         assert_eq!(o.dropped(), 2, "no room and nothing queued to drop: telemetry is dropped");
     }
 }

@@ -180,10 +180,10 @@ pub fn folders(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A skill name is used in MQTT topics (`cmd/{skill}`): lowercase letters, digits, `-`, `_`.
+/// A skill name is used in MQTT topics (`cmd/{skill}`): 1-32 lowercase letters, digits,
+/// `-`, `_` (within the contract's alphabet, [`crate::mqtt::names`]).
 pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
+    crate::mqtt::names::skill(name).is_ok()
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use super::*;
 
 fn cmd(id: &str, deadline_ms: Option<u64>) -> Command {
-    Command { id: Some(id.into()), text: "go".into(), skill: None, deadline_ms }
+    Command { deadline_ms, id: Some(id.into()), ..Command::text("go".into()) }
 }
 
 /// The (id, state) of every published event.
@@ -123,13 +123,13 @@ fn estop_makes_outputs_safe_first_cancels_everything_and_latches() {
 #[test]
 fn payloads_are_parsed_and_bad_ones_rejected_when_they_carry_an_id() {
     let mut d = Dispatcher::new(4, skills());
-    let out = d.on_payload(0, b"turn left", Some("rover"));
+    let out = d.on_payload(0, b"turn left", Some("rover"), Source::Live);
     assert_eq!(states(&out), vec![s("auto-1", State::Accepted), s("auto-1", State::Executing)]);
     let Effect::Start { command, .. } = &out[2] else { panic!() };
     assert_eq!(command.skill.as_deref(), Some("rover"));
-    assert_eq!(states(&d.on_payload(0, br#"{"id":"x","text":5}"#, None)), vec![s("x", State::Rejected)]);
-    assert!(matches!(d.on_payload(0, &[0xff, 0xfe], None).as_slice(), [Effect::Log(_)]));
-    assert!(matches!(d.on_payload(0, &vec![b'a'; 1 << 20], None).as_slice(), [Effect::Log(_)]));
+    assert_eq!(states(&d.on_payload(0, br#"{"id":"x","text":5}"#, None, Source::Live)), vec![s("x", State::Rejected)]);
+    assert!(matches!(d.on_payload(0, &[0xff, 0xfe], None, Source::Live).as_slice(), [Effect::Log(_)]));
+    assert!(matches!(d.on_payload(0, &vec![b'a'; 1 << 20], None, Source::Live).as_slice(), [Effect::Log(_)]));
 }
 
 #[test]
@@ -197,4 +197,81 @@ fn a_command_without_a_skill_gets_the_default_and_an_unknown_one_is_rejected() {
     let Effect::Publish(ev) = &out[0] else { panic!() };
     assert_eq!(ev.state, State::Rejected);
     assert!(ev.error.as_deref().unwrap().contains("unknown skill `juggling`"));
+}
+
+fn error_of(out: &[Effect]) -> String {
+    out.iter()
+        .find_map(|e| match e {
+            Effect::Publish(Event { error: Some(e), .. }) => Some(e.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn issue_11_backlog_commands_without_freshness_are_refused_unless_configured() {
+    let payload = br#"{"id":"old","text":"go"}"#;
+    let mut d = Dispatcher::new(4, skills());
+    let out = d.on_payload(0, payload, None, Source::Backlog);
+    assert_eq!(states(&out), vec![s("old", State::Rejected)]);
+    assert!(error_of(&out).contains("run_queued_after_restart"), "{out:?}");
+    // Its redelivery is a duplicate, not a second refusal.
+    assert!(matches!(d.on_payload(1, payload, None, Source::Backlog).as_slice(), [Effect::Log(_)]));
+    // Live, the same kind of command runs.
+    let out = d.on_payload(2, br#"{"id":"new","text":"go"}"#, None, Source::Live);
+    assert_eq!(states(&out), vec![s("new", State::Accepted), s("new", State::Executing)]);
+
+    let mut d = Dispatcher::new(4, skills()).run_queued_after_restart(true);
+    let out = d.on_payload(0, payload, None, Source::Backlog);
+    assert_eq!(states(&out), vec![s("old", State::Accepted), s("old", State::Executing)]);
+}
+
+#[test]
+fn issue_11_not_after_is_freshness_for_backlog_and_live_commands() {
+    let mut d = Dispatcher::new(4, skills());
+    d.set_wall_clock(10_000);
+    let stale = br#"{"id":"stale","text":"go","not_after":9000}"#;
+    let out = d.on_payload(0, stale, None, Source::Live);
+    assert_eq!(states(&out), vec![s("stale", State::Rejected)]);
+    assert!(error_of(&out).contains("1000 ms ago"), "{out:?}");
+    let fresh = br#"{"id":"fresh","text":"go","not_after":20000}"#;
+    let out = d.on_payload(0, fresh, None, Source::Backlog);
+    assert_eq!(states(&out), vec![s("fresh", State::Accepted), s("fresh", State::Executing)]);
+    // Queued behind `fresh`, `later` may start only until its not_after (500 ms from now).
+    let later = br#"{"id":"later","text":"go","not_after":10500}"#;
+    assert_eq!(states(&d.on_payload(0, later, None, Source::Live)), vec![s("later", State::Accepted)]);
+    assert_eq!(states(&d.tick(400)), vec![]);
+    assert_eq!(states(&d.tick(501)), vec![s("later", State::Rejected)]);
+}
+
+#[test]
+fn issue_11_auto_ids_carry_the_boot_prefix() {
+    let mut d = Dispatcher::new(4, skills()).with_auto_prefix("auto-1f2e");
+    let out = d.on_payload(0, b"go", None, Source::Live);
+    assert_eq!(states(&out)[0], s("auto-1f2e-1", State::Accepted));
+    // A client choosing `auto-1` does not collide with a generated id.
+    assert_eq!(states(&d.on_command(0, cmd("auto-1", None)))[0], s("auto-1", State::Accepted));
+}
+
+#[test]
+fn issue_11_a_latched_start_refuses_commands_until_release() {
+    let mut d = Dispatcher::new(4, skills()).with_estop(true);
+    assert!(d.estopped());
+    assert_eq!(states(&d.on_command(0, cmd("a", None))), vec![s("a", State::Rejected)]);
+    d.on_estop(false);
+    assert_eq!(states(&d.on_command(0, cmd("b", None))), vec![s("b", State::Accepted), s("b", State::Executing)]);
+}
+
+#[test]
+fn issue_11_shutdown_ends_every_held_command_canceled() {
+    let mut d = Dispatcher::new(4, skills());
+    d.on_command(0, cmd("run", None));
+    d.on_command(0, cmd("q", None));
+    let out = d.shutdown();
+    assert!(matches!(&out[0], Effect::CancelRunning { id } if id == "run"));
+    assert_eq!(states(&out), vec![s("run", State::Canceled), s("q", State::Canceled)]);
+    assert!(error_of(&out).contains("shutting down"));
+    assert_eq!(states(&d.on_command(1, cmd("after", None))), vec![s("after", State::Rejected)]);
+    // The runner's late result does not make a second terminal event.
+    assert!(matches!(d.on_finished(2, "run", Finished::Canceled).as_slice(), [Effect::Log(_)]));
 }
