@@ -30,6 +30,7 @@ impl SetDutyCycle for SimPwm {
     fn set_duty_cycle(&mut self, duty: u16) -> Result<(), PwmErrorKind> {
         let mut w = self.world.lock().map_err(|_| PwmErrorKind::Other)?;
         w.motors[self.motor].duty = duty.min(MAX_DUTY);
+        w.motors_written();
         Ok(())
     }
 }
@@ -57,8 +58,14 @@ impl SimPin {
     fn set(&mut self, high: bool) -> Result<(), PinErrorKind> {
         let mut w = self.world.lock().map_err(|_| PinErrorKind::Other)?;
         match self.line {
-            Line::In1(m) => w.motors[m].in1 = high,
-            Line::In2(m) => w.motors[m].in2 = high,
+            Line::In1(m) => {
+                w.motors[m].in1 = high;
+                w.motors_written();
+            }
+            Line::In2(m) => {
+                w.motors[m].in2 = high;
+                w.motors_written();
+            }
             Line::Output(i) => {
                 if let Some(o) = w.outputs.get_mut(i) {
                     *o = high;

@@ -52,6 +52,19 @@ pub(crate) struct World {
     x: f64,
     y: f64,
     heading: f64,
+    moving: bool,
+    motions: u64,
+}
+
+impl World {
+    /// After any write to a motor's lines: count a motion when the wheels start from rest.
+    pub(crate) fn motors_written(&mut self) {
+        let moving = self.motors.iter().any(|m| m.duty > 0 && m.in1 != m.in2);
+        if moving && !self.moving {
+            self.motions += 1;
+        }
+        self.moving = moving;
+    }
 }
 
 /// The simulated robot.
@@ -89,6 +102,9 @@ pub struct SimState {
     pub gripper: &'static str,
     /// Named outputs and their state.
     pub outputs: Vec<(String, bool)>,
+    /// Motions started (the wheels going from rest to moving) since power-on: the action
+    /// log of the drivetrain, one per drive or turn step.
+    pub motions: u64,
 }
 
 impl SimState {
@@ -117,6 +133,8 @@ impl Sim {
             x: 0.0,
             y: 0.0,
             heading: 0.0,
+            moving: false,
+            motions: 0,
         };
         Sim { world: Arc::new(Mutex::new(world)), board: board.clone() }
     }
@@ -229,6 +247,7 @@ impl Sim {
             gripper_deg,
             gripper,
             outputs: wiring.outputs.iter().map(|o| o.name.clone()).zip(w.outputs.iter().copied()).collect(),
+            motions: w.motions,
         }
     }
 }

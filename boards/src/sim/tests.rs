@@ -67,6 +67,19 @@ fn drive_then_turn_right_then_drive_traces_an_l() {
 }
 
 #[test]
+fn each_drive_or_turn_step_counts_one_motion() {
+    let (_, sim) = run(&plan(&[
+        Action::Drive { distance_m: 0.5 },
+        Action::Turn { angle_deg: -90.0 },
+        Action::Wait { seconds: 0.1 },
+        Action::Drive { distance_m: -0.2 },
+    ]));
+    assert_eq!(sim.state().motions, 3);
+    let (_, sim) = run(&plan(&[Action::Stop]));
+    assert_eq!(sim.state().motions, 0);
+}
+
+#[test]
 fn servo_and_gripper_reach_their_angles_through_the_pca9685() {
     let (o, sim) = run(&plan(&[
         Action::Servo { joint: name("shoulder"), angle_deg: 30.0 },
