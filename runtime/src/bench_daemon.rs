@@ -61,6 +61,63 @@ impl Client {
     }
 }
 
+/// Release the e-stop and wait until the daemon has (the e-stop has its own connection: a
+/// command published right after `release` could overtake it).
+async fn release(c: &Client, probe: &EstopProbe) -> anyhow::Result<()> {
+    let n = probe.released.load(std::sync::atomic::Ordering::SeqCst);
+    c.publish("estop", "release".into()).await?;
+    let t0 = Instant::now();
+    while probe.released.load(std::sync::atomic::Ordering::SeqCst) <= n {
+        if t0.elapsed() > Duration::from_secs(5) {
+            bail!("release {} never took effect", n + 1);
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+    Ok(())
+}
+
+/// A client publishing hostile traffic on every input but `estop` (malformed, oversize,
+/// control characters, wrong types, unknown skills, retained) as fast as the broker takes
+/// it, until `stop`. Returns how many messages it sent. On a thread and runtime of its own,
+/// so that it competes with the measuring client as another process would (for the CPU and
+/// the broker), not for this runtime's workers.
+fn flood(host: String, port: u16, base: String, stop: CancellationToken) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        rt.block_on(flood_on(host, port, base, stop))
+    })
+}
+
+async fn flood_on(host: String, port: u16, base: String, stop: CancellationToken) -> u64 {
+    {
+        let mut o = MqttOptions::new("bench-hostile", host, port);
+        o.set_max_packet_size(1 << 20, 1 << 20);
+        let (client, mut events) = AsyncClient::new(o, 1024);
+        tokio::spawn(async move { while events.poll().await.is_ok() {} });
+        let payloads: Vec<(&str, Vec<u8>, bool)> = vec![
+            ("cmd", b"{\"id\":\"x".to_vec(), false),
+            ("cmd", vec![b'a'; 100 << 10], false),
+            ("cmd", br#"{"id":"ctl\u0007id","text":"go"}"#.to_vec(), false),
+            ("cmd", br#"{"id":"types","text":42}"#.to_vec(), false),
+            ("cmd", br#"{"id":"retained","plan":[{"action":"stop"}]}"#.to_vec(), true),
+            ("cmd/no skill", br#"{"text":"go"}"#.to_vec(), false),
+            ("cmd/juggling", br#"{"text":"go"}"#.to_vec(), false),
+            ("cancel", b"\x01".to_vec(), false),
+            ("cmd", vec![0xff, 0xfe], false),
+        ];
+        let mut sent = 0u64;
+        while !stop.is_cancelled() {
+            for (leaf, p, retain) in &payloads {
+                if client.publish(format!("{base}/{leaf}"), QoS::AtMostOnce, *retain, p.clone()).await.is_ok() {
+                    sent += 1;
+                }
+            }
+        }
+        let _ = client.publish(format!("{base}/cmd"), QoS::AtLeastOnce, true, Vec::<u8>::new()).await;
+        sent
+    }
+}
+
 async fn probe_len(probe: &EstopProbe, n: usize) -> anyhow::Result<()> {
     let t0 = Instant::now();
     while probe.engaged.lock().map(|v| v.len()).unwrap_or(0) < n {
@@ -113,8 +170,29 @@ pub async fn run(cfg: DaemonConfig, trials: usize) -> anyhow::Result<Value> {
         let (received, safe, _) = probe.engaged.lock().map_err(|_| anyhow!("poisoned"))?[n];
         idle.push(safe - received);
         idle_e2e.push(safe - t_pub);
-        c.publish("estop", "release".into()).await?;
+        release(&c, &probe).await?;
     }
+
+    // E-stop with nothing running while a hostile client floods every other input.
+    let stop_flood = CancellationToken::new();
+    let t_flood = Instant::now();
+    let flooder = flood(host.clone(), port, c.base.clone(), stop_flood.clone());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (mut flooded, mut flooded_e2e) = (vec![], vec![]);
+    for _ in 0..trials {
+        let n = probe.engaged.lock().map(|v| v.len()).unwrap_or(0);
+        let t_pub = Instant::now();
+        c.publish("estop", "engage".into()).await?;
+        probe_len(&probe, n + 1).await?;
+        let (received, safe, _) = probe.engaged.lock().map_err(|_| anyhow!("poisoned"))?[n];
+        flooded.push(safe - received);
+        flooded_e2e.push(safe - t_pub);
+        release(&c, &probe).await?;
+    }
+    let flood_secs = t_flood.elapsed().as_secs_f64();
+    stop_flood.cancel();
+    let flood_sent =
+        tokio::task::spawn_blocking(move || flooder.join()).await?.map_err(|_| anyhow!("flood panicked"))?;
 
     // E-stop right after a command starts executing: the model is generating its plan.
     let (mut busy, mut busy_e2e, mut generating) = (vec![], vec![], 0);
@@ -132,7 +210,7 @@ pub async fn run(cfg: DaemonConfig, trials: usize) -> anyhow::Result<Value> {
         busy_e2e.push(safe - t_pub);
         generating += usize::from(was_generating);
         c.wait(&format!("evt/{id}"), "canceled").await?;
-        c.publish("estop", "release".into()).await?;
+        release(&c, &probe).await?;
     }
 
     // Command to `succeeded` for a short command.
@@ -149,6 +227,10 @@ pub async fn run(cfg: DaemonConfig, trials: usize) -> anyhow::Result<Value> {
     Ok(json!({
         "broker": format!("{host}:{port}"),
         "estop_idle": {"receipt_to_safe": stats(idle), "publish_to_safe": stats(idle_e2e)},
+        "estop_idle_under_flood": {
+            "receipt_to_safe": stats(flooded), "publish_to_safe": stats(flooded_e2e),
+            "hostile_messages": flood_sent, "hostile_per_s": (flood_sent as f64 / flood_secs).round(),
+        },
         "estop_generating": {
             "receipt_to_safe": stats(busy), "publish_to_safe": stats(busy_e2e),
             "trials_with_generation_running": generating,

@@ -228,6 +228,10 @@ enum SkillCmd {
         /// Print every miss on stderr.
         #[arg(short, long)]
         verbose: bool,
+        /// Write every attempt (command, kind, expected, got, right) as JSON lines here,
+        /// one run after the other, each line tagged with its run.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -518,7 +522,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("{fails} blocking problem(s) above");
             }
         }
-        Cmd::Skill(SkillCmd::Eval { dir, model, file, verbose }) => {
+        Cmd::Skill(SkillCmd::Eval { dir, model, file, verbose, out }) => {
             let sd = SkillDir::load(&dir)?;
             let examples = skills::read_examples(&dir.join(&file))?;
             let name = sd.skill.name.clone();
@@ -531,17 +535,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(b) = prompt::builtin(&name) {
                 runs.push(("base_few_shot", b));
             }
+            let mut raw = String::new();
             for (label, s) in runs {
                 let acc = skills::eval::evaluate(&planner, &s, &examples);
                 if verbose {
-                    for (c, want, got) in &acc.misses {
-                        eprintln!("{label}: {c:?}: want {want}, got {got}");
+                    for m in acc.misses() {
+                        let want = serde_json::to_string(&m.expected).unwrap_or_default();
+                        let got = match &m.got {
+                            Ok(p) => serde_json::to_string(p).unwrap_or_default(),
+                            Err(e) => format!("error: {e}"),
+                        };
+                        eprintln!("{label}: {:?}: want {want}, got {got}", m.command);
                     }
+                }
+                for a in &acc.attempts {
+                    let mut line = serde_json::to_value(a)?;
+                    line["run"] = label.into();
+                    raw.push_str(&format!("{line}\n"));
                 }
                 report[label] = serde_json::json!({
                     "exact": acc.exact, "total": acc.total, "rate": acc.rate(),
                     "median_time_to_plan_ms": acc.median_time_to_plan_ms,
+                    "by_kind": acc.by_kind, "by_action": acc.by_action,
                 });
+            }
+            if let Some(out) = out {
+                std::fs::write(&out, raw).with_context(|| format!("cannot write {}", out.display()))?;
             }
             println!("{report}");
         }

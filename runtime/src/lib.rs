@@ -22,6 +22,8 @@
 //! - [`doctor`]: `trinity doctor`, the machine checked against the configuration.
 //! - [`send`]: `trinity send`, a client that follows one command's events.
 //! - [`cli`]: the command line.
+//! - [`throttle`]: rate limits for log lines a peer can cause.
+//! - [`fuzzing`]: what the fuzz targets run (and the corpus replay test).
 #![deny(missing_docs)]
 
 pub mod bench;
@@ -33,6 +35,7 @@ pub mod daemon;
 pub mod dispatch;
 pub mod doctor;
 pub mod engine;
+pub mod fuzzing;
 pub mod gguf;
 pub mod grammar;
 pub mod llama;
@@ -43,3 +46,4 @@ pub mod prompt;
 pub mod send;
 pub mod sim_run;
 pub mod skills;
+pub mod throttle;

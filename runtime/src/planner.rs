@@ -114,6 +114,12 @@ pub fn finish(skill: &Skill, board: &Board, generation: &Generation) -> Result<P
     }
     let plan: Plan = serde_json::from_str(output.trim())
         .map_err(|e| PlanError::Parse { reason: e.to_string(), output: output.clone() })?;
+    check(skill, board, plan)
+}
+
+/// Check a plan against what the skill allows and the board's limits: the model's, or a
+/// typed one a client sent.
+pub fn check(skill: &Skill, board: &Board, plan: Plan) -> Result<Plan, PlanError> {
     if let Some((index, a)) = plan.actions().iter().enumerate().find(|(_, a)| !skill.allowed.contains(&a.kind())) {
         return Err(PlanError::NotAllowed { index, action: a.kind().name(), skill: skill.name.clone() });
     }

@@ -17,6 +17,10 @@ use serde_json::{json, Value};
 #[path = "daemon/hostile.rs"]
 mod hostile;
 
+/// Issue 11's fault-injection suite.
+#[path = "daemon/faults.rs"]
+mod faults;
+
 const WAIT: Duration = Duration::from_secs(90);
 
 fn free_port() -> u16 {
@@ -156,11 +160,18 @@ struct Observer {
 
 impl Observer {
     fn connect(port: u16, robot: &str) -> Observer {
+        Observer::connect_to(port, robot, &["#"])
+    }
+
+    /// An observer subscribed to these filters under `trinity/{robot}/` only.
+    fn connect_to(port: u16, robot: &str, filters: &[&str]) -> Observer {
         let mut o = MqttOptions::new(format!("observer-{robot}"), "127.0.0.1", port);
         o.set_clean_session(false);
         o.set_max_packet_size(2 << 20, 2 << 20);
         let (client, mut conn) = Client::new(o, 64);
-        client.subscribe(format!("trinity/{robot}/#"), QoS::AtLeastOnce).unwrap();
+        for f in filters {
+            client.subscribe(format!("trinity/{robot}/{f}"), QoS::AtLeastOnce).unwrap();
+        }
         let (tx, rx) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::channel();
         std::thread::spawn(move || {

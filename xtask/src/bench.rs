@@ -286,7 +286,8 @@ fn skill_figures(trinity: &Path, root: &Path, md: &mut String) -> Result<()> {
     Ok(())
 }
 
-/// E-stop latency and command-to-succeeded, against the embedded broker and mosquitto.
+/// E-stop latency (idle, while generating, and while a hostile client floods every other
+/// input) and command-to-succeeded, against the embedded broker and mosquitto.
 fn daemon_figures(trinity: &Path, work: &Path, md: &mut String) -> Result<()> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let conf = work.join("mosquitto.conf");
@@ -296,8 +297,8 @@ fn daemon_figures(trinity: &Path, work: &Path, md: &mut String) -> Result<()> {
         ("embedded (rumqttd)", vec![]),
         ("mosquitto", vec!["--host".to_owned(), "127.0.0.1".into(), "--port".into(), port.to_string()]),
     ];
-    let _ = writeln!(md, "\n| daemon, broker | e-stop idle: receipt→safe p50 / p99 | publish→safe p50 / p99 | e-stop while generating: receipt→safe p50 / p99 | publish→safe p50 / p99 | `stop` publish→succeeded p50 / p99 |");
-    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(md, "\n| daemon, broker | e-stop idle: receipt→safe p50 / p99 | publish→safe p50 / p99 | e-stop while generating: receipt→safe p50 / p99 | publish→safe p50 / p99 | e-stop under a hostile flood: publish→safe p50 / p99 (flood msg/s) | `stop` publish→succeeded p50 / p99 |");
+    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- |");
     for (name, args) in runs {
         let mut c = Command::new(trinity);
         c.args(["bench-daemon", "--trials", "200"]).args(&args);
@@ -317,17 +318,43 @@ fn daemon_figures(trinity: &Path, work: &Path, md: &mut String) -> Result<()> {
         };
         let _ = writeln!(
             md,
-            "| {name} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} ({}) | {} |",
             f(&["estop_idle", "receipt_to_safe"]),
             f(&["estop_idle", "publish_to_safe"]),
             f(&["estop_generating", "receipt_to_safe"]),
             f(&["estop_generating", "publish_to_safe"]),
+            f(&["estop_idle_under_flood", "publish_to_safe"]),
+            v["estop_idle_under_flood"]["hostile_per_s"],
             f(&["cmd_stop_to_succeeded"]),
         );
         let _ = writeln!(md, "<!-- {name}: {v} -->");
     }
     let _ = mosquitto.kill();
     let _ = mosquitto.wait();
+    Ok(())
+}
+
+/// `cargo xtask bench faults`: the daemon's figures (e-stop latency idle, while generating
+/// and under a hostile flood) and issue 11's fault-injection suite at full size (200
+/// commands through 10 broker restarts; 60 s of hostile flood), release builds. Results go
+/// to stdout and `bench-work/bench-faults.md`.
+pub fn run_faults(root: &Path) -> Result<()> {
+    let work = root.join("bench-work");
+    std::fs::create_dir_all(&work)?;
+    status(&mut cmd("cargo", &["build", "--release", "-p", "trinity-runtime"]))?;
+    let mut md = String::new();
+    daemon_figures(&root.join("target/release/trinity"), &work, &mut md)?;
+    let mut c = cmd("cargo", &["test", "--release", "-p", "trinity-runtime", "--test", "daemon", "faults::"]);
+    c.args(["--", "--nocapture", "--test-threads", "1"]).env("TRINITY_FAULTS", "full");
+    let out = output(&mut c)?;
+    let _ = writeln!(md, "\n| fault | result |\n| --- | --- |");
+    // With --nocapture a test's line may follow its name on the same line.
+    for line in out.lines().filter_map(|l| Some(&l[l.find("{\"")?..=l.rfind('}')?])) {
+        let v: Value = serde_json::from_str(line)?;
+        let _ = writeln!(md, "| {} | `{line}` |", v["fault"].as_str().unwrap_or("?"));
+    }
+    print!("{md}");
+    std::fs::write(work.join("bench-faults.md"), &md)?;
     Ok(())
 }
 

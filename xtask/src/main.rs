@@ -11,13 +11,18 @@
 //!   build's configuration, then the pi5 and pi4 packages and their checks.
 //! - `bench`: the figures of BENCHMARKS.md (see `bench.rs`); `bench skills`: only the
 //!   skills' figures (held-out accuracy, adapter costs); `bench packages`: per-board
-//!   package sizes and the Pi 5 build against the generic one, emulated.
+//!   package sizes and the Pi 5 build against the generic one, emulated; `bench faults`:
+//!   the daemon's e-stop figures (a hostile flood included) and the fault-injection suite
+//!   at full size.
 //! - `train-skill <dir> [train.py flags]`: train a skill folder's LoRA adapter on this CPU
 //!   (a Python venv with torch/transformers/peft/gguf in the user cache; see `train.rs`).
+//! - `fuzz [seconds]`: the cargo-fuzz targets (`fuzz/`), each for `seconds` (default 60);
+//!   needs a nightly toolchain (see `fuzz.rs`). CI replays their corpora instead.
 //! - `package [board…]`: per-board release builds and their .deb (default: pi5 and pi4;
 //!   see `package.rs`).
 
 mod bench;
+mod fuzz;
 mod package;
 mod train;
 
@@ -69,6 +74,10 @@ fn main() -> Result<()> {
             setup()?;
             bench::run_packages(&root)
         }
+        Some("bench") if args.get(1).map(String::as_str) == Some("faults") => {
+            setup()?;
+            bench::run_faults(&root)
+        }
         Some("bench") if args.get(1).map(String::as_str) == Some("skills") => {
             setup()?;
             bench::run_skills(&root)
@@ -76,6 +85,13 @@ fn main() -> Result<()> {
         Some("bench") => {
             setup()?;
             bench::run(&root)
+        }
+        Some("fuzz") => {
+            let seconds = match args.get(1) {
+                Some(s) => s.parse().context("usage: cargo xtask fuzz [seconds per target]")?,
+                None => 60,
+            };
+            fuzz::run(&root, seconds)
         }
         Some("train-skill") => {
             setup()?;
@@ -94,7 +110,7 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
-        _ => bail!("usage: cargo xtask <setup|run|test|bench|train-skill|package>"),
+        _ => bail!("usage: cargo xtask <setup|run|test|bench|fuzz|train-skill|package>"),
     }
 }
 
@@ -117,7 +133,7 @@ pub(crate) fn status(c: &mut Command) -> Result<()> {
     Ok(())
 }
 
-fn step(what: &str) {
+pub(crate) fn step(what: &str) {
     eprintln!("\nxtask: == {what} ==");
 }
 

@@ -12,7 +12,7 @@
 //!   control loop is alive (if either stalls, the watchdog makes the outputs safe);
 //! - a runner plans on the engine thread (awaiting, never blocking), approves the plan
 //!   against the board's limits and starts it on the robot;
-//! - the control loop polls the robot every 10 ms and hands outcomes to the runner;
+//! - the control loop (its own thread) polls the robot every 10 ms and hands outcomes to the runner;
 //! - the telemetry task publishes the robot's state periodically.
 //!
 //! - the skills task ([`skills`]) keeps the skill folders in step with what is served.
@@ -102,6 +102,8 @@ const CONTROL_LOOP_STALE: Duration = Duration::from_millis(500);
 pub struct EstopProbe {
     /// One entry per `engage`.
     pub engaged: Mutex<Vec<(Instant, Instant, bool)>>,
+    /// `release`s carried out (the dispatcher told).
+    pub released: AtomicUsize,
 }
 
 /// State shared between the tasks; every lock is held for microseconds.
@@ -150,6 +152,9 @@ impl Shared {
         let mut cell = lock(&self.robot);
         cell.robot.release_estop();
         then();
+        if let Some(p) = &self.probe {
+            p.released.fetch_add(1, Ordering::SeqCst);
+        }
         true
     }
 
@@ -309,6 +314,8 @@ pub async fn run_probed(
         })
     };
     let estop_thread = estop_link.spawn(on_estop, estop_shutdown.clone())?;
+    // Stopped on every way out, an error while the model loads included.
+    let _stop_estop_link = estop_shutdown.clone().drop_guard();
 
     let engine_cfg = cfg.engine.clone();
     let engine = tokio::task::spawn_blocking(move || crate::engine::Engine::start(engine_cfg)).await??;
@@ -355,7 +362,7 @@ pub async fn run_probed(
         ));
     }
 
-    tracker.spawn(control_loop(shared.clone(), shutdown.clone()));
+    let control_thread = control_loop(shared.clone(), shutdown.clone())?;
     tracker.spawn(telemetry_loop(shared.clone(), out_tx.clone(), cfg.telemetry, shutdown.clone()));
     let dispatcher = Dispatcher::new(cfg.queue_capacity, names)
         .with_estop(latched)
@@ -383,26 +390,33 @@ pub async fn run_probed(
     let _ = link_task.await;
     tracker.wait().await;
     estop_shutdown.cancel();
-    let _ = tokio::task::spawn_blocking(move || estop_thread.join()).await;
+    let _ = tokio::task::spawn_blocking(move || (estop_thread.join(), control_thread.join())).await;
     Ok(())
 }
 
-async fn control_loop(shared: Arc<Shared>, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(Duration::from_millis(10));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => break,
-            _ = tick.tick() => {
-                let now = shared.now();
-                let mut cell = lock(&shared.robot);
-                let o = cell.robot.poll(now);
-                cell.deliver(o);
-                drop(cell);
-                shared.control_tick.store(now.0, Ordering::Relaxed);
+/// The control loop: polls the robot every 10 ms (steps end on time, the watchdog is
+/// checked). On a thread of its own, so that no load on the runtime (a flood of MQTT
+/// traffic, say) can delay it.
+fn control_loop(shared: Arc<Shared>, shutdown: CancellationToken) -> std::io::Result<std::thread::JoinHandle<()>> {
+    const PERIOD: Duration = Duration::from_millis(10);
+    std::thread::Builder::new().name("control-loop".into()).spawn(move || {
+        let mut next = Instant::now();
+        while !shutdown.is_cancelled() {
+            let now = shared.now();
+            let mut cell = lock(&shared.robot);
+            let o = cell.robot.poll(now);
+            cell.deliver(o);
+            drop(cell);
+            shared.control_tick.store(now.0, Ordering::Relaxed);
+            next += PERIOD;
+            let t = Instant::now();
+            if next > t {
+                std::thread::sleep(next - t);
+            } else {
+                next = t; // Late: skip the missed ticks.
             }
         }
-    }
+    })
 }
 
 async fn telemetry_loop(
@@ -478,6 +492,8 @@ async fn dispatch_loop(
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Finished)>();
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     let mut stale_logged = false;
+    // Most log lines here are about what peers sent: a flood of them must not flood the log.
+    let mut log = crate::throttle::Throttle::for_peers();
     loop {
         let now = shared.now();
         let effects = tokio::select! {
@@ -532,7 +548,7 @@ async fn dispatch_loop(
                     // runner task even runs: an e-stop right after `executing` is never lost.
                     let flag = Arc::new(AtomicBool::new(false));
                     *lock(&shared.running_cancel) = Some(flag.clone());
-                    let task = run_command(shared.clone(), planner.clone(), skills.get(), command, flag);
+                    let task = run_command(shared.clone(), planner.clone(), skills.get(), *command, flag);
                     let done = done_tx.clone();
                     tokio::spawn(async move {
                         let fin = task.await;
@@ -540,7 +556,11 @@ async fn dispatch_loop(
                     });
                 }
                 Effect::CancelRunning { .. } => shared.cancel_running(),
-                Effect::Log(line) => tracing::info!("{line}"),
+                Effect::Log(line) => {
+                    if let Some(note) = log.allow(Instant::now()) {
+                        tracing::info!("{line}{note}");
+                    }
+                }
             }
         }
         shared.queue_depth.store(d.queue_depth(), Ordering::Relaxed);
@@ -572,40 +592,18 @@ async fn run_command(
         unregister();
         return failed(format!("unknown skill `{name}`"), None);
     };
-    let t0 = Instant::now();
-    let handle = match planner.submit_with(skill, &command.text, flag.clone()) {
-        Ok(h) => h,
-        Err(e) => {
-            unregister();
-            return failed(e.to_string(), None);
-        }
+    // A typed plan skips the model; both pass the same checks. The flag stays registered
+    // until the plan is on the robot (below), so an e-stop or a cancel that lands between the
+    // end of generation and the start is not lost.
+    let planned = match command.plan {
+        Some(plan) => planner::check(skill, planner.board(), plan).map_err(|e| failed(e.to_string(), None)),
+        None => plan_with_model(&shared, &planner, skill, &command.text, &flag).await,
     };
-    // The flag stays registered until the plan is on the robot (below), so an e-stop or a
-    // cancel that lands between the end of generation and the start is not lost.
-    let generation = handle.result().await;
-    let generation = match generation {
-        Ok(g) => g,
-        Err(crate::engine::EngineError::Canceled) => {
-            unregister();
-            return Finished::Canceled;
-        }
-        Err(e) => {
-            unregister();
-            return failed(e.to_string(), None);
-        }
-    };
-    *lock(&shared.last_timings) = Some(json!({
-        "prompt_tokens": generation.prompt_tokens,
-        "prompt_ms": generation.prompt_time.as_secs_f64() * 1e3,
-        "generated_tokens": generation.generated_tokens,
-        "generation_ms": generation.generation_time.as_secs_f64() * 1e3,
-        "time_to_plan_ms": t0.elapsed().as_secs_f64() * 1e3,
-    }));
-    let plan = match planner::finish(skill, planner.board(), &generation) {
+    let plan = match planned {
         Ok(p) => p,
-        Err(e) => {
+        Err(finished) => {
             unregister();
-            return failed(e.to_string(), None);
+            return finished;
         }
     };
     let plan_json = serde_json::to_value(&plan).unwrap_or_default();
@@ -633,5 +631,79 @@ async fn run_command(
         Ok(Outcome::Canceled) | Err(_) => Finished::Canceled,
         Ok(Outcome::DriverFailed { index, error }) => failed(format!("action {index}: {error}"), Some(plan_json)),
         Ok(Outcome::WatchdogExpired) => failed("watchdog expired: outputs made safe".into(), Some(plan_json)),
+    }
+}
+
+/// Plan `text` with the model; the error is the command's end.
+async fn plan_with_model(
+    shared: &Shared,
+    planner: &Planner,
+    skill: &Skill,
+    text: &str,
+    flag: &Arc<AtomicBool>,
+) -> Result<trinity_firmware::Plan, Finished> {
+    let failed = |e: String| Finished::Failed { error: e, plan: None };
+    let t0 = Instant::now();
+    let handle = planner.submit_with(skill, text, flag.clone()).map_err(|e| failed(e.to_string()))?;
+    let generation = match handle.result().await {
+        Ok(g) => g,
+        Err(crate::engine::EngineError::Canceled) => return Err(Finished::Canceled),
+        Err(e) => return Err(failed(e.to_string())),
+    };
+    *lock(&shared.last_timings) = Some(json!({
+        "prompt_tokens": generation.prompt_tokens,
+        "prompt_ms": generation.prompt_time.as_secs_f64() * 1e3,
+        "generated_tokens": generation.generated_tokens,
+        "generation_ms": generation.generation_time.as_secs_f64() * 1e3,
+        "time_to_plan_ms": t0.elapsed().as_secs_f64() * 1e3,
+    }));
+    planner::finish(skill, planner.board(), &generation).map_err(|e| failed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(state: &std::path::Path) -> Shared {
+        let board = trinity_boards::by_name("sim").unwrap();
+        Shared {
+            probe: None,
+            robot: Mutex::new(RobotCell::new(robot::sim(&board, Millis(0)).unwrap())),
+            latch: Latch::new(state, "t"),
+            control_tick: AtomicU64::new(0),
+            running_cancel: Mutex::new(None),
+            queue_depth: AtomicUsize::new(0),
+            last_timings: Mutex::new(None),
+            epoch: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn issue_11_the_watchdogs_are_fed_only_while_the_control_loop_ticks() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = shared(dir.path());
+        s.control_tick.store(1000, Ordering::Relaxed);
+        assert!(s.control_loop_alive(Millis(1000 + CONTROL_LOOP_STALE.as_millis() as u64)));
+        assert!(!s.control_loop_alive(Millis(1001 + CONTROL_LOOP_STALE.as_millis() as u64)));
+    }
+
+    #[test]
+    fn issue_11_an_engage_is_recorded_and_a_release_that_cannot_be_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = shared(dir.path());
+        let told = AtomicUsize::new(0);
+        assert!(s.estop(true, Instant::now(), || {
+            told.fetch_add(1, Ordering::Relaxed);
+        }));
+        assert!(s.latch.load().unwrap() && lock(&s.robot).robot.estopped());
+        // The state directory turns into a file: the release cannot be recorded.
+        std::fs::remove_dir_all(dir.path()).unwrap();
+        std::fs::write(dir.path(), "not a directory").unwrap();
+        assert!(!s.estop(false, Instant::now(), || {
+            told.fetch_add(1, Ordering::Relaxed);
+        }));
+        assert!(lock(&s.robot).robot.estopped(), "still stopped");
+        assert_eq!(told.load(Ordering::Relaxed), 1, "the dispatcher heard only of the engage");
+        let _ = std::fs::remove_file(dir.path());
     }
 }

@@ -177,7 +177,14 @@ pub async fn run(
     loop {
         let asked = tokio::select! {
             _ = shutdown.cancelled() => break,
-            r = reload.recv() => { if r.is_none() { break; } true }
+            r = reload.recv() => {
+                if r.is_none() {
+                    break;
+                }
+                // A burst of requests (a flood on skills/reload) is one rescan.
+                while reload.try_recv().is_ok() {}
+                true
+            }
             _ = tick.tick() => false,
         };
         since_scan += if asked { Duration::ZERO } else { tick.period() };

@@ -1,6 +1,8 @@
 //! The `cmd` payload (DESIGN.md, MQTT contract v1 and v1.1):
 //! `{"id":"c-42","text":"go forward two meters","skill":"rover","deadline_ms":5000,"not_after":1764240000000}`,
-//! with every field but `text` optional. A payload that is not JSON is the command text
+//! with every field but `text` optional. Instead of `text`, a command may carry `plan`, an
+//! action array of the vocabulary (programmatic clients; confirming a refused candidate): it
+//! skips the model and passes the same skill and limit checks. A payload that is not JSON is the command text
 //! itself (so `mosquitto_pub -m "turn left"` works); so is a bare JSON string.
 //!
 //! The id and the skill become parts of topics: both are checked against
@@ -9,6 +11,8 @@
 
 use serde_json::Value;
 
+use trinity_firmware::Plan;
+
 use crate::mqtt::names;
 use crate::planner::MAX_COMMAND_BYTES;
 
@@ -16,12 +20,14 @@ use crate::planner::MAX_COMMAND_BYTES;
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 
 /// A parsed command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Command {
     /// The sender's id, if it gave one.
     pub id: Option<String>,
-    /// What to do.
+    /// What to do (empty when `plan` is given).
     pub text: String,
+    /// A typed plan instead of text: no model.
+    pub plan: Option<Plan>,
     /// Skill: from the `cmd/{skill}` topic, else the payload, else the default.
     pub skill: Option<String>,
     /// Start within this many ms of receipt, or be rejected.
@@ -67,6 +73,10 @@ pub fn parse_command(payload: &[u8], topic_skill: Option<&str>) -> Result<Comman
             };
             return Err(refuse(None, format!("payload is {kind}; expected a command object or plain text")));
         }
+        // Broken JSON is refused, not planned as words.
+        Err(e) if text.trim_start().starts_with(['{', '[', '"']) => {
+            return Err(refuse(None, format!("payload is malformed JSON: {e}")))
+        }
         // Not JSON: the payload is the command text.
         Err(_) => Command::text(text.to_owned()),
     };
@@ -78,7 +88,7 @@ pub fn parse_command(payload: &[u8], topic_skill: Option<&str>) -> Result<Comman
         names::skill(s).map_err(|e| refuse(id, format!("`skill`: {e}")))?;
     }
     let trimmed = command.text.trim();
-    if trimmed.is_empty() {
+    if trimmed.is_empty() && command.plan.is_none() {
         return Err(refuse(id, "the command text is empty"));
     }
     if trimmed.len() > MAX_COMMAND_BYTES {
@@ -112,7 +122,19 @@ fn from_object(map: &serde_json::Map<String, Value>) -> Result<Command, Refusal>
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(refuse(id, format!("`{field}` must be a string"))),
     };
-    let text = string("text")?.ok_or_else(|| refuse(id, "missing `text`"))?;
+    let plan = match map.get("plan") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            serde_json::from_value::<Plan>(v.clone())
+                .map_err(|e| refuse(id, format!("`plan` is not a plan of the action vocabulary: {e}")))?,
+        ),
+    };
+    let text = match (string("text")?, &plan) {
+        (Some(_), Some(_)) => return Err(refuse(id, "give `text` or `plan`, not both")),
+        (None, None) => return Err(refuse(id, "missing `text`")),
+        (Some(t), None) => t,
+        (None, Some(_)) => String::new(),
+    };
     let skill = string("skill")?;
     let integer = |field: &str| match map.get(field) {
         None | Some(Value::Null) => Ok(None),
@@ -123,16 +145,16 @@ fn from_object(map: &serde_json::Map<String, Value>) -> Result<Command, Refusal>
     if let Some(k) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(refuse(id, format!("unknown field `{k}`")));
     }
-    Ok(Command { id: id.map(str::to_owned), text, skill, deadline_ms, not_after })
+    Ok(Command { id: id.map(str::to_owned), text, plan, skill, deadline_ms, not_after })
 }
 
 /// The fields a command object may have.
-const FIELDS: [&str; 5] = ["id", "text", "skill", "deadline_ms", "not_after"];
+const FIELDS: [&str; 6] = ["id", "text", "plan", "skill", "deadline_ms", "not_after"];
 
 impl Command {
     /// A command that is only its text.
     pub fn text(text: String) -> Command {
-        Command { id: None, text, skill: None, deadline_ms: None, not_after: None }
+        Command { id: None, text, plan: None, skill: None, deadline_ms: None, not_after: None }
     }
 }
 
@@ -153,6 +175,7 @@ mod tests {
                 skill: Some("rover".into()),
                 deadline_ms: Some(5000),
                 not_after: None,
+                plan: None,
             }
         );
     }
@@ -205,6 +228,30 @@ mod tests {
         assert!(e.reason.contains("skill name"), "{}", e.reason);
         let e = parse_command("{\"id\":\"c-3\",\"text\":\"go\"}".as_bytes(), Some("x\0")).unwrap_err();
         assert_eq!(e.id.as_deref(), Some("c-3"));
+    }
+
+    #[test]
+    fn broken_json_is_refused_not_planned_as_text() {
+        for p in [r#"{"id":"x"#, r#"{"id":"x","text":"go"#, "[1,", r#""unterminated"#] {
+            let e = parse_command(p.as_bytes(), None).unwrap_err();
+            assert!(e.reason.contains("malformed JSON"), "{p}: {e}");
+        }
+        assert_eq!(parse_command(b"go {fast}", None).unwrap().text, "go {fast}");
+    }
+
+    #[test]
+    fn a_typed_plan_stands_in_for_text() {
+        let c = parse_command(br#"{"id":"p-1","plan":[{"action":"drive","distance_m":0.5},{"action":"stop"}]}"#, None)
+            .unwrap();
+        assert_eq!(c.plan.as_ref().map(Plan::len), Some(2));
+        assert_eq!(c.text, "");
+        let e = parse_command(br#"{"id":"p-2","plan":[{"action":"fly","height_m":3}]}"#, None).unwrap_err();
+        assert!(e.reason.contains("action vocabulary"), "{e}");
+        assert_eq!(e.id.as_deref(), Some("p-2"));
+        let e = parse_command(br#"{"id":"p-3","text":"stop","plan":[{"action":"stop"}]}"#, None).unwrap_err();
+        assert!(e.reason.contains("not both"), "{e}");
+        let nine = format!(r#"{{"id":"p-4","plan":[{}]}}"#, [r#"{"action":"stop"}"#; 9].join(","));
+        assert!(parse_command(nine.as_bytes(), None).is_err(), "at most 8 actions");
     }
 
     #[test]

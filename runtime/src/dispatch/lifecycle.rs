@@ -80,7 +80,7 @@ pub enum Effect {
         /// Command id.
         id: String,
         /// The command.
-        command: Command,
+        command: Box<Command>,
     },
     /// Stop the running job (generation between tokens, or execution).
     CancelRunning {
@@ -306,7 +306,7 @@ impl Dispatcher {
                 continue;
             }
             out.push(event(&q.id, State::Executing, None));
-            out.push(Effect::Start { id: q.id.clone(), command: q.command });
+            out.push(Effect::Start { id: q.id.clone(), command: Box::new(q.command) });
             self.running = Some(q.id);
             break;
         }

@@ -69,6 +69,13 @@ impl EstopLink {
         let mut connected: Option<Instant> = None;
         // None until the first CONNACK; then whether a `release` may be the backlog's.
         let mut backlog: Option<bool> = None;
+        // What a peer sends must not flood the log: a blocked stderr would block this thread.
+        let mut log = crate::throttle::Throttle::for_peers();
+        let mut warn = |line: &dyn std::fmt::Display| {
+            if let Some(note) = log.allow(Instant::now()) {
+                tracing::warn!("e-stop link: {line}{note}");
+            }
+        };
         loop {
             let event = tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -91,14 +98,14 @@ impl EstopLink {
                     match topics.inbound(&p.topic, &p.payload) {
                         Inbound::Estop(true) => on_estop(true, received),
                         Inbound::Estop(false) if p.retain => {
-                            tracing::warn!("retained e-stop `release` ignored: a release acts once, when published")
+                            warn(&"retained `release` ignored: a release acts once, when published")
                         }
                         Inbound::Estop(false) if backlog == Some(true) => {
-                            tracing::warn!("e-stop `release` queued while the daemon was down ignored: send it again")
+                            warn(&"`release` queued while the daemon was down ignored: send it again")
                         }
                         Inbound::Estop(false) => on_estop(false, received),
-                        Inbound::Invalid(why) => tracing::warn!("e-stop link: {why}"),
-                        other => tracing::warn!("e-stop link: unexpected {other:?}"),
+                        Inbound::Invalid(why) => warn(&why),
+                        other => warn(&format!("unexpected {other:?}")),
                     }
                     if let Err(e) = client.try_ack(&p) {
                         tracing::warn!("e-stop link: cannot acknowledge: {e}");

@@ -196,80 +196,117 @@ impl Link {
         let mut connected: Option<Instant> = None;
         // None until the first CONNACK; then whether commands are still the backlog.
         let mut backlog: Option<bool> = None;
+        let mut retained_log = crate::throttle::Throttle::for_peers();
         let push = |outbox: &mut Outbox, m: Msg| {
             if let Err(e) = outbox.push(m) {
                 tracing::error!("not published: {e}");
             }
         };
-        loop {
+        'run: loop {
             if connected.is_some() {
                 hand_over(&client, &mut outbox);
             }
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                msg = outbound.recv() => match msg {
-                    Some(Outbound::Info(json)) => {
-                        push(&mut outbox, retained(topics.info(), &json));
-                        info = json;
-                    }
-                    Some(m) => push(&mut outbox, message(&topics, m)),
-                    None => break,
-                },
-                event = events.poll() => match event {
-                    Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                        tracing::info!(session_present = ack.session_present, "connected to {}:{}", cfg.host, cfg.port);
-                        connected = Some(Instant::now());
-                        outbox.on_connack(ack.session_present);
-                        for filter in topics.subscriptions() {
-                            if let Err(e) = client.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
-                                tracing::error!("cannot subscribe to {filter}: {e}");
+            // One poll future until it yields an event: dropping it mid-connect (when an
+            // outbound message wins a select) would drop the half-made connection, and a
+            // busy daemon could then never finish a slow (TLS) handshake.
+            let event = {
+                let poll = events.poll();
+                tokio::pin!(poll);
+                loop {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break 'run,
+                        event = &mut poll => break event,
+                        msg = outbound.recv() => {
+                            match msg {
+                                Some(Outbound::Info(json)) => {
+                                    push(&mut outbox, retained(topics.info(), &json));
+                                    info = json;
+                                }
+                                Some(m) => push(&mut outbox, message(&topics, m)),
+                                None => break 'run,
+                            }
+                            if connected.is_some() {
+                                hand_over(&client, &mut outbox);
                             }
                         }
-                        // A resumed session at our first connect may hold a backlog; a new
-                        // session holds nothing.
-                        let b = backlog.unwrap_or(ack.session_present) && ack.session_present;
-                        backlog = Some(b);
-                        if b {
-                            let sync = Msg { topic: topics.sync(), payload: boot.clone().into_bytes(), qos1: true, retain: false, droppable: false };
-                            push(&mut outbox, sync);
-                        }
-                        push(&mut outbox, retained(topics.status(), "online"));
-                        push(&mut outbox, retained(topics.info(), &info));
                     }
-                    Ok(Event::Incoming(Packet::Publish(p))) => {
-                        if p.topic == topics.sync() {
-                            if p.payload == boot.as_bytes() && backlog == Some(true) {
-                                tracing::info!("the broker's backlog is delivered");
-                                backlog = Some(false);
-                            }
-                            continue;
-                        }
-                        if p.retain {
-                            tracing::warn!("retained message on {} ignored: inputs act once, when published", p.topic);
-                            continue;
-                        }
-                        let mut msg = topics.inbound(&p.topic, &p.payload);
-                        if let Inbound::Command { source, .. } = &mut msg {
-                            if backlog == Some(true) {
-                                *source = Source::Backlog;
-                            }
-                        }
-                        if inbound.send(msg).is_err() {
-                            break;
+                }
+            };
+            match event {
+                Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                    tracing::info!(session_present = ack.session_present, "connected to {}:{}", cfg.host, cfg.port);
+                    connected = Some(Instant::now());
+                    outbox.on_connack(ack.session_present);
+                    for filter in topics.subscriptions() {
+                        if let Err(e) = client.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
+                            tracing::error!("cannot subscribe to {filter}: {e}");
                         }
                     }
-                    Ok(Event::Incoming(Packet::PubAck(ack))) => outbox.on_puback(ack.pkid),
-                    Ok(Event::Outgoing(Outgoing::Publish(pkid))) => outbox.on_outgoing_publish(pkid),
-                    Ok(_) => {}
-                    Err(e) => {
-                        let wait = backoff.after_failure(connected.take().map(|t| t.elapsed()));
-                        tracing::warn!("MQTT connection to {}:{}: {e}; retrying in {wait:?}", cfg.host, cfg.port);
-                        tokio::select! {
-                            _ = shutdown.cancelled() => break,
-                            _ = tokio::time::sleep(wait) => {}
+                    // A resumed session at our first connect may hold a backlog; a new
+                    // session holds nothing.
+                    let b = backlog.unwrap_or(ack.session_present) && ack.session_present;
+                    backlog = Some(b);
+                    if b {
+                        let sync = Msg {
+                            topic: topics.sync(),
+                            payload: boot.clone().into_bytes(),
+                            qos1: true,
+                            retain: false,
+                            droppable: false,
+                        };
+                        push(&mut outbox, sync);
+                    }
+                    push(&mut outbox, retained(topics.status(), "online"));
+                    push(&mut outbox, retained(topics.info(), &info));
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    if p.topic == topics.sync() {
+                        if p.payload == boot.as_bytes() && backlog == Some(true) {
+                            tracing::info!("the broker's backlog is delivered");
+                            backlog = Some(false);
+                        }
+                        continue;
+                    }
+                    if p.retain {
+                        if let Some(note) = retained_log.allow(Instant::now()) {
+                            tracing::warn!(
+                                "retained message on {} ignored: inputs act once, when published{note}",
+                                p.topic
+                            );
+                        }
+                        continue;
+                    }
+                    // Oversize payloads are refused here, before they are copied.
+                    let mut msg = if p.payload.len() > crate::dispatch::MAX_PAYLOAD_BYTES {
+                        Inbound::Invalid(format!(
+                            "payload of {} bytes on {} exceeds the limit of {}",
+                            p.payload.len(),
+                            p.topic,
+                            crate::dispatch::MAX_PAYLOAD_BYTES
+                        ))
+                    } else {
+                        topics.inbound(&p.topic, &p.payload)
+                    };
+                    if let Inbound::Command { source, .. } = &mut msg {
+                        if backlog == Some(true) {
+                            *source = Source::Backlog;
                         }
                     }
-                },
+                    if inbound.send(msg).is_err() {
+                        break 'run;
+                    }
+                }
+                Ok(Event::Incoming(Packet::PubAck(ack))) => outbox.on_puback(ack.pkid),
+                Ok(Event::Outgoing(Outgoing::Publish(pkid))) => outbox.on_outgoing_publish(pkid),
+                Ok(_) => {}
+                Err(e) => {
+                    let wait = backoff.after_failure(connected.take().map(|t| t.elapsed()));
+                    tracing::warn!("MQTT connection to {}:{}: {e}; retrying in {wait:?}", cfg.host, cfg.port);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break 'run,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
             }
         }
         // What the daemon said last (the `canceled` events of shutdown) goes out first.

@@ -123,8 +123,11 @@ fn one() -> f32 {
 pub struct Example {
     /// What a user says.
     pub command: String,
-    /// The plan it means.
+    /// The plan it means (empty: nothing to do, the skill should refuse).
     pub plan: Plan,
+    /// A tag for the breakdown of an evaluation (hand-written sets: units, idiom, …).
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
 /// A skill folder, read and checked, adapters not loaded yet.
@@ -190,10 +193,16 @@ pub fn valid_name(name: &str) -> bool {
 impl SkillDir {
     /// Read and check the skill folder `dir` (no llama.cpp involved).
     pub fn load(dir: &Path) -> Result<SkillDir, SkillError> {
+        let text = read_capped(&dir.join(SKILL_TOML), MAX_TOML_BYTES)?;
+        Self::from_toml(dir, &text)
+    }
+
+    /// Check `text` as the `skill.toml` of the folder `dir` (adapter files are looked up
+    /// there).
+    pub fn from_toml(dir: &Path, text: &str) -> Result<SkillDir, SkillError> {
         let toml_path = dir.join(SKILL_TOML);
         let invalid = |what: String| SkillError::Invalid { path: toml_path.clone(), what };
-        let text = read_capped(&toml_path, MAX_TOML_BYTES)?;
-        let t: SkillToml = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        let t: SkillToml = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if !valid_name(&t.name) {
             return Err(invalid(format!("name {:?}: use lowercase letters, digits, `-` and `_`", t.name)));
         }
