@@ -44,6 +44,8 @@ pub fn envelope(data: &[u8]) {
         for e in d.on_payload(now, payload, topic_skill, source) {
             if let Effect::Publish(ev) = e {
                 assert_eq!(names::command_id(&ev.id), Ok(()), "event id {:?}", ev.id);
+                let json = serde_json::to_string(&ev).unwrap_or_default();
+                assert!(json.len() <= crate::mqtt::outbox::MAX_PAYLOAD / 4, "event of {} bytes", json.len());
             }
         }
     }

@@ -39,7 +39,8 @@ impl Latch {
     pub fn store(&self, engaged: bool) -> std::io::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        let tmp = self.path.with_extension("new");
+        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = self.path.with_file_name(format!("{name}.new"));
         {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(if engaged { b"engaged\n" } else { b"released\n" })?;
@@ -64,6 +65,11 @@ mod tests {
         assert!(!Latch::new(&dir.path().join("state"), "robot2").load().unwrap(), "per robot");
         latch.store(false).unwrap();
         assert!(!latch.load().unwrap());
+        // Ids that differ after a dot keep files (and temporary files) of their own.
+        let (a, b) = (Latch::new(dir.path(), "robot.1"), Latch::new(dir.path(), "robot.2"));
+        a.store(true).unwrap();
+        b.store(false).unwrap();
+        assert!(a.load().unwrap() && !b.load().unwrap());
     }
 
     #[test]

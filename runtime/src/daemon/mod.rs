@@ -7,11 +7,15 @@
 //!   of it, in the same order as the requests came;
 //! - the MQTT link ([`crate::mqtt::link`]) owns the main connection: commands, cancels,
 //!   events, telemetry;
-//! - the dispatcher task owns the [`Dispatcher`]: it turns link input into effects, starts a
-//!   runner task per command, and feeds the robot's watchdog every tick, but only while the
-//!   control loop is alive (if either stalls, the watchdog makes the outputs safe);
+//! - the dispatcher task owns the [`Dispatcher`]: it turns link input into effects (the
+//!   e-stop's first), starts a runner task per command, and feeds the robot's watchdog and
+//!   systemd's every tick, but only while the control loop ticks. If the dispatcher stalls,
+//!   the control loop's watchdog check makes the outputs safe; if the control loop stalls,
+//!   the dispatcher stops the running plan (when the robot is not locked) and systemd,
+//!   no longer fed, restarts the service, whose `ExecStopPost` makes the outputs safe;
 //! - a runner plans on the engine thread (awaiting, never blocking), approves the plan
-//!   against the board's limits and starts it on the robot;
+//!   against the board's limits and starts it on the robot, only while the e-stop link is up
+//!   and only if no e-stop came that the dispatcher had not heard of when it started it;
 //! - the control loop (its own thread) polls the robot every 10 ms and hands outcomes to the runner;
 //! - the telemetry task publishes the robot's state periodically.
 //!
@@ -92,6 +96,9 @@ pub struct DaemonConfig {
     pub abort_on_panic: bool,
 }
 
+/// How long a planned command waits for the e-stop link to be up before it fails.
+const ESTOP_LINK_WAIT: Duration = Duration::from_secs(30);
+
 /// How long the control loop may go without a tick before the dispatcher stops feeding the
 /// watchdogs (the robot's and systemd's).
 const CONTROL_LOOP_STALE: Duration = Duration::from_millis(500);
@@ -113,6 +120,11 @@ pub struct Shared {
     latch: Latch,
     /// When the control loop last ticked (ms since `epoch`).
     control_tick: AtomicU64,
+    /// Engages carried out, counted under the robot's lock: a runner starts its plan only if
+    /// the dispatcher had heard of every one of them when it started the command.
+    engages: AtomicU64,
+    /// Whether the e-stop link is subscribed: no plan starts while it is not.
+    estop_link_up: Arc<AtomicBool>,
     running_cancel: Mutex<Option<Arc<AtomicBool>>>,
     queue_depth: AtomicUsize,
     last_timings: Mutex<Option<serde_json::Value>>,
@@ -140,8 +152,11 @@ impl Shared {
             let cell = self.engage(Some(received));
             then();
             drop(cell);
+            // Outputs are safe either way; not recorded, it is not acknowledged either, so
+            // the broker sends it again.
             if let Err(e) = self.latch.store(true) {
                 tracing::error!("e-stop engaged, but not recorded in {}: {e}", self.latch.path().display());
+                return false;
             }
             return true;
         }
@@ -164,6 +179,7 @@ impl Shared {
         let mut cell = lock(&self.robot);
         let o = cell.robot.engage_estop();
         let safe = Instant::now();
+        self.engages.fetch_add(1, Ordering::SeqCst);
         cell.deliver(o);
         // Flagged while the robot is locked: a runner checks its flag under the same lock
         // before it starts a plan, so a plan made before the e-stop never starts after it.
@@ -184,8 +200,17 @@ impl Shared {
                 p.into_inner().robot.engage_estop();
             }
             Err(std::sync::TryLockError::WouldBlock) => {
-                eprintln!("trinity: panic while the robot was locked: outputs left to the watchdog and ExecStopPost");
+                eprintln!("trinity: panic while the robot was locked: outputs left to systemd's ExecStopPost");
             }
+        }
+    }
+
+    /// The running plan stopped (wheels off), unless the robot is locked (by a stuck control
+    /// loop, say). Not the e-stop latch: a control loop that recovers finds the robot usable.
+    fn stop_if_unlocked(&self) {
+        if let Ok(mut cell) = self.robot.try_lock() {
+            let o = cell.robot.cancel();
+            cell.deliver(o);
         }
     }
 
@@ -282,6 +307,8 @@ pub async fn run_probed(
         robot: Mutex::new(RobotCell::new(robot)),
         latch,
         control_tick: AtomicU64::new(0),
+        engages: AtomicU64::new(0),
+        estop_link_up: Arc::new(AtomicBool::new(false)),
         running_cancel: Mutex::new(None),
         queue_depth: AtomicUsize::new(0),
         last_timings: Mutex::new(None),
@@ -297,23 +324,25 @@ pub async fn run_probed(
     let topics = Topics::new(&cfg.robot_id);
     let boot = boot_token();
     let link = Link::new(cfg.link.clone(), topics.clone(), &boot)?;
-    let estop_link = EstopLink::new(cfg.link.clone(), topics.clone())?;
+    let estop_link = EstopLink::new(cfg.link.clone(), topics.clone(), &boot)?;
     if let Some(addr) = cfg.embedded_broker {
         broker::start(addr)?;
         tracing::info!("embedded MQTT broker on {addr}");
     }
     // The e-stop serves from here on, while the model loads.
     let (in_tx, in_rx) = mpsc::unbounded_channel();
+    // The e-stop's own way to the dispatcher, read before anything else.
+    let (estop_tx, estop_rx) = mpsc::unbounded_channel();
     let estop_shutdown = CancellationToken::new();
     let on_estop = {
-        let (shared, to_dispatcher) = (shared.clone(), in_tx.clone());
+        let shared = shared.clone();
         Arc::new(move |engage: bool, received: Instant| {
             shared.estop(engage, received, || {
-                let _ = to_dispatcher.send(Inbound::Estop(engage));
-            });
+                let _ = estop_tx.send(engage);
+            })
         })
     };
-    let estop_thread = estop_link.spawn(on_estop, estop_shutdown.clone())?;
+    let estop_thread = estop_link.spawn(on_estop, shared.estop_link_up.clone(), estop_shutdown.clone())?;
     // Stopped on every way out, an error while the model loads included.
     let _stop_estop_link = estop_shutdown.clone().drop_guard();
 
@@ -368,7 +397,7 @@ pub async fn run_probed(
         .with_estop(latched)
         .with_auto_prefix(&format!("auto-{boot}"))
         .run_queued_after_restart(cfg.run_queued_after_restart);
-    let io = DispatchIo { inbound: in_rx, out: out_tx, names: names_rx, reload: reload_tx };
+    let io = DispatchIo { estop: estop_rx, inbound: in_rx, out: out_tx, names: names_rx, reload: reload_tx };
     let mut notifier = notify::Notifier::from_env();
     if let Some(n) = &notifier {
         let broker = format!("{}:{}", cfg.link.host, cfg.link.port);
@@ -450,6 +479,8 @@ async fn telemetry_loop(
 
 /// The dispatcher task's channels.
 struct DispatchIo {
+    /// `engage` (true) or `release`, from the e-stop's owner, in order.
+    estop: mpsc::UnboundedReceiver<bool>,
     inbound: mpsc::UnboundedReceiver<Inbound>,
     out: mpsc::UnboundedSender<Outbound>,
     /// The names of the skills served, updated by the skills task.
@@ -488,7 +519,9 @@ async fn dispatch_loop(
     mut main_loop: MainLoop<'_>,
     shutdown: CancellationToken,
 ) {
-    let DispatchIo { mut inbound, out, mut names, reload } = io;
+    let DispatchIo { mut estop, mut inbound, out, mut names, reload } = io;
+    // Engages the dispatcher has heard of (see `Shared::engages`).
+    let mut engages_heard = 0u64;
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Finished)>();
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     let mut stale_logged = false;
@@ -497,7 +530,13 @@ async fn dispatch_loop(
     loop {
         let now = shared.now();
         let effects = tokio::select! {
+            // The e-stop first: a flood of commands must not delay the dispatcher's view.
+            biased;
             _ = shutdown.cancelled() => d.shutdown(),
+            Some(engage) = estop.recv() => {
+                engages_heard += u64::from(engage);
+                d.on_estop(engage)
+            }
             msg = inbound.recv() => match msg {
                 Some(Inbound::Command { skill, payload, source }) => {
                     d.set_wall_clock(unix_ms());
@@ -525,9 +564,15 @@ async fn dispatch_loop(
                     lock(&shared.robot).robot.feed(now);
                     main_loop.tick();
                     stale_logged = false;
-                } else if !stale_logged {
-                    tracing::error!("the control loop stopped ticking: watchdogs no longer fed");
-                    stale_logged = true;
+                } else {
+                    // Nobody checks the robot's watchdog while the control loop is stuck:
+                    // outputs safe from here (if the robot is not locked for good), and
+                    // systemd's watchdog, no longer fed, restarts the service.
+                    shared.stop_if_unlocked();
+                    if !stale_logged {
+                        tracing::error!("the control loop stopped ticking: outputs made safe, watchdogs no longer fed");
+                        stale_logged = true;
+                    }
                 }
                 d.set_wall_clock(unix_ms());
                 d.tick(now.0)
@@ -548,7 +593,8 @@ async fn dispatch_loop(
                     // runner task even runs: an e-stop right after `executing` is never lost.
                     let flag = Arc::new(AtomicBool::new(false));
                     *lock(&shared.running_cancel) = Some(flag.clone());
-                    let task = run_command(shared.clone(), planner.clone(), skills.get(), *command, flag);
+                    let task =
+                        run_command(shared.clone(), planner.clone(), skills.get(), *command, flag, engages_heard);
                     let done = done_tx.clone();
                     tokio::spawn(async move {
                         let fin = task.await;
@@ -577,6 +623,7 @@ async fn run_command(
     skills: Arc<Vec<Skill>>,
     command: Command,
     flag: Arc<AtomicBool>,
+    engages_heard: u64,
 ) -> Finished {
     let failed = |error: String, plan: Option<serde_json::Value>| Finished::Failed { error, plan };
     let name = command.skill.clone().unwrap_or_else(|| prompt::DEFAULT_SKILL.to_owned());
@@ -614,10 +661,25 @@ async fn run_command(
             return failed(format!("plan refused by the board's limits: {v}"), Some(plan_json));
         }
     };
+    // Only while the robot can be stopped remotely: wait (bounded) for the e-stop link.
+    let t0 = Instant::now();
+    while !shared.estop_link_up.load(Ordering::SeqCst) {
+        if flag.load(Ordering::Relaxed) {
+            unregister();
+            return Finished::Canceled;
+        }
+        if t0.elapsed() > ESTOP_LINK_WAIT {
+            unregister();
+            return failed("the e-stop connection is down: not moving".into(), Some(plan_json));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let rx = {
         let mut cell = lock(&shared.robot);
         unregister();
-        if flag.load(Ordering::Relaxed) {
+        // An engage the dispatcher had not heard of when it started this command (its queue
+        // was behind) means the command predates the e-stop: it never moves the robot.
+        if flag.load(Ordering::Relaxed) || shared.engages.load(Ordering::SeqCst) != engages_heard {
             return Finished::Canceled;
         }
         let now = shared.now();
@@ -671,6 +733,8 @@ mod tests {
             robot: Mutex::new(RobotCell::new(robot::sim(&board, Millis(0)).unwrap())),
             latch: Latch::new(state, "t"),
             control_tick: AtomicU64::new(0),
+            engages: AtomicU64::new(0),
+            estop_link_up: Arc::new(AtomicBool::new(true)),
             running_cancel: Mutex::new(None),
             queue_depth: AtomicUsize::new(0),
             last_timings: Mutex::new(None),

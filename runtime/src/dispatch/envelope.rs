@@ -48,8 +48,21 @@ pub struct Refusal {
     pub reason: String,
 }
 
+/// The longest refusal reason: a reason may quote the payload (serde's errors do), and the
+/// event that carries it must stay far under the outgoing payload limit.
+const MAX_REASON: usize = 300;
+
 fn refuse(id: Option<&str>, reason: impl Into<String>) -> Refusal {
-    Refusal { id: id.map(str::to_owned), reason: reason.into() }
+    let mut reason: String = reason.into();
+    if reason.len() > MAX_REASON {
+        let mut end = MAX_REASON;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+        reason.push('…');
+    }
+    Refusal { id: id.map(str::to_owned), reason }
 }
 
 /// Parse a `cmd` payload. `topic_skill` is the `{skill}` of a `cmd/{skill}` topic.

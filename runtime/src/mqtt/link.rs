@@ -196,10 +196,15 @@ impl Link {
         let mut connected: Option<Instant> = None;
         // None until the first CONNACK; then whether commands are still the backlog.
         let mut backlog: Option<bool> = None;
+        // The backlog phase ends when the token is back, or at this time at the latest.
+        let mut backlog_until: Option<Instant> = None;
         let mut retained_log = crate::throttle::Throttle::for_peers();
-        let push = |outbox: &mut Outbox, m: Msg| {
+        let mut unsendable_log = crate::throttle::Throttle::for_peers();
+        let mut push = |outbox: &mut Outbox, m: Msg| {
             if let Err(e) = outbox.push(m) {
-                tracing::error!("not published: {e}");
+                if let Some(note) = unsendable_log.allow(Instant::now()) {
+                    tracing::error!("not published: {e}{note}");
+                }
             }
         };
         'run: loop {
@@ -244,8 +249,13 @@ impl Link {
                     }
                     // A resumed session at our first connect may hold a backlog; a new
                     // session holds nothing.
-                    let b = backlog.unwrap_or(ack.session_present) && ack.session_present;
+                    let b = backlog.unwrap_or(ack.session_present)
+                        && ack.session_present
+                        && backlog_until.is_none_or(|t| Instant::now() < t);
                     backlog = Some(b);
+                    if b && backlog_until.is_none() {
+                        backlog_until = Some(Instant::now() + super::estop_link::BACKLOG_MAX);
+                    }
                     if b {
                         let sync = Msg {
                             topic: topics.sync(),
@@ -287,6 +297,12 @@ impl Link {
                     } else {
                         topics.inbound(&p.topic, &p.payload)
                     };
+                    if backlog == Some(true) && backlog_until.is_some_and(|t| Instant::now() >= t) {
+                        tracing::warn!(
+                            "the sync token did not come back (a broker ACL on `sync`?): the backlog phase ends"
+                        );
+                        backlog = Some(false);
+                    }
                     if let Inbound::Command { source, .. } = &mut msg {
                         if backlog == Some(true) {
                             *source = Source::Backlog;
@@ -300,6 +316,17 @@ impl Link {
                 Ok(Event::Outgoing(Outgoing::Publish(pkid))) => outbox.on_outgoing_publish(pkid),
                 Ok(_) => {}
                 Err(e) => {
+                    // Events rumqttc recorded before the failure (a publish numbered, then its
+                    // write failed) are still queued in its state, to be handed out after the
+                    // next CONNACK: the outbox takes them now, in order, so that packet ids
+                    // stay matched to their messages.
+                    for ev in events.state.events.drain(..) {
+                        match ev {
+                            Event::Outgoing(Outgoing::Publish(pkid)) => outbox.on_outgoing_publish(pkid),
+                            Event::Incoming(Packet::PubAck(ack)) => outbox.on_puback(ack.pkid),
+                            _ => {}
+                        }
+                    }
                     let wait = backoff.after_failure(connected.take().map(|t| t.elapsed()));
                     tracing::warn!("MQTT connection to {}:{}: {e}; retrying in {wait:?}", cfg.host, cfg.port);
                     tokio::select! {

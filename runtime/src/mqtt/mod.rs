@@ -100,6 +100,11 @@ impl Topics {
         self.topic("sync")
     }
 
+    /// `estop/sync` (the e-stop link's own, as `sync` is the main link's).
+    pub fn estop_sync(&self) -> String {
+        self.topic("estop/sync")
+    }
+
     /// The filters the main link subscribes to. `estop` has its own connection
     /// ([`estop_link`]).
     pub fn subscriptions(&self) -> [String; 5] {
@@ -117,6 +122,10 @@ impl Topics {
             return Inbound::Invalid(format!("publish on foreign topic {topic}"));
         };
         let text = || String::from_utf8_lossy(payload).trim().to_owned();
+        // `cancel` and `estop` carry a word or an id: anything long is refused uncopied.
+        if matches!(leaf, "cancel" | "estop") && payload.len() > 128 {
+            return Inbound::Invalid(format!("{leaf} payload of {} bytes refused", payload.len()));
+        }
         match leaf {
             "cmd" => Inbound::Command { skill: None, payload: payload.to_vec(), source: Source::Live },
             "cancel" => match text() {

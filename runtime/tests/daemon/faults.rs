@@ -80,7 +80,8 @@ fn issue_11_broker_restarts_under_load_lose_no_terminal_event_and_run_nothing_tw
     assert_eq!(moved, n as u64, "the sim's action log: a command ran twice");
 }
 
-/// What a hostile client sends, in turn, as fast as the broker takes it.
+/// What a hostile client sends, in turn, as fast as the broker takes it (QoS 0, but QoS 1
+/// on `estop`: junk the e-stop link must acknowledge, or the broker's window for it fills).
 fn hostile_payloads() -> Vec<(&'static str, Vec<u8>, bool)> {
     vec![
         ("cmd", b"{\"id\":\"x".to_vec(), false),                         // malformed JSON
@@ -93,6 +94,7 @@ fn hostile_payloads() -> Vec<(&'static str, Vec<u8>, bool)> {
         ("cmd/juggling", br#"{"text":"go"}"#.to_vec(), false),                        // unknown skill
         ("cancel", b"\x01\x02".to_vec(), false),
         ("estop", b"maybe".to_vec(), false),
+        ("estop", vec![b'x'; 60 << 10], false), // long junk
         ("skills/reload", vec![], false),
         ("cmd", vec![0xff, 0xfe, 0x00], false), // not UTF-8
     ]
@@ -121,7 +123,8 @@ fn issue_11_a_hostile_flood_leaves_the_daemon_alive_stoppable_and_answering() {
             while !stop.load(Ordering::Relaxed) {
                 for (leaf, p, retain) in &payloads {
                     let topic = format!("trinity/r-fld/{leaf}");
-                    if client.publish(topic, QoS::AtMostOnce, *retain, p.clone()).is_ok() {
+                    let qos = if *leaf == "estop" { QoS::AtLeastOnce } else { QoS::AtMostOnce };
+                    if client.publish(topic, qos, *retain, p.clone()).is_ok() {
                         sent.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -153,7 +156,8 @@ fn issue_11_a_hostile_flood_leaves_the_daemon_alive_stoppable_and_answering() {
     );
     // Still the same connection: `online` came once.
     assert_eq!(obs.untaken("status"), Vec::<String>::new(), "the daemon reconnected");
-    assert!(round > 0 && answered.len() == round);
+    // Answered, and not refused for want of room: the flood never reaches the queue.
+    assert!(round > 0 && answered.iter().all(|s| s == "succeeded"), "{answered:?}");
     // Clear the retained junk for other clients of this broker.
     obs.client.publish("trinity/r-fld/cmd", QoS::AtLeastOnce, true, Vec::<u8>::new()).unwrap();
 }
