@@ -98,12 +98,7 @@ impl EstopLink {
             }
         };
         loop {
-            while let Some(p) = acks.front() {
-                if client.try_ack(p).is_err() {
-                    break;
-                }
-                acks.pop_front();
-            }
+            super::link::send_acks(&client, &mut acks);
             let event = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 event = events.poll() => event,
@@ -171,10 +166,8 @@ impl EstopLink {
                     };
                     // Not carried out (the latch could not be recorded): no ack, so the
                     // broker sends it again after a reconnect.
-                    if done && p.qos != QoS::AtMostOnce {
-                        let mut ack = Publish::new(p.topic.clone(), p.qos, Vec::new());
-                        ack.pkid = p.pkid;
-                        acks.push_back(ack);
+                    if done {
+                        super::link::queue_ack(&mut acks, &p);
                     }
                 }
                 Ok(_) => {}

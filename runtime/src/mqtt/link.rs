@@ -19,13 +19,17 @@
 //! is ignored: it would act again at every reconnect. The e-stop is not on this link: it has
 //! its own connection ([`super::estop_link`]).
 //!
+//! Commands are acknowledged (PUBACK) once handed to the dispatcher, not on receipt: one
+//! that arrives while the daemon shuts down stays with the broker for the next run.
+//!
 //! On shutdown the link hands over what it was given, waits (bounded) for the broker to
 //! acknowledge it, then publishes `status` = `offline` and disconnects.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Outgoing, Packet, QoS, TlsConfiguration, Transport};
+use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Outgoing, Packet, Publish, QoS, TlsConfiguration, Transport};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -176,6 +180,9 @@ impl Link {
     pub fn new(cfg: LinkConfig, topics: Topics, boot: &str) -> Result<Link, LinkError> {
         let mut options = base_options(&cfg, &cfg.client_id)?;
         options.set_last_will(LastWill::new(topics.status(), "offline", QoS::AtLeastOnce, true));
+        // A command is acknowledged once the dispatcher has it: one that arrives while the
+        // daemon shuts down stays with the broker for the next run.
+        options.set_manual_acks(true);
         Ok(Link { cfg, topics, options, boot: boot.to_owned() })
     }
 
@@ -198,6 +205,7 @@ impl Link {
         let mut backlog: Option<bool> = None;
         // The backlog phase ends when the token is back, or at this time at the latest.
         let mut backlog_until: Option<Instant> = None;
+        let mut acks: VecDeque<Publish> = VecDeque::new();
         let mut retained_log = crate::throttle::Throttle::for_peers();
         let mut unsendable_log = crate::throttle::Throttle::for_peers();
         let mut push = |outbox: &mut Outbox, m: Msg| {
@@ -208,6 +216,7 @@ impl Link {
             }
         };
         'run: loop {
+            send_acks(&client, &mut acks);
             if connected.is_some() {
                 hand_over(&client, &mut outbox);
             }
@@ -242,6 +251,8 @@ impl Link {
                     tracing::info!(session_present = ack.session_present, "connected to {}:{}", cfg.host, cfg.port);
                     connected = Some(Instant::now());
                     outbox.on_connack(ack.session_present);
+                    // The broker sends again what the last connection did not acknowledge.
+                    acks.clear();
                     for filter in topics.subscriptions() {
                         if let Err(e) = client.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
                             tracing::error!("cannot subscribe to {filter}: {e}");
@@ -270,6 +281,11 @@ impl Link {
                     push(&mut outbox, retained(topics.info(), &info));
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
+                    if p.topic != topics.sync() && !p.retain && inbound.is_closed() {
+                        // The dispatcher is gone: not acknowledged, the broker keeps it.
+                        break 'run;
+                    }
+                    queue_ack(&mut acks, &p);
                     if p.topic == topics.sync() {
                         if p.payload == boot.as_bytes() && backlog == Some(true) {
                             tracing::info!("the broker's backlog is delivered");
@@ -344,6 +360,7 @@ impl Link {
             }
         }
         if connected.is_some() {
+            send_acks(&client, &mut acks);
             flush(&client, &mut events, &mut outbox).await;
         }
         if !outbox.is_empty() {
@@ -362,6 +379,26 @@ fn message(topics: &Topics, m: Outbound) -> Msg {
             Msg { topic: topics.telemetry(), payload: json.into_bytes(), qos1: false, retain: false, droppable: true }
         }
         Outbound::Info(json) => retained(topics.info(), &json),
+    }
+}
+
+/// Remember to acknowledge `p` (QoS 1).
+pub(super) fn queue_ack(acks: &mut VecDeque<Publish>, p: &Publish) {
+    if p.qos != QoS::AtMostOnce {
+        let mut ack = Publish::new(p.topic.clone(), p.qos, Vec::new());
+        ack.pkid = p.pkid;
+        acks.push_back(ack);
+    }
+}
+
+/// Hand rumqttc the acknowledgements it takes now; the rest wait (a dropped ack would hold
+/// a slot of the broker's in-flight window for good).
+pub(super) fn send_acks(client: &AsyncClient, acks: &mut VecDeque<Publish>) {
+    while let Some(p) = acks.front() {
+        if client.try_ack(p).is_err() {
+            break;
+        }
+        acks.pop_front();
     }
 }
 
