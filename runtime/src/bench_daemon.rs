@@ -118,6 +118,22 @@ async fn flood_on(host: String, port: u16, base: String, stop: CancellationToken
     }
 }
 
+/// `trials` engage/release pairs with nothing running: (receipt→safe, publish→safe) each.
+async fn idle_estops(c: &Client, probe: &EstopProbe, trials: usize) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+    let (mut receipt, mut publish) = (vec![], vec![]);
+    for _ in 0..trials {
+        let n = probe.engaged.lock().map(|v| v.len()).unwrap_or(0);
+        let t_pub = Instant::now();
+        c.publish("estop", "engage".into()).await?;
+        probe_len(probe, n + 1).await?;
+        let (received, safe, _) = probe.engaged.lock().map_err(|_| anyhow!("poisoned"))?[n];
+        receipt.push(safe - received);
+        publish.push(safe - t_pub);
+        release(c, probe).await?;
+    }
+    Ok((receipt, publish))
+}
+
 async fn probe_len(probe: &EstopProbe, n: usize) -> anyhow::Result<()> {
     let t0 = Instant::now();
     while probe.engaged.lock().map(|v| v.len()).unwrap_or(0) < n {
@@ -161,34 +177,14 @@ pub async fn run(cfg: DaemonConfig, trials: usize) -> anyhow::Result<Value> {
     c.wait("status", "online").await?;
 
     // E-stop with nothing running.
-    let (mut idle, mut idle_e2e) = (vec![], vec![]);
-    for _ in 0..trials {
-        let n = probe.engaged.lock().map(|v| v.len()).unwrap_or(0);
-        let t_pub = Instant::now();
-        c.publish("estop", "engage".into()).await?;
-        probe_len(&probe, n + 1).await?;
-        let (received, safe, _) = probe.engaged.lock().map_err(|_| anyhow!("poisoned"))?[n];
-        idle.push(safe - received);
-        idle_e2e.push(safe - t_pub);
-        release(&c, &probe).await?;
-    }
+    let (idle, idle_e2e) = idle_estops(&c, &probe, trials).await?;
 
     // E-stop with nothing running while a hostile client floods every other input.
     let stop_flood = CancellationToken::new();
     let t_flood = Instant::now();
     let flooder = flood(host.clone(), port, c.base.clone(), stop_flood.clone());
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (mut flooded, mut flooded_e2e) = (vec![], vec![]);
-    for _ in 0..trials {
-        let n = probe.engaged.lock().map(|v| v.len()).unwrap_or(0);
-        let t_pub = Instant::now();
-        c.publish("estop", "engage".into()).await?;
-        probe_len(&probe, n + 1).await?;
-        let (received, safe, _) = probe.engaged.lock().map_err(|_| anyhow!("poisoned"))?[n];
-        flooded.push(safe - received);
-        flooded_e2e.push(safe - t_pub);
-        release(&c, &probe).await?;
-    }
+    let (flooded, flooded_e2e) = idle_estops(&c, &probe, trials).await?;
     let flood_secs = t_flood.elapsed().as_secs_f64();
     stop_flood.cancel();
     let flood_sent =
