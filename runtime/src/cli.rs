@@ -1,5 +1,6 @@
 //! The `trinity` command line. `main.rs` only calls [`main`].
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -228,10 +229,25 @@ enum SkillCmd {
         /// Print every miss on stderr.
         #[arg(short, long)]
         verbose: bool,
-        /// Write every attempt (command, kind, expected, got, right) as JSON lines here,
-        /// one run after the other, each line tagged with its run.
+        /// Write every attempt (command, kind, expected, got, confidence, right) as JSON
+        /// lines here, one run after the other, each line tagged with its run.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Which runs: `adapter`, `base_same_prompt`, `base_few_shot` (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "adapter,base_same_prompt,base_few_shot")]
+        runs: Vec<String>,
+    },
+    /// Print each example of a file as the model sees it during training and at run time:
+    /// `{"prefix", "text"}` per line, in the file's order (`prefix` with its few-shot
+    /// examples, `text` the command after `normalize` and cleaning, with the rest of the
+    /// template). `train.py` trains on this, so training and serving share one
+    /// implementation.
+    Render {
+        /// The skill folder.
+        dir: PathBuf,
+        /// Examples file inside the folder.
+        #[arg(long, default_value = "examples.jsonl")]
+        file: String,
     },
 }
 
@@ -522,7 +538,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("{fails} blocking problem(s) above");
             }
         }
-        Cmd::Skill(SkillCmd::Eval { dir, model, file, verbose, out }) => {
+        Cmd::Skill(SkillCmd::Render { dir, file }) => {
+            let sd = SkillDir::load(&dir)?;
+            let path = dir.join(&file);
+            let board = trinity_boards::sim();
+            let mut out = std::io::stdout().lock();
+            for ex in skills::read_examples(&path)? {
+                let job = crate::planner::prepare(&sd.skill, &board, &ex.command)
+                    .with_context(|| format!("{}: {:?}", path.display(), ex.command))?;
+                let row = serde_json::json!({"prefix": job.prefix, "text": job.text});
+                writeln!(out, "{row}")?;
+            }
+        }
+        Cmd::Skill(SkillCmd::Eval { dir, model, file, verbose, out, runs: wanted }) => {
             let sd = SkillDir::load(&dir)?;
             let examples = skills::read_examples(&dir.join(&file))?;
             let name = sd.skill.name.clone();
@@ -535,6 +563,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(b) = prompt::builtin(&name) {
                 runs.push(("base_few_shot", b));
             }
+            runs.retain(|(label, _)| wanted.iter().any(|w| w == label));
+            let threshold = skill_threshold(&runs);
             let mut raw = String::new();
             for (label, s) in runs {
                 let acc = skills::eval::evaluate(&planner, &s, &examples);
@@ -553,10 +583,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     line["run"] = label.into();
                     raw.push_str(&format!("{line}\n"));
                 }
+                let sweep: Vec<_> = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9].iter().map(|t| acc.at(*t)).collect();
                 report[label] = serde_json::json!({
                     "exact": acc.exact, "total": acc.total, "rate": acc.rate(),
                     "median_time_to_plan_ms": acc.median_time_to_plan_ms,
                     "by_kind": acc.by_kind, "by_action": acc.by_action,
+                    "at_skill_threshold": acc.at(threshold), "threshold_sweep": sweep,
                 });
             }
             if let Some(out) = out {
@@ -593,6 +625,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The adapter run's confidence threshold (the skill's own `min_confidence`).
+fn skill_threshold(runs: &[(&str, Skill)]) -> f32 {
+    runs.iter().find(|(l, _)| *l == "adapter").map_or(0.0, |(_, s)| s.min_confidence)
 }
 
 const DEFAULT_ROBOT_ID: &str = "robot1";

@@ -2,8 +2,9 @@
 //!
 //! The grammar admits exactly the compact JSON plans the few-shot prompts show:
 //! ` [{"action":"drive","distance_m":2},{"action":"stop"}]` — a leading space (the prompt
-//! ends in `Plan:`), one to eight actions, fields in a fixed order, joint and output names
-//! only from the board, numbers with at most four integer and two fraction digits. It
+//! ends in `Plan:`), one to eight actions or ` []` (nothing this skill can do: the command
+//! is refused), fields in a fixed order, joint and output names only from the board,
+//! numbers with at most four integer and three fraction digits (millimetres in metres). It
 //! bounds the *shape*; the board's [`Limits`] bound the *values* after parsing.
 
 use std::fmt::Write;
@@ -66,7 +67,7 @@ pub fn gbnf(allowed: &[ActionKind], limits: &Limits) -> Result<String, GrammarEr
     let mut g = String::new();
     let rest = MAX_PLAN_LEN - 1;
     let _ = writeln!(g, "root ::= \" \" plan");
-    let _ = writeln!(g, "plan ::= \"[\" action (\",\" action){{0,{rest}}} \"]\"");
+    let _ = writeln!(g, "plan ::= \"[]\" | \"[\" action (\",\" action){{0,{rest}}} \"]\"");
     let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
     let _ = writeln!(g, "action ::= {}", names.join(" | "));
     let head = |k: ActionKind| format!("\"{{\\\"action\\\":\\\"{}\\\"", k.name());
@@ -96,7 +97,7 @@ pub fn gbnf(allowed: &[ActionKind], limits: &Limits) -> Result<String, GrammarEr
         let _ = writeln!(g, "output-name ::= {}", alternatives(limits.outputs.iter().map(|o| o.as_str())));
     }
     let _ = writeln!(g, "num ::= \"-\"? unum");
-    let _ = writeln!(g, "unum ::= (\"0\" | [1-9] [0-9]{{0,3}}) (\".\" [0-9]{{1,2}})?");
+    let _ = writeln!(g, "unum ::= (\"0\" | [1-9] [0-9]{{0,3}}) (\".\" [0-9]{{1,3}})?");
     Ok(g)
 }
 
@@ -117,6 +118,8 @@ mod tests {
         assert!(g.contains(r#"joint ::= "\"base\"" | "\"shoulder\"" | "\"elbow\"" | "\"wrist\"""#), "{g}");
         assert!(g.contains(r#"output-name ::= "\"lights\"" | "\"horn\"""#), "{g}");
         assert!(g.contains("{0,7}"), "eight actions at most:\n{g}");
+        assert!(g.contains(r#"plan ::= "[]" | "[" action"#), "nothing to do is an answer:\n{g}");
+        assert!(g.contains(r#"[0-9]{1,3}"#), "millimetres in metres:\n{g}");
         assert!(g.contains(r#"drive ::= "{\"action\":\"drive\",\"distance_m\":" num "}""#), "{g}");
     }
 

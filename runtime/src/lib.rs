@@ -41,6 +41,7 @@ pub mod grammar;
 pub mod llama;
 pub mod model;
 pub mod mqtt;
+pub mod normalize;
 pub mod planner;
 pub mod prompt;
 pub mod send;

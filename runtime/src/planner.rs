@@ -65,6 +65,33 @@ pub enum PlanError {
     /// The plan breaks the board's limits.
     #[error("plan refused by the board's limits: {0}")]
     Limits(Violation),
+    /// The model answered that the skill has nothing to do for this command (` []`): not
+    /// something it can do, or not understood.
+    #[error("skill `{skill}` cannot do this: the model found nothing in its actions that does what was asked")]
+    NothingToDo {
+        /// The skill.
+        skill: String,
+    },
+    /// A valid plan the model was not sure enough of to run.
+    #[error("not sure enough to act: confidence {confidence:.2} is below skill `{skill}`'s threshold {threshold:.2}; send the candidate as `plan` to run it")]
+    Unsure {
+        /// The skill.
+        skill: String,
+        /// The plan it would have run (checked against the skill and the board's limits).
+        candidate: Box<Plan>,
+        /// [`Generation::confidence`].
+        confidence: f32,
+        /// The skill's `min_confidence`.
+        threshold: f32,
+    },
+}
+
+impl PlanError {
+    /// Whether the command should end `rejected` (the skill declined it) rather than
+    /// `failed` (something went wrong).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, PlanError::NothingToDo { .. } | PlanError::Unsure { .. })
+    }
 }
 
 /// A checked plan with how it was made.
@@ -78,6 +105,8 @@ pub struct PlanOutcome {
     pub generation: Generation,
     /// From submission to checked plan.
     pub time_to_plan: Duration,
+    /// How sure the model was ([`Generation::confidence`]).
+    pub confidence: f32,
 }
 
 /// Check the command and build the engine job for it.
@@ -92,7 +121,7 @@ pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanE
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    if clean.is_empty() {
+    if clean.is_empty() || (skill.normalize && crate::normalize::normalize(&clean).is_empty()) {
         return Err(PlanError::EmptyCommand);
     }
     Ok(Job {
@@ -106,15 +135,28 @@ pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanE
     })
 }
 
-/// Turn a generation into a checked plan.
+/// Turn a generation into a checked plan: parsed, allowed by the skill, inside the board's
+/// limits, and (for a skill with `min_confidence`) one the model was sure enough of.
 pub fn finish(skill: &Skill, board: &Board, generation: &Generation) -> Result<Plan, PlanError> {
     let output = generation.text.clone();
     if generation.stop != StopReason::StopText {
         return Err(PlanError::Incomplete { max_tokens: skill.max_tokens, output });
     }
+    if output.trim() == "[]" {
+        return Err(PlanError::NothingToDo { skill: skill.name.clone() });
+    }
     let plan: Plan = serde_json::from_str(output.trim())
         .map_err(|e| PlanError::Parse { reason: e.to_string(), output: output.clone() })?;
-    check(skill, board, plan)
+    let plan = check(skill, board, plan)?;
+    if generation.confidence < skill.min_confidence {
+        return Err(PlanError::Unsure {
+            skill: skill.name.clone(),
+            candidate: Box::new(plan),
+            confidence: generation.confidence,
+            threshold: skill.min_confidence,
+        });
+    }
+    Ok(plan)
 }
 
 /// Check a plan against what the skill allows and the board's limits: the model's, or a
@@ -169,7 +211,8 @@ impl Planner {
         let t0 = std::time::Instant::now();
         let generation = self.submit(skill, command)?.wait()?;
         let plan = finish(skill, &self.board, &generation)?;
-        Ok(PlanOutcome { plan, raw: generation.text.clone(), generation, time_to_plan: t0.elapsed() })
+        let confidence = generation.confidence;
+        Ok(PlanOutcome { plan, raw: generation.text.clone(), generation, time_to_plan: t0.elapsed(), confidence })
     }
 }
 
@@ -220,12 +263,41 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_below_the_skills_confidence_is_a_refusal_with_its_candidate() {
+        let mut skill = rover();
+        skill.min_confidence = 0.6;
+        let out = r#" [{"action":"turn","angle_deg":-90}]"#;
+        let unsure = Generation { confidence: 0.4, ..gen(out, StopReason::StopText) };
+        let e = finish(&skill, &trinity_boards::sim(), &unsure).unwrap_err();
+        assert!(e.is_refusal(), "{e}");
+        let PlanError::Unsure { candidate, confidence, .. } = &e else { panic!("{e}") };
+        assert_eq!(candidate.len(), 1);
+        assert_eq!(*confidence, 0.4);
+        assert!(e.to_string().contains("confidence 0.40 is below"), "{e}");
+        let sure = Generation { confidence: 0.9, ..gen(out, StopReason::StopText) };
+        assert!(finish(&skill, &trinity_boards::sim(), &sure).is_ok());
+        // A plan outside the limits is a failure whatever the confidence.
+        let far =
+            Generation { confidence: 0.1, ..gen(r#" [{"action":"drive","distance_m":100}]"#, StopReason::StopText) };
+        assert!(!finish(&skill, &trinity_boards::sim(), &far).unwrap_err().is_refusal());
+    }
+
+    #[test]
+    fn normalizing_skills_show_the_model_canonical_quantities() {
+        let mut skill = rover();
+        skill.normalize = true;
+        let job = prepare(&skill, &trinity_boards::sim(), "Back up two feet.").unwrap();
+        assert!(job.text.starts_with("back up 0.61 m\n"), "{:?}", job.text);
+        assert!(matches!(prepare(&skill, &trinity_boards::sim(), " . "), Err(PlanError::EmptyCommand)));
+    }
+
+    #[test]
     fn bad_outputs_are_refused_never_guessed() {
         let sim = trinity_boards::sim();
         let cases = [
             (r#" [{"action":"drive","distance_m":2}"#, StopReason::MaxTokens, "no complete plan"),
             (r#" [{"action":"drive"}]"#, StopReason::StopText, "missing field"),
-            (r#" []"#, StopReason::StopText, "no action"),
+            (r#" []"#, StopReason::StopText, "skill `rover` cannot do this"),
             (r#" [{"action":"grip","state":"open"}]"#, StopReason::StopText, "not allowed by skill `rover`"),
             (r#" [{"action":"drive","distance_m":100}]"#, StopReason::StopText, "limit of 5 m"),
             (r#" [{"action":"output","name":"laser","on":true}]"#, StopReason::StopText, "no output `laser`"),

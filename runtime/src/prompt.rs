@@ -30,6 +30,11 @@ pub struct Skill {
     pub after_command: String,
     /// Loaded adapters and their scales (empty: the base model).
     pub adapters: Vec<(AdapterId, f32)>,
+    /// Rewrite quantities and directions before the model ([`crate::normalize`]).
+    pub normalize: bool,
+    /// Plans the model is less sure of than this (0–1) are not executed ([`crate::planner`]);
+    /// 0 executes every valid plan.
+    pub min_confidence: f32,
 }
 
 impl Skill {
@@ -43,12 +48,20 @@ impl Skill {
             max_tokens,
             after_command: PLAN_CUE.to_owned(),
             adapters: Vec::new(),
+            normalize: false,
+            min_confidence: 0.0,
         }
     }
 
-    /// The per-command part of the prompt, evaluated after the cached prefix.
+    /// The per-command part of the prompt, evaluated after the cached prefix: the command
+    /// (normalized if the skill asks for it) and what follows it in the template. `command`
+    /// is already one line of plain words ([`crate::planner::prepare`]).
     pub fn suffix(&self, command: &str) -> String {
-        format!("{command}{}", self.after_command)
+        if self.normalize {
+            format!("{}{}", crate::normalize::normalize(command), self.after_command)
+        } else {
+            format!("{command}{}", self.after_command)
+        }
     }
 }
 

@@ -616,3 +616,56 @@ fn without_a_watchdog_only_ready_and_stopping_are_sent() {
     assert_eq!(&buf[..n], b"STOPPING=1");
     assert!(d.child.wait().unwrap().success());
 }
+
+/// Issue 12: a command the skill cannot do ends `rejected`, and nothing moves; a plan below
+/// the skill's confidence threshold ends `rejected` with its candidate and confidence, and
+/// the candidate sent back as `plan` runs.
+#[test]
+fn what_a_skill_cannot_do_is_refused_and_an_unsure_plan_waits_for_confirmation() {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills/rover");
+    let skills = tempfile::tempdir().unwrap();
+    copy_skill(&shipped, &skills.path().join("rover"), "rover");
+    // Every plan is less sure than 1.0: this copy asks for confirmation of each.
+    copy_skill(&shipped, &skills.path().join("picky"), "picky");
+    let toml_path = skills.path().join("picky/skill.toml");
+    let toml = std::fs::read_to_string(&toml_path).unwrap();
+    let toml: String = toml.lines().filter(|l| !l.starts_with("min_confidence")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&toml_path, toml.replacen("max_tokens =", "min_confidence = 1.0\nmax_tokens =", 1)).unwrap();
+
+    let broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-unsure");
+    let extra = format!("\n[skills]\ndir = \"{}\"\n", skills.path().display());
+    let _d = Daemon::start(broker.port, "r-unsure", &extra);
+    obs.wait_online();
+    obs.wait("info", |p| info_has(p, |v| skill_names(v).contains(&"picky".to_owned())));
+
+    obs.publish("cmd/rover", cmd("sandwich", "make me a sandwich"));
+    let evs = obs.events("sandwich");
+    assert_eq!(states(&evs), ["accepted", "executing", "rejected"], "{evs:?}");
+    assert!(evs[2]["error"].as_str().unwrap().contains("cannot do this"), "{evs:?}");
+    assert!(evs[2].get("candidate").is_none(), "{evs:?}");
+
+    obs.publish("cmd/picky", cmd("unsure", "back up 0.7 m"));
+    let evs = obs.events("unsure");
+    assert_eq!(states(&evs), ["accepted", "executing", "rejected"], "{evs:?}");
+    let refused = &evs[2];
+    let confidence = refused["confidence"].as_f64().unwrap();
+    assert!((0.0..1.0).contains(&confidence), "{refused}");
+    let candidate = &refused["candidate"];
+    assert_eq!(candidate[0]["action"], "drive", "{refused}");
+    assert!((candidate[0]["distance_m"].as_f64().unwrap() + 0.7).abs() < 1e-4, "{refused}");
+    assert_eq!(candidate.as_array().unwrap().len(), 1, "{refused}");
+    // Nothing moved so far.
+    obs.skip("telemetry");
+    obs.wait("telemetry", |p| {
+        serde_json::from_slice::<Value>(p).is_ok_and(|t| t["robot"]["motions"] == 0 && t["robot"]["x_m"] == 0.0)
+    });
+
+    // Confirmed: the candidate as a typed plan skips the model and runs.
+    obs.publish("cmd/picky", json!({"id": "confirmed", "plan": refused["candidate"]}).to_string());
+    let evs = obs.events("confirmed");
+    assert_eq!(states(&evs), ["accepted", "executing", "succeeded"], "{evs:?}");
+    obs.wait("telemetry", |p| {
+        serde_json::from_slice::<Value>(p).is_ok_and(|t| (t["robot"]["x_m"].as_f64().unwrap() + 0.7).abs() < 0.01)
+    });
+}

@@ -226,29 +226,53 @@ pub fn run_skills(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Held-out accuracy per shipped skill (adapter, same prompt without it, built-in few-shot),
-/// training time and size, adapter cost on generation, alternating skills, load time.
+/// Accuracy per shipped skill on each of its sets (the generated held-out set, split from
+/// training by template; the hand-written `wild` and `blind` sets) with the adapter and for
+/// the base model with the built-in few-shot prompt; what the skill's confidence threshold
+/// does; training time and size; adapter cost on generation, alternating skills, load time.
+/// The raw attempts go to `skills/eval/{skill}.{set}.attempts.jsonl`.
 fn skill_figures(trinity: &Path, root: &Path, md: &mut String) -> Result<()> {
     let _ = writeln!(
         md,
-        "\n| skill | held-out | adapter | base, same prompt | base, built-in few-shot | adapter size | training |"
+        "\n| skill | set | commands | adapter | base, built-in few-shot | adapter at its threshold: executed right / executed (precision), coverage |"
     );
-    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- |");
     for name in ["rover", "arm"] {
         let dir = root.join("skills").join(name);
-        let v: Value = serde_json::from_str(output(Command::new(trinity).arg("skill").arg("eval").arg(&dir))?.trim())?;
+        for set in ["heldout", "wild", "blind"] {
+            let raw = root.join("skills/eval").join(format!("{name}.{set}.attempts.jsonl"));
+            let mut c = Command::new(trinity);
+            c.args(["skill", "eval"]).arg(&dir).args([
+                "--file",
+                &format!("{set}.jsonl"),
+                "--runs",
+                "adapter,base_few_shot",
+            ]);
+            c.arg("--out").arg(&raw);
+            let v: Value = serde_json::from_str(output(&mut c)?.trim())?;
+            let f = |k: &str| {
+                format!("{}/{} ({:.1} %)", v[k]["exact"], v[k]["total"], v[k]["rate"].as_f64().unwrap_or(0.0) * 100.0)
+            };
+            let t = &v["adapter"]["at_skill_threshold"];
+            let _ = writeln!(
+                md,
+                "| {name} | {set} | {} | {} | {} | {}/{} ({:.1} %), {:.1} % at {} |",
+                v["adapter"]["total"],
+                f("adapter"),
+                f("base_few_shot"),
+                t["executed_right"],
+                t["executed"],
+                t["precision"].as_f64().unwrap_or(0.0) * 100.0,
+                t["coverage"].as_f64().unwrap_or(0.0) * 100.0,
+                t["threshold"],
+            );
+            let _ = writeln!(md, "<!-- {name} {set}: {v} -->");
+        }
         let train: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.train.json")))?).unwrap_or_default();
-        let f = |k: &str| {
-            format!("{}/{} ({:.0} %)", v[k]["exact"], v[k]["total"], v[k]["rate"].as_f64().unwrap_or(0.0) * 100.0)
-        };
         let _ = writeln!(
             md,
-            "| {name} | {} commands | {} | {} | {} | {:.2} MB (rank {}) | {} steps x {} in {:.0} s, validation loss {} -> {} |",
-            v["adapter"]["total"],
-            f("adapter"),
-            f("base_same_prompt"),
-            f("base_few_shot"),
+            "\n{name}: adapter {:.2} MB (rank {}), {} steps x {} in {:.0} s, validation loss {} -> {}",
             train["adapter_bytes"].as_f64().unwrap_or(0.0) / 1e6,
             train["rank"],
             train["steps"],
@@ -257,7 +281,6 @@ fn skill_figures(trinity: &Path, root: &Path, md: &mut String) -> Result<()> {
             train["val_loss_before"],
             train["val_loss_after"],
         );
-        let _ = writeln!(md, "<!-- {name}: {v} -->");
     }
     let mut c = Command::new(trinity);
     c.args(["bench-skills"]).arg(root.join("skills/rover")).arg(root.join("skills/arm"));

@@ -719,7 +719,15 @@ async fn plan_with_model(
         "generation_ms": generation.generation_time.as_secs_f64() * 1e3,
         "time_to_plan_ms": t0.elapsed().as_secs_f64() * 1e3,
     }));
-    planner::finish(skill, planner.board(), &generation).map_err(|e| failed(e.to_string()))
+    planner::finish(skill, planner.board(), &generation).map_err(|e| match e {
+        planner::PlanError::Unsure { ref candidate, confidence, .. } => Finished::Refused {
+            error: e.to_string(),
+            candidate: serde_json::to_value(candidate).ok(),
+            confidence: Some((confidence * 1000.0).round() / 1000.0),
+        },
+        e if e.is_refusal() => Finished::Refused { error: e.to_string(), candidate: None, confidence: None },
+        e => failed(e.to_string()),
+    })
 }
 
 #[cfg(test)]

@@ -47,6 +47,20 @@ pub struct Event {
     /// Why, on `rejected`, `failed` and `canceled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// On `rejected` because the model was unsure: the plan it would have run. A client may
+    /// confirm it by sending it back as the command's `plan`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<serde_json::Value>,
+    /// With `candidate`: how sure the model was (0–1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
+}
+
+impl Event {
+    /// An event with no plan, candidate or confidence.
+    pub fn new(id: &str, state: State, error: Option<String>) -> Event {
+        Event { id: id.to_owned(), state, plan: None, error, candidate: None, confidence: None }
+    }
 }
 
 /// How the edge reports a started command's end.
@@ -66,6 +80,16 @@ pub enum Finished {
     },
     /// The job saw the cancel and stopped.
     Canceled,
+    /// The skill declined: nothing it can do, or a plan it was not sure enough of (with
+    /// the candidate and its confidence). Nothing moved.
+    Refused {
+        /// Why.
+        error: String,
+        /// The plan it would have run.
+        candidate: Option<serde_json::Value>,
+        /// How sure the model was of it.
+        confidence: Option<f32>,
+    },
 }
 
 /// What the I/O edge must do, in order.
@@ -130,7 +154,7 @@ pub struct Dispatcher {
 }
 
 fn event(id: &str, state: State, error: Option<String>) -> Effect {
-    Effect::Publish(Event { id: id.to_owned(), state, plan: None, error })
+    Effect::Publish(Event::new(id, state, error))
 }
 
 impl Dispatcher {
@@ -334,11 +358,12 @@ impl Dispatcher {
         }
         self.running = None;
         let e = match result {
-            Finished::Succeeded { plan } => {
-                Event { id: id.into(), state: State::Succeeded, plan: Some(plan), error: None }
+            Finished::Succeeded { plan } => Event { plan: Some(plan), ..Event::new(id, State::Succeeded, None) },
+            Finished::Failed { error, plan } => Event { plan, ..Event::new(id, State::Failed, Some(error)) },
+            Finished::Canceled => Event::new(id, State::Canceled, None),
+            Finished::Refused { error, candidate, confidence } => {
+                Event { candidate, confidence, ..Event::new(id, State::Rejected, Some(error)) }
             }
-            Finished::Failed { error, plan } => Event { id: id.into(), state: State::Failed, plan, error: Some(error) },
-            Finished::Canceled => Event { id: id.into(), state: State::Canceled, plan: None, error: None },
         };
         let mut out = vec![Effect::Publish(e)];
         out.extend(self.start_next(now));

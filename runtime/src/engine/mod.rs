@@ -144,6 +144,10 @@ pub struct Generation {
     pub generation_time: Duration,
     /// Tokens the grammar refused as the model's first choice (each cost a full-vocabulary pass).
     pub grammar_fallbacks: usize,
+    /// The lowest probability the model gave any token it generated (softmax over the whole
+    /// vocabulary, before the grammar): 1 when every token was certain, near 0 when one was
+    /// a guess. 1 when nothing was generated.
+    pub confidence: f32,
 }
 
 /// Errors of the engine.

@@ -27,6 +27,18 @@ pub(super) struct Worker {
     info: EngineInfo,
 }
 
+/// The softmax probability of `token` under `logits` (the model's own, before any grammar):
+/// how sure the model was of what it wrote.
+fn probability(logits: &[f32], token: usize) -> f32 {
+    let Some(&l) = logits.get(token) else { return 0.0 };
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() || !l.is_finite() {
+        return 0.0;
+    }
+    let sum: f32 = logits.iter().map(|&x| (x - max).exp()).sum();
+    (l - max).exp() / sum
+}
+
 /// Index of the largest logit (first on ties), skipping -inf.
 fn argmax(logits: &[f32]) -> Option<usize> {
     let mut best: Option<(usize, f32)> = None;
@@ -200,6 +212,7 @@ impl Worker {
         let mut decodes = 0;
         let mut fallbacks = 0;
         let mut stop = StopReason::MaxTokens;
+        let mut confidence = 1.0f32;
         let result = loop {
             if canceled() {
                 break Err(EngineError::Canceled);
@@ -212,6 +225,7 @@ impl Worker {
                 stop = StopReason::EndOfText;
                 break Ok(());
             }
+            confidence = confidence.min(probability(self.ctx.last_logits(), token as usize));
             if let Some(g) = grammar.as_mut() {
                 g.accept(token);
             }
@@ -247,6 +261,7 @@ impl Worker {
             decodes,
             generation_time: t_gen.elapsed(),
             grammar_fallbacks: fallbacks,
+            confidence,
         })
     }
 
@@ -271,7 +286,17 @@ impl Worker {
 
 #[cfg(test)]
 mod tests {
-    use super::argmax;
+    use super::{argmax, probability};
+
+    #[test]
+    fn probability_is_the_softmax_of_the_token() {
+        let p = probability(&[0.0, 0.0], 1);
+        assert!((p - 0.5).abs() < 1e-6, "{p}");
+        let p = probability(&[10.0, 0.0, f32::NEG_INFINITY], 0);
+        assert!(p > 0.9999 && p <= 1.0, "{p}");
+        assert_eq!(probability(&[f32::NEG_INFINITY, 1.0], 0), 0.0);
+        assert_eq!(probability(&[1.0], 5), 0.0);
+    }
 
     #[test]
     fn argmax_takes_the_first_of_equal_maxima_and_skips_neg_inf() {

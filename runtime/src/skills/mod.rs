@@ -76,6 +76,9 @@ struct SkillToml {
     allowed: Vec<String>,
     #[serde(default = "default_max_tokens")]
     max_tokens: usize,
+    /// Plans the model is less sure of are refused with their candidate (0: run every plan).
+    #[serde(default)]
+    min_confidence: f32,
     prompt: PromptToml,
     #[serde(default)]
     adapters: Vec<AdapterToml>,
@@ -93,6 +96,9 @@ struct PromptToml {
     examples: Vec<ExampleToml>,
     #[serde(default = "default_template")]
     template: String,
+    /// Rewrite quantities and directions before the model (`crate::normalize`).
+    #[serde(default)]
+    normalize: bool,
 }
 
 fn default_template() -> String {
@@ -220,6 +226,9 @@ impl SkillDir {
         if !(1..=1024).contains(&t.max_tokens) {
             return Err(invalid(format!("max_tokens = {}: expected 1..=1024", t.max_tokens)));
         }
+        if !(0.0..=1.0).contains(&t.min_confidence) {
+            return Err(invalid(format!("min_confidence = {}: expected 0..=1", t.min_confidence)));
+        }
         let Some((before, after)) = t.prompt.template.split_once(COMMAND_SLOT) else {
             return Err(invalid(format!("prompt.template has no `{COMMAND_SLOT}`")));
         };
@@ -262,6 +271,8 @@ impl SkillDir {
 
         let mut skill = Skill::new(&t.name, &t.description, allowed, prefix, t.max_tokens);
         skill.after_command = after.to_owned();
+        skill.normalize = t.prompt.normalize;
+        skill.min_confidence = t.min_confidence;
         Ok(SkillDir { dir: dir.to_owned(), skill, adapters, examples })
     }
 }

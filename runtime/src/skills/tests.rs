@@ -14,6 +14,30 @@ allowed = ["drive", "stop"]
 prefix = "Dock the robot.\n\n"
 "#;
 
+/// Issue 12: no held-out or hand-written command shares a template (numbers, units, joint
+/// and output names masked) with a training example, so their figures measure phrasings the
+/// adapter never saw.
+#[test]
+fn shipped_evaluation_sets_share_no_template_with_training() {
+    use std::collections::HashSet;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills");
+    for name in ["rover", "arm"] {
+        let dir = root.join(name);
+        let train: HashSet<String> =
+            read_examples(&dir.join("examples.jsonl")).unwrap().iter().map(|e| eval::template(&e.command)).collect();
+        for file in ["heldout.jsonl", "wild.jsonl", "blind.jsonl"] {
+            let set = read_examples(&dir.join(file)).unwrap();
+            assert!(set.len() >= 100, "{name}/{file}: {} commands", set.len());
+            let shared: Vec<&str> = set
+                .iter()
+                .filter(|e| train.contains(&eval::template(&e.command)))
+                .map(|e| e.command.as_str())
+                .collect();
+            assert!(shared.is_empty(), "{name}/{file} shares training templates: {shared:?}");
+        }
+    }
+}
+
 #[test]
 fn shipped_skill_folders_load_and_their_examples_fit_the_sim_board() {
     let limits = trinity_boards::sim().limits;
@@ -25,8 +49,14 @@ fn shipped_skill_folders_load_and_their_examples_fit_the_sim_board() {
         assert_eq!(sd.adapters.len(), 1);
         assert!(sd.skill.prefix.ends_with("Command: "), "{:?}", sd.skill.prefix);
         assert_eq!(sd.skill.suffix("stop"), "stop\nPlan:");
-        for file in ["examples.jsonl", "heldout.jsonl"] {
-            for ex in read_examples(&root.join(name).join(file)).unwrap() {
+        assert!(sd.skill.normalize, "{name}");
+        for file in ["examples.jsonl", "heldout.jsonl", "wild.jsonl", "blind.jsonl"] {
+            let set = read_examples(&root.join(name).join(file)).unwrap();
+            // "Nothing to do" (an empty plan) is taught and measured, but not most of the time.
+            let nothing = set.iter().filter(|e| e.plan.is_empty()).count();
+            assert!(nothing > 0 && nothing * 3 < set.len(), "{name}/{file}: {nothing} of {} empty", set.len());
+            // `limits` lines ask for more than the board allows on purpose.
+            for ex in set.iter().filter(|e| !e.plan.is_empty() && e.kind.as_deref() != Some("limits")) {
                 let kinds_ok = ex.plan.actions().iter().all(|a| sd.skill.allowed.contains(&a.kind()));
                 assert!(kinds_ok, "{name}/{file}: {}", ex.command);
                 limits.check(&ex.plan).unwrap_or_else(|v| panic!("{name}/{file}: {}: {v}", ex.command));
@@ -90,4 +120,19 @@ fn a_bad_example_line_is_named() {
 fn missing_folder_is_an_io_error() {
     let e = SkillDir::load(Path::new("/nonexistent/skill")).unwrap_err();
     assert!(matches!(e, SkillError::Io { .. }), "{e}");
+}
+
+/// The normalizer on every command of the shipped sets: no panic, and a second pass changes
+/// nothing (what the model is shown is a fixed point).
+#[test]
+fn normalizing_the_shipped_commands_is_idempotent() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills");
+    for name in ["rover", "arm"] {
+        for file in ["examples.jsonl", "heldout.jsonl", "wild.jsonl", "blind.jsonl"] {
+            for ex in read_examples(&root.join(name).join(file)).unwrap() {
+                let once = crate::normalize::normalize(&ex.command);
+                assert_eq!(crate::normalize::normalize(&once), once, "{name}/{file}: {:?}", ex.command);
+            }
+        }
+    }
 }

@@ -36,10 +36,7 @@ fn a_command_goes_accepted_executing_succeeded_with_its_plan() {
     assert_eq!(states(&out), vec![s("c-1", State::Accepted), s("c-1", State::Executing)]);
     assert!(matches!(&out[2], Effect::Start { id, .. } if id == "c-1"));
     let out = d.on_finished(10, "c-1", Finished::Succeeded { plan: plan() });
-    assert_eq!(
-        out,
-        vec![Effect::Publish(Event { id: "c-1".into(), state: State::Succeeded, plan: Some(plan()), error: None })]
-    );
+    assert_eq!(out, vec![Effect::Publish(Event { plan: Some(plan()), ..Event::new("c-1", State::Succeeded, None) })]);
     assert_eq!(d.running(), None);
 }
 

@@ -1,0 +1,544 @@
+//! Quantities in a command, rewritten into the vocabulary's units before the model sees it.
+//!
+//! A 270M model copies numbers well and does arithmetic badly: "back up two feet" needs
+//! 2 × 0.3048, "wait half a minute" needs 30, "turn anticlockwise" needs to know that
+//! anticlockwise is left. [`normalize`] does that part deterministically, so the model only
+//! maps words to actions and copies numbers:
+//!
+//! - number words, fractions and mixed numbers become digits (`a hundred and twenty` →
+//!   `120`, `one and a half` → `1.5`, `3/4` → `0.75`, `half a` → `0.5`);
+//! - a quantity with a unit becomes metres, seconds or degrees (`6 inches` → `0.152 m`,
+//!   `250mm` → `0.25 m`, `half a minute` → `30 seconds`, `a quarter turn` → `90 degrees`);
+//! - clockwise / counter-clockwise (and their spellings) become right / left;
+//! - speech-to-text casing and sentence punctuation go (`Turn left. Then stop.` →
+//!   `turn left, then stop`).
+//!
+//! Words it does not know pass through unchanged. A skill opts in with
+//! `[prompt] normalize = true`; its training examples go through the same function
+//! (`trinity skill render`), so the adapter learns on what it will be shown.
+
+/// A unit the normalizer converts into the vocabulary's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Unit {
+    /// Metres per unit.
+    Length(f64),
+    /// Seconds per unit.
+    Time(f64),
+    /// Degrees per unit.
+    Angle(f64),
+}
+
+fn unit(word: &str) -> Option<Unit> {
+    use Unit::*;
+    Some(match word {
+        "mm" | "millimeter" | "millimeters" | "millimetre" | "millimetres" => Length(0.001),
+        "cm" | "cms" | "centimeter" | "centimeters" | "centimetre" | "centimetres" => Length(0.01),
+        "m" | "meter" | "meters" | "metre" | "metres" | "mtr" | "mtrs" => Length(1.0),
+        "inch" | "inches" | "\"" => Length(0.0254),
+        "ft" | "foot" | "feet" | "'" => Length(0.3048),
+        "yd" | "yds" | "yard" | "yards" => Length(0.9144),
+        "ms" | "millisecond" | "milliseconds" | "msec" | "msecs" => Time(0.001),
+        "s" | "sec" | "secs" | "second" | "seconds" => Time(1.0),
+        "min" | "mins" | "minute" | "minutes" => Time(60.0),
+        "deg" | "degs" | "degree" | "degrees" | "°" => Angle(1.0),
+        "turn" | "turns" | "rotation" | "rotations" | "revolution" | "revolutions" | "circle" | "circles" => {
+            Angle(360.0)
+        }
+        _ => return None,
+    })
+}
+
+fn small(word: &str) -> Option<f64> {
+    const W: [&str; 20] = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    const T: [&str; 8] = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+    if let Some(i) = W.iter().position(|w| *w == word) {
+        return Some(i as f64);
+    }
+    T.iter().position(|w| *w == word).map(|i| (i as f64 + 2.0) * 10.0)
+}
+
+/// A fraction word and its value (`half` 0.5, `quarter(s)` 0.25, `third(s)` 1/3).
+fn fraction_word(word: &str) -> Option<f64> {
+    match word {
+        "half" | "halves" => Some(0.5),
+        "quarter" | "quarters" => Some(0.25),
+        "third" | "thirds" => Some(1.0 / 3.0),
+        _ => None,
+    }
+}
+
+/// Digits as written: `12`, `1.5`, `.5`, `-3`, `1/2`, `½`.
+fn digits(word: &str) -> Option<f64> {
+    match word {
+        "½" => return Some(0.5),
+        "¼" => return Some(0.25),
+        "¾" => return Some(0.75),
+        _ => {}
+    }
+    if let Some((a, b)) = word.split_once('/') {
+        let (a, b): (f64, f64) = (digits(a)?, digits(b)?);
+        return (b != 0.0).then(|| a / b);
+    }
+    let body = word.strip_prefix(['-', '+']).unwrap_or(word);
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit() || b == b'.') || body.bytes().all(|b| b == b'.') {
+        return None;
+    }
+    word.parse().ok().filter(|v: &f64| v.is_finite())
+}
+
+/// A number written in words or digits at `w[i..]`: its value and how many words it took.
+fn number(w: &[String], i: usize) -> Option<(f64, usize)> {
+    let at = |k: usize| w.get(i + k).map(String::as_str);
+    let first = at(0)?;
+    let (mut v, mut n) = if let Some(d) = digits(first) {
+        // "1 1/2", "1½"
+        match at(1).filter(|s| s.contains('/') || matches!(*s, "½" | "¼" | "¾")).and_then(digits) {
+            Some(f) if f < 1.0 && d.fract() == 0.0 && d >= 0.0 => (d + f, 2),
+            _ => (d, 1),
+        }
+    } else if matches!(first, "a" | "an" | "one") && at(1) == Some("hundred") {
+        (100.0, 2)
+    } else if matches!(first, "a" | "an" | "one") && at(1).and_then(fraction_word).is_some() && at(1) != Some("halves")
+    {
+        // "a half", "a quarter", "one third"
+        (fraction_word(at(1)?)?, 2)
+    } else if let Some(s) = small(first) {
+        let next = at(1);
+        if (2.0..10.0).contains(&s) && next.is_some_and(|f| f != "half") && next.and_then(fraction_word).is_some() {
+            // "three quarters", "two thirds"
+            return Some((s * fraction_word(next?)?, 2));
+        } else if (1.0..10.0).contains(&s) && next == Some("hundred") {
+            (s * 100.0, 2)
+        } else if let Some((t, m)) =
+            (1.0..10.0).contains(&s).then(|| tens(w, i + 1)).flatten().filter(|(t, _)| *t >= 20.0)
+        {
+            // "one eighty", "three-sixty", "one forty five": hundreds said as digits
+            (s * 100.0 + t, 1 + m)
+        } else {
+            tens(w, i)?
+        }
+    } else {
+        return None;
+    };
+    // "a hundred and twenty", "two hundred seventy"
+    if at(1) == Some("hundred") && n == 2 {
+        let and = usize::from(at(2) == Some("and"));
+        if let Some((rest, m)) = tens(w, i + 2 + and) {
+            v += rest;
+            n = 2 + and + m;
+        }
+    }
+    // "two 3/4", "one ½"
+    if v.fract() == 0.0 && digits(first).is_none() {
+        if let Some(f) = at(n).filter(|s| s.contains('/') || matches!(*s, "½" | "¼" | "¾")).and_then(digits) {
+            if f < 1.0 {
+                v += f;
+                n += 1;
+            }
+        }
+    }
+    // "one point five"
+    if at(n) == Some("point") {
+        let mut frac = String::new();
+        let mut k = n + 1;
+        while let Some(d) = at(k).and_then(small).filter(|d| *d < 10.0) {
+            frac.push(char::from(b'0' + d as u8));
+            k += 1;
+        }
+        if !frac.is_empty() {
+            v += format!("0.{frac}").parse::<f64>().ok()?;
+            n = k;
+        }
+    }
+    // "two and a half", "one and three quarters", "1 and a half"
+    if at(n) == Some("and") && v >= 1.0 && v.fract() == 0.0 {
+        if let Some((f, m)) = number(w, i + n + 1).filter(|(f, _)| *f < 1.0 && *f > 0.0) {
+            v += f;
+            n += 1 + m;
+        }
+    }
+    Some((v, n))
+}
+
+/// "twenty", "forty five", "seven": 1..=99 in words.
+fn tens(w: &[String], i: usize) -> Option<(f64, usize)> {
+    let t = small(w.get(i)?)?;
+    if (20.0..100.0).contains(&t) {
+        if let Some(u) = w.get(i + 1).and_then(|s| small(s)).filter(|u| (1.0..10.0).contains(u)) {
+            return Some((t + u, 2));
+        }
+    }
+    Some((t, 1))
+}
+
+/// The number as the grammar writes it: integers bare, else up to three decimals.
+pub fn format_number(v: f64) -> String {
+    let r = (v * 1000.0).round() / 1000.0;
+    if r == r.trunc() {
+        return format!("{}", r as i64);
+    }
+    let s = format!("{r:.3}");
+    s.trim_end_matches('0').to_owned()
+}
+
+fn canonical(v: f64, u: Unit) -> String {
+    match u {
+        Unit::Length(k) => format!("{} m", format_number(v * k)),
+        Unit::Time(k) => {
+            let s = v * k;
+            format!("{} {}", format_number(s), if s == 1.0 { "second" } else { "seconds" })
+        }
+        Unit::Angle(k) => format!("{} degrees", format_number(v * k)),
+    }
+}
+
+/// Split a command into lowercase words and separate punctuation.
+fn words(command: &str) -> Vec<String> {
+    let mut s = command.to_lowercase();
+    for (from, to) in [
+        ("counter-clockwise", "counterclockwise"),
+        ("counter clockwise", "counterclockwise"),
+        ("anti-clockwise", "counterclockwise"),
+        ("anti clockwise", "counterclockwise"),
+        ("anticlockwise", "counterclockwise"),
+        ("’", "'"),
+        ("”", "\""),
+        ("“", "\""),
+    ] {
+        s = s.replace(from, to);
+    }
+    let mut out: Vec<String> = Vec::new();
+    for raw in s.split_whitespace() {
+        let mut cur = String::new();
+        let chars: Vec<char> = raw.chars().collect();
+        for (k, &c) in chars.iter().enumerate() {
+            let prev = k.checked_sub(1).map(|p| chars[p]);
+            let next = chars.get(k + 1).copied();
+            let digitish = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+            match c {
+                // sentence punctuation; a '.' between digits is a decimal point, a leading
+                // '.' before digits starts one
+                '.' if digitish(next) && (digitish(prev) || prev.is_none() || prev == Some('-')) => cur.push(c),
+                ',' if digitish(prev) && digitish(next) => {} // 1,000
+                '.' | ',' | ';' | '!' | '?' | ':' | '(' | ')' => {
+                    if !cur.is_empty() {
+                        out.push(std::mem::take(&mut cur));
+                    }
+                    if !matches!(c, '(' | ')') {
+                        out.push(",".into());
+                    }
+                }
+                '°' | '"' | '\'' | '½' | '¼' | '¾' => {
+                    // 90°, 6", 2', 1½; an apostrophe inside a word ("don't") stays
+                    if c == '\'' && prev.is_some_and(|p| p.is_alphabetic()) {
+                        cur.push(c);
+                        continue;
+                    }
+                    if !cur.is_empty() {
+                        out.push(std::mem::take(&mut cur));
+                    }
+                    out.push(c.to_string());
+                }
+                '-' if !cur.is_empty() && prev.is_some_and(|p| p.is_alphabetic()) => {
+                    // forty-five, x-ray: split only number words
+                    let rest: String = chars[k + 1..].iter().take_while(|c| c.is_alphabetic()).collect();
+                    if small(&cur).is_some() && small(&rest).is_some() {
+                        out.push(std::mem::take(&mut cur));
+                    } else {
+                        cur.push(c);
+                    }
+                }
+                c if c.is_alphabetic() && digitish(prev) && !cur.contains('/') => {
+                    // 30cm, 1.5m, 90deg
+                    out.push(std::mem::take(&mut cur));
+                    cur.push(c);
+                }
+                c => cur.push(c),
+            }
+        }
+        if !cur.is_empty() {
+            out.push(cur);
+        }
+    }
+    out.retain(|w| !w.is_empty());
+    // One comma for a run of punctuation, none at either end.
+    let mut clean: Vec<String> = Vec::with_capacity(out.len());
+    for w in out {
+        if w == "," && (clean.is_empty() || clean.last().is_some_and(|l| l == ",")) {
+            continue;
+        }
+        clean.push(w);
+    }
+    while clean.last().is_some_and(|l| l == ",") {
+        clean.pop();
+    }
+    clean
+}
+
+/// Where a quantity `value unit` ends and what it is: `w[i..i+n]` → `value`, `unit`.
+fn quantity(w: &[String], i: usize) -> Option<(f64, Unit, usize)> {
+    let at = |k: usize| w.get(i + k).map(String::as_str);
+    let whole = |s: Option<&str>| matches!(s, Some("full" | "complete" | "whole"));
+    // "half a meter", "quarter of a turn", "a meter", "a full turn"
+    let (mut v, n) = match (at(0), at(1)) {
+        (Some("half"), _) => (0.5, 1),
+        (Some("quarter"), _) => (0.25, 1),
+        (Some("a" | "an"), Some(u)) if whole(Some(u)) || unit(u).is_some_and(|u| u != Unit::Angle(360.0)) => (1.0, 1),
+        _ => number(w, i)?,
+    };
+    let mut k = n;
+    // "a quarter of a meter", "3/4 of a metre", "half a turn"
+    if at(k) == Some("of") {
+        k += 1;
+    }
+    if matches!(at(k), Some("a" | "an")) && v < 1.0 {
+        k += 1;
+    } else if k != n {
+        return None;
+    }
+    let full = whole(at(k));
+    if full {
+        k += 1;
+    }
+    let u = unit(at(k)?)?;
+    // "a turn" is no amount ("make a turn to the left"); "a full turn", "half a turn" are
+    if u == Unit::Angle(360.0) && matches!(at(0), Some("a" | "an")) && !full && n == 1 {
+        return None;
+    }
+    if full && u != Unit::Angle(360.0) {
+        return None;
+    }
+    k += 1;
+    // "a meter and a half", "a minute and a half"
+    if at(k) == Some("and") && at(k + 1) == Some("a") && matches!(at(k + 2), Some("half" | "quarter")) {
+        v += if at(k + 2) == Some("half") { 0.5 } else { 0.25 };
+        k += 3;
+    }
+    Some((v, u, k))
+}
+
+/// How many `to` units one `from` unit is (same dimension).
+fn ratio(from: Unit, to: Unit) -> f64 {
+    match (from, to) {
+        (Unit::Length(a), Unit::Length(b)) | (Unit::Time(a), Unit::Time(b)) | (Unit::Angle(a), Unit::Angle(b)) => a / b,
+        _ => 0.0,
+    }
+}
+
+/// A second part of a compound amount right after a first in unit `first`: digits and a
+/// smaller unit of the same dimension ("5 ft *6 in*", "1 minute *30 seconds*"), with an
+/// optional "and" between.
+fn compound_part(w: &[String], i: usize, first: Unit) -> Option<(f64, Unit, usize)> {
+    let and = usize::from(w.get(i).is_some_and(|s| s == "and"));
+    let j = i + and;
+    digits(w.get(j)?)?;
+    // "5 ft 6 in" ends the command or the clause
+    let (v, u, n) = match quantity(w, j) {
+        Some(q) => q,
+        None if w.get(j + 1).is_some_and(|s| s == "in") && w.get(j + 2).is_none_or(|s| s == ",") => {
+            (digits(&w[j])?, Unit::Length(0.0254), 2)
+        }
+        None => return None,
+    };
+    let smaller = ratio(u, first);
+    (smaller > 0.0 && smaller < 1.0).then_some((v, u, and + n))
+}
+
+/// Rewrite `command`'s quantities and directions in the vocabulary's terms (see the module
+/// documentation). Idempotent: a normalized command normalizes to itself.
+pub fn normalize(command: &str) -> String {
+    let w = words(command);
+    let mut out: Vec<String> = Vec::with_capacity(w.len());
+    let mut i = 0;
+    while i < w.len() {
+        let word = w[i].as_str();
+        // "minus 45", "negative 30"
+        if matches!(word, "minus" | "negative") {
+            if let Some((v, u, n)) = quantity(&w, i + 1) {
+                out.push(canonical(-v, u));
+                i += 1 + n;
+                continue;
+            }
+            if let Some((v, n)) = number(&w, i + 1) {
+                out.push(format_number(-v));
+                i += 1 + n;
+                continue;
+            }
+        }
+        if let Some((mut v, u, mut n)) = quantity(&w, i) {
+            // A bare "s"/"m"/"in" only counts right after digits ("5 s", "2m"), not after
+            // words ("one m" is unusual; "a m" never)
+            let unit_word = w[i + n - 1].as_str();
+            let after_digits = digits(&w[i]).is_some() || w[i].contains('/');
+            if !matches!(unit_word, "s" | "m" | "\"" | "'") || after_digits {
+                // "5 ft 6 in", "2 m 50 cm", "1 minute 30 seconds": one amount
+                while let Some((v2, u2, n2)) = compound_part(&w, i + n, u) {
+                    v += v2 * ratio(u2, u);
+                    n += n2;
+                }
+                out.push(canonical(v, u));
+                i += n;
+                continue;
+            }
+        }
+        // "5 in" (inches) only before the end, a comma or a direction
+        if let Some((v, n)) = number(&w, i) {
+            if w.get(i + n).is_some_and(|s| s == "in")
+                && w.get(i + n + 1).is_none_or(|s| {
+                    matches!(
+                        s.as_str(),
+                        "," | "forward" | "forwards" | "back" | "backward" | "backwards" | "ahead" | "and" | "then"
+                    )
+                })
+            {
+                out.push(canonical(v, Unit::Length(0.0254)));
+                i += n + 1;
+                continue;
+            }
+            out.push(format_number(v));
+            i += n;
+            continue;
+        }
+        match word {
+            "clockwise" | "cw" => out.push("right".into()),
+            "counterclockwise" | "ccw" => out.push("left".into()),
+            _ => out.push(w[i].clone()),
+        }
+        i += 1;
+    }
+    let mut s = String::new();
+    for (k, t) in out.iter().enumerate() {
+        if k > 0 && t != "," {
+            s.push(' ');
+        }
+        s.push_str(t);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn n(from: &str, to: &str) {
+        assert_eq!(normalize(from), to, "from {from:?}");
+        assert_eq!(normalize(to), to, "not idempotent on {to:?}");
+    }
+
+    #[test]
+    fn metric_lengths_become_metres() {
+        n("drive 2 m", "drive 2 m");
+        n("drive 30cm", "drive 0.3 m");
+        n("go 250 millimetres forward", "go 0.25 m forward");
+        n("move ahead 1.5 metres", "move ahead 1.5 m");
+        n("advance 1.2m", "advance 1.2 m");
+        n("back up 5 centimeters", "back up 0.05 m");
+    }
+
+    #[test]
+    fn imperial_lengths_become_metres() {
+        n("back up two feet", "back up 0.61 m");
+        n("drive 6 inches", "drive 0.152 m");
+        n("go forward 3 ft", "go forward 0.914 m");
+        n("go forward a yard", "go forward 0.914 m");
+        n("drive 5 in", "drive 0.127 m");
+        n("move 2' forward", "move 0.61 m forward");
+        n("creep forward a foot and a half", "creep forward 0.457 m");
+        n("go forward 5 ft 6 in", "go forward 1.676 m");
+        n("drive 1 m 20 cm", "drive 1.2 m");
+        n("wait 1 minute and 30 seconds", "wait 90 seconds");
+        n("drive 2 m and 3 m", "drive 2 m and 3 m");
+    }
+
+    #[test]
+    fn number_words_and_fractions() {
+        n("turn left ninety degrees", "turn left 90 degrees");
+        n("rotate a hundred and twenty degrees", "rotate 120 degrees");
+        n("turn two hundred seventy degrees", "turn 270 degrees");
+        n("turn forty-five degrees", "turn 45 degrees");
+        n("turn forty five degrees right", "turn 45 degrees right");
+        n("drive one and a half meters", "drive 1.5 m");
+        n("drive 1 1/2 meters", "drive 1.5 m");
+        n("drive half a meter", "drive 0.5 m");
+        n("drive a quarter of a meter", "drive 0.25 m");
+        n("drive 3/4 of a metre", "drive 0.75 m");
+        n("drive three quarters of a meter", "drive 0.75 m");
+        n("go two and a half metres", "go 2.5 m");
+        n("go one point five meters", "go 1.5 m");
+        n("drive a meter", "drive 1 m");
+        n("go two 3/4 m", "go 2.75 m");
+        n("do a one-eighty", "do a 180");
+        n("spin three sixty degrees", "spin 360 degrees");
+        n("turn one forty five", "turn 145");
+    }
+
+    #[test]
+    fn durations_become_seconds() {
+        n("wait 500 ms", "wait 0.5 seconds");
+        n("wait half a minute", "wait 30 seconds");
+        n("pause for a minute", "pause for 60 seconds");
+        n("wait 2 mins", "wait 120 seconds");
+        n("wait a sec", "wait 1 second");
+        n("wait 1.5 minutes", "wait 90 seconds");
+        n("wait 3s", "wait 3 seconds");
+        n("hold for two and a half seconds", "hold for 2.5 seconds");
+    }
+
+    #[test]
+    fn angles_turns_and_directions() {
+        n("turn 90°", "turn 90 degrees");
+        n("make a quarter turn to the left", "make 90 degrees to the left");
+        n("do half a turn", "do 180 degrees");
+        n("spin one full turn", "spin 360 degrees");
+        n("do a full circle", "do 360 degrees");
+        n("make a turn to the left", "make a turn to the left");
+        n("turn clockwise 45 degrees", "turn right 45 degrees");
+        n("rotate counter-clockwise 30 deg", "rotate left 30 degrees");
+        n("rotate anti-clockwise 30", "rotate left 30");
+        n("turn anticlockwise", "turn left");
+        n("set the elbow to minus 45 degrees", "set the elbow to -45 degrees");
+        n("wrist to -30°", "wrist to -30 degrees");
+    }
+
+    #[test]
+    fn speech_to_text_punctuation_and_case() {
+        n("Turn left. Then drive forward 2 meters.", "turn left, then drive forward 2 m");
+        n("Stop!", "stop");
+        n("OK, stop now.", "ok, stop now");
+        n("please, drive 1m; then stop", "please, drive 1 m, then stop");
+        n("don't move", "don't move");
+    }
+
+    #[test]
+    fn words_it_does_not_know_pass_through() {
+        n("make me a sandwich", "make me a sandwich");
+        n("open the gripper", "open the gripper");
+        n("switch the lights on", "switch the lights on");
+        n("turn around", "turn around");
+        n("turn on the x-ray", "turn on the x-ray");
+        n("wait a moment", "wait a moment");
+        n("", "");
+    }
+}
