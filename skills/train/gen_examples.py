@@ -9,234 +9,668 @@ accuracy is measured on) into the skill folder. Each line is
 `{"command": "...", "plan": [...]}` with the plan in the action vocabulary of
 shared/DESIGN.md. The same seed gives the same files.
 
-Held-out commands never appear in the training set, and half of them use phrasings
-(verbs, sentence shapes) that no training example uses: the held-out figure measures
-generalisation, not recall.
+What it covers, from lexicons rather than a few sentence shapes:
+- every way of asking for an action we could list (verbs, idioms, default amounts such as
+  "hang a left" = 90 degrees), with politeness, fillers, speech-to-text casing and
+  punctuation;
+- quantities in every unit (mm to yards, ms to minutes), digits, number words,
+  fractions and mixed numbers; the runtime's normalizer (`runtime/src/normalize.rs`)
+  rewrites them before the model sees them, and `train.py` trains on that rewritten text;
+- compositions of one to four steps with the joiners people use;
+- commands the skill cannot do (chit-chat, the other skill's actions, impossible things),
+  planned as `[]`: the robot must not move.
+
+Held-out split by template family: a command's template is its text with numbers, number
+words, units, joint and output names masked (`template` below, mirrored in Rust by
+`trinity_runtime::skills::eval::template`, whose test enforces it). Every phrase family is
+assigned to training or held-out by its hash, so no held-out command shares a template with
+a training example. Training examples whose template appears in a hand-written set
+(`wild.jsonl`, `blind.jsonl`) are dropped: those sets are never trained on, not even by a
+coincidence of wording.
 """
 
+import hashlib
 import json
 import random
+import re
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 SEED = 20261127
-N_TRAIN = 600
-N_HELDOUT = 60
+N_TRAIN = 2400
+N_HELDOUT = 160
 
-WORDS = {
-    1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
-    9: "nine", 10: "ten", 12: "twelve", 15: "fifteen", 20: "twenty", 30: "thirty",
-    40: "forty", 45: "forty-five", 60: "sixty", 90: "ninety", 120: "a hundred and twenty",
-    180: "a hundred and eighty",
+ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+        "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def words(n, rng):
+    """A whole number 0..999 in words, in the styles people use."""
+    if n < 20:
+        return ONES[n]
+    if n < 100:
+        t, u = divmod(n, 10)
+        return TENS[t] if u == 0 else TENS[t] + rng.choice(["-", " "]) + ONES[u]
+    h, r = divmod(n, 100)
+    head = rng.choice(["a hundred", "one hundred"]) if h == 1 else ONES[h] + " hundred"
+    if r == 0:
+        return head
+    return head + rng.choice([" and ", " "]) + words(r, rng)
+
+
+def rnd(x):
+    """Three decimals, half away from zero (as the normalizer formats numbers)."""
+    v = float(Decimal(repr(x)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
+    return int(v) if v == int(v) else v
+
+
+def num_text(x, rng, word_p=0.35):
+    """A number as someone might say it: digits, words, fractions."""
+    if x == int(x):
+        x = int(x)
+        if 0 <= x < 1000 and rng.random() < word_p:
+            return words(x, rng)
+        return str(x)
+    whole, frac = int(x), round(x - int(x), 3)
+    fw = {0.5: ["and a half", "and one half", "1/2"], 0.25: ["and a quarter", "1/4"],
+          0.75: ["and three quarters", "3/4"]}
+    if frac in fw and rng.random() < word_p:
+        f = rng.choice(fw[frac])
+        if whole == 0:
+            return {0.5: rng.choice(["a half", "1/2", "one half"]), 0.25: rng.choice(["a quarter", "1/4"]),
+                    0.75: rng.choice(["three quarters", "3/4"])}[frac]
+        w = words(whole, rng) if rng.random() < 0.5 else str(whole)
+        return f"{w} {f}"
+    return str(x)
+
+
+# ---------------------------------------------------------------- quantities
+
+LENGTH_UNITS = {
+    "m": (1.0, ["m", " m", " meters", " metres", " meter", " metre", " mtrs"]),
+    "cm": (0.01, ["cm", " cm", " centimeters", " centimetres", " cms"]),
+    "mm": (0.001, ["mm", " mm", " millimeters", " millimetres"]),
+    "in": (0.0254, [" inches", " inch", " in", '"']),
+    "ft": (0.3048, [" feet", " foot", " ft", "'"]),
+    "yd": (0.9144, [" yards", " yard", " yd", " yds"]),
 }
 
 
-def num(x):
-    """A number as the grammar writes it: integers bare, else at most two decimals."""
-    x = round(x, 2)
-    return int(x) if x == int(x) else x
+def distance(rng, max_m=5.0):
+    """(phrase, metres) for a distance within `max_m`."""
+    u = rng.choices(list(LENGTH_UNITS), weights=[5, 3, 1, 2, 3, 1])[0]
+    k, spellings = LENGTH_UNITS[u]
+    # Special phrases first
+    r = rng.random()
+    if r < 0.08:
+        return rng.choice([("half a meter", 0.5), ("half a metre", 0.5), ("a meter", 1), ("a metre", 1),
+                           ("a quarter of a meter", 0.25), ("a meter and a half", 1.5), ("a foot", 0.3048),
+                           ("a yard", 0.9144), ("an inch", 0.0254), ("half a foot", 0.1524),
+                           ("a foot and a half", 0.4572), ("three quarters of a meter", 0.75),
+                           ("3/4 of a metre", 0.75), ("half a yard", 0.4572)])
+    if u == "m":
+        v = rng.choice([0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1, 1.2, 1.25, 1.5, 1.8, 2, 2.5, 3, 3.5,
+                        4, 4.5, 5, 1.1, 2.2, 0.35, 0.15, 0.05, 1.75, 2.75, 3.25, 4.2])
+    elif u == "cm":
+        v = rng.choice([5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 70, 75, 80, 90, 100, 120, 125, 150, 175, 200, 250,
+                        300, 12, 8, 3, 65, 85, 400, 450])
+    elif u == "mm":
+        v = rng.choice([5, 10, 20, 50, 100, 150, 200, 250, 300, 350, 400, 500, 600, 750, 800, 900, 1000, 1200, 1500,
+                        2000, 2500, 25, 75])
+    elif u == "in":
+        v = rng.choice([1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 18, 20, 24, 30, 36, 40, 48, 60, 0.5, 1.5, 2.5, 7, 11])
+    elif u == "ft":
+        v = rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 16, 0.5, 1.5, 2.5, 3.5, 4.5])
+    else:
+        v = rng.choice([1, 2, 3, 4, 5, 0.5, 1.5, 2.5])
+    m = v * k
+    if m > max_m:
+        return distance(rng, max_m)
+    unit = rng.choice(spellings)
+    if v == 1 and unit in (" meters", " metres", " inches", " feet", " yards", " centimeters", " centimetres"):
+        unit = {" meters": " meter", " metres": " metre", " inches": " inch", " feet": " foot", " yards": " yard",
+                " centimeters": " centimeter", " centimetres": " centimetre"}[unit]
+    text = num_text(v, rng) if not unit[0].isalpha() and unit not in ('"', "'") else str(v if v != int(v) else int(v))
+    if unit in ('"', "'") and v != int(v):
+        unit = " feet" if unit == "'" else " inches"
+    return f"{text}{unit}", m
 
 
-def say(n, rng):
-    """A whole number in digits or words."""
-    if n in WORDS and rng.random() < 0.4:
-        return WORDS[n]
-    return str(n)
+def angle(rng, lo=5, hi=360):
+    """(phrase, degrees)."""
+    a = rng.choice([5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 70, 75, 80, 90, 90, 90, 100, 110, 120, 135, 145, 150,
+                    160, 170, 180, 180, 200, 210, 225, 240, 270, 300, 315, 330, 360, 12, 22.5, 7.5, 65, 55])
+    if a < lo or a > hi:
+        return angle(rng, lo, hi)
+    unit = rng.choice([" degrees", " degrees", " degree" if a == 1 else " degrees", "°", " deg", " degs", "", ""])
+    return f"{num_text(a, rng)}{unit}", a
+
+
+def seconds(rng):
+    """(phrase, seconds) for a wait of at most a minute (the board's limit)."""
+    text, s = _seconds(rng)
+    return (text, s) if s <= 60 else seconds(rng)
+
+
+def _seconds(rng):
+    r = rng.random()
+    if r < 0.12:
+        return rng.choice([("half a second", 0.5), ("a second", 1), ("a sec", 1), ("a minute", 60),
+                           ("half a minute", 30), ("a minute and a half", 90), ("a quarter of a minute", 15),
+                           ("one minute", 60), ("a couple of seconds", 2)])
+    if r < 0.2:
+        ms = rng.choice([100, 200, 250, 300, 500, 750, 800, 1000, 1500, 2000, 2500])
+        return f"{ms}{rng.choice([' ms', 'ms', ' milliseconds', ' millisecond'])}", ms / 1000
+    if r < 0.3:
+        mins = rng.choice([0.5, 1, 1.5, 0.25, 0.75])
+        return f"{num_text(mins, rng)} {rng.choice(['minutes', 'min', 'mins'])}", mins * 60
+    s = rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 45, 60, 0.5, 1.5, 2.5, 3.5, 0.2, 0.25, 0.75, 9])
+    unit = rng.choice([" seconds", " seconds", " secs", " sec", "s", " s", " second" if s == 1 else " seconds"])
+    if s == 1 and unit in (" seconds", " secs"):
+        unit = " second"
+    text = str(s) if unit in ("s", " s") else num_text(s, rng)
+    return f"{text}{unit}", s
+
+
+# ---------------------------------------------------------------- phrasing
+
+POLITE_PRE = ["please ", "please, ", "could you ", "can you ", "would you ", "would you please ", "hey robot, ",
+              "robot, ", "ok, ", "okay so ", "okay, ", "um ", "uh, ", "alright, ", "now ", "go ahead and ",
+              "i need you to ", "i want you to ", "let's ", "right, ", "so ", "hey, ", "kindly ", "could you please ",
+              "hey buddy, ", "yo, ", "listen, ", "ok robot, ", "now then, ", "i'd like you to "]
+POLITE_POST = [" please", ", please", " thanks", ", thank you", " for me", " now", " right now", " if you can",
+               " thx", " please and thank you", ", ok", " asap", " quickly", " real quick", ", would you"]
+JOINERS = [", then ", " and then ", " then ", ". then ", "; ", ", ", " and ", ", after that ", ", and after that ",
+           ". after that, ", " and after that ", ", next ", ". next, ", " followed by ", ", and then ", " & then ",
+           ". ", ", afterwards "]
+FINAL = [", and finally ", " and finally ", ", finally ", ". finally, ", ", and lastly "]
+
+
+GERUNDS = {"drive": "driving", "go": "going", "move": "moving", "turn": "turning", "back": "backing",
+           "reverse": "reversing", "rotate": "rotating", "spin": "spinning", "stop": "stopping", "wait": "waiting",
+           "pause": "pausing", "switch": "switching", "set": "setting", "open": "opening", "close": "closing",
+           "raise": "raising", "lower": "lowering", "put": "putting", "lift": "lifting", "bring": "bringing",
+           "grab": "grabbing", "release": "releasing", "honk": "honking", "make": "making", "do": "doing",
+           "take": "taking", "hang": "hanging", "roll": "rolling", "head": "heading", "pivot": "pivoting",
+           "swing": "swinging", "hold": "holding", "sound": "sounding", "flip": "flipping", "kill": "killing",
+           "creep": "creeping", "advance": "advancing", "retreat": "retreating", "center": "centering",
+           "centre": "centring", "straighten": "straightening", "tilt": "tilting", "bend": "bending"}
+GERUND_WRAP = ["would you mind {g}", "how about {g}", "try {g}", "maybe try {g}", "could you try {g}",
+               "i'd appreciate you {g}", "start by {g}", "can you start {g}"]
+
+
+def dress(text, rng):
+    """Speech-to-text and typing habits: politeness, casing, punctuation."""
+    first, _, rest = text.partition(" ")
+    if first in GERUNDS and rng.random() < 0.06:
+        text = rng.choice(GERUND_WRAP).format(g=(GERUNDS[first] + " " + rest).strip())
+        if text.startswith(("would", "how", "could", "can")) and rng.random() < 0.6:
+            text += "?"
+    elif rng.random() < 0.25:
+        text = rng.choice(POLITE_PRE) + text
+    if rng.random() < 0.15:
+        text = text + rng.choice(POLITE_POST)
+    r = rng.random()
+    if r < 0.3:
+        text = text[0].upper() + text[1:]
+    elif r < 0.35:
+        text = text.upper()
+    elif r < 0.4:
+        text = text.title()
+    r = rng.random()
+    if r < 0.25:
+        text += "."
+    elif r < 0.3:
+        text += "!"
+    elif r < 0.32:
+        text += "?"
+    return text
+
+
+# ---------------------------------------------------------------- templates
+#
+# A family is (name, function rng -> (text, plan)). Families are split between training and
+# held-out by hash; within a family, the phrase list is shared.
+
+def fam(name, pats, make):
+    """A family from phrase patterns and a function pattern, rng -> (text, plan)."""
+    return [(f"{name}:{p}", (lambda p: (lambda rng: make(p, rng)))(p)) for p in pats]
+
+
+def stop_families(extra=()):
+    pats = ["stop", "halt", "freeze", "stop now", "stop moving", "stop right there", "stop right now", "hold it",
+            "whoa", "whoa whoa", "hit the brakes", "brake", "quit moving", "cut it out", "that's enough",
+            "enough", "hold up", "stop it", "don't move", "stay still", "stop everything", "cease motion",
+            "all stop", "emergency stop", "stop what you're doing", "abort", "cancel that and stop",
+            "hold still", "stand still", "come to a stop", "full stop", "pull up", "kill the motors",
+            "stop stop stop", "wait stop", "no, stop"] + list(extra)
+    suffix = ["", "", "", " now", " immediately", " right now", " at once", " please", " this instant", " already"]
+    return fam("stop", pats, lambda p, rng: (p + rng.choice(suffix), [{"action": "stop"}]))
+
+
+def wait_families():
+    pats = ["wait {s}", "wait for {s}", "pause {s}", "pause for {s}", "hold on for {s}", "hang on for {s}",
+            "sit tight for {s}", "stay put for {s}", "hold for {s}", "hold position for {s}", "don't move for {s}",
+            "take a break for {s}", "give it {s}", "chill for {s}", "rest for {s}", "sleep {s}", "delay {s}",
+            "wait {s} there", "stay still for {s}", "idle for {s}", "hold still for {s}", "stand by for {s}",
+            "take {s}", "sit for {s}", "stay there {s}",
+            "linger for {s}"]
+
+    def make(p, rng):
+        t, s = seconds(rng)
+        return p.format(s=t), [{"action": "wait", "seconds": rnd(s)}]
+    return fam("wait", pats, make)
 
 
 # ---------------------------------------------------------------- rover
 
-def distance(rng):
-    """(phrase, meters) for a distance of at most 5 m."""
-    kind = rng.choice(["m", "m", "words", "cm", "frac", "half"])
-    if kind == "m":
-        d = rng.choice([0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 0.8, 1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5])
-        unit = rng.choice(["m", " m", " meters", " metres"]) if d != 1 else rng.choice([" m", " meter", " metre"])
-        return f"{d}{unit}", d
-    if kind == "words":
-        d = rng.choice([1, 2, 3, 4, 5])
-        unit = "meter" if d == 1 else "meters"
-        return f"{WORDS[d]} {unit}", d
-    if kind == "cm":
-        c = rng.choice([10, 20, 25, 30, 40, 50, 60, 75, 80, 90, 120, 150])
-        return f"{c} {rng.choice(['cm', 'centimeters', 'centimetres'])}", c / 100
-    if kind == "frac":
-        return rng.choice([("a quarter of a meter", 0.25), ("one and a half meters", 1.5), ("a meter", 1)])
-    return "half a meter", 0.5
+def rover_families():
+    fwd = ["drive forward {d}", "go forward {d}", "move forward {d}", "move ahead {d}", "drive {d}", "go {d}",
+           "roll forward {d}", "go {d} forward", "drive {d} forward", "advance {d}", "head forward {d}",
+           "go straight {d}", "go straight for {d}", "drive straight ahead {d}", "move {d} ahead",
+           "forward {d}", "creep forward {d}", "inch forward {d}", "scoot forward {d}", "roll ahead {d}",
+           "push forward {d}", "proceed {d}", "proceed forward {d}", "travel {d}", "travel forward {d}",
+           "cruise forward {d}", "zoom ahead {d}", "move up {d}", "come forward {d}", "drive ahead {d}",
+           "go ahead {d}", "step forward {d}", "nudge forward {d}", "drive {d} straight", "walk forward {d}",
+           "move {d}", "go forwards {d}", "roll {d}", "go on {d}", "keep going {d}", "continue forward {d}",
+           "drive straight for {d}", "move forwards {d}", "head straight {d}", "advance by {d}",
+           "move forward by {d}", "drive forward for {d}", "go {d} straight ahead", "scoot up {d}",
+           "roll {d} forward", "take it forward {d}", "bring it forward {d}", "forward by {d}"]
+    back = ["drive backward {d}", "drive backwards {d}", "back up {d}", "reverse {d}", "move back {d}",
+            "go backwards {d}", "go back {d}", "move backward {d}", "back off {d}", "retreat {d}",
+            "roll back {d}", "reverse by {d}", "back {d}", "backward {d}", "backwards {d}", "go {d} backward",
+            "go {d} back", "drive {d} backwards", "move {d} back", "back it up {d}", "back away {d}",
+            "reverse {d} please", "pull back {d}", "scoot back {d}", "creep backward {d}", "inch back {d}",
+            "step back {d}", "come back {d}", "drive in reverse {d}", "go in reverse for {d}",
+            "reverse for {d}", "back up by {d}", "move backwards {d}", "roll backwards {d}", "withdraw {d}",
+            "reverse the robot {d}", "head back {d}", "travel backward {d}", "nudge back {d}", "back up about {d}"]
+    left = ["turn left {a}", "turn {a} left", "turn {a} to the left", "rotate left {a}", "rotate {a} left",
+            "rotate {a} to the left", "spin left {a}", "spin {a} left", "pivot left {a}", "pivot {a} left",
+            "veer left {a}", "swing left {a}", "turn to the left {a}", "go left {a}", "left {a}", "left turn {a}",
+            "make a {a} left turn", "do a {a} left turn", "turn left by {a}", "rotate left by {a}",
+            "turn {a} to your left", "rotate {a} counterclockwise", "turn counterclockwise {a}",
+            "rotate counter-clockwise {a}", "turn anticlockwise {a}", "spin anti-clockwise {a}",
+            "turn {a} counter clockwise", "rotate ccw {a}", "turn {a} ccw", "yaw left {a}", "steer left {a}",
+            "bank left {a}", "face left {a}", "twist left {a}", "turn leftwards {a}", "rotate to the left by {a}",
+            "turn yourself left {a}", "rotate anticlockwise by {a}", "turn left through {a}"]
+    right = [p.replace("counterclockwise", "clockwise").replace("counter-clockwise", "clockwise")
+             .replace("anticlockwise", "clockwise").replace("anti-clockwise", "clockwise")
+             .replace("counter clockwise", "clockwise").replace("ccw", "cw").replace("left", "right")
+             for p in left]
+    # Turns with no amount, and idioms with a default amount.
+    left_default = ["turn left", "go left", "hang a left", "take a left", "make a left", "make a left turn",
+                    "hook a left", "swing left", "rotate left", "face left", "turn to the left", "turn to your left",
+                    "pivot left", "left turn", "do a left turn", "hang left", "spin left", "quarter turn left",
+                    "make a quarter turn to the left", "a quarter turn to the left", "turn a quarter left",
+                    "rotate a quarter turn counterclockwise", "turn counterclockwise", "rotate anticlockwise",
+                    "hang a louie", "bang a left", "turn 90 left", "left face"]
+    right_default = ["turn right", "go right", "hang a right", "take a right", "make a right", "make a right turn",
+                     "hook a right", "swing right", "rotate right", "face right", "turn to the right",
+                     "turn to your right", "pivot right", "right turn", "do a right turn", "hang right",
+                     "spin right", "quarter turn right", "make a quarter turn to the right",
+                     "a quarter turn to the right", "turn a quarter right", "rotate a quarter turn clockwise",
+                     "turn clockwise", "rotate clockwise", "hang a ralph", "bang a right", "turn 90 right",
+                     "right face"]
+    around = ["turn around", "do a 180", "about face", "about-face", "make a u-turn", "do a u-turn", "u-turn",
+              "flip around", "turn back around", "face the other way", "face backwards", "turn to face behind you",
+              "spin around 180", "do a one-eighty", "one eighty", "pull a 180", "half turn", "do a half turn",
+              "turn half a turn", "make a half turn", "rotate half a turn", "turn round", "spin round",
+              "turn yourself around", "reverse direction", "turn the other way", "pull a u-turn", "pull a uey",
+              "hang a u-turn", "bust a u-turn", "turn 180", "spin 180", "rotate 180", "face the opposite way",
+              "face the opposite direction", "turn to face the other way", "reverse your heading", "do a uey",
+              "whip around", "swing around", "double back"]
+    full = ["do a full circle", "spin in a full circle", "do a 360", "spin 360", "do a full turn",
+            "make a full rotation", "rotate one full turn", "spin all the way around", "do a complete circle",
+            "do a full spin", "turn a full circle", "pirouette", "do a three-sixty", "spin a full turn",
+            "go all the way around once", "do a full 360", "spin a complete circle", "go round in a full circle",
+            "rotate a full 360 degrees", "spin once around", "make one full revolution"]
+    outputs = {
+        ("lights", True): ["turn on the lights", "turn the lights on", "switch on the lights", "switch the lights on",
+                           "lights on", "light on", "lights, on", "put the lights on", "enable the lights",
+                           "flip the lights on", "power on the lights", "activate the lights", "headlights on",
+                           "turn on your lights", "turn your lights on", "put your lights on", "light up",
+                           "switch the light on", "turn the light on", "illuminate", "give me some light",
+                           "get the lights", "lamps on", "turn on the lamp", "make it bright", "start the lights"],
+        ("lights", False): ["turn off the lights", "turn the lights off", "switch off the lights",
+                            "switch the lights off", "lights off", "light off", "kill the lights", "cut the lights",
+                            "shut off the lights", "shut the lights off", "disable the lights", "douse the lights",
+                            "lights out", "power off the lights", "deactivate the lights", "headlights off",
+                            "turn your lights off", "turn off your lights", "switch the light off",
+                            "turn the light off", "no more lights", "lamps off", "turn off the lamp", "go dark",
+                            "darken", "kill your lights"],
+        ("horn", True): ["honk", "honk the horn", "beep", "beep the horn", "sound the horn", "toot the horn",
+                         "turn on the horn", "turn the horn on", "horn on", "switch on the horn", "blow the horn",
+                         "hit the horn", "give a honk", "give it a beep", "honk honk", "activate the horn",
+                         "start the horn", "make some noise", "sound the alarm", "blast the horn", "toot toot",
+                         "beep beep", "use the horn", "horn please"],
+        ("horn", False): ["turn off the horn", "turn the horn off", "horn off", "stop honking", "stop the horn",
+                          "silence the horn", "switch off the horn", "kill the horn", "cut the horn",
+                          "stop beeping", "quiet the horn", "mute the horn", "no more honking", "shut the horn off",
+                          "disable the horn", "enough honking", "stop the beeping", "deactivate the horn",
+                          "horn, off", "shut up the horn"],
+    }
+    honk_for = ["honk for {s}", "sound the horn for {s}", "beep for {s}", "turn on the horn for {s}",
+                "blow the horn for {s}", "hold the horn for {s}", "honk the horn for {s}"]
+    lights_for = ["turn on the lights for {s}", "flash the lights for {s}", "lights on for {s}",
+                  "switch the lights on for {s}", "light up for {s}"]
+
+    def drive(sign):
+        def make(p, rng):
+            t, m = distance(rng)
+            return p.format(d=t), [{"action": "drive", "distance_m": rnd(sign * m)}]
+        return make
+
+    def turn(sign):
+        def make(p, rng):
+            t, a = angle(rng, hi=360)
+            return p.format(a=t), [{"action": "turn", "angle_deg": rnd(sign * a)}]
+        return make
+
+    def const(plan):
+        return lambda p, rng: (p, plan)
+
+    def output(name, on):
+        return lambda p, rng: (p, [{"action": "output", "name": name, "on": on}])
+
+    def output_for(name):
+        def make(p, rng):
+            t, s = seconds(rng)
+            return p.format(s=t), [{"action": "output", "name": name, "on": True},
+                                   {"action": "wait", "seconds": rnd(s)},
+                                   {"action": "output", "name": name, "on": False}]
+        return make
+
+    fams = (fam("fwd", fwd, drive(1)) + fam("back", back, drive(-1)) + fam("left", left, turn(1))
+            + fam("right", right, turn(-1))
+            + fam("left0", left_default, const([{"action": "turn", "angle_deg": 90}]))
+            + fam("right0", right_default, const([{"action": "turn", "angle_deg": -90}]))
+            + fam("around", around, const([{"action": "turn", "angle_deg": 180}]))
+            + fam("full", full, const([{"action": "turn", "angle_deg": 360}]))
+            + stop_families() + wait_families()
+            + fam("honkfor", honk_for, output_for("horn")) + fam("lightsfor", lights_for, output_for("lights")))
+    for (name, on), pats in outputs.items():
+        fams += fam(f"out-{name}-{on}", pats, output(name, on))
+    weights = {"fwd": 6, "back": 4, "left": 5, "right": 5, "left0": 1.5, "right0": 1.5, "around": 1.2, "full": 0.8,
+               "stop": 5, "wait": 3, "honkfor": 0.2, "lightsfor": 0.2}
+    return fams, weights, ROVER_NOTHING
 
 
-def angle(rng):
-    """(phrase, degrees) for a turn of up to 270 degrees."""
-    a = rng.choice([10, 15, 20, 30, 45, 60, 90, 90, 90, 120, 135, 150, 180, 270])
-    unit = rng.choice([" degrees", " degrees", "°", " deg"])
-    return f"{say(a, rng)}{unit}", a
-
-
-def seconds(rng):
-    s = rng.choice([1, 2, 3, 4, 5, 8, 10, 15, 20, 30, 0.5, 1.5, 2.5])
-    if s == 0.5:
-        return "half a second", 0.5
-    if s == int(s):
-        s = int(s)
-        return f"{say(s, rng)} {'second' if s == 1 else 'seconds'}", s
-    return f"{s} seconds", s
-
-
-# A template is a function rng -> (text, [actions]); these two serve both skills.
-def stop(pats):
-    return lambda rng: (rng.choice(pats), [{"action": "stop"}])
-
-
-def wait(pats):
-    def f(rng):
-        p, s = seconds(rng)
-        return rng.choice(pats).format(s=p), [{"action": "wait", "seconds": num(s)}]
-    return f
-
-def rover_templates():
-    fwd_train = ["drive forward {d}", "go forward {d}", "move forward {d}", "move ahead {d}", "drive {d}",
-                 "roll forward {d}", "go {d} forward"]
-    fwd_held = ["advance {d}", "head forward {d}", "go straight for {d}"]
-    back_train = ["drive backward {d}", "back up {d}", "reverse {d}", "move back {d}", "go backwards {d}"]
-    back_held = ["retreat {d}", "back off {d}"]
-    left_train = ["turn left {a}", "rotate left {a}", "turn {a} to the left", "spin left {a}"]
-    left_held = ["veer left {a}", "pivot {a} left"]
-    right_train = ["turn right {a}", "rotate right {a}", "turn {a} to the right", "spin right {a}"]
-    right_held = ["veer right {a}", "pivot {a} right"]
-    stop_train = ["stop", "halt", "stop now", "stop moving", "freeze"]
-    stop_held = ["cease all motion", "hold still"]
-    wait_train = ["wait {s}", "pause for {s}", "wait for {s}", "sit still for {s}"]
-    wait_held = ["hold on for {s}", "stay put for {s}"]
-    out_train = [("turn on the {o}", True), ("switch on the {o}", True), ("turn the {o} on", True),
-                 ("turn off the {o}", False), ("switch off the {o}", False), ("turn the {o} off", False)]
-    out_held = [("enable the {o}", True), ("disable the {o}", False), ("kill the {o}", False)]
-
-    def drive(pats, sign):
-        def f(rng):
-            p, d = distance(rng)
-            return rng.choice(pats).format(d=p), [{"action": "drive", "distance_m": num(sign * d)}]
-        return f
-
-    def turn(pats, sign):
-        def f(rng):
-            p, a = angle(rng)
-            return rng.choice(pats).format(a=p), [{"action": "turn", "angle_deg": num(sign * a)}]
-        return f
-
-    def output(pats):
-        def f(rng):
-            pat, on = rng.choice(pats)
-            o = rng.choice(["lights", "horn"])
-            return pat.format(o=o), [{"action": "output", "name": o, "on": on}]
-        return f
-
-    def special(rng):
-        return rng.choice([("turn around", [{"action": "turn", "angle_deg": 180}]),
-                           ("do a full circle", [{"action": "turn", "angle_deg": 360}]),
-                           ("make a quarter turn to the left", [{"action": "turn", "angle_deg": 90}]),
-                           ("make a quarter turn to the right", [{"action": "turn", "angle_deg": -90}])])
-
-    train = [drive(fwd_train, 1), drive(back_train, -1), turn(left_train, 1), turn(right_train, -1),
-             stop(stop_train), wait(wait_train), output(out_train), special]
-    held = [drive(fwd_held, 1), drive(back_held, -1), turn(left_held, 1), turn(right_held, -1),
-            stop(stop_held), wait(wait_held), output(out_held)]
-    return train, held
+ROVER_NOTHING = [
+    # the arm's actions (named by what only the arm has: no amounts a rover could read as its own)
+    "open the gripper", "close the gripper", "grab the cup", "pick up the ball", "let go of it", "grip the object",
+    "wave your arm", "release the claw", "open the claw", "raise your arm", "bend your elbow", "pick that up",
+    # things no skill here can do
+    "make me a sandwich", "make me a coffee", "what's the weather like", "tell me a joke", "sing a song",
+    "how are you", "what time is it", "who are you", "what is your name", "climb the stairs",
+    "open the door", "charge yourself", "take a picture", "call mom", "play some music", "dance for me",
+    "order a pizza", "do my homework", "feed the cat", "water the plants", "what can you do", "are you there",
+    "good morning", "never mind", "do nothing", "good job",
+    "ignore that", "what is 2 plus 2", "read me the news", "set an alarm", "turn on the tv", "turn off the oven",
+    "vacuum the floor", "clean the room", "find my keys", "bring me a beer", "fetch the ball", 
+    "print a report", "send an email", "lock the door", "shut down the computer", "translate this",
+    "blah blah", "the quick brown fox", "i like turtles", "how far is the moon", "is it going to rain",
+    "open the window", "turn on the fan", "paint the wall", "cook dinner", "wash the dishes", "fold the laundry",
+]
 
 
 # ---------------------------------------------------------------- arm
 
 JOINTS = {"base": (-90, 90), "shoulder": (-80, 80), "elbow": (-120, 120), "wrist": (-90, 90)}
+JOINT_NAMES = {"base": ["base", "base joint", "base servo", "turntable"],
+               "shoulder": ["shoulder", "shoulder joint", "shoulder servo"],
+               "elbow": ["elbow", "elbow joint", "elbow servo"],
+               "wrist": ["wrist", "wrist joint", "wrist servo"]}
 
 
-def arm_templates():
-    set_train = ["set the {j} to {a}", "move the {j} to {a}", "put the {j} at {a}", "{j} to {a}",
-                 "rotate the {j} to {a}", "bring the {j} to {a}"]
-    set_held = ["position the {j} at {a}", "angle the {j} to {a}"]
-    raise_train = ["raise the {j} to {a}", "lift the {j} to {a}"]
-    lower_train = ["lower the {j} to {a}", "drop the {j} to {a}"]
-    raise_held = ["tilt the {j} up to {a}"]
-    open_train = ["open the gripper", "open the claw", "release the object", "let go", "open the hand",
-                  "drop it"]
-    open_held = ["unclench the gripper", "release your grip"]
-    close_train = ["close the gripper", "close the claw", "grab it", "grip the object", "grasp it",
-                   "shut the gripper"]
-    close_held = ["clamp down", "take hold of it"]
-    stop_train = ["stop", "halt", "freeze", "stop the arm"]
-    stop_held = ["hold still"]
-    wait_train = ["wait {s}", "pause for {s}", "wait for {s}"]
-    wait_held = ["hold on for {s}"]
+def arm_families():
+    set_pats = ["set the {j} to {a}", "move the {j} to {a}", "put the {j} at {a}", "{j} to {a}",
+                "rotate the {j} to {a}", "bring the {j} to {a}", "position the {j} at {a}", "angle the {j} to {a}",
+                "turn the {j} to {a}", "swing the {j} to {a}", "point the {j} to {a}", "set {j} to {a}",
+                "move {j} to {a}", "{j} {a}", "{j} at {a}", "{j}: {a}", "go to {a} on the {j}",
+                "{a} on the {j}", "put the {j} to {a}", "adjust the {j} to {a}", "send the {j} to {a}",
+                "take the {j} to {a}", "make the {j} {a}", "the {j} to {a}", "set the {j} angle to {a}",
+                "change the {j} to {a}", "pivot the {j} to {a}", "twist the {j} to {a}", "tilt the {j} to {a}",
+                "bend the {j} to {a}", "rotate {j} to {a}", "drive the {j} to {a}", "servo the {j} to {a}",
+                "command the {j} to {a}", "{j} should be at {a}", "place the {j} at {a}", "align the {j} to {a}",
+                "put {j} at {a}", "move the {j} joint to {a}", "set the {j} position to {a}",
+                "get the {j} to {a}", "can the {j} go to {a}", "{j} goes to {a}", "{j} angle {a}",
+                "set the {j} at {a}", "move the {j} over to {a}", "rotate the {j} round to {a}"]
+    up_pats = ["raise the {j} to {a}", "lift the {j} to {a}", "tilt the {j} up to {a}", "bring the {j} up to {a}",
+               "raise {j} to {a}", "lift {j} to {a}", "move the {j} up to {a}", "swing the {j} up to {a}",
+               "pitch the {j} up to {a}", "angle the {j} up to {a}"]
+    down_pats = ["lower the {j} to {a}", "drop the {j} to {a}", "tilt the {j} down to {a}",
+                 "bring the {j} down to {a}", "lower {j} to {a}", "move the {j} down to {a}",
+                 "swing the {j} down to {a}", "dip the {j} to {a}"]
+    side_pats = {1: ["turn the {j} left to {a}", "swing the {j} left to {a}", "rotate the {j} to the left to {a}",
+                     "rotate the {j} counterclockwise to {a}", "turn the {j} anticlockwise to {a}",
+                     "swing the {j} to {a} left", "rotate the {j} ccw to {a}"],
+                 -1: ["turn the {j} right to {a}", "swing the {j} right to {a}", "rotate the {j} to the right to {a}",
+                      "rotate the {j} clockwise to {a}", "turn the {j} clockwise to {a}",
+                      "swing the {j} to {a} right", "rotate the {j} cw to {a}"]}
+    centre_pats = ["center the {j}", "centre the {j}", "{j} to zero", "zero the {j}", "home the {j}",
+                   "straighten the {j}", "reset the {j}", "{j} to center", "{j} to the middle",
+                   "put the {j} in the middle", "return the {j} to center", "{j} to neutral", "neutral {j}",
+                   "bring the {j} back to center", "level the {j}", "{j} straight", "set the {j} straight",
+                   "{j} home", "send the {j} home", "put the {j} back to zero"]
+    open_pats = ["open the gripper", "open the claw", "release the object", "let go", "open the hand", "drop it",
+                 "unclench the gripper", "release your grip", "open up", "let it go", "let it drop", "release",
+                 "release it", "open", "open your hand", "open the grip", "ungrip", "loosen the grip",
+                 "relax the gripper", "spread the claw", "drop the object", "put it down", "let go of it",
+                 "open the fingers", "unclamp", "free it", "drop that", "open wide", "gripper open", "claw open",
+                 "open the jaws", "release the claw", "let loose", "unhand it", "set it free", "open your claw",
+                 "let the thing go", "release the gripper", "gripper, open"]
+    close_pats = ["close the gripper", "close the claw", "grab it", "grip the object", "grasp it", "shut the gripper",
+                  "clamp down", "take hold of it", "grab", "grip", "close", "close your hand", "pinch", "squeeze",
+                  "clench", "hold it tight", "grab the object", "grab that", "grasp the object", "clamp it",
+                  "close the hand", "close the fingers", "get a grip", "catch it", "hold on to it",
+                  "snatch it", "gripper close", "claw closed", "close the jaws", "grip it tight", "seize it",
+                  "clamp the gripper", "close your claw", "pick it up", "grab hold", "gripper, close"]
 
-    def joint_angle(rng, positive=None):
-        j = rng.choice(list(JOINTS))
+    def joint_angle(rng, positive=None, j=None):
+        j = j or rng.choice(list(JOINTS))
         lo, hi = JOINTS[j]
-        choices = [a for a in range(lo, hi + 1, 5) if a != 0 and (positive is None or (a > 0) == positive)]
+        choices = [a for a in list(range(lo, hi + 1, 5)) + [12, 22.5, -22.5, 33, -17, 7, -8, 1, -1]
+                   if lo <= a <= hi and a != 0 and (positive is None or (a > 0) == positive)]
         a = rng.choice(choices)
+        t, _ = angle_text(abs(a), rng)
         if a < 0:
-            text = rng.choice([f"{a} degrees", f"minus {-a} degrees", f"negative {-a} degrees"])
-        else:
-            text = rng.choice([f"{say(a, rng)} degrees", f"{a} degrees", f"{a}°"])
-        return j, a, text
+            t = rng.choice([f"-{t}" if t[0].isdigit() else f"minus {t}", f"minus {t}", f"negative {t}"])
+        return j, a, t
 
-    def servo(pats, positive=None):
-        def f(rng):
-            j, a, text = joint_angle(rng, positive)
-            return rng.choice(pats).format(j=j, a=text), [{"action": "servo", "joint": j, "angle_deg": a}]
-        return f
+    def angle_text(a, rng):
+        unit = rng.choice([" degrees", " degrees", "°", " deg", " degs", ""])
+        return f"{num_text(a, rng)}{unit}", a
 
-    def grip(pats, state):
-        return lambda rng: (rng.choice(pats), [{"action": "grip", "state": state}])
+    def jname(j, rng):
+        return rng.choice(JOINT_NAMES[j]) if rng.random() < 0.3 else j
 
-    def centre(rng):
+    def servo(positive=None):
+        def make(p, rng):
+            j, a, t = joint_angle(rng, positive)
+            return p.format(j=jname(j, rng), a=t), [{"action": "servo", "joint": j, "angle_deg": rnd(a)}]
+        return make
+
+    def side(sign):
+        def make(p, rng):
+            j = "base"
+            a = rng.choice([5, 10, 15, 20, 30, 40, 45, 60, 75, 80, 90])
+            t, _ = angle_text(a, rng)
+            return p.format(j=jname(j, rng), a=t), [{"action": "servo", "joint": j, "angle_deg": sign * a}]
+        return make
+
+    def centre(p, rng):
         j = rng.choice(list(JOINTS))
-        return rng.choice([f"center the {j}", f"centre the {j}", f"{j} to zero"]), \
-            [{"action": "servo", "joint": j, "angle_deg": 0}]
+        return p.format(j=jname(j, rng)), [{"action": "servo", "joint": j, "angle_deg": 0}]
 
-    train = [servo(set_train), servo(raise_train, True), servo(lower_train, False), grip(open_train, "open"),
-             grip(close_train, "close"), stop(stop_train), wait(wait_train), centre]
-    held = [servo(set_held), servo(raise_held, True), grip(open_held, "open"), grip(close_held, "close"),
-            stop(stop_held), wait(wait_held)]
-    return train, held
+    def grip(state):
+        return lambda p, rng: (p, [{"action": "grip", "state": state}])
+
+    fams = (fam("set", set_pats, servo()) + fam("up", up_pats, servo(True)) + fam("down", down_pats, servo(False))
+            + fam("side+", side_pats[1], side(1)) + fam("side-", side_pats[-1], side(-1))
+            + fam("centre", centre_pats, centre) + fam("open", open_pats, grip("open"))
+            + fam("close", close_pats, grip("close")) + stop_families(["stop the arm", "freeze the arm"])
+            + wait_families())
+    weights = {"set": 8, "up": 2, "down": 2, "side+": 1, "side-": 1, "centre": 2, "open": 3, "close": 3, "stop": 5,
+               "wait": 2.5}
+    return fams, weights, ARM_NOTHING
 
 
-# ---------------------------------------------------------------- both
+ARM_NOTHING = [
+    # the rover's actions
+    "drive forward 2 meters", "go forward", "back up a meter", "reverse 50 cm", "turn left 90 degrees",
+    "turn right", "turn around", "do a 360", "drive to the door", "go home", "turn on the lights",
+    "switch off the lights", "honk", "beep the horn", "lights on", "move forward 3 feet", "spin around",
+    "hang a left", "drive backwards", "roll ahead", "follow the line", "park", "go straight",
+    # things no skill here can do
+    "make me a sandwich", "make me a coffee", "what's the weather like", "tell me a joke", "sing a song",
+    "how are you", "what time is it", "who are you", "what is your name", "climb the stairs",
+    "open the door", "charge yourself", "take a picture", "call mom", "play some music", "dance for me",
+    "order a pizza", "do my homework", "feed the cat", "water the plants", "what can you do", "are you there",
+    "good morning", "never mind", "do nothing", "good job",
+    "ignore that", "what is 2 plus 2", "read me the news", "set an alarm", "turn on the tv", "vacuum the floor",
+    "clean the room", "find my keys", "go to the kitchen", "follow me", "come here", "send an email",
+    "lock the door", "translate this", "blah blah", "i like turtles", "how far is the moon",
+    "how many degrees is a right angle", "is it going to rain", "open the window", "turn on the fan",
+    "paint the wall", "cook dinner", "wash the dishes", "fold the laundry", "write a poem", "solve this puzzle",
+    "wave hello", "shake my hand", "give me a hug", "throw the ball",
+]
 
-JOINERS = [", then ", " and then ", ", then ", " and ", "; "]
+
+# ---------------------------------------------------------------- templates and the split
+
+NUMBER_WORDS = set(ONES + TENS[2:] + ["hundred", "half", "quarter", "quarters", "third", "thirds", "point"])
+UNITS = {"mm", "cm", "cms", "m", "mtrs", "meter", "meters", "metre", "metres", "millimeter", "millimeters",
+         "millimetre", "millimetres", "centimeter", "centimeters", "centimetre", "centimetres", "in", "inch",
+         "inches", "ft", "foot", "feet", "yd", "yds", "yard", "yards", "ms", "millisecond", "milliseconds", "s",
+         "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "deg", "degs", "degree",
+         "degrees", "°", "'", '"'}
+NAMES = {"base", "shoulder", "elbow", "wrist", "lights", "horn"}
 
 
-def sample(rng, templates, max_steps=3):
-    """One command: one to `max_steps` steps from `templates`, joined."""
-    n = rng.choices([1, 2, 3][:max_steps], weights=[6, 3, 1][:max_steps])[0]
-    texts, plan = [], []
+def template(command):
+    """The command's template: lowercase words, numbers and number words as `#`, units as
+    `<u>`, joint and output names as `<n>`, punctuation dropped. Mirrors
+    `trinity_runtime::skills::eval::template`."""
+    t = command.lower()
+    t = re.sub(r"(\d)([a-z°'\"])", r"\1 \2", t)
+    toks = re.findall(r"-?\d+(?:[.,/]\d+)*|[a-z]+(?:'[a-z]+)?|[°'\"]", t)
+    out = []
+    for w in toks:
+        if w[0].isdigit() or (w[0] == "-" and len(w) > 1) or w in NUMBER_WORDS:
+            w = "#"
+        elif w in UNITS:
+            w = "<u>"
+        elif w in NAMES:
+            w = "<n>"
+        if w == "#" and out and out[-1] == "#":
+            continue
+        out.append(w)
+    return " ".join(out)
+
+
+def held_family(name):
+    """About one phrase family in six is held out, chosen by hash (stable across runs)."""
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % 6 == 0
+
+
+def family_weights(fams, weights):
+    """Each group's weight (default 1) spread over its phrase families."""
+    group = [name.split(":")[0] for name, _ in fams]
+    return [weights.get(g, 1.0) / group.count(g) for g in group]
+
+
+def sample(rng, fams, weights, nothing, max_steps=4, others=()):
+    """One command: one to `max_steps` steps, or one thing the skill cannot do (from the
+    list, or a command of the other skill's own actions)."""
+    if rng.random() < 0.04:
+        t = rng.choice(nothing)
+        return [f"nothing:{t}"], dress(t, rng), []
+    if others and rng.random() < 0.03:
+        name, f = rng.choice(others)
+        t, _ = f(rng)
+        return [f"other:{name}"], dress(t, rng), []
+    n = rng.choices([1, 2, 3, 4][:max_steps], weights=[10, 5, 2, 0.8][:max_steps])[0]
+    wts = family_weights(fams, weights)
+    texts, plan, used = [], [], []
     for _ in range(n):
-        t, actions = rng.choice(templates)(rng)
-        while n > 1 and actions[0]["action"] == "stop":
-            t, actions = rng.choice(templates)(rng)  # "stop" is a command of its own
+        name, f = rng.choices(fams, weights=wts)[0]
+        while n > 1 and name.startswith("stop:"):
+            name, f = rng.choices(fams, weights=wts)[0]  # "stop" is a command of its own
+        t, actions = f(rng)
         texts.append(t)
         plan.extend(actions)
+        used.append(name)
+    if len(plan) > 8:
+        return sample(rng, fams, weights, nothing, max_steps, others)
     text = texts[0]
-    for t in texts[1:]:
-        text += rng.choice(JOINERS) + t
-    return text, plan
+    if len(texts) > 2 and rng.random() < 0.3:
+        text = rng.choice(["first ", "first, ", "start by ", "to start, "]) + text
+    for k, t in enumerate(texts[1:], start=1):
+        last = k == len(texts) - 1
+        text += (rng.choice(FINAL) if last and len(texts) > 2 and rng.random() < 0.4 else rng.choice(JOINERS)) + t
+    return used, dress(text, rng), plan
 
 
-def generate(skill):
-    train_t, held_t = {"rover": rover_templates, "arm": arm_templates}[skill]()
+# The canonical commands a skill must never get wrong. Their templates are trained on even
+# where a hand-written set uses them; the hand-written commands that share one are moved to
+# `<set>.shared.jsonl` (kept, but not part of the never-trained-on figure).
+CORE = {
+    "rover": ["stop", "halt", "freeze", "turn left", "turn right", "turn around", "turn left {a}", "turn right {a}",
+              "drive forward {d}", "drive {d}", "go forward {d}", "back up {d}", "drive backward {d}", "wait {s}",
+              "lights on", "lights off", "turn on the lights", "turn off the lights", "honk"],
+    "arm": [],
+}
+
+
+def core_templates(skill, fams):
+    """Templates of the skill's core phrases, from many samples of their families."""
+    rng = random.Random(1)
+    wanted = {f"{name.split(':')[0]}:{p}" for name, _ in fams for p in CORE[skill] if name.endswith(":" + p)}
+    out = set()
+    for name, f in fams:
+        if name in wanted:
+            for _ in range(200):
+                out.add(template(f(rng)[0]))
+    return out
+
+
+def generate(skill, forbidden):
+    builders = {"rover": rover_families, "arm": arm_families}
+    fams, weights, nothing = builders[skill]()
+    # The other skill's own actions (not wait and stop, which both have) are "nothing to do".
+    other = [f for f in builders["arm" if skill == "rover" else "rover"]()[0]
+             if not f[0].startswith(("wait:", "stop:"))]
+    forbidden = forbidden - core_templates(skill, fams)
     rng = random.Random(f"{SEED}-{skill}")
-    train, seen = [], set()
+    train_f = [f for f in fams if not held_family(f[0])]
+    held_f = [f for f in fams if held_family(f[0])]
+    held_nothing = [t for t in nothing if held_family(f"nothing:{t}")]
+    train_nothing = [t for t in nothing if not held_family(f"nothing:{t}")]
+    train, seen, train_templates = [], set(), set()
     while len(train) < N_TRAIN:
-        text, plan = sample(rng, train_t)
-        if text not in seen:
-            seen.add(text)
-            train.append({"command": text, "plan": plan})
+        _, text, plan = sample(rng, train_f, weights, train_nothing,
+                               others=[f for f in other if not held_family(f[0])])
+        tpl = template(text)
+        if text in seen or tpl in forbidden:
+            continue
+        seen.add(text)
+        train_templates.add(tpl)
+        train.append({"command": text, "plan": plan})
     held = []
-    while len(held) < N_HELDOUT:
-        # Half from phrasings never trained on (mixed with trained ones in multi-step
-        # commands), half new commands from trained phrasings.
-        pool = held_t if len(held) % 2 == 0 else train_t
-        text, plan = sample(rng, pool, max_steps=2)
-        if text not in seen:
-            seen.add(text)
-            held.append({"command": text, "plan": plan})
+    tries = 0
+    while len(held) < N_HELDOUT and tries < 100000:
+        tries += 1
+        # Every step from a held-out family (commands mixing families would share parts of
+        # their template with training, which the split forbids).
+        _, text, plan = sample(rng, held_f, {k: 1 for k in weights}, held_nothing, max_steps=2,
+                               others=[f for f in other if held_family(f[0])])
+        tpl = template(text)
+        if text in seen or tpl in train_templates:
+            continue
+        seen.add(text)
+        held.append({"command": text, "plan": plan})
     return train, held
 
 
@@ -248,9 +682,29 @@ def write(path, rows):
 
 def main():
     skill, out = sys.argv[1], Path(sys.argv[2])
-    train, held = generate(skill)
+    forbidden = set()
+    for name in ("wild.jsonl", "blind.jsonl"):
+        p = out / name
+        if p.exists():
+            forbidden |= {template(json.loads(l)["command"]) for l in p.read_text().splitlines() if l.strip()}
+    train, held = generate(skill, forbidden)
     write(out / "examples.jsonl", train)
     write(out / "heldout.jsonl", held)
+    # Hand-written commands that share a (core) training template leave the set.
+    trained = {template(e["command"]) for e in train}
+    for name in ("wild", "blind"):
+        p = out / f"{name}.jsonl"
+        if not p.exists():
+            continue
+        lines = [l for l in p.read_text().splitlines() if l.strip()]
+        keep = [l for l in lines if template(json.loads(l)["command"]) not in trained]
+        moved = [l for l in lines if template(json.loads(l)["command"]) in trained]
+        if moved:
+            shared = out / f"{name}.shared.jsonl"
+            old = shared.read_text().splitlines() if shared.exists() else []
+            shared.write_text("\n".join(old + moved) + "\n")
+            p.write_text("\n".join(keep) + "\n")
+            print(f"{name}: {len(moved)} commands share a training template -> {shared.name}; {len(keep)} kept")
     print(f"{skill}: {len(train)} training examples, {len(held)} held-out -> {out}")
 
 

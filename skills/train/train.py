@@ -23,6 +23,7 @@ import json
 import math
 import os
 import random
+import subprocess
 import sys
 import time
 import tomllib
@@ -38,30 +39,52 @@ HF_TO_GGUF = {
 }
 
 
-def load_skill(skill_dir):
-    spec = tomllib.loads((skill_dir / "skill.toml").read_text())
-    prompt = spec["prompt"]
-    before, after = prompt["template"].split("{command}")
-    examples = [json.loads(line) for line in (skill_dir / "examples.jsonl").read_text().splitlines() if line.strip()]
-    return spec, prompt["prefix"] + before, after, examples
+def render(skill_dir, rendered):
+    """Each example as the runtime prompts the model: `trinity skill render` (the cached
+    prefix, then the command after normalizing and cleaning, with the rest of the template)."""
+    if rendered is None:
+        root = Path(__file__).resolve().parents[2]
+        out = subprocess.run(["cargo", "run", "--quiet", "-p", "trinity-runtime", "--", "skill", "render",
+                              str(skill_dir.resolve())], cwd=root, check=True, capture_output=True, text=True).stdout
+    else:
+        out = rendered.read_text()
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    # The plans as written in examples.jsonl: their field order is the grammar's (a JSON
+    # value passed through Rust may come back with its keys sorted).
+    plans = [json.loads(line)["plan"] for line in (skill_dir / "examples.jsonl").read_text().splitlines()
+             if line.strip()]
+    if len(plans) != len(rows):
+        sys.exit(f"render gave {len(rows)} rows for {len(plans)} examples")
+    for row, plan in zip(rows, plans):
+        row["plan"] = plan
+    return rows
 
 
 def plan_text(plan):
     return " " + json.dumps(plan, separators=(",", ":"))
 
 
-def encode(tok, prefix, after, ex):
-    """(input ids, number of prompt tokens) as the runtime tokenizes them."""
-    p = tok(prefix, add_special_tokens=False)["input_ids"]
+def encode(tok, row):
+    """(input ids, number of prompt tokens) as the runtime tokenizes them: the prefix with
+    BOS, the command's text without, then the plan with its leading space."""
+    p = tok(row["prefix"], add_special_tokens=False)["input_ids"]
     if tok.bos_token_id is not None:
         p = [tok.bos_token_id] + p
-    c = tok(ex["command"] + after, add_special_tokens=False)["input_ids"]
-    t = tok(plan_text(ex["plan"]), add_special_tokens=False)["input_ids"]
+    c = tok(row["text"], add_special_tokens=False)["input_ids"]
+    t = tok(plan_text(row["plan"]), add_special_tokens=False)["input_ids"]
     return p + c + t, len(p) + len(c)
 
 
-def batch_loss(model, lm_head, rows, pad_id, softcap):
-    """Mean cross-entropy over the plan tokens of `rows`; the LM head runs only there."""
+def batch_loss(model, lm_head, rows, pad_id, softcap, shared=0):
+    """Mean cross-entropy over the plan tokens of `rows`; the LM head runs only there.
+
+    `shared` > 0: every row starts with the same `shared` tokens (the skill's prefix). They
+    are evaluated once, as a batch of one, and their keys and values repeated for the batch
+    (what the runtime's prefix cache does); the gradient flows through them as before. On a
+    2-core CPU this is most of the training time saved.
+    """
+    if shared:
+        return batch_loss_shared(model, lm_head, rows, pad_id, softcap, shared)
     width = max(len(ids) for ids, _ in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
@@ -74,25 +97,111 @@ def batch_loss(model, lm_head, rows, pad_id, softcap):
         # position j predicts token j+1
         sel_h.append(hidden[i, n_prompt - 1 : len(r) - 1])
         sel_y.append(torch.tensor(r[n_prompt:]))
+    return plan_loss(lm_head, sel_h, sel_y, softcap)
+
+
+FIRST_TOKEN_WEIGHT = 4.0
+
+
+def plan_loss(lm_head, sel_h, sel_y, softcap):
+    """Cross-entropy over the plan tokens, each row's first token weighted up: it decides
+    between a plan and "nothing to do" (` []`), and between the actions, and is otherwise
+    one token in forty of the mean."""
     logits = lm_head(torch.cat(sel_h))
     if softcap:
         logits = torch.tanh(logits / softcap) * softcap
-    return F.cross_entropy(logits.float(), torch.cat(sel_y))
+    w = torch.cat([torch.tensor([FIRST_TOKEN_WEIGHT] + [1.0] * (len(y) - 1)) for y in sel_y])
+    ce = F.cross_entropy(logits.float(), torch.cat(sel_y), reduction="none")
+    return (ce * w).sum() / w.sum()
+
+
+def batch_loss_shared(model, lm_head, rows, pad_id, softcap, shared):
+    head = torch.tensor([rows[0][0][:shared]])
+    out = model(input_ids=head, use_cache=True)
+    cache = out.past_key_values
+    cache.batch_repeat_interleave(len(rows))
+    width = max(len(ids) for ids, _ in rows) - shared
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), shared + width), dtype=torch.long)
+    mask[:, :shared] = 1
+    for i, (r, _) in enumerate(rows):
+        ids[i, : len(r) - shared] = torch.tensor(r[shared:])
+        mask[i, shared : len(r)] = 1
+    pos = torch.arange(shared, shared + width)
+    hidden = model(input_ids=ids, attention_mask=mask, past_key_values=cache, use_cache=True,
+                   position_ids=pos.unsqueeze(0).expand(len(rows), -1), cache_position=pos).last_hidden_state
+    # the last shared position's output (predicting the first row token) is never a plan token
+    sel_h, sel_y = [], []
+    for i, (r, n_prompt) in enumerate(rows):
+        sel_h.append(hidden[i, n_prompt - 1 - shared : len(r) - 1 - shared])
+        sel_y.append(torch.tensor(r[n_prompt:]))
+    return plan_loss(lm_head, sel_h, sel_y, softcap)
+
+
+def load_base(base):
+    """The GGUF base, dequantized. Dequantizing takes about a minute on this CPU, so the
+    result is kept beside the model (`<model>.dequantized/`, keyed by the file's size and
+    mtime) and later runs load that in seconds."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    st = base.stat()
+    cache = base.with_name(base.name + ".dequantized")
+    key = f"{st.st_size}-{int(st.st_mtime)}"
+    from safetensors.torch import load_model, save_model
+    from transformers import AutoConfig
+
+    if (cache / "key").exists() and (cache / "key").read_text() == key:
+        tok = AutoTokenizer.from_pretrained(str(cache))
+        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(str(cache)), torch_dtype=torch.float32)
+        load_model(model, str(cache / "model.safetensors"))
+        return tok, model
+    tok = AutoTokenizer.from_pretrained(str(base.parent), gguf_file=base.name)
+    model = AutoModelForCausalLM.from_pretrained(str(base.parent), gguf_file=base.name, torch_dtype=torch.float32)
+    try:
+        tmp = cache.with_name(cache.name + ".tmp")
+        tmp.mkdir(exist_ok=True)
+        model.config.save_pretrained(str(tmp))
+        save_model(model, str(tmp / "model.safetensors"))
+        tok.save_pretrained(str(tmp))
+        (tmp / "key").write_text(key)
+        if cache.exists():
+            import shutil
+            shutil.rmtree(cache)
+        os.replace(tmp, cache)
+    except OSError as e:
+        print(f"(not caching the dequantized base: {e})", flush=True)
+    return tok, model
+
+
+def batches(train, size, rng):
+    """One epoch of batches, rows of similar length together (less padding), in random order."""
+    order = list(range(len(train)))
+    rng.shuffle(order)
+    out = []
+    chunk = size * 16
+    for c in range(0, len(order), chunk):
+        part = sorted(order[c : c + chunk], key=lambda i: len(train[i][0]))
+        out += [part[k : k + size] for k in range(0, len(part) - size + 1, size)]
+    rng.shuffle(out)
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("skill_dir", type=Path)
     ap.add_argument("--base", type=Path, required=True)
-    ap.add_argument("--steps", type=int, default=240)
+    ap.add_argument("--steps", type=int, default=250)
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=1.2e-3)
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--alpha", type=float, default=32.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--out", type=Path, help="adapter path (default: the skill's first adapter file)")
     ap.add_argument("--peft-out", type=Path, help="also save the PEFT adapter (for `trinity adapter import`)")
+    ap.add_argument("--share-prefix", type=int, default=1, help="evaluate the shared prefix once per batch (0: off)")
+    ap.add_argument("--check-shared", action="store_true", help="compare the shared-prefix loss with the plain one and exit")
+    ap.add_argument("--rendered", type=Path, help="`trinity skill render` output (default: run it with cargo)")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -102,14 +211,14 @@ def main():
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from peft import LoraConfig, get_peft_model
 
-    spec, prefix, after, examples = load_skill(args.skill_dir)
+    spec = tomllib.loads((args.skill_dir / "skill.toml").read_text())
+    examples = render(args.skill_dir, args.rendered)
     out = args.out or args.skill_dir / spec["adapters"][0]["file"]
 
     t0 = time.time()
-    base_dir, base_file = str(args.base.parent), args.base.name
-    tok = AutoTokenizer.from_pretrained(base_dir, gguf_file=base_file)
-    model = AutoModelForCausalLM.from_pretrained(base_dir, gguf_file=base_file, torch_dtype=torch.float32)
+    tok, model = load_base(args.base)
     print(f"loaded {args.base.name} in {time.time() - t0:.0f} s", flush=True)
+    torch.manual_seed(args.seed)  # loading may draw random numbers; the LoRA init must not depend on it
     softcap = getattr(model.config, "final_logit_softcapping", None)
 
     cfg = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=0.0, bias="none",
@@ -118,16 +227,24 @@ def main():
     inner = peft_model.base_model.model  # the *ForCausalLM
     body, lm_head = inner.model, inner.lm_head
 
-    rows = [encode(tok, prefix, after, ex) for ex in examples]
+    rows = [encode(tok, row) for row in examples]
     rng = random.Random(args.seed)
     rng.shuffle(rows)
     n_val = min(32, len(rows) // 10)
     val, train = rows[:n_val], rows[n_val:]
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
 
+    # The prefix every row shares (the skill's), minus its last token: the first plan token
+    # is predicted from a row's own last prompt token, never from the shared part.
+    first = rows[0][0]
+    shared = min(next((k for k in range(len(r[0])) if k >= len(first) or r[0][k] != first[k]), len(r[0]))
+                 for r in rows)
+    shared = max(0, min(shared, min(n for _, n in rows) - 1)) if args.share_prefix else 0
+    print(f"{shared} prefix tokens shared by every example", flush=True)
+
     def val_loss():
         with torch.no_grad():
-            return sum(batch_loss(body, lm_head, val[i : i + 16], pad, softcap).item() * len(val[i : i + 16])
+            return sum(batch_loss(body, lm_head, val[i : i + 16], pad, softcap, shared).item() * len(val[i : i + 16])
                        for i in range(0, len(val), 16)) / len(val)
 
     params = [p for p in peft_model.parameters() if p.requires_grad]
@@ -136,23 +253,32 @@ def main():
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
 
+    if args.check_shared:
+        with torch.no_grad():
+            b = val[:8]
+            a, c = batch_loss(body, lm_head, b, pad, softcap), batch_loss(body, lm_head, b, pad, softcap, shared)
+        print(f"plain {a.item():.6f} shared {c.item():.6f}")
+        return 0 if abs(a.item() - c.item()) < 1e-3 * max(1.0, abs(a.item())) else 1
     v0 = val_loss()
     print(f"held-out loss before: {v0:.3f} ({len(train)} train / {len(val)} validation examples)", flush=True)
     t_train = time.time()
     order = []
     peft_model.train()
     for step in range(args.steps):
-        if len(order) < args.batch:
-            order = list(range(len(train)))
-            rng.shuffle(order)
-        batch = [train[order.pop()] for _ in range(args.batch)]
-        loss = batch_loss(body, lm_head, batch, pad, softcap)
+        if not order:
+            order = batches(train, args.batch, rng)
+        batch = [train[i] for i in order.pop()]
+        loss = batch_loss(body, lm_head, batch, pad, softcap, shared)
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
         if step % 10 == 0 or step == args.steps - 1:
-            print(f"step {step + 1}/{args.steps} loss {loss.item():.3f} ({time.time() - t_train:.0f} s)", flush=True)
+            done = time.time() - t_train
+            left = done / (step + 1) * (args.steps - step - 1)
+            bar = "#" * (20 * (step + 1) // args.steps)
+            print(f"[{bar:<20}] step {step + 1}/{args.steps} loss {loss.item():.3f} "
+                  f"({done:.0f} s, about {left:.0f} s left)", flush=True)
     train_s = time.time() - t_train
     peft_model.eval()
     v1 = val_loss()
