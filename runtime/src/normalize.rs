@@ -130,8 +130,11 @@ fn number(w: &[String], i: usize) -> Option<(f64, usize)> {
             return Some((s * fraction_word(next?)?, 2));
         } else if (1.0..10.0).contains(&s) && next == Some("hundred") {
             (s * 100.0, 2)
-        } else if let Some((t, m)) =
-            (1.0..10.0).contains(&s).then(|| tens(w, i + 1)).flatten().filter(|(t, _)| *t >= 20.0)
+        } else if let Some((t, m)) = (1.0..10.0)
+            .contains(&s)
+            .then(|| tens(w, i + 1))
+            .flatten()
+            .filter(|(t, _)| *t >= 20.0 && (first == "one" || matches!(s * 100.0 + *t, 270.0 | 360.0)))
         {
             // "one eighty", "three-sixty", "one forty five": hundreds said as digits
             (s * 100.0 + t, 1 + m)
@@ -240,7 +243,13 @@ fn words(command: &str) -> Vec<String> {
                 // sentence punctuation; a '.' between digits is a decimal point, a leading
                 // '.' before digits starts one
                 '.' if digitish(next) && (digitish(prev) || prev.is_none() || prev == Some('-')) => cur.push(c),
-                ',' if digitish(prev) && digitish(next) => {} // 1,000
+                ',' if digitish(prev) && digitish(next) => {
+                    // 1,000 (a group of three digits) or a decimal comma (0,5)
+                    let group = chars[k + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                    if group != 3 {
+                        cur.push('.');
+                    }
+                }
                 '.' | ',' | ';' | '!' | '?' | ':' | '(' | ')' => {
                     if !cur.is_empty() {
                         out.push(std::mem::take(&mut cur));
@@ -321,9 +330,16 @@ fn quantity(w: &[String], i: usize) -> Option<(f64, Unit, usize)> {
     if full {
         k += 1;
     }
-    let u = unit(at(k)?)?;
-    // "a turn" is no amount ("make a turn to the left"); "a full turn", "half a turn" are
-    if u == Unit::Angle(360.0) && matches!(at(0), Some("a" | "an")) && !full && n == 1 {
+    let unit_word = at(k)?;
+    let u = unit(unit_word)?;
+    // "a turn" is no amount ("make a turn to the left"), nor is "2 turn right" (a drive of 2
+    // and a turn, unpunctuated); "a full turn", "half a turn", "two rotations" are
+    let plain_turn = matches!(unit_word, "turn" | "turns" | "circle" | "circles");
+    if u == Unit::Angle(360.0) && plain_turn && !full && v >= 1.0 {
+        return None;
+    }
+    // "a second time", "a third time": ordinals, not amounts
+    if matches!(at(k + 1), Some("time" | "times")) {
         return None;
     }
     if full && u != Unit::Angle(360.0) {
@@ -403,7 +419,9 @@ pub fn normalize(command: &str) -> String {
             }
         }
         // "5 in" (inches) only before the end, a comma or a direction
-        if let Some((v, n)) = number(&w, i) {
+        let ordinal =
+            |n: usize| digits(&w[i]).is_none() && matches!(w.get(i + n).map(String::as_str), Some("time" | "times"));
+        if let Some((v, n)) = number(&w, i).filter(|(_, n)| !ordinal(*n)) {
             if w.get(i + n).is_some_and(|s| s == "in")
                 && w.get(i + n + 1).is_none_or(|s| {
                     matches!(
@@ -492,6 +510,13 @@ mod tests {
         n("do a one-eighty", "do a 180");
         n("spin three sixty degrees", "spin 360 degrees");
         n("turn one forty five", "turn 145");
+        n("do two ninety degree turns", "do 2 90 degrees turns");
+        n("go forward 2 turn right", "go forward 2 turn right");
+        n("spin two full turns", "spin 720 degrees");
+        n("drive 0,5 m", "drive 0.5 m");
+        n("drive 1,000 mm", "drive 1 m");
+        n("honk a second time", "honk a second time");
+        n("turn on the lights a third time", "turn on the lights a third time");
     }
 
     #[test]
