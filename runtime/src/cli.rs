@@ -556,6 +556,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let name = sd.skill.name.clone();
             let planner = start_planner(model.settings()?)?;
             let skill = skills::activate(planner.engine(), sd)?.skill;
+            // Every run is reported at the folder's own threshold (0 executes every plan).
+            let threshold = skill.min_confidence;
             let mut base = skill.clone();
             base.adapters.iter_mut().for_each(|a| a.1 = 0.0);
             let mut report = serde_json::json!({"skill": name, "file": file});
@@ -564,7 +566,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 runs.push(("base_few_shot", b));
             }
             runs.retain(|(label, _)| wanted.iter().any(|w| w == label));
-            let threshold = skill_threshold(&runs);
             let mut raw = String::new();
             for (label, s) in runs {
                 let acc = skills::eval::evaluate(&planner, &s, &examples);
@@ -625,11 +626,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The adapter run's confidence threshold (the skill's own `min_confidence`).
-fn skill_threshold(runs: &[(&str, Skill)]) -> f32 {
-    runs.iter().find(|(l, _)| *l == "adapter").map_or(0.0, |(_, s)| s.min_confidence)
 }
 
 const DEFAULT_ROBOT_ID: &str = "robot1";
