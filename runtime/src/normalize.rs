@@ -48,6 +48,11 @@ fn unit(word: &str) -> Option<Unit> {
     })
 }
 
+/// Whether `word` is a number word of 0–19 or a tens ("seven", "forty").
+pub(crate) fn is_number_word(word: &str) -> bool {
+    small(word).is_some()
+}
+
 fn small(word: &str) -> Option<f64> {
     const W: [&str; 20] = [
         "zero",

@@ -146,43 +146,8 @@ pub fn plans_match(want: &Plan, got: &Plan) -> bool {
         })
 }
 
-const NUMBER_WORDS: &[&str] = &[
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
-    "hundred",
-    "half",
-    "quarter",
-    "quarters",
-    "third",
-    "thirds",
-    "point",
-];
+/// Words `template` masks as numbers besides `normalize`'s number words (0–19, the tens).
+const NUMBER_WORDS: &[&str] = &["hundred", "half", "quarter", "quarters", "third", "thirds", "point"];
 const UNIT_WORDS: &[&str] = &[
     "mm",
     "cm",
@@ -243,7 +208,7 @@ pub fn template(command: &str) -> String {
     let letter = |k: usize| t.get(k).is_some_and(|c| c.is_ascii_lowercase());
     let mut out: Vec<String> = Vec::new();
     let mut push = |w: String| {
-        let w = if w == "#" || NUMBER_WORDS.contains(&w.as_str()) {
+        let w = if w == "#" || crate::normalize::is_number_word(&w) || NUMBER_WORDS.contains(&w.as_str()) {
             "#".to_owned()
         } else if UNIT_WORDS.contains(&w.as_str()) {
             "<u>".to_owned()
