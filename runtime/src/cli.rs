@@ -89,6 +89,10 @@ enum Cmd {
         /// the robot's state as a second JSON line.
         #[arg(long)]
         execute: bool,
+        /// With --execute: the run as a JSON line also on a terminal (where it is printed in
+        /// words; scripts, whose stdout is no terminal, always get JSON).
+        #[arg(long)]
+        json: bool,
         /// The command, e.g. "turn left 90 degrees".
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
@@ -148,7 +152,7 @@ enum Cmd {
         /// Broker host; default: the config's, else 127.0.0.1.
         #[arg(long)]
         host: Option<String>,
-        /// Broker port; default: the config's, else 1883.
+        /// Broker port; default: the config's broker, else its `embedded_listen`, else 1883.
         #[arg(long)]
         port: Option<u16>,
         /// Robot id; default: the config's, else robot1.
@@ -204,6 +208,9 @@ enum Cmd {
     Doctor {
         #[command(flatten)]
         model: ModelArgs,
+        /// Check as the installed service runs: its unit's `Environment=` and `--config`.
+        #[arg(long)]
+        service: bool,
     },
     /// Skill folders: evaluate.
     #[command(subcommand)]
@@ -365,7 +372,7 @@ fn start_planner(settings: Settings) -> anyhow::Result<Planner> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Cmd::Ask { skill: name, model, verbose, execute, text } => {
+        Cmd::Ask { skill: name, model, verbose, execute, json, text } => {
             let command = text.join(" ");
             let settings = model.settings()?;
             let found = find_skill(settings.skills_dir.as_deref(), &name)?;
@@ -384,7 +391,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&out.plan)?);
             if execute {
                 let run = crate::sim_run::run(planner.board(), &out.plan)?;
-                println!("{}", serde_json::to_string(&run)?);
+                // The run in words for a person at a terminal, a JSON line for scripts.
+                if !json && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                    print!("{}{}", crate::sim_run::describe_plan(&out.plan), crate::sim_run::describe_run(&run));
+                } else {
+                    println!("{}", serde_json::to_string(&run)?);
+                }
             }
             if verbose {
                 let g = &out.generation;
@@ -498,9 +510,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(p) => Config::load(&p)?,
                 None => Config::default(),
             };
+            // The configured broker, else where the daemon's embedded one listens.
+            let (host, port) = match host {
+                Some(h) => (h, port.or(config.mqtt.port).unwrap_or(crate::config::DEFAULT_MQTT_PORT)),
+                None => {
+                    let (h, p) = config.mqtt.client_target();
+                    (h, port.unwrap_or(p))
+                }
+            };
             let args = crate::send::SendArgs {
-                host: host.or(config.mqtt.host.clone()).unwrap_or_else(|| "127.0.0.1".into()),
-                port: port.or(config.mqtt.port).unwrap_or(crate::config::DEFAULT_MQTT_PORT),
+                host,
+                port,
                 robot_id: robot_id.or(config.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into()),
                 skill,
                 text: text.join(" "),
@@ -513,7 +533,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::SystemInfo => println!("{}", llama::system_info()),
-        Cmd::Doctor { model } => {
+        Cmd::Doctor { service: true, .. } => doctor_as_service()?,
+        Cmd::Doctor { model, service: false } => {
             let settings = model.settings()?;
             let m = &settings.config.mqtt;
             // The engine's own defaults, without fetching the model (doctor only looks).
@@ -758,15 +779,37 @@ fn list_boards(args: &ModelArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `trinity doctor --service`: run doctor again with the installed unit's environment and
+/// configuration file, and this call's other arguments.
+fn doctor_as_service() -> anyhow::Result<()> {
+    let root = std::path::Path::new("/");
+    let Some((unit, svc)) = crate::service::ServiceEnv::installed(root) else {
+        bail!("no {} installed (looked in /etc, /run, /usr/lib and /lib systemd/system)", crate::service::UNIT);
+    };
+    let mut env = svc.env.clone();
+    if let Some(c) = &svc.config {
+        env.push(("TRINITY_CONFIG".into(), c.display().to_string()));
+    }
+    println!("as {} runs it ({}):", crate::service::UNIT, unit.display());
+    for (k, v) in &env {
+        println!("  {k}={v}");
+    }
+    if svc.has_environment_file {
+        println!("  (its EnvironmentFile= is not read here)");
+    }
+    println!("  (as this user, not the unit's: run it as root or `sudo -u trinity` for the service's permissions)\n");
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--service").collect();
+    let status = std::process::Command::new(std::env::current_exe()?).args(&args).envs(env).status()?;
+    if !status.success() {
+        // The inner doctor has said why.
+        std::process::exit(status.code().unwrap_or(1));
+    }
+    Ok(())
+}
+
 /// Parse arguments, run, and map errors to a message and exit code 1.
 pub fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,trinity_runtime=info,llama.cpp=error")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    crate::logging::init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

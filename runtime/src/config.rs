@@ -125,6 +125,21 @@ impl MqttConfig {
     pub fn embedded(&self) -> std::net::SocketAddr {
         self.embedded_listen.unwrap_or_else(|| ([127, 0, 0, 1], DEFAULT_MQTT_PORT).into())
     }
+
+    /// Where a client on this machine (`trinity send`) reaches the daemon's broker: the
+    /// configured one, else the embedded one (on loopback when it listens on all addresses).
+    pub fn client_target(&self) -> (String, u16) {
+        if let Some(b) = self.broker() {
+            return b;
+        }
+        let a = self.embedded();
+        let ip = match a.ip() {
+            std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+            ip => ip,
+        };
+        (ip.to_string(), a.port())
+    }
 }
 
 /// `[daemon]`.
@@ -298,6 +313,16 @@ mod tests {
         assert!(c.mqtt.host.is_some() && c.robot_id.is_some(), "{c:?}");
         // It installs the package the way the conffile survives, and enables I2C.
         assert!(user_data.contains("--force-confold") && user_data.contains("do_i2c"));
+    }
+
+    #[test]
+    fn a_local_client_reaches_the_configured_broker_else_the_embedded_one() {
+        let m = |t: &str| Config::parse(t, Path::new("t")).unwrap().mqtt.client_target();
+        assert_eq!(m(""), ("127.0.0.1".into(), 1883));
+        assert_eq!(m("[mqtt]\nembedded_listen = \"127.0.0.1:1884\"\n"), ("127.0.0.1".into(), 1884));
+        assert_eq!(m("[mqtt]\nembedded_listen = \"0.0.0.0:2883\"\n"), ("127.0.0.1".into(), 2883));
+        assert_eq!(m("[mqtt]\nembedded_listen = \"[::]:2883\"\n"), ("::1".into(), 2883));
+        assert_eq!(m("[mqtt]\nhost = \"b\"\nembedded_listen = \"0.0.0.0:2883\"\n"), ("b".into(), 1883));
     }
 
     #[test]

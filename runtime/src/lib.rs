@@ -20,9 +20,11 @@
 //! - [`mqtt`]: topics, the MQTT link with its outbox, the embedded broker.
 //! - [`config`]: the configuration file.
 //! - [`doctor`]: `trinity doctor`, the machine checked against the configuration.
+//! - [`service`]: the installed systemd unit read as systemd does (`doctor --service`).
 //! - [`send`]: `trinity send`, a client that follows one command's events.
 //! - [`cli`]: the command line.
 //! - [`throttle`]: rate limits for log lines a peer can cause.
+//! - [`logging`]: `RUST_LOG` set-up, the embedded broker's routine events kept quiet.
 //! - [`fuzzing`]: what the fuzz targets run (and the corpus replay test).
 #![deny(missing_docs)]
 
@@ -39,12 +41,14 @@ pub mod fuzzing;
 pub mod gguf;
 pub mod grammar;
 pub mod llama;
+pub mod logging;
 pub mod model;
 pub mod mqtt;
 pub mod normalize;
 pub mod planner;
 pub mod prompt;
 pub mod send;
+pub mod service;
 pub mod sim_run;
 pub mod skills;
 pub mod throttle;

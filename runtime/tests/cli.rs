@@ -185,6 +185,20 @@ fn adapter_check_names_the_problem_and_a_broken_skill_folder_is_reported() {
 }
 
 #[test]
+fn doctor_for_the_service_says_when_no_unit_is_installed() {
+    // (On a machine with the package installed the unit is there: the other branch runs.)
+    if trinity_runtime::service::ServiceEnv::installed(std::path::Path::new("/")).is_some() {
+        let out = trinity(&["doctor", "--service"]);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("as trinity.service runs it"));
+        return;
+    }
+    let out = trinity(&["doctor", "--service"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no trinity.service installed"), "{err}");
+}
+
+#[test]
 fn doctor_passes_the_sim_here_and_fails_a_pi_profile_without_its_devices() {
     let model = default_model();
     let skills = shipped_skills();

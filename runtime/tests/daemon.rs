@@ -451,6 +451,62 @@ fn send_follows_its_command_to_succeeded_and_sigterm_leaves_status_offline() {
     obs.wait("status", |p| p == b"offline");
 }
 
+#[test]
+fn on_the_embedded_broker_send_finds_its_port_and_routine_connections_log_no_error() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("trinity.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "robot_id = \"r-e\"\n[model]\npath = \"{}\"\n[mqtt]\nembedded_listen = \"127.0.0.1:{port}\"\n\
+             [daemon]\nstate_dir = \"{}\"\n",
+            default_model().display(),
+            dir.path().join("state").display()
+        ),
+    )
+    .unwrap();
+    // The default log filter (no RUST_LOG): what a new user sees.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trinity"))
+        .args(["run", "--config", cfg.to_str().unwrap()])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    wait_for_port(port);
+    let obs = Observer::connect(port, "r-e");
+    obs.wait_online();
+    // Two clients that come and go, as mosquitto_pub does.
+    for i in 0..2u8 {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        // CONNECT, MQTT 3.1.1, clean session, client id `t0`/`t1`; then gone without DISCONNECT.
+        let connect = [0x10, 0x0e, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 10, 0, 2, b't', b'0' + i];
+        let _ = std::io::Write::write_all(&mut s, &connect);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // No --port, no --host: send reads embedded_listen from the config.
+    let out = Command::new(env!("CARGO_BIN_EXE_trinity"))
+        .args(["send", "--config", cfg.to_str().unwrap(), "stop"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("succeeded"));
+    drop(obs);
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    assert!(child.wait().unwrap().success());
+    let log = log.join().unwrap();
+    assert!(log.contains("embedded MQTT broker"), "{log}");
+    assert!(!log.contains("ERROR"), "routine broker events logged as errors:\n{log}");
+}
+
 /// Copy a skill folder, renaming the skill.
 fn copy_skill(from: &std::path::Path, to: &std::path::Path, name: &str) {
     std::fs::create_dir_all(to).unwrap();

@@ -1,7 +1,9 @@
 //! `cargo xtask <command>`: set-up, run, test and bench for Trinity.
 //!
 //! - `setup`: Debian packages (cross gcc, qemu-user, cmake, clang, mosquitto), the Rust
-//!   targets, and the default model in the user cache. Idempotent; fast when done.
+//!   targets, the `trinity` build (with cargo's progress: the first one compiles llama.cpp)
+//!   and the default model in the user cache. Idempotent; fast when done. cargo-deb is
+//!   installed only by the commands that build packages.
 //! - `run`: set up, then the main job on embedded defaults: `trinity ask --execute` on
 //!   the sample commands, then the daemon (`trinity run`: in-process broker, sim board,
 //!   default model) until Ctrl-C.
@@ -171,18 +173,38 @@ fn setup() -> Result<()> {
     let mut add = vec!["target", "add"];
     add.extend_from_slice(RUST_TARGETS);
     status(&mut cmd("rustup", &add))?;
-    step("setup: cargo-deb");
+    build_trinity()?;
+    step("setup: default model");
+    status(&mut cmd("cargo", &["run", "--quiet", "-p", "trinity-runtime", "--", "model", "fetch"]))
+}
+
+/// Build `trinity` (debug) with cargo's own progress showing. The first build compiles
+/// llama.cpp for minutes; under `cargo run --quiet` that looked like a hang.
+fn build_trinity() -> Result<()> {
+    let fresh = !root().join("target/debug/trinity").exists();
+    step(if fresh {
+        "setup: build trinity (the first build compiles llama.cpp: ~3 min on 8 cores, ~7 on 2)"
+    } else {
+        "setup: build trinity"
+    });
+    let t0 = std::time::Instant::now();
+    status(&mut cmd("cargo", &["build", "-p", "trinity-runtime", "--bin", "trinity"]))?;
+    eprintln!("xtask: built in {:.0} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// cargo-deb, pinned, for the .deb packages: only `test`, `package` and `bench packages`
+/// build them, so `setup` (and with it the main job) does not spend minutes compiling it.
+pub(crate) fn ensure_cargo_deb() -> Result<()> {
     let have = Command::new("cargo")
         .args(["deb", "--version"])
         .output()
         .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(CARGO_DEB));
     if have.unwrap_or(false) {
-        eprintln!("xtask: cargo-deb {CARGO_DEB} installed");
-    } else {
-        status(&mut cmd("cargo", &["install", "--locked", "cargo-deb", "--version", CARGO_DEB]))?;
+        return Ok(());
     }
-    step("setup: default model");
-    status(&mut cmd("cargo", &["run", "--quiet", "-p", "trinity-runtime", "--", "model", "fetch"]))
+    step("cargo-deb (for the .deb packages; once)");
+    status(&mut cmd("cargo", &["install", "--locked", "cargo-deb", "--version", CARGO_DEB]))
 }
 
 fn is_root() -> bool {

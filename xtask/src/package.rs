@@ -58,6 +58,7 @@ fn build_env(root: &Path, board: &trinity_boards::Board) -> Result<Vec<(String, 
 pub(crate) fn package(root: &Path, name: &str) -> Result<Package> {
     let board = trinity_boards::by_name(name).with_context(|| format!("no board profile `{name}`"))?;
     let env = build_env(root, &board)?;
+    crate::ensure_cargo_deb()?;
     crate::step(&format!(
         "package {name}: release build (llama.cpp -march={}, rustc {})",
         board.profile.llama_cpu_arch, board.profile.target_features
