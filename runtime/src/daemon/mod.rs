@@ -586,7 +586,8 @@ async fn dispatch_loop(
                 Effect::SafeOutputs => {}
                 Effect::Publish(ev) => {
                     let json = serde_json::to_string(&ev).unwrap_or_default();
-                    let _ = out.send(Outbound::Event { id: ev.id, json });
+                    let terminal = ev.state.is_terminal();
+                    let _ = out.send(Outbound::Event { id: ev.id, json, terminal });
                 }
                 Effect::Start { id, command } => {
                     // The cancel flag exists and is reachable from the e-stop path before the

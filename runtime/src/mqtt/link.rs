@@ -33,7 +33,7 @@ use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Outgoing, Packet, Publi
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::outbox::{Msg, Outbox, MAX_PAYLOAD, MAX_TOPIC};
+use super::outbox::{Keep, Msg, Outbox, MAX_PAYLOAD, MAX_TOPIC};
 use super::{Inbound, Topics};
 use crate::dispatch::Source;
 
@@ -74,6 +74,8 @@ pub enum Outbound {
         id: String,
         /// JSON payload.
         json: String,
+        /// The command's last event (kept longest when the outbox is full).
+        terminal: bool,
     },
     /// Telemetry (QoS 0).
     Telemetry(String),
@@ -119,7 +121,7 @@ pub(super) fn base_options(cfg: &LinkConfig, client_id: &str) -> Result<MqttOpti
 }
 
 fn retained(topic: String, payload: &str) -> Msg {
-    Msg { topic, payload: payload.as_bytes().to_vec(), qos1: true, retain: true, droppable: false }
+    Msg { topic, payload: payload.as_bytes().to_vec(), qos1: true, retain: true, keep: Keep::Final }
 }
 
 /// Send small packets at once: with Nagle's algorithm, a PUBLISH queued behind an unacknowledged
@@ -273,7 +275,7 @@ impl Link {
                             payload: boot.clone().into_bytes(),
                             qos1: true,
                             retain: false,
-                            droppable: false,
+                            keep: Keep::Final,
                         };
                         push(&mut outbox, sync);
                     }
@@ -372,12 +374,17 @@ impl Link {
 
 fn message(topics: &Topics, m: Outbound) -> Msg {
     match m {
-        Outbound::Event { id, json } => {
-            Msg { topic: topics.evt(&id), payload: json.into_bytes(), qos1: true, retain: false, droppable: false }
+        Outbound::Event { id, json, terminal } => {
+            let keep = if terminal { Keep::Final } else { Keep::Progress };
+            Msg { topic: topics.evt(&id), payload: json.into_bytes(), qos1: true, retain: false, keep }
         }
-        Outbound::Telemetry(json) => {
-            Msg { topic: topics.telemetry(), payload: json.into_bytes(), qos1: false, retain: false, droppable: true }
-        }
+        Outbound::Telemetry(json) => Msg {
+            topic: topics.telemetry(),
+            payload: json.into_bytes(),
+            qos1: false,
+            retain: false,
+            keep: Keep::Telemetry,
+        },
         Outbound::Info(json) => retained(topics.info(), &json),
     }
 }

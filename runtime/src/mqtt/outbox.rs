@@ -31,8 +31,21 @@ pub struct Msg {
     pub qos1: bool,
     /// Retained.
     pub retain: bool,
-    /// May be dropped first when the outbox is full (telemetry).
-    pub droppable: bool,
+    /// What goes first when the outbox is full.
+    pub keep: Keep,
+}
+
+/// How much a message matters when the outbox is full: the lowest class goes first, the
+/// oldest of it first; a new message of a lower class than everything queued is dropped
+/// itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Keep {
+    /// Telemetry: the next sample replaces it.
+    Telemetry,
+    /// A command's progress (`accepted`, `executing`): its terminal event still follows.
+    Progress,
+    /// What a client waits on: terminal events, retained `status`/`info`, the backlog probe.
+    Final,
 }
 
 /// The outbox.
@@ -70,18 +83,28 @@ impl Outbox {
     }
 
     /// Queue a message, or refuse one that could not be sent (see the module docs). When
-    /// full, the oldest droppable queued message goes first, else the oldest queued one.
+    /// full, the oldest queued message of the lowest [`Keep`] class goes first, unless the
+    /// new one is of a lower class still: then it is dropped. A terminal event is dropped
+    /// only when the whole outbox holds terminal events (thousands of commands' worth).
     pub fn push(&mut self, msg: Msg) -> Result<(), Unsendable> {
         sendable(&msg)?;
         if self.len() >= self.max {
-            let victim =
-                self.queue.iter().position(|m| m.droppable).or(if self.queue.is_empty() { None } else { Some(0) });
-            match victim {
-                Some(i) => {
-                    self.queue.remove(i);
+            let lowest = self.queue.iter().map(|m| m.keep).min();
+            match lowest {
+                Some(k) if k <= msg.keep => {
+                    if let Some(i) = self.queue.iter().position(|m| m.keep == k) {
+                        self.queue.remove(i);
+                    }
                     self.dropped += 1;
                 }
-                None if msg.droppable => {
+                // Nothing queued of a class this low: the new message is the one to go.
+                Some(_) => {
+                    self.dropped += 1;
+                    return Ok(());
+                }
+                // Everything is with rumqttc or in flight: telemetry waits for the next
+                // sample; anything else goes in over the limit (counted).
+                None if msg.keep == Keep::Telemetry => {
                     self.dropped += 1;
                     return Ok(());
                 }
@@ -172,7 +195,8 @@ mod tests {
     use super::*;
 
     fn msg(t: &str, qos1: bool) -> Msg {
-        Msg { topic: t.into(), payload: vec![], qos1, retain: false, droppable: !qos1 }
+        let keep = if qos1 { Keep::Final } else { Keep::Telemetry };
+        Msg { topic: t.into(), payload: vec![], qos1, retain: false, keep }
     }
 
     impl Outbox {
@@ -260,5 +284,22 @@ mod tests {
         assert_eq!(send_all(&mut o), ["e1", "e2", "e3"]);
         o.push_ok(msg("t2", false));
         assert_eq!(o.dropped(), 2, "no room and nothing queued to drop: telemetry is dropped");
+    }
+
+    #[test]
+    fn when_full_progress_goes_before_a_terminal_event_and_telemetry_before_both() {
+        let progress = |t: &str| Msg { keep: Keep::Progress, ..msg(t, true) };
+        let mut o = Outbox::new(4);
+        o.push_ok(msg("a/succeeded", true));
+        o.push_ok(progress("b/accepted"));
+        o.push_ok(msg("t1", false));
+        o.push_ok(progress("b/executing"));
+        o.push_ok(msg("b/succeeded", true)); // t1 goes
+        o.push_ok(msg("c/rejected", true)); // b/accepted goes
+        assert_eq!(o.dropped(), 2);
+        o.push_ok(msg("t2", false)); // lower than all queued: dropped itself
+        o.push_ok(progress("d/accepted")); // b/executing goes (oldest progress)
+        assert_eq!(o.dropped(), 4);
+        assert_eq!(send_all(&mut o), ["a/succeeded", "b/succeeded", "c/rejected", "d/accepted"]);
     }
 }
