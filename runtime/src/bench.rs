@@ -119,8 +119,10 @@ pub fn grammar_cost(planner: &Planner, skill: &Skill, command: &str, reps: usize
         let free = Job { grammar: None, stop_at: None, max_tokens: tokens, ..job.clone() };
         let u = engine.submit(free).wait()?;
         if rep > 0 {
-            on.push(g.generation_time.div_f64(g.decodes.max(1) as f64));
-            off.push(u.generation_time.div_f64(u.decodes.max(1) as f64));
+            // Per plan token (time over tokens generated): with jump-forward a constrained
+            // decode carries several tokens, so a per-decode rate would understate it.
+            on.push(g.generation_time.div_f64(g.generated_tokens.max(1) as f64));
+            off.push(u.generation_time.div_f64(u.generated_tokens.max(1) as f64));
         }
     }
     let (c, u) = (per_s(1, median(on)), per_s(1, median(off)));
@@ -251,5 +253,96 @@ pub fn skill_costs(
         alternate_ratio: alt / stay.max(1e-9),
         adapter_load_ms: median(loads).as_secs_f64() * 1e3,
         adapter_bytes: bytes,
+    })
+}
+
+/// Jump-forward on a set of commands: the same commands planned by two planners on the same
+/// model and skill, one evaluating grammar-forced tokens together with the token before
+/// them, one sampling every token, alternately (each command on one, then the other).
+#[derive(Debug, Serialize)]
+pub struct JumpForward {
+    /// Commands planned (each once per side, after one warm-up command).
+    pub commands: usize,
+    /// Plan tokens generated, in all.
+    pub tokens: usize,
+    /// Of those, forced by the grammar and evaluated with jump-forward.
+    pub forced_tokens: usize,
+    /// `forced_tokens / tokens`.
+    pub forced_share: f64,
+    /// Decodes during generation with jump-forward, in all.
+    pub decodes_on: usize,
+    /// The same sampling every token.
+    pub decodes_off: usize,
+    /// Median and 90th percentile time from submission to checked plan, ms.
+    pub on_ms: (f64, f64),
+    /// The same sampling every token.
+    pub off_ms: (f64, f64),
+    /// Median of the per-command ratios on/off.
+    pub median_ratio: f64,
+    /// Commands whose output text differed between the two sides.
+    pub different_plans: usize,
+    /// Those commands, with both outputs (jump-forward's first).
+    pub differences: Vec<(String, String, String)>,
+}
+
+fn percentile(mut v: Vec<std::time::Duration>, q: f64) -> f64 {
+    v.sort();
+    v.get(((v.len() as f64 - 1.0) * q).round() as usize).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+/// Measure [`JumpForward`]: `on` and `off` are planners on the same model and board, with
+/// jump-forward on and off, each with `skill` (and its adapters) loaded.
+pub fn jump_forward(
+    on: (&Planner, &Skill),
+    off: (&Planner, &Skill),
+    commands: &[String],
+) -> anyhow::Result<JumpForward> {
+    // Cache both prefixes first.
+    if let Some(c) = commands.first() {
+        let _ = on.0.plan_blocking(on.1, c);
+        let _ = off.0.plan_blocking(off.1, c);
+    }
+    let run =
+        |(p, s): (&Planner, &Skill), c: &str| -> anyhow::Result<(std::time::Duration, crate::engine::Generation)> {
+            let t0 = std::time::Instant::now();
+            let g = p.submit(s, c)?.wait()?;
+            let _ = crate::planner::finish(s, p.board(), &g);
+            Ok((t0.elapsed(), g))
+        };
+    let (mut t_on, mut t_off, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut tokens, mut forced, mut d_on, mut d_off) = (0, 0, 0, 0);
+    let mut differences = Vec::new();
+    for (i, c) in commands.iter().enumerate() {
+        // Alternate which side goes first, so that neither always follows the other.
+        let (a, b) = if i % 2 == 0 {
+            (run(on, c)?, run(off, c)?)
+        } else {
+            let b = run(off, c)?;
+            (run(on, c)?, b)
+        };
+        tokens += a.1.generated_tokens;
+        forced += a.1.forced_tokens;
+        d_on += a.1.decodes;
+        d_off += b.1.decodes;
+        if a.1.text != b.1.text {
+            differences.push((c.clone(), a.1.text.clone(), b.1.text.clone()));
+        }
+        ratios.push(a.0.as_secs_f64() / b.0.as_secs_f64().max(1e-9));
+        t_on.push(a.0);
+        t_off.push(b.0);
+    }
+    ratios.sort_by(f64::total_cmp);
+    Ok(JumpForward {
+        commands: commands.len(),
+        tokens,
+        forced_tokens: forced,
+        forced_share: forced as f64 / tokens.max(1) as f64,
+        decodes_on: d_on,
+        decodes_off: d_off,
+        on_ms: (percentile(t_on.clone(), 0.5), percentile(t_on, 0.9)),
+        off_ms: (percentile(t_off.clone(), 0.5), percentile(t_off, 0.9)),
+        median_ratio: ratios.get(ratios.len() / 2).copied().unwrap_or(0.0),
+        different_plans: differences.len(),
+        differences,
     })
 }

@@ -40,6 +40,9 @@ struct ModelArgs {
     /// Directory of skill folders; default: the config's, else `skills` here if it exists.
     #[arg(long, env = "TRINITY_SKILLS")]
     skills: Option<PathBuf>,
+    /// Sample every plan token, also those the grammar forces (to measure jump-forward).
+    #[arg(long)]
+    no_jump_forward: bool,
 }
 
 /// What a command that loads the model runs with: config file, then flags.
@@ -50,6 +53,9 @@ struct Settings {
     threads: Option<usize>,
     context: Option<u32>,
     skills_dir: Option<PathBuf>,
+    jump_forward: bool,
+    /// Keep evaluated skill prefixes on disk (`ask` and `run`: the next process starts warm).
+    prefix_cache: bool,
 }
 
 impl ModelArgs {
@@ -69,6 +75,8 @@ impl ModelArgs {
             }),
             board,
             config,
+            jump_forward: !self.no_jump_forward,
+            prefix_cache: false,
         })
     }
 }
@@ -167,6 +175,17 @@ enum Cmd {
         /// The command.
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
+    },
+    /// Measure jump-forward: a skill folder's commands (a JSONL set) planned with it and
+    /// without it, alternately, on two engines. Prints one JSON line.
+    BenchJumpForward {
+        /// The skill folder.
+        dir: PathBuf,
+        /// The set, relative to the folder.
+        #[arg(long, default_value = "wild.jsonl")]
+        file: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Measure skills: generation with vs without an adapter, time to plan alternating two
     /// skill folders vs staying on one, adapter load time. Prints one JSON line.
@@ -361,8 +380,17 @@ impl Settings {
         if let Some(n) = self.context {
             config.n_ctx = n;
         }
+        config.jump_forward = self.jump_forward;
+        if self.prefix_cache {
+            config.prefix_dir = Some(prefix_cache_dir());
+        }
         Ok(config)
     }
+}
+
+/// Where `ask` and `run` keep evaluated skill prefixes (`engine::disk`).
+fn prefix_cache_dir() -> PathBuf {
+    model::cache_dir().join("prefixes")
 }
 
 fn start_planner(settings: Settings) -> anyhow::Result<Planner> {
@@ -385,7 +413,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(s) => s,
             };
             crate::planner::prepare(draft, &settings.board, &command)?;
-            let planner = start_planner(settings)?;
+            let planner = start_planner(Settings { prefix_cache: true, ..settings })?;
             let skill = ready_skill(&planner, found)?;
             let out = planner.plan_blocking(&skill, &command)?;
             println!("{}", serde_json::to_string(&out.plan)?);
@@ -401,12 +429,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if verbose {
                 let g = &out.generation;
                 let rate = |n: usize, d: std::time::Duration| n as f64 / d.as_secs_f64().max(1e-9);
-                eprintln!(
-                    "prefix: {} tokens evaluated in {:.0} ms, {} reused from cache",
-                    g.prefix_tokens,
-                    g.prefix_time.as_secs_f64() * 1e3,
-                    g.prefix_cached_tokens
-                );
+                if g.prefix_from_disk {
+                    eprintln!(
+                        "prefix: {} tokens loaded from the disk cache in {:.0} ms",
+                        g.prefix_cached_tokens,
+                        g.prefix_time.as_secs_f64() * 1e3
+                    );
+                } else {
+                    eprintln!(
+                        "prefix: {} tokens evaluated in {:.0} ms, {} reused from cache",
+                        g.prefix_tokens,
+                        g.prefix_time.as_secs_f64() * 1e3,
+                        g.prefix_cached_tokens
+                    );
+                }
                 eprintln!(
                     "prompt: {} tokens in {:.1} ms ({:.1} tok/s)",
                     g.prompt_tokens,
@@ -414,8 +450,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     rate(g.prompt_tokens, g.prompt_time)
                 );
                 eprintln!(
-                    "generation: {} tokens in {:.1} ms ({:.1} tok/s, {} grammar fallbacks)",
+                    "generation: {} tokens ({} forced by the grammar) in {} decodes, {:.1} ms ({:.1} tok/s, {} grammar fallbacks)",
                     g.generated_tokens,
+                    g.forced_tokens,
+                    g.decodes,
                     g.generation_time.as_secs_f64() * 1e3,
                     rate(g.generated_tokens, g.generation_time),
                     g.grammar_fallbacks
@@ -458,6 +496,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let cmd = "drive forward two meters and then turn right ninety degrees";
             let g = bench::grammar_cost(&planner, &general, cmd, reps)?;
             println!("{}", serde_json::json!({"bench": "grammar", "result": g}));
+        }
+        Cmd::BenchJumpForward { dir, file, model } => {
+            let settings = model.settings()?;
+            let mut config = settings.engine_config()?;
+            let board = settings.board.clone();
+            let on = Planner::new(Engine::start(config.clone())?, board.clone());
+            config.jump_forward = false;
+            let off = Planner::new(Engine::start(config)?, board);
+            let s_on = skills::activate(on.engine(), SkillDir::load(&dir)?)?.skill;
+            let s_off = skills::activate(off.engine(), SkillDir::load(&dir)?)?.skill;
+            let commands: Vec<String> =
+                skills::read_examples(&dir.join(&file))?.into_iter().map(|e| e.command).collect();
+            let r = bench::jump_forward((&on, &s_on), (&off, &s_off), &commands)?;
+            println!("{}", serde_json::json!({"bench": "jump_forward", "skill": s_on.name, "file": file, "result": r}));
         }
         Cmd::BenchSkills { a, b, model, reps } => {
             let (da, db) = (SkillDir::load(&a)?, SkillDir::load(&b)?);
@@ -656,7 +708,8 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
     let c = &settings.config;
     let robot_id = robot_id.or(c.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into());
     crate::mqtt::names::robot_id(&robot_id)?;
-    let engine = settings.engine_config()?;
+    let mut engine = settings.engine_config()?;
+    engine.prefix_dir = Some(prefix_cache_dir());
     let m = &c.mqtt;
     let (host, port, embedded_broker) = match m.broker() {
         Some((h, port)) => (h, port, None),

@@ -13,8 +13,10 @@
 //!
 //! - this file: [`Engine`], [`Job`], [`JobHandle`], [`Generation`], the thread and its queue;
 //! - `worker.rs`: what the thread does with a job (adapters, prefix reuse, decode, grammar);
-//! - `slots.rs`: which KV sequence holds which prefix.
+//! - `slots.rs`: which KV sequence holds which prefix;
+//! - [`disk`]: evaluated prefixes kept on disk for the next process.
 
+pub mod disk;
 mod slots;
 mod worker;
 
@@ -43,6 +45,12 @@ pub struct EngineConfig {
     pub n_ctx: u32,
     /// How many prompt prefixes stay cached (one KV sequence each).
     pub prefix_slots: u32,
+    /// Evaluate text the grammar forces in one decode with the token before it instead of
+    /// one decode per token ("jump-forward"; see `worker.rs`). Off only to measure it.
+    pub jump_forward: bool,
+    /// Keep evaluated prefixes' KV state in this directory and reuse it in later processes
+    /// ([`disk`]); `None`: only in memory.
+    pub prefix_dir: Option<PathBuf>,
 }
 
 impl EngineConfig {
@@ -50,7 +58,7 @@ impl EngineConfig {
     /// (prefix + command + plan; the KV cache holds 4096 tokens in all).
     pub fn new(model: PathBuf) -> Self {
         let threads = thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        EngineConfig { model, threads, n_ctx: 1024, prefix_slots: 4 }
+        EngineConfig { model, threads, n_ctx: 1024, prefix_slots: 4, jump_forward: true, prefix_dir: None }
     }
 }
 
@@ -129,6 +137,9 @@ pub struct Generation {
     pub prefix_cached_tokens: usize,
     /// Prefix tokens evaluated for this job.
     pub prefix_tokens: usize,
+    /// The prefix's KV state came from the disk cache ([`disk`]); it counts as cached, and
+    /// `prefix_time` is the time to load it.
+    pub prefix_from_disk: bool,
     /// Time spent evaluating the prefix.
     pub prefix_time: Duration,
     /// The job's own prompt tokens evaluated.
@@ -137,16 +148,20 @@ pub struct Generation {
     pub prompt_time: Duration,
     /// Tokens generated.
     pub generated_tokens: usize,
-    /// Single-token decodes during generation: one fewer than the tokens, since the last
-    /// token (a closing `]`, or the `max_tokens`-th) is not evaluated.
+    /// Of `generated_tokens`, those the grammar forced and jump-forward evaluated together
+    /// with the token before them (not sampled; see `worker.rs`).
+    pub forced_tokens: usize,
+    /// Decodes during generation: one per sampled token, less the last (a closing `]`, or
+    /// the `max_tokens`-th, is not evaluated); forced tokens ride along with the one before.
     pub decodes: usize,
     /// Time spent generating (sampling + decoding).
     pub generation_time: Duration,
     /// Tokens the grammar refused as the model's first choice (each cost a full-vocabulary pass).
     pub grammar_fallbacks: usize,
-    /// The lowest probability the model gave any token it generated (softmax over the whole
+    /// The lowest probability the model gave any token it chose (softmax over the whole
     /// vocabulary, before the grammar): 1 when every token was certain, near 0 when one was
-    /// a guess. 1 when nothing was generated.
+    /// a guess. Tokens the grammar forced are certain and not counted. 1 when nothing was
+    /// generated.
     pub confidence: f32,
 }
 

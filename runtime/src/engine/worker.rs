@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use std::path::Path;
 
+use super::disk::{self, PrefixKey, PrefixStore};
 use super::slots::{Lookup, SlotKey, Slots};
 use super::{
     AdapterId, AdapterInfo, EngineConfig, EngineError, EngineInfo, Generation, Job, PrefixCacheEntry, StopReason,
@@ -24,7 +25,60 @@ pub(super) struct Worker {
     grammars: HashMap<String, Grammar>,
     /// Reused candidates buffer for full-vocabulary grammar passes.
     scratch: Vec<TokenData>,
+    /// Printable ASCII characters and their single-character tokens (for jump-forward;
+    /// empty when it is off).
+    ascii: Vec<(u8, Token)>,
+    /// Prefixes on disk, the model's sha256 and this build's identity (their key parts).
+    disk: Option<(PrefixStore, [u8; 32], String)>,
     info: EngineInfo,
+}
+
+/// Longest forced run looked ahead at once (the longest in a plan is ~20 characters).
+const MAX_FORCED_CHARS: usize = 48;
+
+/// The text `grammar` allows next and nothing else, one character at a time, and the
+/// characters it allows after that text. Only for grammars over ASCII (every character the
+/// grammar can allow is then in `ascii`, so "one allowed" means "forced"). `eos` counts as
+/// an alternative: where the grammar may end, nothing is forced.
+fn forced_text(grammar: &Grammar, ascii: &[(u8, Token)], eos: Option<Token>) -> (Vec<u8>, Vec<u8>) {
+    let Some(mut probe) = grammar.try_clone() else { return (Vec::new(), Vec::new()) };
+    let mut forced = Vec::new();
+    loop {
+        let allowed: Vec<(u8, Token)> = ascii.iter().copied().filter(|&(_, t)| probe.allows(t)).collect();
+        let may_end = eos.is_some_and(|t| probe.allows(t));
+        if allowed.len() != 1 || may_end || forced.len() >= MAX_FORCED_CHARS {
+            return (forced, allowed.into_iter().map(|(c, _)| c).collect());
+        }
+        probe.accept(allowed[0].1);
+        forced.push(allowed[0].0);
+    }
+}
+
+/// The tokens to append for `forced` after `generated` (whose text is `text`), as the model's
+/// tokenizer writes the whole text: the model was trained on that tokenization, not on
+/// pieces. Empty when tokenizing the whole would re-split what is already generated. The
+/// last token is held back (left to the model) when a character that may follow would
+/// merge with it.
+fn forced_tokens(model: &Model, text: &[u8], generated: &[Token], forced: &[u8], next: &[u8]) -> Vec<Token> {
+    let mut full = Vec::with_capacity(text.len() + forced.len() + 1);
+    full.extend_from_slice(text);
+    full.extend_from_slice(forced);
+    let tokenize = |bytes: &[u8]| std::str::from_utf8(bytes).ok().and_then(|s| model.tokenize(s, false).ok());
+    let Some(all) = tokenize(&full) else { return Vec::new() };
+    if !all.starts_with(generated) {
+        return Vec::new();
+    }
+    let mut new = all[generated.len()..].to_vec();
+    for &c in next {
+        full.push(c);
+        let merged = tokenize(&full).is_none_or(|t| !t.starts_with(&all));
+        full.pop();
+        if merged {
+            new.pop();
+            break;
+        }
+    }
+    new
 }
 
 /// The softmax probability of `token` under `logits` (the model's own, before any grammar):
@@ -65,14 +119,31 @@ impl Worker {
             kv_bytes_per_token: model.header().kv_bytes_per_token().unwrap_or(0),
             header: Arc::new(model.header().clone()),
         };
+        let mut ascii = Vec::new();
+        if config.jump_forward {
+            for c in 0x20u8..0x7f {
+                if let Ok(t) = model.tokenize(&(c as char).to_string(), false) {
+                    if let [one] = t[..] {
+                        ascii.push((c, one));
+                    }
+                }
+            }
+        }
+        let disk = config.prefix_dir.as_ref().and_then(|dir| {
+            let sha = disk::model_sha256(dir, &config.model)?;
+            let build = format!("trinity {} {}", env!("CARGO_PKG_VERSION"), crate::llama::system_info());
+            Some((PrefixStore::new(dir.clone()), sha, build))
+        });
         let ctx = Context::new(model, params)?;
         Ok(Worker {
+            disk,
             ctx,
             slots: Slots::new(params.n_seq_max as usize),
             adapters: HashMap::new(),
             next_adapter: 1,
             grammars: HashMap::new(),
             scratch: Vec::new(),
+            ascii,
             info,
         })
     }
@@ -133,25 +204,42 @@ impl Worker {
 
         // 1. The prefix: reuse its KV sequence, or evaluate it into one.
         let t0 = Instant::now();
-        let (seq, prefix_len, prefix_cached) = match self.slots.lookup(&key) {
-            Lookup::Hit { seq, len } => (seq, len, true),
+        let (seq, prefix_len, prefix_cached, from_disk) = match self.slots.lookup(&key) {
+            Lookup::Hit { seq, len } => (seq, len, true, false),
             Lookup::Miss { seq } => {
                 self.ctx.seq_rm(seq, -1, -1);
                 let tokens = model.tokenize(&job.prefix, true)?;
-                if !self.ctx.decode(&tokens, 0, seq, || !canceled())? {
-                    self.ctx.seq_rm(seq, -1, -1);
-                    return Err(EngineError::Canceled);
+                // From disk when an earlier process evaluated the same prefix under the same
+                // adapters (every byte checked first), else evaluated, then kept there.
+                let on_disk =
+                    self.disk.as_ref().filter(|_| tokens.len() >= disk::MIN_TOKENS).map(|(store, sha, build)| {
+                        let adapters: Vec<([u8; 32], f32)> = set.iter().map(|(a, s)| (a.sha256(), *s)).collect();
+                        (store.clone(), PrefixKey::new(sha, &adapters, &job.prefix, build))
+                    });
+                let restored = on_disk
+                    .as_ref()
+                    .and_then(|(store, k)| store.load(k, tokens.len()))
+                    .is_some_and(|data| self.ctx.set_seq_state(seq, &data));
+                if !restored {
+                    if !self.ctx.decode(&tokens, 0, seq, || !canceled())? {
+                        self.ctx.seq_rm(seq, -1, -1);
+                        return Err(EngineError::Canceled);
+                    }
+                    if let Some((store, k)) = &on_disk {
+                        store.save(k, tokens.len(), &self.ctx.seq_state(seq));
+                    }
                 }
                 self.slots.fill(seq, &key, &job.label, tokens.len());
-                (seq, tokens.len(), false)
+                (seq, tokens.len(), restored, restored)
             }
         };
-        let prefix_time = if prefix_cached { Duration::ZERO } else { t0.elapsed() };
+        let prefix_time = if prefix_cached && !from_disk { Duration::ZERO } else { t0.elapsed() };
         if job.text.is_empty() && job.max_tokens == 0 {
             // A warm-up job: the prefix is cached, nothing to generate.
             return Ok(Generation {
                 prefix_cached_tokens: if prefix_cached { prefix_len } else { 0 },
                 prefix_tokens: if prefix_cached { 0 } else { prefix_len },
+                prefix_from_disk: from_disk,
                 prefix_time,
                 ..Generation::default()
             });
@@ -167,6 +255,7 @@ impl Worker {
         let mut g = result?;
         g.prefix_cached_tokens = if prefix_cached { prefix_len } else { 0 };
         g.prefix_tokens = if prefix_cached { 0 } else { prefix_len };
+        g.prefix_from_disk = from_disk;
         g.prefix_time = prefix_time;
         Ok(g)
     }
@@ -205,14 +294,23 @@ impl Worker {
             g.reset();
         }
 
+        // Jump-forward: where the grammar forces the next characters (`","distance_m":`
+        // after an action name), their tokens are evaluated in the same decode as the token
+        // before them instead of being sampled one decode each. Only for ASCII grammars.
+        let jump = !self.ascii.is_empty() && job.grammar.as_ref().is_some_and(|g| g.is_ascii());
+        let eos = model.eos();
+
         let t_gen = Instant::now();
         let mut out: Vec<u8> = Vec::new();
+        let mut out_tokens: Vec<Token> = Vec::new();
         let mut pos = (prefix_len + tokens.len()) as i32;
         let mut generated = 0;
+        let mut forced_n = 0;
         let mut decodes = 0;
         let mut fallbacks = 0;
         let mut stop = StopReason::MaxTokens;
         let mut confidence = 1.0f32;
+        let stopped = |out: &[u8]| job.stop_at.as_ref().is_some_and(|s| out.ends_with(s.as_bytes()));
         let result = loop {
             if canceled() {
                 break Err(EngineError::Canceled);
@@ -230,8 +328,9 @@ impl Worker {
                 g.accept(token);
             }
             out.extend_from_slice(&model.token_bytes(token));
+            out_tokens.push(token);
             generated += 1;
-            if job.stop_at.as_ref().is_some_and(|s| out.ends_with(s.as_bytes())) {
+            if stopped(&out) {
                 stop = StopReason::StopText;
                 break Ok(());
             }
@@ -239,11 +338,37 @@ impl Worker {
                 // The last token's logits would never be read: skip its decode.
                 break Ok(());
             }
-            if let Err(e) = self.ctx.decode(&[token], pos, seq, || true) {
+            let mut batch = vec![token];
+            if let (true, Some(g)) = (jump, grammar.as_mut()) {
+                let (text, next) = forced_text(g, &self.ascii, eos);
+                if !text.is_empty() {
+                    let mut more = forced_tokens(&model, &out, &out_tokens, &text, &next);
+                    more.truncate(job.max_tokens - generated);
+                    for t in more {
+                        if !g.allows(t) {
+                            break;
+                        }
+                        g.accept(t);
+                        out.extend_from_slice(&model.token_bytes(t));
+                        out_tokens.push(t);
+                        batch.push(t);
+                        generated += 1;
+                        forced_n += 1;
+                    }
+                }
+                if stopped(&out) {
+                    stop = StopReason::StopText;
+                    break Ok(());
+                }
+                if generated >= job.max_tokens {
+                    break Ok(());
+                }
+            }
+            if let Err(e) = self.ctx.decode(&batch, pos, seq, || true) {
                 break Err(e.into());
             }
             decodes += 1;
-            pos += 1;
+            pos += batch.len() as i32;
         };
         if let (Some(src), Some(g)) = (&job.grammar, grammar) {
             self.grammars.insert(src.clone(), g);
@@ -254,10 +379,12 @@ impl Worker {
             stop,
             prefix_cached_tokens: 0,
             prefix_tokens: 0,
+            prefix_from_disk: false,
             prefix_time: Duration::ZERO,
             prompt_tokens: tokens.len(),
             prompt_time,
             generated_tokens: generated,
+            forced_tokens: forced_n,
             decodes,
             generation_time: t_gen.elapsed(),
             grammar_fallbacks: fallbacks,

@@ -5,6 +5,7 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 
 use llama_cpp_sys_2 as sys;
+use sha2::Digest as _;
 
 use super::{LlamaError, Model};
 use crate::gguf::{self, AdapterSummary, GgufError};
@@ -18,6 +19,7 @@ pub struct Adapter {
     ptr: NonNull<sys::llama_adapter_lora>,
     summary: AdapterSummary,
     bytes: u64,
+    sha256: [u8; 32],
     // Keeps the model alive until `Drop::drop` has freed the adapter (fields drop after it).
     _model: Arc<Model>,
 }
@@ -62,7 +64,8 @@ impl Adapter {
         // SAFETY: `file` came from fmemopen and is closed exactly once.
         unsafe { libc::fclose(file) };
         let ptr = NonNull::new(raw).ok_or_else(|| LlamaError::Load(name.display().to_string()))?;
-        Ok(Adapter { ptr, summary, bytes: bytes.len() as u64, _model: model.clone() })
+        let sha256 = sha2::Sha256::digest(bytes).into();
+        Ok(Adapter { ptr, summary, bytes: bytes.len() as u64, sha256, _model: model.clone() })
     }
 
     pub(crate) fn as_ptr(&self) -> *mut sys::llama_adapter_lora {
@@ -77,6 +80,11 @@ impl Adapter {
     /// Size of the adapter file in bytes.
     pub fn file_bytes(&self) -> u64 {
         self.bytes
+    }
+
+    /// sha256 of the adapter file (what a cached prefix evaluated under it is keyed by).
+    pub fn sha256(&self) -> [u8; 32] {
+        self.sha256
     }
 }
 

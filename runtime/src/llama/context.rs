@@ -150,6 +150,33 @@ impl Context {
         unsafe { sys::llama_get_memory(self.ptr.as_ptr()) }
     }
 
+    /// `seq`'s KV cache in llama.cpp's own serialization, to keep outside the context (the
+    /// prefix cache on disk).
+    pub fn seq_state(&mut self, seq: i32) -> Vec<u8> {
+        // SAFETY: valid context; the buffer holds the `n` bytes llama.cpp asked for, and it
+        // writes at most that many.
+        unsafe {
+            let n = sys::llama_state_seq_get_size(self.ptr.as_ptr(), seq);
+            let mut buf = vec![0u8; n];
+            let written = sys::llama_state_seq_get_data(self.ptr.as_ptr(), buf.as_mut_ptr(), n, seq);
+            buf.truncate(written);
+            buf
+        }
+    }
+
+    /// Put `data` from [`Context::seq_state`] back into `seq` (emptied first). llama.cpp
+    /// parses it as its own: the caller must have checked its integrity (a checksum over
+    /// what this process family wrote). False when llama.cpp refuses it; `seq` is then empty.
+    pub fn set_seq_state(&mut self, seq: i32, data: &[u8]) -> bool {
+        self.seq_rm(seq, -1, -1);
+        // SAFETY: valid context; `data` is readable for its length for the whole call.
+        let read = unsafe { sys::llama_state_seq_set_data(self.ptr.as_ptr(), data.as_ptr(), data.len(), seq) };
+        if read == 0 {
+            self.seq_rm(seq, -1, -1);
+        }
+        read != 0
+    }
+
     /// Drop positions `p0..p1` of `seq` from the KV cache (`p1 < 0`: to the end).
     /// False when the cache cannot cut a sequence there (then remove the whole sequence).
     pub fn seq_rm(&mut self, seq: i32, p0: i32, p1: i32) -> bool {

@@ -62,6 +62,14 @@ impl Grammar {
         self.apply(scratch);
     }
 
+    /// A copy with the same parse state, to look ahead without moving this one.
+    pub fn try_clone(&self) -> Option<Grammar> {
+        // SAFETY: valid sampler; llama_sampler_clone deep-copies the grammar (rules and
+        // stacks) into a new sampler that we own, or returns NULL.
+        let raw = unsafe { sys::llama_sampler_clone(self.ptr.as_ptr()) };
+        NonNull::new(raw).map(|ptr| Grammar { ptr })
+    }
+
     /// Back to the start state, for the next generation.
     pub fn reset(&mut self) {
         // SAFETY: valid sampler.

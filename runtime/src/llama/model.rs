@@ -64,6 +64,13 @@ impl Model {
         unsafe { sys::llama_model_size(self.as_ptr()) }
     }
 
+    /// The end-of-sequence token, if the vocabulary has one.
+    pub fn eos(&self) -> Option<Token> {
+        // SAFETY: valid vocab pointer.
+        let t = unsafe { sys::llama_vocab_eos(self.vocab()) };
+        (t >= 0).then_some(t)
+    }
+
     /// True for end-of-generation tokens (EOS, EOT, …).
     pub fn is_eog(&self, token: Token) -> bool {
         // SAFETY: valid vocab pointer; any token id is accepted (out of range → false).
