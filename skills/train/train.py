@@ -101,16 +101,34 @@ def batch_loss(model, lm_head, rows, pad_id, softcap, shared=0):
 
 
 FIRST_TOKEN_WEIGHT = 4.0
+DECISION_WEIGHT = 3.0
+# Filled in by main() from the tokenizer: token id -> its text.
+TOKEN_TEXT = {}
+
+
+def token_weights(y):
+    """Each plan token's weight in the loss. The first decides between a plan and "nothing to
+    do" (` []`) and between the actions. The other decisions are the tokens the grammar does
+    not force: signs and digits, action/joint/output names and states, `true`/`false`, and
+    whether the plan ends (`}]`) or goes on (`},{"`). The rest (`action`, `":"`,
+    `distance_m`…) are forced at inference and would otherwise be most of the mean: the
+    sign of a drive ("back up") was one token in forty."""
+    texts = [TOKEN_TEXT.get(int(t), "") for t in y]
+    w = []
+    for k, t in enumerate(texts):
+        prev = texts[k - 1] if k else ""
+        decision = (any(c in "-0123456789" for c in t) or "]" in t or "}," in t
+                    or t in ("true", "false") or prev.endswith('":"') or prev.endswith('":'))
+        w.append(FIRST_TOKEN_WEIGHT if k == 0 else DECISION_WEIGHT if decision else 1.0)
+    return torch.tensor(w)
 
 
 def plan_loss(lm_head, sel_h, sel_y, softcap):
-    """Cross-entropy over the plan tokens, each row's first token weighted up: it decides
-    between a plan and "nothing to do" (` []`), and between the actions, and is otherwise
-    one token in forty of the mean."""
+    """Weighted cross-entropy over the plan tokens (see `token_weights`)."""
     logits = lm_head(torch.cat(sel_h))
     if softcap:
         logits = torch.tanh(logits / softcap) * softcap
-    w = torch.cat([torch.tensor([FIRST_TOKEN_WEIGHT] + [1.0] * (len(y) - 1)) for y in sel_y])
+    w = torch.cat([token_weights(y) for y in sel_y])
     ce = F.cross_entropy(logits.float(), torch.cat(sel_y), reduction="none")
     return (ce * w).sum() / w.sum()
 
@@ -228,6 +246,10 @@ def main():
     body, lm_head = inner.model, inner.lm_head
 
     rows = [encode(tok, row) for row in examples]
+    for ids, n in rows:
+        for t in ids[n:]:
+            if t not in TOKEN_TEXT:
+                TOKEN_TEXT[t] = tok.decode([t])
     rng = random.Random(args.seed)
     rng.shuffle(rows)
     n_val = min(32, len(rows) // 10)
