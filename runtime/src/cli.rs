@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::engine::{Engine, EngineConfig};
-use crate::planner::Planner;
+use crate::planner::{PlanError, Planner};
 use crate::prompt::{self, Skill};
 use crate::skills::{self, SkillDir};
 use crate::{bench, grammar, llama, model};
@@ -729,6 +729,7 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
         credentials: m.username.clone().map(|u| (u, m.password.clone().unwrap_or_default())),
         ca_file: m.ca_file.clone(),
         client_auth,
+        announce: Vec::new(),
     };
     Ok(crate::daemon::DaemonConfig {
         robot_id,
@@ -743,6 +744,7 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
         hang_main_loop_after: hang_main_loop_after(),
         state_dir: c.daemon.state_dir(),
         run_queued_after_restart: c.daemon.run_queued_after_restart.unwrap_or(false),
+        homeassistant: c.homeassistant.enabled_prefix().map_err(|e| anyhow!(e))?,
         abort_on_panic: true,
     })
 }
@@ -852,7 +854,15 @@ fn doctor_as_service() -> anyhow::Result<()> {
     }
     println!("  (as this user, not the unit's: run it as root or `sudo -u trinity` for the service's permissions)\n");
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--service").collect();
-    let status = std::process::Command::new(std::env::current_exe()?).args(&args).envs(env).status()?;
+    // Only what the service has: the caller's TRINITY_*, XDG_* or RUST_LOG would not reach it.
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.env_clear();
+    for keep in ["PATH", "HOME", "LANG"] {
+        if let Some(v) = std::env::var_os(keep) {
+            cmd.env(keep, v);
+        }
+    }
+    let status = cmd.args(&args).envs(env).status()?;
     if !status.success() {
         // The inner doctor has said why.
         std::process::exit(status.code().unwrap_or(1));
@@ -867,7 +877,17 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // A skill that declines ("nothing to do", or unsure) answered; scripts (and
+            // `cargo xtask run`) tell that from a failure.
+            let refused = e.chain().any(|c| c.downcast_ref::<PlanError>().is_some_and(PlanError::is_refusal));
+            if refused {
+                ExitCode::from(EXIT_REFUSED)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
+
+/// `trinity ask`'s exit code when the skill declined the command (see [`PlanError::is_refusal`]).
+pub const EXIT_REFUSED: u8 = 2;

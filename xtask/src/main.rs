@@ -215,21 +215,28 @@ fn run_samples() -> Result<()> {
     step("run: trinity ask on the sample commands (sim board, default model)");
     // A sample the model refuses (unsure, or "nothing to do") is an answer, not a broken
     // set-up: say so and go on to the daemon.
-    let ask = |args: &[&str]| {
-        let mut all = vec!["run", "--quiet", "-p", "trinity-runtime", "--", "ask"];
-        all.extend_from_slice(args);
-        if let Err(e) = cargo(&all) {
-            eprintln!("xtask: trinity refused that command ({e}); going on");
+    // `trinity ask` exits 2 when the skill declined (its EXIT_REFUSED); anything else fails.
+    let ask = |args: &[&str]| -> Result<()> {
+        let mut c = cmd("cargo", &["run", "--quiet", "-p", "trinity-runtime", "--", "ask"]);
+        c.args(args);
+        eprintln!("xtask: $ {c:?}");
+        match c.status()?.code() {
+            Some(0) => Ok(()),
+            Some(2) => {
+                eprintln!("xtask: the skill declined that command (see above); going on");
+                Ok(())
+            }
+            other => bail!("trinity ask failed ({other:?})"),
         }
     };
     for sample in SAMPLES {
         eprintln!("\n> {sample}");
-        ask(&["-v", "--execute", sample]);
+        ask(&["-v", "--execute", sample])?;
     }
     step("run: the rover skill (skills/rover: its LoRA adapter on the same base model)");
     let rover = "turn left 90 degrees, then back up half a meter";
     eprintln!("\n> {rover}");
-    ask(&["--skill", "rover", "-v", "--execute", rover]);
+    ask(&["--skill", "rover", "-v", "--execute", rover])?;
     step("run: the daemon on its embedded defaults (in-process broker on 127.0.0.1:1883, sim board)");
     eprintln!("xtask: in another shell: mosquitto_pub -t trinity/robot1/cmd -m \"go forward two meters\"");
     eprintln!("xtask:                   mosquitto_sub -t 'trinity/robot1/#' -v");

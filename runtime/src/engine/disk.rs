@@ -7,7 +7,8 @@
 //! sha256 and scale, the prefix text, this build (Trinity's version and llama.cpp's
 //! system info). Its header repeats that key and carries the token count and the sha256 of
 //! the data, all checked before llama.cpp sees a byte; a file that fails any check is
-//! deleted and the prefix evaluated as before. At most [`MAX_FILES`] are kept (the oldest
+//! deleted and the prefix evaluated as before. The checksum catches damage, not an
+//! attacker: whoever can write the cache directory is trusted as much as the model file. At most [`MAX_FILES`] are kept (the oldest
 //! go first): ~18 KiB per token for the default model, ~10 MB per cached skill.
 
 use std::io::Write as _;
@@ -109,9 +110,19 @@ impl PrefixStore {
     /// Remove the least recently used files beyond [`MAX_FILES`] (never `keep`).
     fn evict(&self, keep: &Path) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
-        let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
-            .flatten()
-            .map(|e| e.path())
+        let paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        // Temporary files of a process that died mid-save, after ten minutes.
+        for p in &paths {
+            let tmp = p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.starts_with("tmp"));
+            let old = std::fs::metadata(p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|a| a > std::time::Duration::from_secs(600)));
+            if tmp && old {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = paths
+            .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "kv") && p != keep)
             .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
             .collect();
@@ -157,7 +168,12 @@ pub fn model_sha256(dir: &Path, path: &Path) -> Option<[u8; 32]> {
     let meta = std::fs::metadata(path).ok()?;
     let canonical = std::fs::canonicalize(path).ok()?;
     let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
-    let id = Sha256::digest(format!("{}\0{}\0{mtime}", canonical.display(), meta.len()).as_bytes());
+    // The inode and ctime too: `cp -p` or `rsync -t` of another file keeps size and mtime.
+    let (ino, ctime) = {
+        use std::os::unix::fs::MetadataExt as _;
+        (meta.ino(), (meta.ctime(), meta.ctime_nsec()))
+    };
+    let id = Sha256::digest(format!("{}\0{}\0{mtime}\0{ino}\0{ctime:?}", canonical.display(), meta.len()).as_bytes());
     let memo = dir.join(format!("model-{}.sha256", id.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>()));
     if let Some(sha) = std::fs::read_to_string(&memo).ok().and_then(|s| parse_hex(s.trim())) {
         return Some(sha);

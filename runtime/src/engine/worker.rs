@@ -40,25 +40,43 @@ const MAX_FORCED_CHARS: usize = 48;
 /// characters it allows after that text. Only for grammars over ASCII (every character the
 /// grammar can allow is then in `ascii`, so "one allowed" means "forced"). `eos` counts as
 /// an alternative: where the grammar may end, nothing is forced.
-fn forced_text(grammar: &Grammar, ascii: &[(u8, Token)], eos: Option<Token>) -> (Vec<u8>, Vec<u8>) {
-    let Some(mut probe) = grammar.try_clone() else { return (Vec::new(), Vec::new()) };
-    let mut forced = Vec::new();
+fn forced_text(grammar: &Grammar, ascii: &[(u8, Token)], eos: Option<Token>) -> Forced {
+    let Some(mut probe) = grammar.try_clone() else { return Forced::default() };
+    let mut text = Vec::new();
     loop {
         let allowed: Vec<(u8, Token)> = ascii.iter().copied().filter(|&(_, t)| probe.allows(t)).collect();
         let may_end = eos.is_some_and(|t| probe.allows(t));
-        if allowed.len() != 1 || may_end || forced.len() >= MAX_FORCED_CHARS {
-            return (forced, allowed.into_iter().map(|(c, _)| c).collect());
+        if allowed.len() != 1 || may_end || text.len() >= MAX_FORCED_CHARS {
+            return Forced { text, next: allowed.into_iter().map(|(c, _)| c).collect() };
         }
         probe.accept(allowed[0].1);
-        forced.push(allowed[0].0);
+        text.push(allowed[0].0);
     }
+}
+
+/// What [`forced_text`] found.
+#[derive(Default)]
+struct Forced {
+    /// The characters the grammar allows next and nothing else.
+    text: Vec<u8>,
+    /// The characters it allows after them.
+    next: Vec<u8>,
+}
+
+/// Jump-forward's character probe covers every character a grammar can allow only when
+/// the grammar is printable ASCII without escapes or negated classes (`\n`, `\x41`,
+/// `[^"]` could allow what the probe never tries). The plan grammars are.
+fn plain_ascii_grammar(gbnf: &str) -> bool {
+    gbnf.bytes().all(|b| b == b'\n' || (0x20..0x7f).contains(&b))
+        && !gbnf.contains("[^")
+        && !["\\n", "\\r", "\\t", "\\x", "\\u", "\\U"].iter().any(|e| gbnf.contains(e))
 }
 
 /// The tokens to append for `forced` after `generated` (whose text is `text`), as the model's
 /// tokenizer writes the whole text: the model was trained on that tokenization, not on
-/// pieces. Empty when tokenizing the whole would re-split what is already generated. The
-/// last token is held back (left to the model) when a character that may follow would
-/// merge with it.
+/// pieces. Empty when tokenizing the whole would re-split what is already generated.
+/// Tokens that a character the grammar allows next could re-split are held back (left to
+/// the model), so whatever follows, the tokens written stay the tokenizer's own.
 fn forced_tokens(model: &Model, text: &[u8], generated: &[Token], forced: &[u8], next: &[u8]) -> Vec<Token> {
     let mut full = Vec::with_capacity(text.len() + forced.len() + 1);
     full.extend_from_slice(text);
@@ -69,14 +87,14 @@ fn forced_tokens(model: &Model, text: &[u8], generated: &[Token], forced: &[u8],
         return Vec::new();
     }
     let mut new = all[generated.len()..].to_vec();
+    // The tokens that stay put whatever character comes next.
     for &c in next {
         full.push(c);
-        let merged = tokenize(&full).is_none_or(|t| !t.starts_with(&all));
+        let then = tokenize(&full);
         full.pop();
-        if merged {
-            new.pop();
-            break;
-        }
+        let Some(then) = then.filter(|t| t.starts_with(generated)) else { return Vec::new() };
+        let stable = new.iter().zip(&then[generated.len()..]).take_while(|(a, b)| a == b).count();
+        new.truncate(stable);
     }
     new
 }
@@ -119,19 +137,31 @@ impl Worker {
             kv_bytes_per_token: model.header().kv_bytes_per_token().unwrap_or(0),
             header: Arc::new(model.header().clone()),
         };
+        // Jump-forward needs a token that is exactly each printable ASCII character (a
+        // vocabulary that writes `a` as `▁a` has none): all 95 or it stays off.
         let mut ascii = Vec::new();
         if config.jump_forward {
             for c in 0x20u8..0x7f {
                 if let Ok(t) = model.tokenize(&(c as char).to_string(), false) {
                     if let [one] = t[..] {
-                        ascii.push((c, one));
+                        if model.token_bytes(one) == [c] {
+                            ascii.push((c, one));
+                        }
                     }
                 }
+            }
+            if ascii.len() != 95 {
+                tracing::info!("jump-forward off: this vocabulary has no plain token for every ASCII character");
+                ascii.clear();
             }
         }
         let disk = config.prefix_dir.as_ref().and_then(|dir| {
             let sha = disk::model_sha256(dir, &config.model)?;
-            let build = format!("trinity {} {}", env!("CARGO_PKG_VERSION"), crate::llama::system_info());
+            // This very build: llama.cpp's state format has no version of its own, so any
+            // rebuild (another llama.cpp included) starts a new cache.
+            let exe = std::env::current_exe().and_then(std::fs::metadata).ok();
+            let exe = exe.map(|m| format!("{} {:?}", m.len(), m.modified().ok())).unwrap_or_default();
+            let build = format!("trinity {} {exe} {}", env!("CARGO_PKG_VERSION"), crate::llama::system_info());
             Some((PrefixStore::new(dir.clone()), sha, build))
         });
         let ctx = Context::new(model, params)?;
@@ -204,6 +234,7 @@ impl Worker {
 
         // 1. The prefix: reuse its KV sequence, or evaluate it into one.
         let t0 = Instant::now();
+        let mut saved_in = Duration::ZERO;
         let (seq, prefix_len, prefix_cached, from_disk) = match self.slots.lookup(&key) {
             Lookup::Hit { seq, len } => (seq, len, true, false),
             Lookup::Miss { seq } => {
@@ -226,14 +257,21 @@ impl Worker {
                         return Err(EngineError::Canceled);
                     }
                     if let Some((store, k)) = &on_disk {
-                        store.save(k, tokens.len(), &self.ctx.seq_state(seq));
+                        // Timed apart: on an SD card the write can take longer than a decode.
+                        let evaluated = t0.elapsed();
+                        let state = self.ctx.seq_state(seq);
+                        if !state.is_empty() {
+                            store.save(k, tokens.len(), &state);
+                        }
+                        tracing::debug!("prefix evaluated in {evaluated:?}, saved in {:?}", t0.elapsed() - evaluated);
+                        saved_in = t0.elapsed() - evaluated;
                     }
                 }
                 self.slots.fill(seq, &key, &job.label, tokens.len());
                 (seq, tokens.len(), restored, restored)
             }
         };
-        let prefix_time = if prefix_cached && !from_disk { Duration::ZERO } else { t0.elapsed() };
+        let prefix_time = if prefix_cached && !from_disk { Duration::ZERO } else { t0.elapsed() - saved_in };
         if job.text.is_empty() && job.max_tokens == 0 {
             // A warm-up job: the prefix is cached, nothing to generate.
             return Ok(Generation {
@@ -297,7 +335,7 @@ impl Worker {
         // Jump-forward: where the grammar forces the next characters (`","distance_m":`
         // after an action name), their tokens are evaluated in the same decode as the token
         // before them instead of being sampled one decode each. Only for ASCII grammars.
-        let jump = !self.ascii.is_empty() && job.grammar.as_ref().is_some_and(|g| g.is_ascii());
+        let jump = !self.ascii.is_empty() && job.grammar.as_ref().is_some_and(|g| plain_ascii_grammar(g));
         let eos = model.eos();
 
         let t_gen = Instant::now();
@@ -310,6 +348,9 @@ impl Worker {
         let mut fallbacks = 0;
         let mut stop = StopReason::MaxTokens;
         let mut confidence = 1.0f32;
+        // Forced text not yet written (jump-forward left it to the model): a token inside it
+        // was no choice, so it does not count towards the confidence.
+        let mut pending: Vec<u8> = Vec::new();
         let stopped = |out: &[u8]| job.stop_at.as_ref().is_some_and(|s| out.ends_with(s.as_bytes()));
         let result = loop {
             if canceled() {
@@ -323,11 +364,15 @@ impl Worker {
                 stop = StopReason::EndOfText;
                 break Ok(());
             }
-            confidence = confidence.min(probability(self.ctx.last_logits(), token as usize));
+            let bytes = model.token_bytes(token);
+            if !(pending.len() >= bytes.len() && pending.starts_with(&bytes)) {
+                confidence = confidence.min(probability(self.ctx.last_logits(), token as usize));
+            }
+            pending.clear();
             if let Some(g) = grammar.as_mut() {
                 g.accept(token);
             }
-            out.extend_from_slice(&model.token_bytes(token));
+            out.extend_from_slice(&bytes);
             out_tokens.push(token);
             generated += 1;
             if stopped(&out) {
@@ -340,21 +385,25 @@ impl Worker {
             }
             let mut batch = vec![token];
             if let (true, Some(g)) = (jump, grammar.as_mut()) {
-                let (text, next) = forced_text(g, &self.ascii, eos);
+                let Forced { text, next } = forced_text(g, &self.ascii, eos);
                 if !text.is_empty() {
                     let mut more = forced_tokens(&model, &out, &out_tokens, &text, &next);
                     more.truncate(job.max_tokens - generated);
+                    let mut written = 0;
                     for t in more {
                         if !g.allows(t) {
                             break;
                         }
                         g.accept(t);
-                        out.extend_from_slice(&model.token_bytes(t));
+                        let b = model.token_bytes(t);
+                        written += b.len();
+                        out.extend_from_slice(&b);
                         out_tokens.push(t);
                         batch.push(t);
                         generated += 1;
                         forced_n += 1;
                     }
+                    pending = text.get(written..).unwrap_or_default().to_vec();
                 }
                 if stopped(&out) {
                     stop = StopReason::StopText;
