@@ -48,6 +48,13 @@
 //! # How often the daemon looks for added, changed or removed skills (0: only on request,
 //! # by a publish on trinity/{robot_id}/skills/reload).
 //! poll_ms = 2000
+//!
+//! [homeassistant]
+//! # Publish Home Assistant MQTT discovery configs: the robot appears as a device with a
+//! # command text box, e-stop buttons and sensors. Turned off again, they are removed.
+//! discovery = true
+//! # Home Assistant's discovery prefix.
+//! prefix = "homeassistant"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -74,6 +81,38 @@ pub struct Config {
     /// Skill folders.
     #[serde(default)]
     pub skills: SkillsConfig,
+    /// Home Assistant.
+    #[serde(default)]
+    pub homeassistant: HomeAssistantConfig,
+}
+
+/// `[homeassistant]`.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HomeAssistantConfig {
+    /// Publish MQTT discovery configs, so the robot appears as a device (default false).
+    pub discovery: Option<bool>,
+    /// Home Assistant's discovery prefix (default `homeassistant`).
+    pub prefix: Option<String>,
+}
+
+impl HomeAssistantConfig {
+    /// The discovery prefix when discovery is on; an error for a prefix no topic can hold.
+    pub fn enabled_prefix(&self) -> Result<Option<String>, String> {
+        if !self.discovery.unwrap_or(false) {
+            return Ok(None);
+        }
+        let p = self.prefix.clone().unwrap_or_else(|| "homeassistant".into());
+        let ok = (1..=64).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-/".contains(&b))
+            && !p.starts_with('/')
+            && !p.ends_with('/');
+        if ok {
+            Ok(Some(p))
+        } else {
+            Err(format!("homeassistant.prefix {p:?}: 1-64 characters of [A-Za-z0-9_/-], no leading or trailing /"))
+        }
+    }
 }
 
 /// `[skills]`.
@@ -249,6 +288,19 @@ mod tests {
         assert_eq!(c.mqtt.port, Some(1883));
         assert_eq!(c.daemon.queue, Some(8));
         assert_eq!(c.skills.poll_ms, Some(2000));
+        assert_eq!(c.homeassistant.enabled_prefix(), Ok(Some("homeassistant".into())));
+    }
+
+    #[test]
+    fn a_discovery_prefix_no_topic_can_hold_is_refused() {
+        let ha = |t: &str| Config::parse(t, Path::new("t")).unwrap().homeassistant.enabled_prefix();
+        assert_eq!(ha(""), Ok(None));
+        assert_eq!(ha("[homeassistant]\nprefix = \"x\"\n"), Ok(None), "off unless asked");
+        assert_eq!(ha("[homeassistant]\ndiscovery = true\nprefix = \"ha/lab\"\n"), Ok(Some("ha/lab".into())));
+        for bad in ["", "a/+", "#", "/ha", "ha/", "h a"] {
+            let t = format!("[homeassistant]\ndiscovery = true\nprefix = {bad:?}\n");
+            assert!(ha(&t).is_err(), "{bad:?}");
+        }
     }
 
     /// `(section, key)` of every `key = value` line, `#key = value` too if `commented`.

@@ -130,6 +130,8 @@ impl Daemon {
         let child = Command::new(env!("CARGO_BIN_EXE_trinity"))
             .args(["run", "--config", cfg.to_str().unwrap()])
             .env("RUST_LOG", "warn")
+            // Its own cache (the prefixes it keeps on disk); the model path is explicit.
+            .env("TRINITY_CACHE_DIR", dir.path().join("cache"))
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
@@ -470,11 +472,14 @@ fn on_the_embedded_broker_send_finds_its_port_and_routine_connections_log_no_err
     let mut child = Command::new(env!("CARGO_BIN_EXE_trinity"))
         .args(["run", "--config", cfg.to_str().unwrap()])
         .env_remove("RUST_LOG")
+        .env("TRINITY_CACHE_DIR", dir.path().join("cache"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stderr = child.stderr.take().unwrap();
+    // Killed on drop, should an assertion below fail.
+    let mut d = Daemon { child, _dir: dir };
     let log = std::thread::spawn(move || {
         let mut s = String::new();
         let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
@@ -500,8 +505,8 @@ fn on_the_embedded_broker_send_finds_its_port_and_routine_connections_log_no_err
     assert!(String::from_utf8_lossy(&out.stdout).contains("succeeded"));
     drop(obs);
     std::thread::sleep(Duration::from_millis(200));
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    assert!(child.wait().unwrap().success());
+    let _ = Command::new("kill").arg(d.child.id().to_string()).status();
+    assert!(d.child.wait().unwrap().success());
     let log = log.join().unwrap();
     assert!(log.contains("embedded MQTT broker"), "{log}");
     assert!(!log.contains("ERROR"), "routine broker events logged as errors:\n{log}");
@@ -732,4 +737,91 @@ fn what_a_skill_cannot_do_is_refused_and_an_unsure_plan_waits_for_confirmation()
     obs.wait("telemetry", |p| {
         serde_json::from_slice::<Value>(p).is_ok_and(|t| (t["robot"]["x_m"].as_f64().unwrap() + 0.7).abs() < 0.01)
     });
+}
+
+/// Everything published under `filter`, as (topic, payload, retained).
+fn watch(port: u16, filter: &str) -> (Client, Receiver<(String, Vec<u8>, bool)>) {
+    let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let mut o = MqttOptions::new(format!("watch-{unique}"), "127.0.0.1", port);
+    o.set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut conn) = Client::new(o, 64);
+    client.subscribe(filter, QoS::AtLeastOnce).unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for ev in conn.iter() {
+            match ev {
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    if tx.send((p.topic, p.payload.to_vec(), p.retain)).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    });
+    (client, rx)
+}
+
+/// Wait until `want` distinct topics have been seen with a payload `pred` accepts; their
+/// latest payloads by topic.
+fn collect(
+    rx: &Receiver<(String, Vec<u8>, bool)>,
+    want: usize,
+    pred: impl Fn(&[u8]) -> bool,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut seen = std::collections::BTreeMap::new();
+    let t0 = Instant::now();
+    while seen.len() < want {
+        let left = WAIT.checked_sub(t0.elapsed()).unwrap_or_else(|| panic!("saw only {:?}", seen.keys()));
+        let (t, p, _) = rx.recv_timeout(left).unwrap_or_else(|_| panic!("saw only {:?}", seen.keys()));
+        if pred(&p) {
+            seen.insert(t, p);
+        }
+    }
+    seen
+}
+
+#[test]
+fn home_assistant_discovery_shows_the_robot_its_buttons_and_text_work_and_turning_it_off_removes_it() {
+    let broker = Mosquitto::start();
+    let state = tempfile::tempdir().unwrap();
+    let obs = Observer::connect(broker.port, "r-ha");
+    let (_w, ha) = watch(broker.port, "ha-test/#");
+    let on = "\n[homeassistant]\ndiscovery = true\nprefix = \"ha-test\"\n";
+    let mut d = Daemon::start_with_state(broker.port, "r-ha", on, state.path());
+    obs.wait_online();
+    let configs = collect(&ha, 9, |p| !p.is_empty());
+    let config = |object: &str| -> Value {
+        let (_, p) = configs.iter().find(|(t, _)| t.ends_with(&format!("/{object}/config"))).unwrap();
+        serde_json::from_slice(p).unwrap()
+    };
+    assert!(configs.keys().all(|t| t.starts_with("ha-test/") && t.contains("/trinity_r-ha/")), "{:?}", configs.keys());
+
+    // The e-stop buttons publish what they say, where they say, and the robot obeys.
+    let press = |object: &str| {
+        let c = config(object);
+        let topic = c["command_topic"].as_str().unwrap().to_owned();
+        obs.client.publish(topic, QoS::AtLeastOnce, false, c["payload_press"].as_str().unwrap().as_bytes()).unwrap();
+    };
+    press("estop_engage");
+    wait_estop(&obs, true);
+    press("estop_release");
+    wait_estop(&obs, false);
+
+    // The text entity's topic takes a plain-text command; telemetry's `last` then feeds the
+    // last-outcome sensor.
+    let text_topic = config("command")["command_topic"].as_str().unwrap().to_owned();
+    obs.client.publish(text_topic, QoS::AtLeastOnce, false, "stop".as_bytes()).unwrap();
+    obs.wait("telemetry", |p| serde_json::from_slice::<Value>(p).is_ok_and(|t| t["last"]["state"] == "succeeded"));
+    assert_eq!(config("last_outcome")["state_topic"], "trinity/r-ha/telemetry");
+
+    // Turned off: the next start removes every entity (empty retained payloads), once.
+    let _ = Command::new("kill").arg(d.child.id().to_string()).status();
+    assert!(d.child.wait().unwrap().success());
+    let _d2 = Daemon::start_with_state(broker.port, "r-ha", "", state.path());
+    let removed = collect(&ha, 9, <[u8]>::is_empty);
+    assert_eq!(removed.keys().collect::<Vec<_>>(), configs.keys().collect::<Vec<_>>());
+    let (_w2, late) = watch(broker.port, "ha-test/#");
+    assert!(late.recv_timeout(Duration::from_secs(2)).is_err(), "nothing retained is left");
 }

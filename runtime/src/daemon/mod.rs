@@ -91,6 +91,8 @@ pub struct DaemonConfig {
     /// Run commands the broker queued while the daemon was down even when they carry no
     /// freshness (`not_after`).
     pub run_queued_after_restart: bool,
+    /// Home Assistant discovery prefix, when discovery is on ([`crate::mqtt::homeassistant`]).
+    pub homeassistant: Option<String>,
     /// On a panic anywhere: outputs safe, then abort the process (the binary sets this;
     /// in-process users such as benchmarks may not want their process aborted).
     pub abort_on_panic: bool,
@@ -128,6 +130,8 @@ pub struct Shared {
     running_cancel: Mutex<Option<Arc<AtomicBool>>>,
     queue_depth: AtomicUsize,
     last_timings: Mutex<Option<serde_json::Value>>,
+    /// The last command's terminal event (telemetry's `last`).
+    last_outcome: Mutex<Option<serde_json::Value>>,
     epoch: Instant,
 }
 
@@ -279,6 +283,33 @@ pub async fn run(cfg: DaemonConfig, shutdown: CancellationToken) -> anyhow::Resu
     run_probed(cfg, shutdown, None).await
 }
 
+/// Home Assistant's discovery configs when `[homeassistant] discovery` is on; when it is
+/// off but was on at an earlier start (a marker in the state directory holds the prefix it
+/// used), the empty retained payloads that remove them, once.
+fn homeassistant_announcements(cfg: &DaemonConfig, topics: &Topics) -> Vec<(String, Vec<u8>)> {
+    use crate::mqtt::homeassistant;
+    let marker = cfg.state_dir.join(format!("homeassistant-{}", cfg.robot_id));
+    match &cfg.homeassistant {
+        Some(prefix) => {
+            if let Err(e) = std::fs::create_dir_all(&cfg.state_dir).and_then(|_| std::fs::write(&marker, prefix)) {
+                tracing::warn!(
+                    "cannot write {}: {e}; turning discovery off later will not remove it",
+                    marker.display()
+                );
+            }
+            homeassistant::discovery(prefix, &cfg.robot_id, topics, &cfg.board.name, env!("CARGO_PKG_VERSION"))
+        }
+        None => match std::fs::read_to_string(&marker) {
+            Ok(prefix) => {
+                let _ = std::fs::remove_file(&marker);
+                tracing::info!("Home Assistant discovery is off: removing the entities announced under {prefix}/");
+                homeassistant::removal(prefix.trim(), &cfg.robot_id, topics)
+            }
+            Err(_) => Vec::new(),
+        },
+    }
+}
+
 /// [`run`], recording e-stop timings into `probe`.
 pub async fn run_probed(
     cfg: DaemonConfig,
@@ -312,6 +343,7 @@ pub async fn run_probed(
         running_cancel: Mutex::new(None),
         queue_depth: AtomicUsize::new(0),
         last_timings: Mutex::new(None),
+        last_outcome: Mutex::new(None),
         epoch,
     });
     let _safe_on_exit = SafeOnDrop(shared.clone());
@@ -323,7 +355,9 @@ pub async fn run_probed(
     // an error now, not a daemon that serves nobody.
     let topics = Topics::new(&cfg.robot_id);
     let boot = boot_token();
-    let link = Link::new(cfg.link.clone(), topics.clone(), &boot)?;
+    let mut link_cfg = cfg.link.clone();
+    link_cfg.announce.extend(homeassistant_announcements(&cfg, &topics));
+    let link = Link::new(link_cfg, topics.clone(), &boot)?;
     let estop_link = EstopLink::new(cfg.link.clone(), topics.clone(), &boot)?;
     if let Some(addr) = cfg.embedded_broker {
         broker::start(addr)?;
@@ -468,6 +502,7 @@ async fn telemetry_loop(
                     "estop": estop,
                     "queue_depth": shared.queue_depth.load(Ordering::Relaxed),
                     "last_timings": *lock(&shared.last_timings),
+                    "last": *lock(&shared.last_outcome),
                 });
                 if out.send(Outbound::Telemetry(t.to_string())).is_err() {
                     break;
@@ -587,6 +622,10 @@ async fn dispatch_loop(
                 Effect::Publish(ev) => {
                     let json = serde_json::to_string(&ev).unwrap_or_default();
                     let terminal = ev.state.is_terminal();
+                    if terminal {
+                        // Telemetry's `last`: the id, the state, the error or plan.
+                        *lock(&shared.last_outcome) = serde_json::from_str(&json).ok();
+                    }
                     let _ = out.send(Outbound::Event { id: ev.id, json, terminal });
                 }
                 Effect::Start { id, command } => {
@@ -747,6 +786,7 @@ mod tests {
             running_cancel: Mutex::new(None),
             queue_depth: AtomicUsize::new(0),
             last_timings: Mutex::new(None),
+            last_outcome: Mutex::new(None),
             epoch: Instant::now(),
         }
     }

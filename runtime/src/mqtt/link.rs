@@ -63,6 +63,9 @@ pub struct LinkConfig {
     pub ca_file: Option<PathBuf>,
     /// Client certificate and key (PEM) for mutual TLS.
     pub client_auth: Option<(PathBuf, PathBuf)>,
+    /// Retained messages (topic, payload) published at every CONNACK besides `status` and
+    /// `info`: Home Assistant's discovery configs, or the empty payloads that remove them.
+    pub announce: Vec<(String, Vec<u8>)>,
 }
 
 /// What the rest of the daemon asks the link to publish.
@@ -281,6 +284,10 @@ impl Link {
                     }
                     push(&mut outbox, retained(topics.status(), "online"));
                     push(&mut outbox, retained(topics.info(), &info));
+                    for (topic, payload) in &cfg.announce {
+                        let m = Msg { payload: payload.clone(), ..retained(topic.clone(), "") };
+                        push(&mut outbox, m);
+                    }
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     if p.topic != topics.sync() && !p.retain && inbound.is_closed() {

@@ -12,9 +12,11 @@
 //! - [`estop_link`]: the e-stop's own connection (own client id, own thread), subscribed to
 //!   `estop` only, so that no traffic on other topics can delay or drop it.
 //! - [`broker`]: the in-process rumqttd broker used when no broker is configured.
+//! - [`homeassistant`]: Home Assistant MQTT discovery configs (opt-in).
 
 pub mod broker;
 pub mod estop_link;
+pub mod homeassistant;
 pub mod link;
 pub mod names;
 pub mod outbox;
