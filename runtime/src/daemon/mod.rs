@@ -462,6 +462,9 @@ pub async fn run_probed(
 /// traffic, say) can delay it.
 fn control_loop(shared: Arc<Shared>, shutdown: CancellationToken) -> std::io::Result<std::thread::JoinHandle<()>> {
     const PERIOD: Duration = Duration::from_millis(10);
+    // Alive from now: the dispatcher's first tick may come before this thread's first
+    // (the model has loaded since `epoch`; a tick of 0 would read as a stall).
+    shared.control_tick.store(shared.now().0, Ordering::Relaxed);
     std::thread::Builder::new().name("control-loop".into()).spawn(move || {
         let mut next = Instant::now();
         while !shutdown.is_cancelled() {
@@ -798,6 +801,19 @@ mod tests {
         s.control_tick.store(1000, Ordering::Relaxed);
         assert!(s.control_loop_alive(Millis(1000 + CONTROL_LOOP_STALE.as_millis() as u64)));
         assert!(!s.control_loop_alive(Millis(1001 + CONTROL_LOOP_STALE.as_millis() as u64)));
+    }
+
+    #[test]
+    fn the_control_loop_is_alive_from_its_start_not_only_from_its_first_tick() {
+        let dir = tempfile::tempdir().unwrap();
+        // The model took 3 s to load since the daemon's epoch.
+        let s = Arc::new(Shared { epoch: Instant::now() - Duration::from_secs(3), ..shared(dir.path()) });
+        let stop = CancellationToken::new();
+        let thread = control_loop(s.clone(), stop.clone()).unwrap();
+        // Read before the new thread may have run at all (it did not on a loaded machine).
+        assert!(s.control_loop_alive(s.now()), "a stall reported at start");
+        stop.cancel();
+        thread.join().unwrap();
     }
 
     #[test]
