@@ -397,21 +397,26 @@ def rover_families():
     return fams, weights, ROVER_NOTHING
 
 
+# Things no skill here can do: "nothing to do" for either skill.
+IMPOSSIBLE = [
+    "make me a sandwich", "make me a coffee", "what's the weather like", "tell me a joke", "sing a song",
+    "how are you", "what time is it", "who are you", "what is your name", "climb the stairs", "open the door",
+    "charge yourself", "take a picture", "call mom", "play some music", "dance for me", "order a pizza",
+    "do my homework", "feed the cat", "water the plants", "what can you do", "are you there", "good morning",
+    "never mind", "do nothing", "good job", "ignore that", "what is 2 plus 2", "read me the news", "set an alarm",
+    "turn on the tv",
+]
+
+
 ROVER_NOTHING = [
     # the arm's actions (named by what only the arm has: no amounts a rover could read as its own)
     "open the gripper", "close the gripper", "grab the cup", "pick up the ball", "let go of it", "grip the object",
     "wave your arm", "release the claw", "open the claw", "raise your arm", "bend your elbow", "pick that up",
-    # things no skill here can do
-    "make me a sandwich", "make me a coffee", "what's the weather like", "tell me a joke", "sing a song",
-    "how are you", "what time is it", "who are you", "what is your name", "climb the stairs",
-    "open the door", "charge yourself", "take a picture", "call mom", "play some music", "dance for me",
-    "order a pizza", "do my homework", "feed the cat", "water the plants", "what can you do", "are you there",
-    "good morning", "never mind", "do nothing", "good job",
-    "ignore that", "what is 2 plus 2", "read me the news", "set an alarm", "turn on the tv", "turn off the oven",
-    "vacuum the floor", "clean the room", "find my keys", "bring me a beer", "fetch the ball", 
-    "print a report", "send an email", "lock the door", "shut down the computer", "translate this",
-    "blah blah", "the quick brown fox", "i like turtles", "how far is the moon", "is it going to rain",
-    "open the window", "turn on the fan", "paint the wall", "cook dinner", "wash the dishes", "fold the laundry",
+] + IMPOSSIBLE + [
+    "turn off the oven", "vacuum the floor", "clean the room", "find my keys", "bring me a beer", "fetch the ball",
+    "print a report", "send an email", "lock the door", "shut down the computer", "translate this", "blah blah",
+    "the quick brown fox", "i like turtles", "how far is the moon", "is it going to rain", "open the window",
+    "turn on the fan", "paint the wall", "cook dinner", "wash the dishes", "fold the laundry",
 ]
 
 
@@ -523,15 +528,9 @@ ARM_NOTHING = [
     "turn right", "turn around", "do a 360", "drive to the door", "go home", "turn on the lights",
     "switch off the lights", "honk", "beep the horn", "lights on", "move forward 3 feet", "spin around",
     "hang a left", "drive backwards", "roll ahead", "follow the line", "park", "go straight",
-    # things no skill here can do
-    "make me a sandwich", "make me a coffee", "what's the weather like", "tell me a joke", "sing a song",
-    "how are you", "what time is it", "who are you", "what is your name", "climb the stairs",
-    "open the door", "charge yourself", "take a picture", "call mom", "play some music", "dance for me",
-    "order a pizza", "do my homework", "feed the cat", "water the plants", "what can you do", "are you there",
-    "good morning", "never mind", "do nothing", "good job",
-    "ignore that", "what is 2 plus 2", "read me the news", "set an alarm", "turn on the tv", "vacuum the floor",
-    "clean the room", "find my keys", "go to the kitchen", "follow me", "come here", "send an email",
-    "lock the door", "translate this", "blah blah", "i like turtles", "how far is the moon",
+] + IMPOSSIBLE + [
+    "vacuum the floor", "clean the room", "find my keys", "go to the kitchen", "follow me", "come here",
+    "send an email", "lock the door", "translate this", "blah blah", "i like turtles", "how far is the moon",
     "how many degrees is a right angle", "is it going to rain", "open the window", "turn on the fan",
     "paint the wall", "cook dinner", "wash the dishes", "fold the laundry", "write a poem", "solve this puzzle",
     "wave hello", "shake my hand", "give me a hug", "throw the ball",
