@@ -398,9 +398,17 @@ pub async fn run_probed(
     let sha = Arc::new(Mutex::new(None::<String>));
     {
         let sha = sha.clone();
+        // The prefix cache has hashed this model file already (and remembers the hash).
+        let memo = cfg.engine.prefix_dir.clone();
         tracker.spawn(async move {
             let path = model_path.clone();
-            if let Ok(Ok(s)) = tokio::task::spawn_blocking(move || crate::model::sha256_file(&path)).await {
+            let hash = move || match memo {
+                Some(dir) => {
+                    crate::engine::disk::model_sha256(&dir, &path).map(|h| crate::engine::disk::hex(&h)).ok_or(())
+                }
+                None => crate::model::sha256_file(&path).map_err(|_| ()),
+            };
+            if let Ok(Ok(s)) = tokio::task::spawn_blocking(hash).await {
                 *lock(&sha) = Some(s);
             }
         });

@@ -49,8 +49,7 @@ impl PrefixKey {
     }
 
     fn file_name(&self) -> String {
-        let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{hex}.kv")
+        format!("{}.kv", hex(&self.0))
     }
 }
 
@@ -178,10 +177,15 @@ pub fn model_sha256(dir: &Path, path: &Path) -> Option<[u8; 32]> {
     if let Some(sha) = std::fs::read_to_string(&memo).ok().and_then(|s| parse_hex(s.trim())) {
         return Some(sha);
     }
-    let hex = crate::model::sha256_file(path).ok()?;
-    let sha = parse_hex(&hex)?;
-    let _ = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&memo, &hex));
+    let text = crate::model::sha256_file(path).ok()?;
+    let sha = parse_hex(&text)?;
+    let _ = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&memo, &text));
     Some(sha)
+}
+
+/// A sha256 as lowercase hex.
+pub fn hex(sha: &[u8; 32]) -> String {
+    sha.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn parse_hex(s: &str) -> Option<[u8; 32]> {
