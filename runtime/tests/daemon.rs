@@ -660,10 +660,12 @@ fn under_systemd_ready_then_watchdog_pings_which_stop_when_the_main_loop_hangs()
         got.iter().map(|(t, _)| *t).filter(|t| *t < ready + Duration::from_millis(1900)).collect();
     let after = got.iter().filter(|(t, _)| *t > ready + Duration::from_millis(2600)).count();
     // ~9 pings in the first 1.9 s (every 200 ms; other tests' daemons share the CPU, so
-    // the bounds are loose), never faster than the interval; none once the loop has hung.
+    // the bounds are loose), paced, not one per 50 ms dispatcher tick; none once the loop
+    // has hung. The times are when this thread read each ping: a late read followed by a
+    // prompt one looks shorter than the daemon's 200 ms (146 ms seen in a loaded CI run).
     assert!(before.len() >= 4, "{} pings before the hang: {got:?}", before.len());
     let gaps: Vec<u128> = before.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
-    assert!(gaps.iter().all(|&g| (150..=1000).contains(&g)), "intervals {gaps:?} ms");
+    assert!(gaps.iter().all(|&g| (100..=1000).contains(&g)), "intervals {gaps:?} ms");
     assert_eq!(after, 0, "pings after the main loop hung: {got:?}");
     // The process lives on with its other tasks: a ping from any of them would have hidden
     // the hang, which is why they come from the loop itself.
