@@ -52,6 +52,7 @@ struct Settings {
     model: Option<PathBuf>,
     threads: Option<usize>,
     context: Option<u32>,
+    repack: Option<bool>,
     skills_dir: Option<PathBuf>,
     jump_forward: bool,
     /// Keep evaluated skill prefixes on disk (`ask` and `run`: the next process starts warm).
@@ -69,6 +70,7 @@ impl ModelArgs {
             model: self.model.clone().or(config.model.path.clone()),
             threads: self.threads.or(config.model.threads).or(board.default_threads),
             context: config.model.context,
+            repack: config.model.repack,
             skills_dir: self.skills.clone().or(config.skills.dir.clone()).or_else(|| {
                 let here = PathBuf::from("skills");
                 here.is_dir().then_some(here)
@@ -263,6 +265,76 @@ enum SkillCmd {
         #[arg(long, value_delimiter = ',', default_value = "adapter,base_same_prompt,base_few_shot")]
         runs: Vec<String>,
     },
+    /// Pack a skill folder into one signed-to-be bundle file (`{name}-{version}.tskill`):
+    /// its files, and a manifest with the version, the base model's sha256 and every file's
+    /// sha256 and size. Prints the manifest.
+    Pack {
+        /// The skill folder.
+        dir: PathBuf,
+        /// The bundle's semantic version, e.g. 1.2.0.
+        #[arg(long)]
+        version: String,
+        /// Where to write it; default: `{name}-{version}.tskill` here.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// The base model's sha256 (hex); default: hash the model the adapters were
+        /// trained on (`--model`, else the default model).
+        #[arg(long)]
+        base_sha256: Option<String>,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Make a signing key pair (minisign format): PREFIX.key (secret, mode 0600) and
+    /// PREFIX.pub (give it to robots: `[fleet] trusted_keys`, or `skill install --trusted`).
+    Keygen {
+        /// Path prefix of the two files.
+        prefix: PathBuf,
+    },
+    /// Sign a bundle in place with a secret key from `skill keygen`.
+    Sign {
+        /// The bundle.
+        bundle: PathBuf,
+        /// The secret key.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Check a bundle as a robot would before installing it: format, signature (with
+    /// `--trusted`), base model, every file's size and sha256, the skill folder, and its
+    /// adapters against the base model in Rust. Exits 1 if anything is wrong.
+    Verify {
+        /// The bundle.
+        bundle: PathBuf,
+        /// A trusted public key, or a folder of `*.pub` keys.
+        #[arg(long)]
+        trusted: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Verify a bundle and switch the skills directory to it (atomically; the version it
+    /// replaces is kept for `skill rollback`). A running daemon picks it up without a restart.
+    Install {
+        /// The bundle.
+        bundle: PathBuf,
+        /// A trusted public key, or a folder of `*.pub` keys.
+        #[arg(long)]
+        trusted: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Serve the version of a skill that the last install replaced.
+    Rollback {
+        /// The skill's name.
+        name: String,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Stop serving a skill installed from bundles and delete its versions.
+    Remove {
+        /// The skill's name.
+        name: String,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
     /// Print each example of a file as the model sees it during training and at run time:
     /// `{"prefix", "text"}` per line, in the file's order (`prefix` with its few-shot
     /// examples, `text` the command after `normalize` and cleaning, with the rest of the
@@ -381,6 +453,9 @@ impl Settings {
             config.n_ctx = n;
         }
         config.jump_forward = self.jump_forward;
+        if let Some(r) = self.repack {
+            config.repack = r;
+        }
         if self.prefix_cache {
             config.prefix_dir = Some(prefix_cache_dir());
         }
@@ -611,6 +686,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("{fails} blocking problem(s) above");
             }
         }
+        Cmd::Skill(
+            cmd @ (SkillCmd::Pack { .. }
+            | SkillCmd::Keygen { .. }
+            | SkillCmd::Sign { .. }
+            | SkillCmd::Verify { .. }
+            | SkillCmd::Install { .. }
+            | SkillCmd::Rollback { .. }
+            | SkillCmd::Remove { .. }),
+        ) => bundle_command(cmd)?,
         Cmd::Skill(SkillCmd::Render { dir, file }) => {
             let sd = SkillDir::load(&dir)?;
             let path = dir.join(&file);
@@ -891,3 +975,81 @@ pub fn main() -> ExitCode {
 
 /// `trinity ask`'s exit code when the skill declined the command (see [`PlanError::is_refusal`]).
 pub const EXIT_REFUSED: u8 = 2;
+
+/// The base model's sha256 (hex) and its checked header, for bundles.
+fn base_model(model: &ModelArgs) -> anyhow::Result<(PathBuf, String)> {
+    let path = model.settings()?.engine_config()?.model;
+    let sha = crate::model::sha256_file(&path)?;
+    Ok((path, sha))
+}
+
+/// The skills directory a bundle command works on.
+fn bundle_skills_dir(model: &ModelArgs) -> anyhow::Result<PathBuf> {
+    model.settings()?.skills_dir.ok_or_else(|| anyhow!("no skills directory: pass --skills DIR (or [skills] dir)"))
+}
+
+/// Check every adapter of a staged skill folder against the base model, in Rust.
+fn check_adapters(base_path: &std::path::Path) -> impl FnOnce(&SkillDir) -> Result<(), String> + '_ {
+    move |sd| {
+        if sd.adapters.is_empty() {
+            return Ok(());
+        }
+        let base = crate::gguf::check_model(base_path).map_err(|e| e.to_string())?;
+        for (path, _) in &sd.adapters {
+            let g = crate::gguf::read(path).map_err(|e| e.to_string())?;
+            crate::gguf::check_adapter(path, &g, &base).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// `trinity skill pack|keygen|sign|verify|install|rollback|remove` (skill bundles, issue 14).
+fn bundle_command(cmd: SkillCmd) -> anyhow::Result<()> {
+    use crate::skills::bundle;
+    match cmd {
+        SkillCmd::Pack { dir, version, out, base_sha256, model } => {
+            let sha = match base_sha256 {
+                Some(s) => s.to_ascii_lowercase(),
+                None => base_model(&model)?.1,
+            };
+            let name = SkillDir::load(&dir)?.skill.name;
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("{name}-{version}.{}", bundle::EXTENSION)));
+            let m = bundle::pack(&dir, &version, &sha, &out)?;
+            let bytes: u64 = m.files.iter().map(|f| f.size).sum();
+            println!("{}", serde_json::json!({"bundle": out, "manifest": m, "bytes": bytes}));
+        }
+        SkillCmd::Keygen { prefix } => {
+            let (sk, pk) = (prefix.with_extension("key"), prefix.with_extension("pub"));
+            let id = bundle::keygen(&sk, &pk)?;
+            println!("{}", serde_json::json!({"key_id": id, "secret": sk, "public": pk}));
+        }
+        SkillCmd::Sign { bundle: path, key } => {
+            let id = bundle::sign(&path, &key)?;
+            println!("{}", serde_json::json!({"bundle": path, "key_id": id}));
+        }
+        SkillCmd::Verify { bundle: path, trusted, model } => {
+            let (base_path, sha) = base_model(&model)?;
+            let trust = bundle::Trust { keys: &trusted, base_model_sha256: &sha };
+            let (manifest, key) = bundle::verify(&path, &trust, check_adapters(&base_path))?;
+            println!("{}", serde_json::json!({"bundle": path, "ok": true, "key_id": key, "manifest": manifest}));
+        }
+        SkillCmd::Install { bundle: path, trusted, model } => {
+            let dir = bundle_skills_dir(&model)?;
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            let (base_path, sha) = base_model(&model)?;
+            let trust = bundle::Trust { keys: &trusted, base_model_sha256: &sha };
+            let i = bundle::install(&path, &dir, &trust, check_adapters(&base_path))?;
+            println!("{}", serde_json::to_string(&i)?);
+        }
+        SkillCmd::Rollback { name, model } => {
+            let (from, to) = bundle::rollback(&bundle_skills_dir(&model)?, &name)?;
+            println!("{}", serde_json::json!({"name": name, "from": from, "to": to}));
+        }
+        SkillCmd::Remove { name, model } => {
+            bundle::remove(&bundle_skills_dir(&model)?, &name)?;
+            println!("{}", serde_json::json!({"name": name, "removed": true}));
+        }
+        _ => unreachable!("not a bundle command"),
+    }
+    Ok(())
+}

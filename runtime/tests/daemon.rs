@@ -613,6 +613,108 @@ fn a_skill_folder_added_to_a_running_daemon_serves_without_a_restart() {
     assert_eq!(states(&obs.events("gone")), ["rejected"]);
 }
 
+/// `trinity` with `args`; its stdout, after asserting it succeeded (or failed, `ok = false`,
+/// with a clean exit 1).
+fn trinity_cli(args: &[&str], ok: bool) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trinity")).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if ok {
+        assert!(out.status.success(), "trinity {args:?}: {stderr}");
+    } else {
+        assert_eq!(out.status.code(), Some(1), "trinity {args:?} should fail cleanly: {stderr}");
+    }
+    String::from_utf8_lossy(&out.stdout).into_owned() + &stderr
+}
+
+fn served_version(v: &Value, name: &str) -> Option<String> {
+    v["skills"].as_array()?.iter().find(|s| s["name"] == name)?["version"].as_str().map(str::to_owned)
+}
+
+/// Issue 14: a skill packed, signed and installed as a bundle while the daemon runs serves
+/// without a restart; `info` names its version; a bundle signed by an untrusted key changes
+/// nothing; a rollback serves the previous version again.
+#[test]
+fn a_signed_bundle_installed_while_the_daemon_runs_serves_and_rolls_back_without_a_restart() {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills/rover");
+    let work = tempfile::tempdir().unwrap();
+    let skills = work.path().join("skills");
+    std::fs::create_dir(&skills).unwrap();
+    let model = default_model();
+    let m = model.to_str().unwrap();
+    let p = |name: &str| work.path().join(name).to_str().unwrap().to_owned();
+    trinity_cli(&["skill", "keygen", &p("fleet")], true);
+    trinity_cli(&["skill", "keygen", &p("stranger")], true);
+    for (version, description) in [("1.0.0", "dock v1"), ("1.1.0", "dock v2")] {
+        let src = work.path().join(format!("src-{version}"));
+        copy_skill(&shipped, &src, "dock");
+        set_min_confidence(&src, 0.0);
+        let toml = std::fs::read_to_string(src.join("skill.toml")).unwrap();
+        let toml: String = toml
+            .lines()
+            .map(|l| {
+                if l.starts_with("description =") {
+                    format!("description = \"{description}\"\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        std::fs::write(src.join("skill.toml"), toml).unwrap();
+        let out = p(&format!("dock-{version}.tskill"));
+        trinity_cli(&["skill", "pack", src.to_str().unwrap(), "--version", version, "-o", &out, "--model", m], true);
+        trinity_cli(&["skill", "sign", &out, "--key", &p("fleet.key")], true);
+    }
+    // The same bytes signed by a key the robot does not trust.
+    std::fs::copy(p("dock-1.1.0.tskill"), p("stranger.tskill")).unwrap();
+    trinity_cli(&["skill", "sign", &p("stranger.tskill"), "--key", &p("stranger.key")], true);
+
+    let install = |bundle: &str, ok: bool| {
+        trinity_cli(
+            &[
+                "skill",
+                "install",
+                &p(bundle),
+                "--trusted",
+                &p("fleet.pub"),
+                "--skills",
+                skills.to_str().unwrap(),
+                "--model",
+                m,
+            ],
+            ok,
+        )
+    };
+    let verified =
+        trinity_cli(&["skill", "verify", &p("dock-1.0.0.tskill"), "--trusted", &p("fleet.pub"), "--model", m], true);
+    assert!(verified.contains("\"ok\":true"), "{verified}");
+
+    let broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-bundle");
+    let extra = format!("\n[skills]\ndir = \"{}\"\npoll_ms = 200\n", skills.display());
+    let _d = Daemon::start(broker.port, "r-bundle", &extra);
+    obs.wait_online();
+
+    install("dock-1.0.0.tskill", true);
+    obs.wait("info", |p| info_has(p, |v| served_version(v, "dock").as_deref() == Some("1.0.0")));
+    obs.publish("cmd/dock", cmd("v1", "back up one meter"));
+    assert_eq!(states(&obs.events("v1")), ["accepted", "executing", "succeeded"]);
+
+    let refused = install("stranger.tskill", false);
+    assert!(refused.contains("not among the trusted keys"), "{refused}");
+
+    install("dock-1.1.0.tskill", true);
+    obs.wait("info", |p| info_has(p, |v| served_version(v, "dock").as_deref() == Some("1.1.0")));
+    obs.publish("cmd/dock", cmd("v2", "back up one meter"));
+    assert_eq!(states(&obs.events("v2")), ["accepted", "executing", "succeeded"]);
+
+    let back = trinity_cli(&["skill", "rollback", "dock", "--skills", skills.to_str().unwrap()], true);
+    assert!(back.contains("\"to\":\"1.0.0\""), "{back}");
+    let info = obs.wait("info", |p| info_has(p, |v| served_version(v, "dock").as_deref() == Some("1.0.0")));
+    let info: Value = serde_json::from_slice(&info).unwrap();
+    let dock = info["skills"].as_array().unwrap().iter().find(|s| s["name"] == "dock").unwrap().clone();
+    assert_eq!(dock["description"], "dock v1", "{dock}");
+}
+
 /// What a systemd notify socket receives, with arrival times.
 fn notifications(sock: &UnixDatagram, until: Instant) -> Vec<(Instant, String)> {
     let mut got = Vec::new();

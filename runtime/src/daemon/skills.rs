@@ -77,6 +77,8 @@ fn describe(skills: &[Skill], active: &[&ActiveSkill]) -> Vec<Value> {
                 "name": s.name,
                 "description": s.description,
                 "source": a.dir,
+                // Installed from a bundle (`trinity skill install`): its version.
+                "version": crate::skills::bundle::version_of(&a.dir),
                 "examples": a.examples,
                 "adapters": a.adapters.iter().zip(&a.skill.adapters).map(|(i, (_, scale))| json!({
                     "file": i.path.file_name().map(|f| f.to_string_lossy().into_owned()),

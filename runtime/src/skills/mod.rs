@@ -16,6 +16,7 @@
 //!   one never replaces the version being served).
 //! - [`eval`]: exact-plan accuracy on a skill's held-out examples.
 
+pub mod bundle;
 pub mod eval;
 mod library;
 
@@ -68,8 +69,11 @@ pub enum SkillError {
     },
 }
 
+/// `skill.toml`. Top-level keys this build does not know are ignored with a warning, so a
+/// folder written for a later Trinity (issue 14: fields added by extension) still loads,
+/// except a key within two letters of a known one, which is surely a typo (a misspelt
+/// `min_confidence` must not silently run every plan) and refuses the folder.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct SkillToml {
     name: String,
     description: String,
@@ -82,6 +86,27 @@ struct SkillToml {
     prompt: PromptToml,
     #[serde(default)]
     adapters: Vec<AdapterToml>,
+    #[serde(flatten)]
+    unknown: std::collections::BTreeMap<String, toml::Value>,
+}
+
+/// The top-level keys of `skill.toml`.
+const SKILL_KEYS: [&str; 7] = ["name", "description", "allowed", "max_tokens", "min_confidence", "prompt", "adapters"];
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn default_max_tokens() -> usize {
@@ -209,6 +234,12 @@ impl SkillDir {
         let toml_path = dir.join(SKILL_TOML);
         let invalid = |what: String| SkillError::Invalid { path: toml_path.clone(), what };
         let t: SkillToml = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        for key in t.unknown.keys() {
+            if let Some(known) = SKILL_KEYS.iter().find(|k| edit_distance(key, k) <= 2) {
+                return Err(invalid(format!("unknown key `{key}`: did you mean `{known}`?")));
+            }
+            tracing::warn!("{}: unknown key `{key}` ignored (written for a newer trinity?)", toml_path.display());
+        }
         if !valid_name(&t.name) {
             return Err(invalid(format!("name {:?}: use lowercase letters, digits, `-` and `_`", t.name)));
         }
