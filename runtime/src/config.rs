@@ -220,6 +220,10 @@ pub struct ModelConfig {
     pub threads: Option<usize>,
     /// Context length.
     pub context: Option<u32>,
+    /// Let llama.cpp repack the weights into the layout of its fastest CPU kernels (a
+    /// copy of them in memory; default true). `false` saves that memory for some speed
+    /// (BENCHMARKS.md, "Memory").
+    pub repack: Option<bool>,
 }
 
 /// Why a configuration file was refused.

@@ -7,12 +7,14 @@
 //! [`trinity_firmware::Plan`] and checks it against the board's limits.
 //!
 //! What lives where:
-//! - [`llama`]: our thin safe layer over llama.cpp; the only `unsafe` code.
+//! - [`llama`]: our thin safe layer over llama.cpp; the only `unsafe` code (the crate
+//!   denies `unsafe_code` everywhere else).
 //! - [`gguf`]: GGUF header checks in Rust, so llama.cpp never sees an unchecked file.
 //! - [`model`]: the model cache and the verified fetch of the default model.
 //! - [`engine`]: the inference thread, jobs, cancellation, prefix cache, grammar sampling.
 //! - [`grammar`], [`prompt`], [`planner`]: from command to plan.
-//! - [`skills`]: skill folders (prompt + LoRA adapters), loaded and hot-reloaded.
+//! - [`skills`]: skill folders (prompt + LoRA adapters), loaded and hot-reloaded; signed
+//!   bundles ([`skills::bundle`]).
 //! - [`sim_run`]: a plan on the sim board in simulated time (`ask --execute`).
 //! - [`mod@bench`], [`bench_daemon`]: the measurements behind BENCHMARKS.md.
 //! - [`daemon`]: `trinity run`: the tasks that join MQTT, dispatch, engine and robot.
@@ -26,7 +28,7 @@
 //! - [`throttle`]: rate limits for log lines a peer can cause.
 //! - [`logging`]: `RUST_LOG` set-up, the embedded broker's routine events kept quiet.
 //! - [`fuzzing`]: what the fuzz targets run (and the corpus replay test).
-#![deny(missing_docs)]
+#![deny(missing_docs, unsafe_code)]
 
 pub mod bench;
 pub mod bench_daemon;
@@ -40,6 +42,7 @@ pub mod engine;
 pub mod fuzzing;
 pub mod gguf;
 pub mod grammar;
+#[allow(unsafe_code)]
 pub mod llama;
 pub mod logging;
 pub mod model;

@@ -51,6 +51,8 @@ pub struct EngineConfig {
     /// Keep evaluated prefixes' KV state in this directory and reuse it in later processes
     /// ([`disk`]); `None`: only in memory.
     pub prefix_dir: Option<PathBuf>,
+    /// Let llama.cpp repack weights for its fastest CPU kernels (`[model] repack`).
+    pub repack: bool,
 }
 
 impl EngineConfig {
@@ -58,7 +60,15 @@ impl EngineConfig {
     /// (prefix + command + plan; the KV cache holds 4096 tokens in all).
     pub fn new(model: PathBuf) -> Self {
         let threads = thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        EngineConfig { model, threads, n_ctx: 1024, prefix_slots: 4, jump_forward: true, prefix_dir: None }
+        EngineConfig {
+            model,
+            threads,
+            n_ctx: 1024,
+            prefix_slots: 4,
+            jump_forward: true,
+            prefix_dir: None,
+            repack: true,
+        }
     }
 }
 

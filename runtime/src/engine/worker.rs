@@ -124,7 +124,7 @@ fn argmax(logits: &[f32]) -> Option<usize> {
 
 impl Worker {
     pub(super) fn new(config: &EngineConfig) -> Result<Worker, EngineError> {
-        let model = Arc::new(Model::load(&config.model)?);
+        let model = Arc::new(Model::load(&config.model, config.repack)?);
         let threads = i32::try_from(config.threads.max(1)).unwrap_or(1);
         let params =
             ContextParams { n_ctx_seq: config.n_ctx, n_batch: 512, n_seq_max: config.prefix_slots.max(1), threads };

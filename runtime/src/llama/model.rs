@@ -22,15 +22,19 @@ unsafe impl Send for Model {}
 unsafe impl Sync for Model {}
 
 impl Model {
-    /// Check `path` in Rust ([`gguf::check_model`]), then load it with llama.cpp on the CPU.
-    pub fn load(path: &Path) -> Result<Model, LlamaError> {
+    /// Check `path` in Rust ([`gguf::check_model`]), then load it with llama.cpp on the CPU;
+    /// `repack`: let llama.cpp copy weights into its faster kernels' layout ("extra buffer
+    /// types", e.g. `CPU_REPACK`).
+    pub fn load(path: &Path, repack: bool) -> Result<Model, LlamaError> {
         let header = gguf::check_model(path)?;
         init_backend();
         let c_path = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| LlamaError::Load(format!("{} (path contains a NUL byte)", path.display())))?;
-        // SAFETY: default params are plain data; we only switch off GPU offload.
+        // SAFETY: default params are plain data; we only switch off GPU offload and, if
+        // asked, weight repacking.
         let mut params = unsafe { sys::llama_model_default_params() };
         params.n_gpu_layers = 0;
+        params.use_extra_bufts = repack;
         // SAFETY: c_path is a valid NUL-terminated string; the file passed `check_model`.
         let raw = unsafe { sys::llama_model_load_from_file(c_path.as_ptr(), params) };
         let ptr = NonNull::new(raw).ok_or_else(|| LlamaError::Load(path.display().to_string()))?;
