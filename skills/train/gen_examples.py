@@ -16,8 +16,10 @@ What it covers, from lexicons rather than a few sentence shapes:
 - quantities in every unit (mm to yards, ms to minutes), digits, number words,
   fractions and mixed numbers; the runtime's normalizer (`runtime/src/normalize.rs`)
   rewrites them before the model sees them, and `train.py` trains on that rewritten text;
-- compositions of one to four steps with the joiners people use;
-- commands the skill cannot do (chit-chat, the other skill's actions, impossible things),
+- compositions of one to six steps with the joiners people use, routines whose steps come
+  back ("open, wait, close, wait, open") and "after X, Y" orderings;
+- commands the skill cannot do (chit-chat, the other skill's actions, impossible things,
+  moving the arm's hand by a distance or a joint by "10 more degrees"),
   planned as `[]`: the robot must not move.
 
 Held-out split by template family: a command's template is its text with numbers, number
@@ -25,7 +27,7 @@ words, units, joint and output names masked (`template` below, mirrored in Rust 
 `trinity_runtime::skills::eval::template`, whose test enforces it). Every phrase family is
 assigned to training or held-out by its hash, so no held-out command shares a template with
 a training example. Training examples whose template appears in a hand-written set
-(`wild.jsonl`, `blind.jsonl`) are dropped: those sets are never trained on, not even by a
+(`wild.jsonl`, `blind.jsonl`, `fresh.jsonl`) are dropped: those sets are never trained on, not even by a
 coincidence of wording.
 """
 
@@ -234,6 +236,11 @@ def dress(text, rng):
 # A family is (name, function rng -> (text, plan)). Families are split between training and
 # held-out by hash; within a family, the phrase list is shared.
 
+def hash_pick(key, n):
+    """Keep one key in `n`, chosen by hash (stable across runs)."""
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % n == 0
+
+
 def fam(name, pats, make):
     """A family from phrase patterns and a function pattern, rng -> (text, plan)."""
     return [(f"{name}:{p}", (lambda p: (lambda rng: make(p, rng)))(p)) for p in pats]
@@ -392,8 +399,8 @@ def rover_families():
             + fam("honkfor", honk_for, output_for("horn")) + fam("lightsfor", lights_for, output_for("lights")))
     for (name, on), pats in outputs.items():
         fams += fam(f"out-{name}-{on}", pats, output(name, on))
-    weights = {"fwd": 6, "back": 4, "left": 5, "right": 5, "left0": 1.5, "right0": 1.5, "around": 1.2, "full": 0.8,
-               "stop": 5, "wait": 3, "honkfor": 0.2, "lightsfor": 0.2}
+    weights = {"fwd": 6, "back": 5, "left": 5, "right": 5, "left0": 1.5, "right0": 1.5, "around": 2.5, "full": 1.2,
+               "stop": 5, "wait": 3, "honkfor": 0.5, "lightsfor": 0.5}
     return fams, weights, ROVER_NOTHING
 
 
@@ -512,14 +519,98 @@ def arm_families():
     def grip(state):
         return lambda p, rng: (p, [{"action": "grip", "state": state}])
 
+    # Direction words carry the sign: the base turns left (+) or right (-), the other joints
+    # go up (+) or down (-); the number is the magnitude of the absolute angle.
+    side_words = {1: ["left", "to the left", "to your left", "counterclockwise", "counter-clockwise",
+                      "counter clockwise", "anticlockwise", "anti-clockwise", "ccw", "leftward", "toward the left"],
+                  -1: ["right", "to the right", "to your right", "clockwise", "cw", "rightward",
+                       "toward the right"]}
+    side_verbs = ["turn", "rotate", "swing", "point", "pivot", "move", "spin", "twist", "set", "put", "bring", "aim"]
+    side_forms = ["{v} the {j} {a} {d}", "{v} the {j} to {a} {d}", "{v} the {j} {d} {a}", "{v} the {j} {d} to {a}",
+                  "{v} {j} {a} {d}", "{v} {j} {d} to {a}"]
+    bare_side = ["{j} {a} {d}", "{j} {d} {a}", "{j} to {a} {d}", "{j} {d} to {a}", "{j}: {a} {d}",
+                 "{j} at {a} {d}", "{a} {d} on the {j}", "{j} {d}, {a}"]
+    for sign, ws in side_words.items():
+        for w in ws:
+            side_pats[sign] += [f.format(v=v, j="{j}", a="{a}", d=w) for f in side_forms for v in side_verbs
+                                if hash_pick(f"{f}|{v}|{w}", 4)]
+            side_pats[sign] += [f.format(j="{j}", a="{a}", d=w) for f in bare_side]
+    tilt_words = {1: ["up", "upward", "upwards", "above center", "above centre", "above level", "above horizontal",
+                      "skyward"],
+                  -1: ["down", "downward", "downwards", "below center", "below centre", "below level",
+                       "below horizontal", "toward the floor"]}
+    tilt_verbs = {1: ["raise", "lift", "tilt", "angle", "move", "put", "set", "bring", "point", "pitch", "swing"],
+                  -1: ["lower", "drop", "tilt", "angle", "move", "put", "set", "bring", "point", "pitch", "dip"]}
+    tilt_forms = ["{v} the {j} {a} {d}", "{v} the {j} to {a} {d}", "{v} the {j} {d} {a}", "{v} {j} {a} {d}",
+                  "{j} {a} {d}", "{j} {d} {a}", "{j} to {a} {d}", "{j} {d}, {a}", "{j} at {a} {d}"]
+    tilt_pats = {sign: [f.format(v=v, j="{j}", a="{a}", d=w) for f in tilt_forms for v in tilt_verbs[sign]
+                        for w in ws if hash_pick(f"{f}|{v}|{w}", 6) or "{v}" not in f]
+                 for sign, ws in tilt_words.items()}
+    tilt_pats = {k: sorted(set(v)) for k, v in tilt_pats.items()}
+    objects = ["the block", "the cup", "the ball", "the part", "the box", "the bottle", "the pen", "the thing",
+               "the cube", "the tool", "the screw", "the can", "the object", "it", "that", "this"]
+    close_obj = ["grip {o}", "grab {o}", "grasp {o}", "take {o}", "hold {o}", "clamp {o}", "pinch {o}",
+                 "close on {o}", "close the gripper on {o}", "clamp down on {o}", "bite down on {o}",
+                 "get hold of {o}", "seize {o}", "squeeze {o}", "latch onto {o}", "pick up {o}", "catch {o}",
+                 "hang on to {o}", "snag {o}", "close around {o}"]
+    open_obj = ["drop {o}", "release {o}", "let go of {o}", "put {o} down", "set {o} down", "let {o} go",
+                "let {o} fall", "free {o}", "unclamp {o}", "open and drop {o}", "put down {o}", "leave {o}",
+                "dump {o}", "ditch {o}", "let loose {o}"]
+
+    def tilt(sign):
+        def make(p, rng):
+            j = rng.choice(["shoulder", "elbow", "wrist"])
+            lo, hi = JOINTS[j]
+            a = rng.choice([a for a in range(5, 125, 5) if sign * a >= lo and sign * a <= hi] + [12, 22.5, 33, 7])
+            t, _ = angle_text(a, rng)
+            return p.format(j=jname(j, rng), a=t), [{"action": "servo", "joint": j, "angle_deg": rnd(sign * a)}]
+        return make
+
+    def grip_obj(state):
+        return lambda p, rng: (p.format(o=rng.choice(objects)), [{"action": "grip", "state": state}])
+
     fams = (fam("set", set_pats, servo()) + fam("up", up_pats, servo(True)) + fam("down", down_pats, servo(False))
             + fam("side+", side_pats[1], side(1)) + fam("side-", side_pats[-1], side(-1))
+            + fam("tilt+", tilt_pats[1], tilt(1)) + fam("tilt-", tilt_pats[-1], tilt(-1))
+            + fam("openobj", open_obj, grip_obj("open")) + fam("closeobj", close_obj, grip_obj("close"))
             + fam("centre", centre_pats, centre) + fam("open", open_pats, grip("open"))
             + fam("close", close_pats, grip("close")) + stop_families(["stop the arm", "freeze the arm"])
             + wait_families())
-    weights = {"set": 8, "up": 2, "down": 2, "side+": 1, "side-": 1, "centre": 2, "open": 3, "close": 3, "stop": 5,
-               "wait": 2.5}
+    weights = {"set": 7, "up": 2, "down": 2, "side+": 3, "side-": 3, "tilt+": 2, "tilt-": 2, "centre": 2, "open": 3,
+               "close": 3, "openobj": 1, "closeobj": 1, "stop": 5, "wait": 3.5}
     return fams, weights, ARM_NOTHING
+
+
+def arm_cannot(rng):
+    """What the arm cannot plan, made up from parts: moving the hand by a distance (it takes
+    joint angles only) and joint moves relative to where a joint is now (it does not know)."""
+    if rng.random() < 0.6:
+        verb = rng.choice(["raise", "lift", "lower", "move", "push", "pull", "extend", "reach", "slide", "bring",
+                           "drop", "shift", "nudge", "retract", "stretch", "poke", "put", "send", "carry", "hold"])
+        obj = rng.choice(["the gripper", "the claw", "the arm", "the hand", "it", "the end effector", "the tool",
+                          "your hand", "the tip", "the fingers", "the gripper head", "your arm"])
+        way = rng.choice(["up", "down", "forward", "back", "backward", "to the left", "to the right", "out", "in",
+                          "closer", "further out", "sideways", "over", "toward me", "away", "higher", "lower",
+                          "left", "right", ""])
+        d, _ = distance(rng, max_m=1.0)
+        form = rng.choice(["{v} {o} {w} {d}", "{v} {o} {d} {w}", "{v} {o} by {d}", "{v} {o} {w} by {d}",
+                           "{v} {w} {d}", "{v} {d} {w}", "{o} {w} {d}", "{v} {o} {d} {w} please",
+                           "can you {v} {o} {d} {w}", "{v} {o} about {d} {w}"])
+        return re.sub(" +", " ", form.format(v=verb, o=obj, w=way, d=d)).strip()
+    j = rng.choice(["base", "shoulder", "elbow", "wrist"])
+    a = num_text(rng.choice([5, 10, 15, 20, 25, 30, 45]), rng)
+    way = rng.choice(["up", "down", "left", "right", "clockwise", "over", "in", "out"])
+    form = rng.choice(["{v} the {j} {a} more degrees", "{v} the {j} another {a} degrees", "{v} the {j} {a} more",
+                       "{v} the {j} by another {a}", "{v} the {j} a bit more", "{v} the {j} a little further {w}",
+                       "{v} the {j} a bit further {w}", "{j} {a} more degrees {w}", "a little more {w} on the {j}",
+                       "{v} the {j} {w} a bit", "{v} the {j} {w} a touch", "{v} the {j} {a} degrees further {w}",
+                       "{v} the {j} {a} degrees more", "nudge the {j} {w} slightly", "a tad more {w}",
+                       "{v} the {j} further", "keep {g} the {j}", "{v} the {j} {w} some more",
+                       "{v} the {j} an extra {a} degrees", "{v} the {j} {a} degrees past where it is"])
+    verb = rng.choice(["raise", "lower", "turn", "rotate", "bend", "move", "tilt", "swing", "lift", "twist"])
+    g = {"raise": "raising", "lower": "lowering", "turn": "turning", "rotate": "rotating", "bend": "bending",
+         "move": "moving", "tilt": "tilting", "swing": "swinging", "lift": "lifting", "twist": "twisting"}[verb]
+    return form.format(v=verb, j=j, a=a, w=way, g=g)
 
 
 ARM_NOTHING = [
@@ -580,29 +671,45 @@ def family_weights(fams, weights):
     return [weights.get(g, 1.0) / group.count(g) for g in group]
 
 
-def sample(rng, fams, weights, nothing, max_steps=4, others=()):
+def sample(rng, fams, weights, nothing, max_steps=6, others=(), cannot=None):
     """One command: one to `max_steps` steps, or one thing the skill cannot do (from the
-    list, or a command of the other skill's own actions)."""
+    list, a command of the other skill's own actions, or made up by `cannot`)."""
     if rng.random() < 0.04:
         t = rng.choice(nothing)
         return [f"nothing:{t}"], dress(t, rng), []
-    if others and rng.random() < 0.03:
+    if others and rng.random() < 0.04:
         name, f = rng.choice(others)
         t, _ = f(rng)
         return [f"other:{name}"], dress(t, rng), []
-    n = rng.choices([1, 2, 3, 4][:max_steps], weights=[10, 5, 2, 0.8][:max_steps])[0]
+    if cannot and rng.random() < 0.04:
+        return ["cannot"], dress(cannot(rng), rng), []
+    n = rng.choices([1, 2, 3, 4, 5, 6][:max_steps], weights=[10, 5, 3, 1.6, 0.7, 0.4][:max_steps])[0]
     wts = family_weights(fams, weights)
     texts, plan, used = [], [], []
-    for _ in range(n):
-        name, f = rng.choices(fams, weights=wts)[0]
-        while n > 1 and name.startswith("stop:"):
-            name, f = rng.choices(fams, weights=wts)[0]  # "stop" is a command of its own
+    picked = []
+    for k in range(n):
+        # Sometimes a routine: steps that come back ("open, wait, close, wait, open"), each
+        # of which must be planned, the last one too.
+        if k >= 2 and len(picked) >= 2 and rng.random() < 0.35:
+            name, f = picked[k - 2]
+        else:
+            name, f = rng.choices(fams, weights=wts)[0]
+            while n > 1 and name.startswith("stop:") and k != n - 1:
+                name, f = rng.choices(fams, weights=wts)[0]  # "stop" only ends a sequence
+        picked.append((name, f))
         t, actions = f(rng)
         texts.append(t)
         plan.extend(actions)
         used.append(name)
     if len(plan) > 8:
-        return sample(rng, fams, weights, nothing, max_steps, others)
+        return sample(rng, fams, weights, nothing, max_steps, others, cannot)
+    if n == 2 and rng.random() < 0.12:
+        # "after <first>, <second>" / "<second> after <first>": the plan keeps the time order.
+        first, _, rest = texts[0].partition(" ")
+        if first in GERUNDS:
+            g = f"{GERUNDS[first]} {rest}".strip()
+            text = rng.choice([f"after {g}, {texts[1]}", f"{texts[1]} after {g}", f"once done {g}, {texts[1]}"])
+            return used, dress(text, rng), plan
     text = texts[0]
     if len(texts) > 2 and rng.random() < 0.3:
         text = rng.choice(["first ", "first, ", "start by ", "to start, "]) + text
@@ -638,9 +745,16 @@ def core_templates(skill, fams):
 def generate(skill, forbidden):
     builders = {"rover": rover_families, "arm": arm_families}
     fams, weights, nothing = builders[skill]()
+    # Made-up "nothing to do" commands: the arm's only. (The rover's, moves off the ground
+    # such as "hop 50 cm", taught that adapter to refuse every drive; see BENCHMARKS.md.)
+    cannot = {"arm": arm_cannot}.get(skill)
     # The other skill's own actions (not wait and stop, which both have) are "nothing to do".
+    # The arm's direction and object lexicons (hundreds of families each) stay out: drawn
+    # uniformly by family they would make most of the rover's "nothing" commands look like
+    # its own turns ("rotate the base 45 degrees to the left"), and it refused its turns.
     other = [f for f in builders["arm" if skill == "rover" else "rover"]()[0]
-             if not f[0].startswith(("wait:", "stop:"))]
+             if not f[0].startswith(("wait:", "stop:", "side+:", "side-:", "tilt+:", "tilt-:", "openobj:",
+                                     "closeobj:"))]
     forbidden = forbidden - core_templates(skill, fams)
     rng = random.Random(f"{SEED}-{skill}")
     train_f = [f for f in fams if not held_family(f[0])]
@@ -650,7 +764,7 @@ def generate(skill, forbidden):
     train, seen, train_templates = [], set(), set()
     while len(train) < N_TRAIN:
         _, text, plan = sample(rng, train_f, weights, train_nothing,
-                               others=[f for f in other if not held_family(f[0])])
+                               others=[f for f in other if not held_family(f[0])], cannot=cannot)
         tpl = template(text)
         if text in seen or tpl in forbidden:
             continue
@@ -682,7 +796,7 @@ def write(path, rows):
 def main():
     skill, out = sys.argv[1], Path(sys.argv[2])
     forbidden = set()
-    for name in ("wild.jsonl", "blind.jsonl"):
+    for name in ("wild.jsonl", "blind.jsonl", "fresh.jsonl"):
         p = out / name
         if p.exists():
             forbidden |= {template(json.loads(l)["command"]) for l in p.read_text().splitlines() if l.strip()}
@@ -691,7 +805,7 @@ def main():
     write(out / "heldout.jsonl", held)
     # Hand-written commands that share a (core) training template leave the set.
     trained = {template(e["command"]) for e in train}
-    for name in ("wild", "blind"):
+    for name in ("wild", "blind", "fresh"):
         p = out / f"{name}.jsonl"
         if not p.exists():
             continue

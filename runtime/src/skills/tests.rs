@@ -25,7 +25,7 @@ fn shipped_evaluation_sets_share_no_template_with_training() {
         let dir = root.join(name);
         let train: HashSet<String> =
             read_examples(&dir.join("examples.jsonl")).unwrap().iter().map(|e| eval::template(&e.command)).collect();
-        for file in ["heldout.jsonl", "wild.jsonl", "blind.jsonl"] {
+        for file in ["heldout.jsonl", "wild.jsonl", "blind.jsonl", "fresh.jsonl"] {
             let set = read_examples(&dir.join(file)).unwrap();
             assert!(set.len() >= 100, "{name}/{file}: {} commands", set.len());
             let shared: Vec<&str> = set
@@ -50,7 +50,7 @@ fn shipped_skill_folders_load_and_their_examples_fit_the_sim_board() {
         assert!(sd.skill.prefix.ends_with("Command: "), "{:?}", sd.skill.prefix);
         assert_eq!(sd.skill.suffix("stop"), "stop\nPlan:");
         assert!(sd.skill.normalize, "{name}");
-        for file in ["examples.jsonl", "heldout.jsonl", "wild.jsonl", "blind.jsonl"] {
+        for file in ["examples.jsonl", "heldout.jsonl", "wild.jsonl", "blind.jsonl", "fresh.jsonl"] {
             let set = read_examples(&root.join(name).join(file)).unwrap();
             // "Nothing to do" (an empty plan) is taught and measured, but not most of the time.
             let nothing = set.iter().filter(|e| e.plan.is_empty()).count();
@@ -94,7 +94,8 @@ fn broken_folders_are_refused_with_the_reason() {
         ("name = \"d\"\ndescription = \"\"\nallowed = []\n[prompt]\nprefix = \"\"\n", "`allowed` is empty"),
         ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\ntemplate = \"no slot\"\n", "has no `{command}`"),
         ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\nmax_tokens = 0\n[prompt]\nprefix = \"\"\n", "max_tokens"),
-        ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\nvoice = 1\n[prompt]\nprefix = \"\"\n", "unknown field `voice`"),
+        ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\nmin_confidance = 0.9\n[prompt]\nprefix = \"\"\n", "did you mean `min_confidence`"),
+        ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\nvoice = 1\n", "unknown field `voice`"),
         ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\n[[adapters]]\nfile = \"../x.gguf\"\n", "inside the skill folder"),
         ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\n[[adapters]]\nfile = \"gone.gguf\"\n", "not found"),
         ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\n[[prompt.examples]]\ncommand = \"go\"\nplan = '[{\"action\":\"drive\",\"distance_m\":1}]'\n", "not allowed"),
@@ -106,6 +107,16 @@ fn broken_folders_are_refused_with_the_reason() {
         assert!(e.contains(expect), "{toml}\n=> {e}\n(expected {expect:?})");
         assert!(e.contains("skill.toml"), "{e}");
     }
+}
+
+/// Issue 14: a folder written for a later Trinity (a key this build does not know) still
+/// loads; the key is ignored.
+#[test]
+fn unknown_top_level_keys_from_a_later_trinity_are_ignored() {
+    let d = folder(MINIMAL);
+    let toml = MINIMAL.replacen("allowed =", "voice = \"calm\"\nchannels = [\"beta\"]\nallowed =", 1);
+    std::fs::write(d.path().join(SKILL_TOML), toml).unwrap();
+    assert_eq!(SkillDir::load(d.path()).unwrap().skill.name, "dock");
 }
 
 #[test]
@@ -128,7 +139,7 @@ fn missing_folder_is_an_io_error() {
 fn normalizing_the_shipped_commands_is_idempotent() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills");
     for name in ["rover", "arm"] {
-        for file in ["examples.jsonl", "heldout.jsonl", "wild.jsonl", "blind.jsonl"] {
+        for file in ["examples.jsonl", "heldout.jsonl", "wild.jsonl", "blind.jsonl", "fresh.jsonl"] {
             for ex in read_examples(&root.join(name).join(file)).unwrap() {
                 let once = crate::normalize::normalize(&ex.command);
                 assert_eq!(crate::normalize::normalize(&once), once, "{name}/{file}: {:?}", ex.command);
