@@ -285,7 +285,7 @@ enum SkillCmd {
         model: ModelArgs,
     },
     /// Make a signing key pair (minisign format): PREFIX.key (secret, mode 0600) and
-    /// PREFIX.pub (give it to robots: `[fleet] trusted_keys`, or `skill install --trusted`).
+    /// PREFIX.pub (give it to robots: `skill install --trusted`).
     Keygen {
         /// Path prefix of the two files.
         prefix: PathBuf,
@@ -318,6 +318,10 @@ enum SkillCmd {
         /// A trusted public key, or a folder of `*.pub` keys.
         #[arg(long)]
         trusted: PathBuf,
+        /// Install a version older than the one served (refused otherwise: a replayed old
+        /// bundle; `skill rollback` is the way back).
+        #[arg(long)]
+        allow_downgrade: bool,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -1019,7 +1023,12 @@ fn bundle_command(cmd: SkillCmd) -> anyhow::Result<()> {
             println!("{}", serde_json::json!({"bundle": out, "manifest": m, "bytes": bytes}));
         }
         SkillCmd::Keygen { prefix } => {
-            let (sk, pk) = (prefix.with_extension("key"), prefix.with_extension("pub"));
+            let with = |ext: &str| {
+                let mut p = prefix.clone().into_os_string();
+                p.push(ext);
+                PathBuf::from(p)
+            };
+            let (sk, pk) = (with(".key"), with(".pub"));
             let id = bundle::keygen(&sk, &pk)?;
             println!("{}", serde_json::json!({"key_id": id, "secret": sk, "public": pk}));
         }
@@ -1029,15 +1038,14 @@ fn bundle_command(cmd: SkillCmd) -> anyhow::Result<()> {
         }
         SkillCmd::Verify { bundle: path, trusted, model } => {
             let (base_path, sha) = base_model(&model)?;
-            let trust = bundle::Trust { keys: &trusted, base_model_sha256: &sha };
+            let trust = bundle::Trust { keys: &trusted, base_model_sha256: &sha, allow_downgrade: true };
             let (manifest, key) = bundle::verify(&path, &trust, check_adapters(&base_path))?;
             println!("{}", serde_json::json!({"bundle": path, "ok": true, "key_id": key, "manifest": manifest}));
         }
-        SkillCmd::Install { bundle: path, trusted, model } => {
+        SkillCmd::Install { bundle: path, trusted, allow_downgrade, model } => {
             let dir = bundle_skills_dir(&model)?;
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
             let (base_path, sha) = base_model(&model)?;
-            let trust = bundle::Trust { keys: &trusted, base_model_sha256: &sha };
+            let trust = bundle::Trust { keys: &trusted, base_model_sha256: &sha, allow_downgrade };
             let i = bundle::install(&path, &dir, &trust, check_adapters(&base_path))?;
             println!("{}", serde_json::to_string(&i)?);
         }

@@ -703,7 +703,10 @@ fn a_signed_bundle_installed_while_the_daemon_runs_serves_and_rolls_back_without
     assert!(refused.contains("not among the trusted keys"), "{refused}");
 
     install("dock-1.1.0.tskill", true);
-    obs.wait("info", |p| info_has(p, |v| served_version(v, "dock").as_deref() == Some("1.1.0")));
+    let info = obs.wait("info", |p| info_has(p, |v| served_version(v, "dock").as_deref() == Some("1.1.0")));
+    let info: Value = serde_json::from_slice(&info).unwrap();
+    let dock = info["skills"].as_array().unwrap().iter().find(|s| s["name"] == "dock").unwrap().clone();
+    assert_eq!(dock["description"], "dock v2", "the version info names is the one loaded: {dock}");
     obs.publish("cmd/dock", cmd("v2", "back up one meter"));
     assert_eq!(states(&obs.events("v2")), ["accepted", "executing", "succeeded"]);
 

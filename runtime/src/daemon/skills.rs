@@ -78,7 +78,7 @@ fn describe(skills: &[Skill], active: &[&ActiveSkill]) -> Vec<Value> {
                 "description": s.description,
                 "source": a.dir,
                 // Installed from a bundle (`trinity skill install`): its version.
-                "version": crate::skills::bundle::version_of(&a.dir),
+                "version": crate::skills::bundle::version_in(&a.dir),
                 "examples": a.examples,
                 "adapters": a.adapters.iter().zip(&a.skill.adapters).map(|(i, (_, scale))| json!({
                     "file": i.path.file_name().map(|f| f.to_string_lossy().into_owned()),

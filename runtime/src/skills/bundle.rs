@@ -157,6 +157,13 @@ pub enum BundleError {
         /// What was wrong.
         what: String,
     },
+    /// An adapter does not check against this robot's base model.
+    #[error("adapter check failed: {0}")]
+    Adapter(String),
+    /// This version is installed already with other contents, or is older than the one
+    /// served.
+    #[error("{0}")]
+    Version(String),
     /// Nothing to roll back to or remove.
     #[error("{0}")]
     NotInstalled(String),
@@ -337,6 +344,32 @@ pub struct Bundle {
     archive: zip::ZipArchive<File>,
 }
 
+/// Read the archive's end-of-central-directory record before the zip reader does: it would
+/// allocate for however many entries the record claims (zip64 records claim up to the
+/// directory's offset). Refuse zip64 and more than [`MAX_FILES`] + 2 entries.
+fn check_directory(file: &mut File, len: u64) -> Result<(), BundleError> {
+    use std::io::{Seek, SeekFrom};
+    const EOCD: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
+    let tail_len = len.min(22 + 65535);
+    let mut tail = vec![0u8; tail_len as usize];
+    file.seek(SeekFrom::Start(len - tail_len))
+        .and_then(|_| file.read_exact(&mut tail))
+        .map_err(|e| BundleError::Archive(format!("cannot read the archive's directory: {e}")))?;
+    let at = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..i + 4] == EOCD)
+        .ok_or_else(|| BundleError::Archive("no end-of-directory record (truncated?)".into()))?;
+    let entries = u16::from_le_bytes([tail[at + 10], tail[at + 11]]);
+    if entries == u16::MAX || (at >= 20 && tail[at - 20..at - 16] == [0x50, 0x4b, 0x06, 0x07]) {
+        return Err(BundleError::Archive("zip64 archives are not bundles".into()));
+    }
+    if usize::from(entries) > MAX_FILES + 2 {
+        return Err(BundleError::TooLarge(format!("{entries} archive entries (at most {})", MAX_FILES + 2)));
+    }
+    file.seek(SeekFrom::Start(0)).map_err(|e| BundleError::Archive(e.to_string()))?;
+    Ok(())
+}
+
 fn read_entry_capped(archive: &mut zip::ZipArchive<File>, name: &str, cap: u64) -> Result<Vec<u8>, BundleError> {
     let entry = archive.by_name(name).map_err(|e| BundleError::Archive(format!("{name}: {e}")))?;
     let mut buf = Vec::new();
@@ -356,6 +389,8 @@ impl Bundle {
         if len > MAX_BUNDLE_BYTES {
             return Err(BundleError::TooLarge(format!("the bundle is {len} bytes (at most {MAX_BUNDLE_BYTES})")));
         }
+        let mut file = file;
+        check_directory(&mut file, len)?;
         let mut archive = zip::ZipArchive::new(file).map_err(|e| BundleError::Archive(e.to_string()))?;
         if archive.len() > MAX_FILES + 2 {
             return Err(BundleError::TooLarge(format!("{} archive entries", archive.len())));
@@ -390,6 +425,14 @@ impl Bundle {
     /// folder of them). Returns the signing key's id.
     pub fn verify_signature(&self, trusted: &Path) -> Result<String, BundleError> {
         let sig = self.signature.as_deref().ok_or(BundleError::Unsigned)?;
+        // minisign slices the global signature without checking its length: a shortened
+        // fourth line of a genuine signature would panic inside it. 64 bytes are 88 base64
+        // characters ending in `==`.
+        let global = sig.lines().nth(3).unwrap_or("").trim();
+        let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
+        if global.len() != 88 || !global.ends_with("==") || !global.bytes().take(86).all(b64) {
+            return Err(BundleError::BadSignature("the global signature is not 64 bytes of base64".into()));
+        }
         let sig_box = minisign::SignatureBox::from_string(sig).map_err(|e| BundleError::BadSignature(e.to_string()))?;
         let key_id = key_id(sig_box.keynum());
         for (path, pk) in trusted_keys(trusted)? {
@@ -533,7 +576,14 @@ pub fn sign(path: &Path, secret: &Path) -> Result<String, BundleError> {
     let id = key_id(sig.keynum());
     let mut files = Vec::new();
     for f in b.manifest.files.clone() {
-        files.push((f.path.clone(), read_entry_capped(&mut b.archive, &format!("{FILES}{}", f.path), f.size)?));
+        let bytes = read_entry_capped(&mut b.archive, &format!("{FILES}{}", f.path), f.size)?;
+        if hex(&Sha256::digest(&bytes)) != f.sha256 {
+            return Err(BundleError::File {
+                path: f.path,
+                what: "sha256 does not match the manifest: not signing".into(),
+            });
+        }
+        files.push((f.path.clone(), bytes));
     }
     let files: Vec<(&str, &[u8])> = files.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
     let bytes = archive(&b.manifest_bytes, Some(sig.into_string().as_bytes()), &files)?;
@@ -561,6 +611,8 @@ pub struct Trust<'a> {
     pub keys: &'a Path,
     /// This robot's base model sha256 (hex).
     pub base_model_sha256: &'a str,
+    /// Install a version older than the one served (else refused: a replayed old bundle).
+    pub allow_downgrade: bool,
 }
 
 /// Verify the bundle at `path` (signature, format, base model, every file), stage it in
@@ -578,24 +630,80 @@ pub fn install(
     b.check_base_model(trust.base_model_sha256)?;
     let name = b.manifest.name.clone();
     let version = b.manifest.version.clone();
-    let versions = skills_dir.join(VERSIONS).join(&name);
-    let staging = skills_dir.join(format!(".staging-{name}-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    let served = current_version(skills_dir, &name);
+    if let Some(older) = served.as_deref().filter(|s| !trust.allow_downgrade && is_newer(s, &version)) {
+        return Err(BundleError::Version(format!(
+            "`{name}` {older} is served; {version} is older (a replayed bundle?): use `skill rollback`, or allow downgrades"
+        )));
     }
-    stage(&mut b, &staging, check)?;
-    std::fs::create_dir_all(&versions).map_err(io(&versions))?;
+    let versions = skills_dir.join(VERSIONS).join(&name);
     let target = versions.join(&version);
     if target.exists() {
-        // The same version again (a re-sent bundle): replace it, it was verified just now.
-        let old = versions.join(format!(".old-{version}-{}", std::process::id()));
-        std::fs::rename(&target, &old).map_err(io(&target))?;
-        let _ = std::fs::remove_dir_all(&old);
+        // Installed before: the same bytes are switched to again; other bytes under the
+        // same version are refused (a version names one content).
+        if !same_files(&target, &b.manifest) {
+            return Err(BundleError::Version(format!(
+                "`{name}` {version} is installed already with other contents: give the bundle a new version"
+            )));
+        }
+    } else {
+        std::fs::create_dir_all(skills_dir).map_err(io(skills_dir))?;
+        clean_stale(skills_dir);
+        let staging = skills_dir.join(format!(".staging-{name}-{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+        }
+        stage(&mut b, &staging, check)?;
+        let placed = std::fs::create_dir_all(&versions).and_then(|()| std::fs::rename(&staging, &target));
+        if let Err(e) = placed {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(BundleError::Io { path: target, source: e });
+        }
     }
-    std::fs::rename(&staging, &target).map_err(io(&target))?;
-    let previous = switch(skills_dir, &name, &version)?;
+    let previous = match switch(skills_dir, &name, &version) {
+        Ok(p) => p,
+        Err(e) => {
+            if served.as_deref() != Some(version.as_str()) {
+                let _ = std::fs::remove_dir_all(&target);
+            }
+            return Err(e);
+        }
+    };
     prune(&versions, &[Some(version.as_str()), previous.as_deref()]);
     Ok(Installed { name, version, previous, key })
+}
+
+/// `a` is a newer semantic version than `b` (unparsable ones, such as `unversioned-…`,
+/// are never newer).
+fn is_newer(a: &str, b: &str) -> bool {
+    matches!((semver::Version::parse(a), semver::Version::parse(b)), (Ok(a), Ok(b)) if a > b)
+}
+
+/// The folder holds exactly the manifest's files, with their hashes.
+fn same_files(dir: &Path, m: &Manifest) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    if entries.flatten().count() != m.files.len() {
+        return false;
+    }
+    m.files.iter().all(|f| {
+        let p = dir.join(&f.path);
+        std::fs::metadata(&p).is_ok_and(|md| md.len() == f.size)
+            && std::fs::read(&p).is_ok_and(|bytes| hex(&Sha256::digest(&bytes)) == f.sha256)
+    })
+}
+
+/// Remove what an install that died left behind (`.staging-*`, `.link-*`), so that disk
+/// use stays bounded. Installs are not run concurrently (one installer per robot).
+fn clean_stale(skills_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(skills_dir) else { return };
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with(".staging-") {
+            let _ = std::fs::remove_dir_all(e.path());
+        } else if n.starts_with(".link-") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// The version `skills_dir/{name}` serves (its symlink's target), if it is one.
@@ -605,7 +713,7 @@ pub fn current_version(skills_dir: &Path, name: &str) -> Option<String> {
 
 /// The bundle version a skill folder path serves: the name of the `.versions/{name}/…`
 /// folder its symlink points at; `None` for a folder copied by hand.
-pub fn version_of(folder: &Path) -> Option<String> {
+fn version_of(folder: &Path) -> Option<String> {
     let t = std::fs::read_link(folder).ok()?;
     if !t.starts_with(VERSIONS) {
         return None;
@@ -613,55 +721,84 @@ pub fn version_of(folder: &Path) -> Option<String> {
     Some(t.file_name()?.to_string_lossy().into_owned())
 }
 
+/// The version a resolved skill folder (`…/.versions/{name}/{version}`) holds; `None` for
+/// a folder copied by hand. The daemon records it when it loads the folder, so `info`
+/// names the version actually served.
+pub fn version_in(resolved: &Path) -> Option<String> {
+    let parent = resolved.parent()?;
+    if parent.parent()?.file_name()? != VERSIONS {
+        return None;
+    }
+    Some(resolved.file_name()?.to_string_lossy().into_owned())
+}
+
 /// Point `skills_dir/{name}` at `.versions/{name}/{version}` by renaming a new symlink over
 /// it (atomic: a scan sees the old folder or the new one). A plain folder there (copied
-/// by hand) is moved into `.versions` first as `unversioned-{time}`. Returns the version
-/// it pointed at before.
+/// by hand) is moved into `.versions` first as `unversioned-{time}`, and moved back if the
+/// switch fails. Returns the version it pointed at before.
 fn switch(skills_dir: &Path, name: &str, version: &str) -> Result<Option<String>, BundleError> {
     let link = skills_dir.join(name);
+    let versions = skills_dir.join(VERSIONS).join(name);
     let mut previous = current_version(skills_dir, name);
-    if previous.is_none() && link.is_dir() {
+    let mut moved = None;
+    if previous.is_none() && std::fs::symlink_metadata(&link).is_ok_and(|m| m.is_dir()) {
         let stamp =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let keep = format!("unversioned-{stamp}");
-        let dest = skills_dir.join(VERSIONS).join(name).join(&keep);
+        let dest = versions.join(&keep);
         std::fs::rename(&link, &dest).map_err(io(&link))?;
+        moved = Some(dest);
         previous = Some(keep);
     }
-    let tmp = skills_dir.join(format!(".link-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(Path::new(VERSIONS).join(name).join(version), &tmp).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &link).map_err(io(&link))?;
-    // What to roll back to, written after the switch.
-    let state = skills_dir.join(VERSIONS).join(name).join(".previous");
-    match &previous {
-        Some(p) if p != version => std::fs::write(&state, p).map_err(io(&state))?,
-        _ => {}
+    let previous = previous.filter(|p| p != version);
+    let result = (|| {
+        // What to roll back to, written before the switch: a failure here changes nothing.
+        if let Some(p) = &previous {
+            let state = versions.join(".previous");
+            std::fs::write(&state, p).map_err(io(&state))?;
+        }
+        let tmp = skills_dir.join(format!(".link-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(Path::new(VERSIONS).join(name).join(version), &tmp).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &link).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            BundleError::Io { path: link.clone(), source: e }
+        })
+    })();
+    if let Err(e) = result {
+        if let Some(dest) = moved {
+            let _ = std::fs::rename(&dest, &link);
+        }
+        return Err(e);
     }
-    Ok(previous.filter(|p| p != version))
+    Ok(previous)
 }
 
 /// Remove the versions of a skill other than `keep` (the served one and the one before),
-/// so that disk use stays bounded.
+/// so that disk use stays bounded: the newest by semantic version stay.
 fn prune(versions: &Path, keep: &[Option<&str>]) {
     let Ok(entries) = std::fs::read_dir(versions) else { return };
-    let mut others: Vec<PathBuf> = entries
+    let mut others: Vec<(Option<semver::Version>, PathBuf)> = entries
         .flatten()
-        .filter(|e| {
+        .filter_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            !n.starts_with('.') && !keep.iter().flatten().any(|k| *k == n)
+            (!n.starts_with('.') && !keep.iter().flatten().any(|k| *k == n))
+                .then(|| (semver::Version::parse(&n).ok(), e.path()))
         })
-        .map(|e| e.path())
         .collect();
+    // Oldest first (folders copied by hand, unversioned, before every version).
     others.sort();
     let room = KEEP_VERSIONS.saturating_sub(keep.iter().flatten().count());
-    for p in others.iter().rev().skip(room) {
+    for (_, p) in others.iter().rev().skip(room) {
         let _ = std::fs::remove_dir_all(p);
     }
 }
 
 /// Serve the version before the current one again. Returns (from, to).
 pub fn rollback(skills_dir: &Path, name: &str) -> Result<(String, String), BundleError> {
+    if !valid_name(name) {
+        return Err(BundleError::NotInstalled(format!("{name:?} is not a skill name")));
+    }
     let versions = skills_dir.join(VERSIONS).join(name);
     let state = versions.join(".previous");
     let previous = std::fs::read_to_string(&state)
@@ -727,7 +864,11 @@ fn stage(b: &mut Bundle, dest: &Path, check: impl FnOnce(&SkillDir) -> Result<()
         if &sd.skill.name != name {
             return Err(BundleError::Manifest(format!("the manifest says `{name}`, skill.toml `{}`", sd.skill.name)));
         }
-        check(&sd).map_err(|what| BundleError::File { path: "adapter".into(), what })
+        let allowed: Vec<&str> = sd.skill.allowed.iter().map(|k| k.name()).collect();
+        if allowed != b.manifest.allowed || sd.skill.description != b.manifest.description {
+            return Err(BundleError::Manifest("its `allowed` or `description` differ from skill.toml's".into()));
+        }
+        check(&sd).map_err(BundleError::Adapter)
     });
     if r.is_err() {
         let _ = std::fs::remove_dir_all(dest);

@@ -103,26 +103,33 @@ impl Library {
     fn scan_inner(&mut self, engine: &Engine, settle: Option<Duration>) -> ScanReport {
         let now = SystemTime::now();
         let mut report = ScanReport::default();
-        let mut present: Vec<(PathBuf, Fingerprint)> = Vec::new();
+        // Each folder is resolved once per scan (a skill installed from a bundle is a symlink
+        // into `.versions/`, switched by rename): its fingerprint and its load read the same
+        // version even if the link switches meanwhile; the next scan sees the switch.
+        let mut present: Vec<(PathBuf, PathBuf, Fingerprint)> = Vec::new();
         for path in super::folders(&self.dir) {
-            match fingerprint(&path) {
-                Ok(fp) => present.push((path, fp)),
+            let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            match fingerprint(&real) {
+                Ok(mut fp) => {
+                    fp.push((real.to_string_lossy().into_owned(), 0, SystemTime::UNIX_EPOCH));
+                    present.push((path, real, fp));
+                }
                 Err(err) => report.failed.push((path, err.to_string())),
             }
         }
 
         // Gone: unload.
         let gone: Vec<PathBuf> =
-            self.served.keys().filter(|p| !present.iter().any(|(q, _)| q == *p)).cloned().collect();
+            self.served.keys().filter(|p| !present.iter().any(|(q, _, _)| q == *p)).cloned().collect();
         for p in gone {
             if let Some(e) = self.served.remove(&p) {
                 deactivate(engine, &e.skill);
                 report.removed.push(e.skill.skill.name);
             }
         }
-        self.failed.retain(|p, _| present.iter().any(|(q, _)| q == p));
+        self.failed.retain(|p, _| present.iter().any(|(q, _, _)| q == p));
 
-        for (path, fp) in present {
+        for (path, real, fp) in present {
             if self.served.get(&path).is_some_and(|e| e.fingerprint == fp) || self.failed.get(&path) == Some(&fp) {
                 continue;
             }
@@ -131,7 +138,7 @@ impl Library {
                 report.settling.push(path);
                 continue;
             }
-            match self.load(engine, &path) {
+            match self.load(engine, &path, &real) {
                 Ok(active) => {
                     let name = active.skill.name.clone();
                     let old = self.served.insert(path.clone(), Entry { skill: active, fingerprint: fp });
@@ -153,8 +160,8 @@ impl Library {
         report
     }
 
-    fn load(&self, engine: &Engine, path: &Path) -> Result<ActiveSkill, String> {
-        let sd = SkillDir::load(path).map_err(|e| e.to_string())?;
+    fn load(&self, engine: &Engine, path: &Path, real: &Path) -> Result<ActiveSkill, String> {
+        let sd = SkillDir::load(real).map_err(|e| e.to_string())?;
         let name = &sd.skill.name;
         if let Some((other, _)) = self.served.iter().find(|(p, e)| *p != path && e.skill.skill.name == *name) {
             return Err(format!("skill `{name}` is already served from {}", other.display()));

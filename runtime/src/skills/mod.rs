@@ -71,8 +71,9 @@ pub enum SkillError {
 
 /// `skill.toml`. Top-level keys this build does not know are ignored with a warning, so a
 /// folder written for a later Trinity (issue 14: fields added by extension) still loads,
-/// except a key within two letters of a known one, which is surely a typo (a misspelt
-/// `min_confidence` must not silently run every plan) and refuses the folder.
+/// except a key one letter from a known one (two for keys over five letters), which is
+/// surely a typo (a misspelt `min_confidence` must not silently run every plan) and
+/// refuses the folder. Keys inside `[prompt]` and `[[adapters]]` must all be known.
 #[derive(Debug, Deserialize)]
 struct SkillToml {
     name: String,
@@ -235,7 +236,8 @@ impl SkillDir {
         let invalid = |what: String| SkillError::Invalid { path: toml_path.clone(), what };
         let t: SkillToml = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         for key in t.unknown.keys() {
-            if let Some(known) = SKILL_KEYS.iter().find(|k| edit_distance(key, k) <= 2) {
+            let near = |k: &&&str| edit_distance(key, k) <= if k.len() > 5 { 2 } else { 1 };
+            if let Some(known) = SKILL_KEYS.iter().find(near) {
                 return Err(invalid(format!("unknown key `{key}`: did you mean `{known}`?")));
             }
             tracing::warn!("{}: unknown key `{key}` ignored (written for a newer trinity?)", toml_path.display());

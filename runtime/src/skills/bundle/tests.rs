@@ -34,19 +34,19 @@ fn setup() -> Setup {
 impl Setup {
     /// A skill folder `dock` with `description`, packed as `version` and signed.
     fn bundle(&self, version: &str, description: &str) -> PathBuf {
-        let dir = self.root.join(format!("src-{version}"));
+        let dir = self.root.join(format!("src-{version}-{}", description.replace(' ', "_")));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(SKILL_TOML), skill_toml(description)).unwrap();
         std::fs::write(dir.join("examples.jsonl"), "{\"command\":\"stop\",\"plan\":[{\"action\":\"stop\"}]}\n")
             .unwrap();
-        let out = self.root.join(format!("dock-{version}.{EXTENSION}"));
+        let out = self.root.join(format!("dock-{version}-{}.{EXTENSION}", description.replace(' ', "_")));
         pack(&dir, version, BASE, &out).unwrap();
         sign(&out, &self.secret).unwrap();
         out
     }
 
     fn trust(&self) -> Trust<'_> {
-        Trust { keys: &self.public, base_model_sha256: BASE }
+        Trust { keys: &self.public, base_model_sha256: BASE, allow_downgrade: false }
     }
 
     fn install(&self, bundle: &Path) -> Result<Installed, BundleError> {
@@ -59,8 +59,14 @@ impl Setup {
 
     /// The skills directory's visible state: the served folder's description and every
     /// entry under it (hidden staging folders included).
-    fn state(&self) -> (Option<String>, Vec<String>) {
-        let mut names: Vec<String> = walk(&self.skills);
+    fn state(&self) -> (Option<String>, Vec<(String, Option<String>)>) {
+        let mut names: Vec<(String, Option<String>)> = walk(&self.skills)
+            .into_iter()
+            .map(|p| {
+                let content = std::fs::read(&p).ok().map(|b| sha(&b));
+                (p, content)
+            })
+            .collect();
         names.sort();
         (self.served_description(), names)
     }
@@ -132,7 +138,7 @@ fn pack_sign_install_upgrade_and_roll_back() {
     let (vm, key) = verify(&v1, &s.trust(), |_| Ok(())).unwrap();
     assert_eq!((vm, key.len()), (m.clone(), 16));
     assert!(walk(&s.skills).is_empty());
-    let wrong_base = Trust { keys: &s.public, base_model_sha256: OTHER_BASE };
+    let wrong_base = Trust { keys: &s.public, base_model_sha256: OTHER_BASE, allow_downgrade: false };
     assert!(matches!(verify(&v1, &wrong_base, |_| Ok(())), Err(BundleError::WrongBaseModel { .. })));
 
     let i = s.install(&v1).unwrap();
@@ -166,6 +172,77 @@ fn pack_sign_install_upgrade_and_roll_back() {
     remove(&s.skills, "dock").unwrap();
     assert!(super::super::folders(&s.skills).is_empty());
     assert!(matches!(rollback(&s.skills, "dock"), Err(BundleError::NotInstalled(_))));
+}
+
+#[test]
+fn versions_name_one_content_and_old_ones_are_not_replayed() {
+    let s = setup();
+    let v1 = s.bundle("1.0.0", "first");
+    s.install(&v1).unwrap();
+    // The same bundle again: nothing to do but (re)point at it.
+    let again = s.install(&v1).unwrap();
+    assert_eq!((again.version.as_str(), again.previous), ("1.0.0", None));
+    assert_eq!(s.served_description().as_deref(), Some("first"));
+    // Other bytes under the same version: refused, nothing changed.
+    let before = s.state();
+    let other = s.bundle("1.0.0", "other bytes");
+    assert!(matches!(s.install(&other), Err(BundleError::Version(_))));
+    assert_eq!(s.state(), before);
+
+    s.install(&s.bundle("1.1.0", "second")).unwrap();
+    // Version 1.0.0 replayed while 1.1.0 is served: refused unless allowed.
+    let before = s.state();
+    let e = s.install(&v1).unwrap_err();
+    assert!(matches!(e, BundleError::Version(_)) && e.to_string().contains("older"), "{e}");
+    assert_eq!(s.state(), before);
+    let allow = Trust { allow_downgrade: true, ..s.trust() };
+    install(&v1, &s.skills, &allow, |_| Ok(())).unwrap();
+    assert_eq!(s.served_description().as_deref(), Some("first"));
+}
+
+#[test]
+fn versions_are_pruned_by_semantic_version_not_by_text() {
+    let s = setup();
+    for (v, d) in [("1.9.0", "a"), ("1.10.0", "b"), ("1.11.0", "c")] {
+        s.install(&s.bundle(v, d)).unwrap();
+    }
+    let mut kept: Vec<String> = std::fs::read_dir(s.skills.join(VERSIONS).join("dock"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ["1.10.0", "1.11.0"]);
+}
+
+#[test]
+fn a_short_global_signature_and_a_zip64_directory_are_refused_without_a_panic() {
+    let s = setup();
+    let good = s.bundle("1.0.0", "x");
+    let b = Bundle::open(&good).unwrap();
+    let sig = b.signature.clone().unwrap();
+    let mut lines: Vec<&str> = sig.lines().collect();
+    lines[3] = "AAAA";
+    let short = lines.join("\n") + "\n";
+    let toml = skill_toml("x");
+    let ex = "{\"command\":\"stop\",\"plan\":[{\"action\":\"stop\"}]}\n";
+    let files: Vec<(&str, &[u8])> = vec![("examples.jsonl", ex.as_bytes()), ("skill.toml", toml.as_bytes())];
+    let out = s.root.join("short-sig.tskill");
+    std::fs::write(&out, archive(&b.manifest_bytes, Some(short.as_bytes()), &files).unwrap()).unwrap();
+    assert!(matches!(s.install(&out), Err(BundleError::BadSignature(_))));
+
+    // An end-of-directory record claiming 65535 entries (what zip64 archives carry).
+    let mut bytes = std::fs::read(&good).unwrap();
+    let at = bytes.windows(4).rposition(|w| w == [0x50, 0x4b, 0x05, 0x06]).unwrap();
+    bytes[at + 8..at + 12].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+    let zip64 = s.root.join("zip64.tskill");
+    std::fs::write(&zip64, &bytes).unwrap();
+    assert!(matches!(s.install(&zip64), Err(BundleError::Archive(_))));
+    // And one claiming a thousand.
+    bytes[at + 8..at + 12].copy_from_slice(&[0xe8, 0x03, 0xe8, 0x03]);
+    std::fs::write(&zip64, &bytes).unwrap();
+    assert!(matches!(s.install(&zip64), Err(BundleError::TooLarge(_))));
 }
 
 #[test]
@@ -207,7 +284,7 @@ fn hostile_bundles_are_refused_and_change_nothing() {
 
     // Unsigned.
     let unsigned = s.root.join("unsigned.tskill");
-    pack(&s.root.join("src-1.1.0"), "1.1.0", BASE, &unsigned).unwrap();
+    pack(&s.root.join("src-1.1.0-new"), "1.1.0", BASE, &unsigned).unwrap();
     cases.push(("unsigned", unsigned.clone(), |e| matches!(e, BundleError::Unsigned)));
     // Signed by a key nobody trusts.
     let (other_sk, other_pk) = (s.root.join("other.key"), s.root.join("other.pub"));
@@ -268,6 +345,9 @@ fn hostile_bundles_are_refused_and_change_nothing() {
     // The manifest and skill.toml disagree about the name (signed, hashes right).
     let renamed = s.rewrite(&good, |m, _| m.name = "other".into(), true);
     cases.push(("name mismatch", renamed, |e| matches!(e, BundleError::Manifest(_))));
+    // The manifest claims fewer actions than skill.toml allows (signed, hashes right).
+    let claims = s.rewrite(&good, |m, _| m.allowed = vec!["stop".into()], true);
+    cases.push(("allowed mismatch", claims, |e| matches!(e, BundleError::Manifest(_))));
 
     for (what, bundle, expected) in cases {
         let e = s.install(&bundle).expect_err(what);
@@ -277,7 +357,7 @@ fn hostile_bundles_are_refused_and_change_nothing() {
     }
     // A check of the adapters that fails (as `gguf::check_adapter` does for a bad one).
     let e = install(&good, &s.skills, &s.trust(), |_| Err("not a LoRA for this model".into())).unwrap_err();
-    assert!(e.to_string().contains("not a LoRA"), "{e}");
+    assert!(matches!(e, BundleError::Adapter(_)) && e.to_string().contains("not a LoRA"), "{e}");
     assert_eq!(s.state(), before);
     // And the good one still installs after all that.
     s.install(&good).unwrap();
