@@ -13,6 +13,8 @@
 //! threads = 4
 //! # Context length in tokens of each cached skill prefix with its command and plan.
 //! context = 1024
+//! # llama.cpp's weight repacking for its fastest CPU kernels (a copy in memory).
+//! repack = true
 //!
 //! [mqtt]
 //! # Broker host. Without one, `trinity run` starts its own broker on `embedded_listen`.
