@@ -980,10 +980,14 @@ pub fn main() -> ExitCode {
 /// `trinity ask`'s exit code when the skill declined the command (see [`PlanError::is_refusal`]).
 pub const EXIT_REFUSED: u8 = 2;
 
-/// The base model's sha256 (hex) and its checked header, for bundles.
+/// The base model's path and sha256 (hex), for bundles: hashed once per model file version
+/// and remembered beside the prefix cache (as the daemon's `info` does).
 fn base_model(model: &ModelArgs) -> anyhow::Result<(PathBuf, String)> {
     let path = model.settings()?.engine_config()?.model;
-    let sha = crate::model::sha256_file(&path)?;
+    let sha = match crate::engine::disk::model_sha256(&prefix_cache_dir(), &path) {
+        Some(h) => crate::engine::disk::hex(&h),
+        None => crate::model::sha256_file(&path)?,
+    };
     Ok((path, sha))
 }
 

@@ -173,8 +173,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
     move |source| BundleError::Io { path: path.to_owned(), source }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// A sha256 digest as lowercase hex.
+fn hex(digest: impl Into<[u8; 32]>) -> String {
+    crate::engine::disk::hex(&digest.into())
 }
 
 fn is_sha256_hex(s: &str) -> bool {
@@ -278,7 +279,7 @@ pub fn pack(dir: &Path, version: &str, base_model_sha256: &str, out: &Path) -> R
     for name in names {
         let path = dir.join(&name);
         let bytes = std::fs::read(&path).map_err(io(&path))?;
-        files.push(FileEntry { path: name.clone(), sha256: hex(&Sha256::digest(&bytes)), size: bytes.len() as u64 });
+        files.push(FileEntry { path: name.clone(), sha256: hex(Sha256::digest(&bytes)), size: bytes.len() as u64 });
         contents.push((name, bytes));
     }
     let manifest = Manifest {
@@ -445,6 +446,15 @@ impl Bundle {
         Err(BundleError::UntrustedKey(key_id))
     }
 
+    /// [`Bundle::open`], then the signature and the base model against `trust`. Returns
+    /// the signing key's id with the bundle.
+    pub fn open_trusted(path: &Path, trust: &Trust) -> Result<(Bundle, String), BundleError> {
+        let b = Bundle::open(path)?;
+        let key = b.verify_signature(trust.keys)?;
+        b.check_base_model(trust.base_model_sha256)?;
+        Ok((b, key))
+    }
+
     /// Refuse a bundle trained for another base model.
     pub fn check_base_model(&self, sha256: &str) -> Result<(), BundleError> {
         if self.manifest.base_model_sha256 != sha256 {
@@ -492,7 +502,7 @@ impl Bundle {
             if n_total != f.size {
                 return Err(bad(format!("{n_total} bytes, the manifest says {}", f.size)));
             }
-            if hex(&h.finalize()) != f.sha256 {
+            if hex(h.finalize()) != f.sha256 {
                 return Err(bad("sha256 does not match the manifest".into()));
             }
             out.sync_all().map_err(io(&target))?;
@@ -577,7 +587,7 @@ pub fn sign(path: &Path, secret: &Path) -> Result<String, BundleError> {
     let mut files = Vec::new();
     for f in b.manifest.files.clone() {
         let bytes = read_entry_capped(&mut b.archive, &format!("{FILES}{}", f.path), f.size)?;
-        if hex(&Sha256::digest(&bytes)) != f.sha256 {
+        if hex(Sha256::digest(&bytes)) != f.sha256 {
             return Err(BundleError::File {
                 path: f.path,
                 what: "sha256 does not match the manifest: not signing".into(),
@@ -625,9 +635,7 @@ pub fn install(
     trust: &Trust,
     check: impl FnOnce(&SkillDir) -> Result<(), String>,
 ) -> Result<Installed, BundleError> {
-    let mut b = Bundle::open(path)?;
-    let key = b.verify_signature(trust.keys)?;
-    b.check_base_model(trust.base_model_sha256)?;
+    let (mut b, key) = Bundle::open_trusted(path, trust)?;
     let name = b.manifest.name.clone();
     let version = b.manifest.version.clone();
     let served = current_version(skills_dir, &name);
@@ -688,7 +696,7 @@ fn same_files(dir: &Path, m: &Manifest) -> bool {
     m.files.iter().all(|f| {
         let p = dir.join(&f.path);
         std::fs::metadata(&p).is_ok_and(|md| md.len() == f.size)
-            && std::fs::read(&p).is_ok_and(|bytes| hex(&Sha256::digest(&bytes)) == f.sha256)
+            && std::fs::read(&p).is_ok_and(|bytes| hex(Sha256::digest(&bytes)) == f.sha256)
     })
 }
 
@@ -843,9 +851,7 @@ pub fn verify(
     trust: &Trust,
     check: impl FnOnce(&SkillDir) -> Result<(), String>,
 ) -> Result<(Manifest, String), BundleError> {
-    let mut b = Bundle::open(path)?;
-    let key = b.verify_signature(trust.keys)?;
-    b.check_base_model(trust.base_model_sha256)?;
+    let (mut b, key) = Bundle::open_trusted(path, trust)?;
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let tmp = std::env::temp_dir().join(format!("trinity-verify-{}-{stamp}", std::process::id()));
     std::fs::create_dir(&tmp).map_err(io(&tmp))?;

@@ -121,7 +121,7 @@ fn walk(dir: &Path) -> Vec<String> {
 }
 
 fn sha(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
+    hex(Sha256::digest(bytes))
 }
 
 #[test]
