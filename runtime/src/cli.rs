@@ -156,15 +156,8 @@ enum Cmd {
     },
     /// Publish a command to a running daemon and follow its events; exit 0 on `succeeded`.
     Send {
-        /// Configuration file (for the broker and robot id).
-        #[arg(long, env = "TRINITY_CONFIG")]
-        config: Option<PathBuf>,
-        /// Broker host; default: the config's, else 127.0.0.1.
-        #[arg(long)]
-        host: Option<String>,
-        /// Broker port; default: the config's broker, else its `embedded_listen`, else 1883.
-        #[arg(long)]
-        port: Option<u16>,
+        #[command(flatten)]
+        broker: BrokerArgs,
         /// Robot id; default: the config's, else robot1.
         #[arg(long)]
         robot_id: Option<String>,
@@ -239,6 +232,9 @@ enum Cmd {
     /// LoRA adapters: check one against the base model.
     #[command(subcommand)]
     Adapter(AdapterCmd),
+    /// The robots on a broker.
+    #[command(subcommand)]
+    Fleet(FleetCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -339,6 +335,22 @@ enum SkillCmd {
         #[command(flatten)]
         model: ModelArgs,
     },
+    /// Put a signed bundle on the broker for robots to take: its chunks and a signed
+    /// announcement on `trinity/fleet/skills/{name}`, all retained (robots that are off get
+    /// it when they come back). Robots with `[fleet]` install it, check everything first, and
+    /// report on `trinity/{robot_id}/skills/evt`. Prints one JSON line.
+    Publish {
+        /// The signed bundle (`skill pack`, `skill sign`).
+        bundle: PathBuf,
+        /// Only these robots: `robot1,robot2`, or `label=canary` (robots' `[fleet] labels`).
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        broker: BrokerArgs,
+        /// Seconds to wait for the broker to take it all.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
     /// Print each example of a file as the model sees it during training and at run time:
     /// `{"prefix", "text"}` per line, in the file's order (`prefix` with its few-shot
     /// examples, `text` the command after `normalize` and cleaning, with the rest of the
@@ -350,6 +362,53 @@ enum SkillCmd {
         /// Examples file inside the folder.
         #[arg(long, default_value = "examples.jsonl")]
         file: String,
+    },
+}
+
+/// Where a client command finds the broker (and, for `send`, the robot id).
+#[derive(clap::Args, Debug)]
+struct BrokerArgs {
+    /// Configuration file (for the broker and robot id).
+    #[arg(long, env = "TRINITY_CONFIG")]
+    config: Option<PathBuf>,
+    /// Broker host; default: the config's, else 127.0.0.1.
+    #[arg(long)]
+    host: Option<String>,
+    /// Broker port; default: the config's broker, else its `embedded_listen`, else 1883.
+    #[arg(long)]
+    port: Option<u16>,
+}
+
+impl BrokerArgs {
+    /// The config file (or defaults) and the broker: the flags, else the configured broker,
+    /// else where the daemon's embedded one listens.
+    fn resolve(self) -> anyhow::Result<(Config, String, u16)> {
+        let config = match self.config {
+            Some(p) => Config::load(&p)?,
+            None => Config::default(),
+        };
+        let (host, port) = match self.host {
+            Some(h) => (h, self.port.or(config.mqtt.port).unwrap_or(crate::config::DEFAULT_MQTT_PORT)),
+            None => {
+                let (h, p) = config.mqtt.client_target();
+                (h, self.port.unwrap_or(p))
+            }
+        };
+        Ok((config, host, port))
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum FleetCmd {
+    /// The robots the broker knows of (their retained `status`, `info` and `skills/state`):
+    /// online or not, board, skills and versions, failures. A table on a terminal, else one
+    /// JSON array.
+    Status {
+        #[command(flatten)]
+        broker: BrokerArgs,
+        /// Print JSON also on a terminal.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -636,19 +695,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             println!("{}", rt.block_on(crate::bench_daemon::run(cfg, trials))?);
         }
-        Cmd::Send { config, host, port, robot_id, skill, timeout, text } => {
-            let config = match config {
-                Some(p) => Config::load(&p)?,
-                None => Config::default(),
-            };
-            // The configured broker, else where the daemon's embedded one listens.
-            let (host, port) = match host {
-                Some(h) => (h, port.or(config.mqtt.port).unwrap_or(crate::config::DEFAULT_MQTT_PORT)),
-                None => {
-                    let (h, p) = config.mqtt.client_target();
-                    (h, port.unwrap_or(p))
-                }
-            };
+        Cmd::Send { broker, robot_id, skill, timeout, text } => {
+            let (config, host, port) = broker.resolve()?;
             let args = crate::send::SendArgs {
                 host,
                 port,
@@ -699,6 +747,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             | SkillCmd::Rollback { .. }
             | SkillCmd::Remove { .. }),
         ) => bundle_command(cmd)?,
+        Cmd::Skill(SkillCmd::Publish { bundle, to, broker, timeout }) => {
+            let (_, host, port) = broker.resolve()?;
+            let to = to.map(|t| crate::fleet::Target::parse(&t)).transpose().map_err(|e| anyhow!(e))?;
+            let args = crate::fleet::publish::PublishArgs {
+                bundle: &bundle,
+                host,
+                port,
+                to,
+                timeout: std::time::Duration::from_secs(timeout),
+            };
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            println!("{}", rt.block_on(crate::fleet::publish::publish(args))?);
+        }
         Cmd::Skill(SkillCmd::Render { dir, file }) => {
             let sd = SkillDir::load(&dir)?;
             let path = dir.join(&file);
@@ -757,6 +818,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::write(&out, raw).with_context(|| format!("cannot write {}", out.display()))?;
             }
             println!("{report}");
+        }
+        Cmd::Fleet(FleetCmd::Status { broker, json }) => {
+            let (_, host, port) = broker.resolve()?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let settle = std::time::Duration::from_millis(700);
+            let robots = rt.block_on(crate::fleet::status::status(&host, port, settle, settle * 10))?;
+            use std::io::IsTerminal;
+            if std::io::stdout().is_terminal() && !json {
+                print!("{}", crate::fleet::status::table(&robots));
+            } else {
+                println!("{}", serde_json::Value::from(robots));
+            }
         }
         Cmd::Adapter(AdapterCmd::Import { peft_dir, output, f32, model }) => {
             let base_path = model.settings()?.engine_config()?.model;
@@ -833,6 +906,7 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
         state_dir: c.daemon.state_dir(),
         run_queued_after_restart: c.daemon.run_queued_after_restart.unwrap_or(false),
         homeassistant: c.homeassistant.enabled_prefix().map_err(|e| anyhow!(e))?,
+        fleet: c.fleet.settings().map_err(|e| anyhow!(e))?,
         abort_on_panic: true,
     })
 }
@@ -996,21 +1070,6 @@ fn bundle_skills_dir(model: &ModelArgs) -> anyhow::Result<PathBuf> {
     model.settings()?.skills_dir.ok_or_else(|| anyhow!("no skills directory: pass --skills DIR (or [skills] dir)"))
 }
 
-/// Check every adapter of a staged skill folder against the base model, in Rust.
-fn check_adapters(base_path: &std::path::Path) -> impl FnOnce(&SkillDir) -> Result<(), String> + '_ {
-    move |sd| {
-        if sd.adapters.is_empty() {
-            return Ok(());
-        }
-        let base = crate::gguf::check_model(base_path).map_err(|e| e.to_string())?;
-        for (path, _) in &sd.adapters {
-            let g = crate::gguf::read(path).map_err(|e| e.to_string())?;
-            crate::gguf::check_adapter(path, &g, &base).map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    }
-}
-
 /// `trinity skill pack|keygen|sign|verify|install|rollback|remove` (skill bundles, issue 14).
 fn bundle_command(cmd: SkillCmd) -> anyhow::Result<()> {
     use crate::skills::bundle;
@@ -1043,14 +1102,14 @@ fn bundle_command(cmd: SkillCmd) -> anyhow::Result<()> {
         SkillCmd::Verify { bundle: path, trusted, model } => {
             let (base_path, sha) = base_model(&model)?;
             let trust = bundle::Trust { keys: &trusted, base_model_sha256: &sha, allow_downgrade: true };
-            let (manifest, key) = bundle::verify(&path, &trust, check_adapters(&base_path))?;
+            let (manifest, key) = bundle::verify(&path, &trust, bundle::adapters_fit(&base_path))?;
             println!("{}", serde_json::json!({"bundle": path, "ok": true, "key_id": key, "manifest": manifest}));
         }
         SkillCmd::Install { bundle: path, trusted, allow_downgrade, model } => {
             let dir = bundle_skills_dir(&model)?;
             let (base_path, sha) = base_model(&model)?;
             let trust = bundle::Trust { keys: &trusted, base_model_sha256: &sha, allow_downgrade };
-            let i = bundle::install(&path, &dir, &trust, check_adapters(&base_path))?;
+            let i = bundle::install(&path, &dir, &trust, bundle::adapters_fit(&base_path))?;
             println!("{}", serde_json::to_string(&i)?);
         }
         SkillCmd::Rollback { name, model } => {

@@ -51,6 +51,16 @@
 //! # by a publish on trinity/{robot_id}/skills/reload).
 //! poll_ms = 2000
 //!
+//! [fleet]
+//! # Skills over the broker (`trinity skill publish`): trusted signing keys (a `.pub` file or a
+//! # folder of them); without keys the robot installs nothing from the broker.
+//! keys = "/etc/trinity/keys"
+//! # Skills installed as soon as a new version is announced: a list, or "*" for every one.
+//! # Others only on request (trinity/{robot_id}/skills/install).
+//! skills = ["rover", "arm"]
+//! # This robot's labels, for rollouts to a group (`skill publish --to label=canary`).
+//! labels = ["canary"]
+//!
 //! [homeassistant]
 //! # Publish Home Assistant MQTT discovery configs: the robot appears as a device with a
 //! # command text box, e-stop buttons and sensors. Turned off again, they are removed.
@@ -86,6 +96,60 @@ pub struct Config {
     /// Home Assistant.
     #[serde(default)]
     pub homeassistant: HomeAssistantConfig,
+    /// Skills over the broker.
+    #[serde(default)]
+    pub fleet: FleetConfig,
+}
+
+/// `[fleet]`.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetConfig {
+    /// Trusted public keys (a `.pub` file or a folder of them); none: fleet installs off.
+    pub keys: Option<PathBuf>,
+    /// Skills installed when announced: names, or `"*"`.
+    pub skills: Option<FleetSkills>,
+    /// This robot's labels.
+    #[serde(default)]
+    pub labels: Vec<String>,
+}
+
+/// `[fleet] skills`: a list of names, or `"*"`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum FleetSkills {
+    /// `"*"` (any other string is an error).
+    All(String),
+    /// Names.
+    Only(Vec<String>),
+}
+
+impl FleetConfig {
+    /// The resolved settings, when fleet installs are on; an error for a bad name.
+    pub fn settings(&self) -> Result<Option<crate::fleet::agent::FleetSettings>, String> {
+        use crate::fleet::agent::{FleetSettings, Wanted};
+        let Some(keys) = &self.keys else {
+            return match (&self.skills, self.labels.is_empty()) {
+                (None, true) => Ok(None),
+                _ => Err("[fleet] needs `keys` (trusted signing keys) to install anything".into()),
+            };
+        };
+        let skills = match &self.skills {
+            None => Wanted::Only(Vec::new()),
+            Some(FleetSkills::All(s)) if s == "*" => Wanted::All,
+            Some(FleetSkills::All(s)) => return Err(format!("fleet.skills {s:?}: a list of names, or \"*\"")),
+            Some(FleetSkills::Only(v)) => {
+                for n in v {
+                    crate::mqtt::names::skill(n).map_err(|e| format!("fleet.skills: {e}"))?;
+                }
+                Wanted::Only(v.clone())
+            }
+        };
+        for l in &self.labels {
+            crate::mqtt::names::robot_id(l).map_err(|e| format!("fleet.labels: {e}"))?;
+        }
+        Ok(Some(FleetSettings { skills, labels: self.labels.clone(), keys: keys.clone() }))
+    }
 }
 
 /// `[homeassistant]`.
@@ -275,6 +339,21 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fleet_settings_resolve_and_refuse_bad_names() {
+        use crate::fleet::agent::Wanted;
+        let f = |t: &str| Config::parse(t, Path::new("t")).unwrap().fleet.settings();
+        assert_eq!(f(""), Ok(None));
+        let s = f("[fleet]\nkeys = \"k\"\nskills = \"*\"\nlabels = [\"canary\"]\n").unwrap().unwrap();
+        assert_eq!((s.skills, s.labels), (Wanted::All, vec!["canary".to_owned()]));
+        let s = f("[fleet]\nkeys = \"k\"\nskills = [\"rover\"]\n").unwrap().unwrap();
+        assert_eq!(s.skills, Wanted::Only(vec!["rover".into()]));
+        assert!(f("[fleet]\nskills = [\"rover\"]\n").is_err(), "no keys");
+        assert!(f("[fleet]\nkeys = \"k\"\nskills = \"all\"\n").is_err());
+        assert!(f("[fleet]\nkeys = \"k\"\nskills = [\"a/b\"]\n").is_err());
+        assert!(f("[fleet]\nkeys = \"k\"\nlabels = [\"+\"]\n").is_err());
+    }
 
     #[test]
     fn documented_example_parses() {

@@ -39,6 +39,7 @@ pub mod daemon;
 pub mod dispatch;
 pub mod doctor;
 pub mod engine;
+pub mod fleet;
 pub mod fuzzing;
 pub mod gguf;
 pub mod grammar;

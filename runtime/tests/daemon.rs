@@ -21,6 +21,10 @@ mod hostile;
 #[path = "daemon/faults.rs"]
 mod faults;
 
+/// Issue 14: skills over the broker.
+#[path = "daemon/fleet.rs"]
+mod fleet;
+
 const WAIT: Duration = Duration::from_secs(90);
 
 fn free_port() -> u16 {

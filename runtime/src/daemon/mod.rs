@@ -93,6 +93,8 @@ pub struct DaemonConfig {
     pub run_queued_after_restart: bool,
     /// Home Assistant discovery prefix, when discovery is on ([`crate::mqtt::homeassistant`]).
     pub homeassistant: Option<String>,
+    /// Skills over the broker, when `[fleet] keys` is set ([`crate::fleet::agent`]).
+    pub fleet: Option<crate::fleet::agent::FleetSettings>,
     /// On a panic anywhere: outputs safe, then abort the process (the binary sets this;
     /// in-process users such as benchmarks may not want their process aborted).
     pub abort_on_panic: bool,
@@ -416,6 +418,25 @@ pub async fn run_probed(
     let names: Vec<String> = table.get().iter().map(|s| s.name.clone()).collect();
     let (names_tx, names_rx) = watch::channel(names.clone());
     let (reload_tx, reload_rx) = mpsc::unbounded_channel();
+    if let Some(settings) = cfg.fleet.clone() {
+        let skills_dir = cfg.skills_dir.clone().ok_or_else(|| anyhow::anyhow!("[fleet] needs a skills directory"))?;
+        let agent = crate::fleet::agent::Agent {
+            link: cfg.link.clone(),
+            robot_id: cfg.robot_id.clone(),
+            settings,
+            skills_dir,
+            downloads: cfg.state_dir.join("fleet"),
+            model_path: planner.engine().info().model.clone(),
+            model_sha256: sha.clone(),
+            reload: reload_tx.clone(),
+        };
+        let fleet_shutdown = shutdown.clone();
+        tracker.spawn(async move {
+            if let Err(e) = agent.run(fleet_shutdown).await {
+                tracing::error!("fleet link: {e}");
+            }
+        });
+    }
     {
         let (info_cfg, info_planner) = (cfg.clone(), planner.clone());
         let make_info = move |s: &SkillsInfo| info::json(&info_cfg, info_planner.engine(), s, lock(&sha).as_deref());
@@ -532,7 +553,7 @@ struct DispatchIo {
     /// The names of the skills served, updated by the skills task.
     names: watch::Receiver<Vec<String>>,
     /// Asks the skills task to rescan.
-    reload: mpsc::UnboundedSender<()>,
+    reload: mpsc::UnboundedSender<skills::Reload>,
 }
 
 /// What the dispatcher does for systemd on every tick.
@@ -591,7 +612,7 @@ async fn dispatch_loop(
                 Some(Inbound::Cancel(id)) => d.on_cancel(now.0, &id),
                 Some(Inbound::Estop(engage)) => d.on_estop(engage),
                 Some(Inbound::ReloadSkills) => {
-                    let _ = reload.send(());
+                    let _ = reload.send(None);
                     vec![Effect::Log("skills reload requested".into())]
                 }
                 Some(Inbound::Invalid(why)) => vec![Effect::Log(why)],

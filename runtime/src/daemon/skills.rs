@@ -156,6 +156,10 @@ pub async fn initial(
     Ok((Some(lib), SkillsInfo { skills: described, errors, prefix_cache: Vec::new() }))
 }
 
+/// A request to rescan now; its sender, if any, hears back once the rescan's skills are the
+/// ones commands are planned with.
+pub type Reload = Option<tokio::sync::oneshot::Sender<()>>;
+
 /// Keep the skills in step with their directory until `shutdown`. `names` tells the
 /// dispatcher which skills it may accept; `info` is called for a fresh `info` payload.
 #[allow(clippy::too_many_arguments)]
@@ -165,7 +169,7 @@ pub async fn run(
     planner: Arc<Planner>,
     table: SkillTable,
     names: watch::Sender<Vec<String>>,
-    mut reload: mpsc::UnboundedReceiver<()>,
+    mut reload: mpsc::UnboundedReceiver<Reload>,
     out: mpsc::UnboundedSender<Outbound>,
     make_info: impl Fn(&SkillsInfo) -> String + Send + 'static,
     poll: Duration,
@@ -176,15 +180,17 @@ pub async fn run(
         tokio::time::interval(if poll.is_zero() { Duration::from_secs(2) } else { poll.min(Duration::from_secs(2)) });
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut since_scan = Duration::ZERO;
+    let mut acks = Vec::new();
     loop {
         let asked = tokio::select! {
             _ = shutdown.cancelled() => break,
             r = reload.recv() => {
-                if r.is_none() {
-                    break;
-                }
+                let Some(ack) = r else { break };
+                acks.extend(ack);
                 // A burst of requests (a flood on skills/reload) is one rescan.
-                while reload.try_recv().is_ok() {}
+                while let Ok(ack) = reload.try_recv() {
+                    acks.extend(ack);
+                }
                 true
             }
             _ = tick.tick() => false,
@@ -192,7 +198,10 @@ pub async fn run(
         since_scan += if asked { Duration::ZERO } else { tick.period() };
         let due = asked || (!poll.is_zero() && since_scan >= poll);
         let mut republish = false;
-        if let (true, Some(l)) = (due, lib.take()) {
+        // Taken only when due: `(due, lib.take())` took it on every tick, and with polling
+        // off (`poll_ms = 0`) the first tick dropped the library for good, so
+        // `skills/reload` never rescanned.
+        if let Some(l) = if due { lib.take() } else { None } {
             since_scan = Duration::ZERO;
             let p = planner.clone();
             let Ok((l, report, skills, described)) =
@@ -213,6 +222,9 @@ pub async fn run(
                 republish = true;
             }
             republish |= !report.failed.is_empty();
+        }
+        for ack in acks.drain(..) {
+            let _ = ack.send(());
         }
         let cache = planner.engine().prefix_cache().await;
         if cache != info.prefix_cache {

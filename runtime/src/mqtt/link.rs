@@ -105,7 +105,7 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, LinkError> {
 }
 
 /// rumqttc's options for `cfg` with `client_id`: keep-alive, packet limits, credentials, TLS.
-pub(super) fn base_options(cfg: &LinkConfig, client_id: &str) -> Result<MqttOptions, LinkError> {
+pub(crate) fn base_options(cfg: &LinkConfig, client_id: &str) -> Result<MqttOptions, LinkError> {
     let mut o = MqttOptions::new(client_id, &cfg.host, cfg.port);
     o.set_keep_alive(cfg.keep_alive);
     o.set_clean_session(false);

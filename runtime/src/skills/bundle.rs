@@ -331,6 +331,51 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
     std::fs::rename(&tmp, path).map_err(io(path))
 }
 
+/// Check the minisign signature `sig` of a manifest's exact bytes against the public keys in
+/// `trusted` (a `.pub` file, or a folder of them). Returns the signing key's id.
+pub fn verify_manifest_signature(manifest: &[u8], sig: &str, trusted: &Path) -> Result<String, BundleError> {
+    if sig.trim().is_empty() {
+        return Err(BundleError::Unsigned);
+    }
+    if sig.len() as u64 > MAX_SIGNATURE_BYTES {
+        return Err(BundleError::BadSignature("over 4 KiB".into()));
+    }
+    // minisign slices the global signature without checking its length: a shortened
+    // fourth line of a genuine signature would panic inside it. 64 bytes are 88 base64
+    // characters ending in `==`.
+    let global = sig.lines().nth(3).unwrap_or("").trim();
+    let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
+    if global.len() != 88 || !global.ends_with("==") || !global.bytes().take(86).all(b64) {
+        return Err(BundleError::BadSignature("the global signature is not 64 bytes of base64".into()));
+    }
+    let sig_box = minisign::SignatureBox::from_string(sig).map_err(|e| BundleError::BadSignature(e.to_string()))?;
+    let key_id = key_id(sig_box.keynum());
+    for (path, pk) in trusted_keys(trusted)? {
+        if pk.keynum() == sig_box.keynum() {
+            return minisign::verify(&pk, &sig_box, Cursor::new(manifest), true, false, false)
+                .map(|()| key_id)
+                .map_err(|e| BundleError::BadSignature(format!("{e} (key {})", path.display())));
+        }
+    }
+    Err(BundleError::UntrustedKey(key_id))
+}
+
+/// The check [`install`] runs on a staged folder: every adapter against the base model at
+/// `base_path`, in Rust (llama.cpp never sees an unchecked file).
+pub fn adapters_fit(base_path: &Path) -> impl FnOnce(&SkillDir) -> Result<(), String> + '_ {
+    move |sd| {
+        if sd.adapters.is_empty() {
+            return Ok(());
+        }
+        let base = crate::gguf::check_model(base_path).map_err(|e| e.to_string())?;
+        for (path, _) in &sd.adapters {
+            let g = crate::gguf::read(path).map_err(|e| e.to_string())?;
+            crate::gguf::check_adapter(path, &g, &base).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
 /// An opened bundle: its manifest checked, its entries matched against it. The files'
 /// bytes are checked when they are read ([`Bundle::extract`]).
 pub struct Bundle {
@@ -426,24 +471,7 @@ impl Bundle {
     /// folder of them). Returns the signing key's id.
     pub fn verify_signature(&self, trusted: &Path) -> Result<String, BundleError> {
         let sig = self.signature.as_deref().ok_or(BundleError::Unsigned)?;
-        // minisign slices the global signature without checking its length: a shortened
-        // fourth line of a genuine signature would panic inside it. 64 bytes are 88 base64
-        // characters ending in `==`.
-        let global = sig.lines().nth(3).unwrap_or("").trim();
-        let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
-        if global.len() != 88 || !global.ends_with("==") || !global.bytes().take(86).all(b64) {
-            return Err(BundleError::BadSignature("the global signature is not 64 bytes of base64".into()));
-        }
-        let sig_box = minisign::SignatureBox::from_string(sig).map_err(|e| BundleError::BadSignature(e.to_string()))?;
-        let key_id = key_id(sig_box.keynum());
-        for (path, pk) in trusted_keys(trusted)? {
-            if pk.keynum() == sig_box.keynum() {
-                return minisign::verify(&pk, &sig_box, Cursor::new(&self.manifest_bytes), true, false, false)
-                    .map(|()| key_id)
-                    .map_err(|e| BundleError::BadSignature(format!("{e} (key {})", path.display())));
-            }
-        }
-        Err(BundleError::UntrustedKey(key_id))
+        verify_manifest_signature(&self.manifest_bytes, sig, trusted)
     }
 
     /// [`Bundle::open`], then the signature and the base model against `trust`. Returns

@@ -1,0 +1,634 @@
+//! The daemon's side of skills over the broker: its own MQTT connection (client id
+//! `{client_id}-fleet`, a clean session: everything it needs is retained), so a transfer of
+//! megabytes never queues in front of a command or an event, and the e-stop has its own
+//! connection anyway.
+//!
+//! On an announcement for a skill this robot takes (`[fleet] skills`, and the announcement's
+//! audience), or on a request on `skills/install`: check the signature and the base model
+//! from the announcement alone, download the chunks (each checked as it arrives, kept on disk,
+//! resumed after a reconnect or a restart), join and hash them, then [`bundle::install`] in a
+//! blocking task (every file's hash, the adapters against the base model, staged, switched
+//! by one rename, the version before kept) and ask the skills task to rescan: the new
+//! version serves the next command, a command planning already keeps the one it started
+//! with. Every step is reported on `skills/evt`; a failure leaves the served version as it
+//! was.
+//!
+//! One download at a time; announcements for other skills wait in a queue of at most
+//! [`MAX_SKILLS`] names (a flood of announcements costs a log line each, nothing more). What
+//! was installed, refused, rolled back or removed is remembered by bundle sha256 in
+//! `{downloads}/state.json`, so a retained announcement is not acted on again after every
+//! reconnect or restart (a rollback stays rolled back until a newer version is announced).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rumqttc::{AsyncClient, Event, Packet, Publish, QoS};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::store::{self, Download, Put};
+use super::{Announcement, SkillEvent, SkillRequest, ANNOUNCEMENTS, MAX_ANNOUNCEMENT_BYTES, MAX_CHUNK_BYTES};
+use crate::mqtt::link::{base_options, no_delay, Backoff, LinkConfig, LinkError};
+use crate::skills::bundle::{self, Manifest};
+use crate::throttle::Throttle;
+
+/// Most skill names an agent keeps announcements of.
+pub const MAX_SKILLS: usize = 64;
+/// A download that receives nothing for this long subscribes again (the broker sends the
+/// retained chunks again); after [`MAX_STALLS`] such tries it fails.
+const STALL: Duration = Duration::from_secs(15);
+const MAX_STALLS: u32 = 3;
+/// Progress events at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+/// Chunks asked for at a time (each its own subscription, so the broker sends its retained
+/// copy): a bounded burst on any broker. A wildcard over all of a bundle's chunks made
+/// rumqttd (the embedded broker) stall after its in-flight window of 100.
+const WINDOW: usize = 16;
+
+/// Which announced skills a robot installs without being asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// Every skill (`skills = "*"`).
+    All,
+    /// These.
+    Only(Vec<String>),
+}
+
+impl Wanted {
+    fn contains(&self, name: &str) -> bool {
+        match self {
+            Wanted::All => true,
+            Wanted::Only(v) => v.iter().any(|n| n == name),
+        }
+    }
+}
+
+/// `[fleet]`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetSettings {
+    /// Skills installed when announced.
+    pub skills: Wanted,
+    /// This robot's labels (an announcement's `to` may name them).
+    pub labels: Vec<String>,
+    /// Trusted public keys: a `.pub` file or a folder of them.
+    pub keys: PathBuf,
+}
+
+/// Everything the agent needs.
+pub struct Agent {
+    /// The broker (the main link's settings).
+    pub link: LinkConfig,
+    /// `trinity/{robot_id}/…`.
+    pub robot_id: String,
+    /// What to take and whom to trust.
+    pub settings: FleetSettings,
+    /// The daemon's skills directory.
+    pub skills_dir: PathBuf,
+    /// Where downloads and the agent's state live.
+    pub downloads: PathBuf,
+    /// The base model file (its adapters are checked against it).
+    pub model_path: PathBuf,
+    /// The base model's sha256, once the daemon knows it.
+    pub model_sha256: Arc<Mutex<Option<String>>>,
+    /// Asks the skills task to rescan now (and hears back once it has).
+    pub reload: mpsc::UnboundedSender<crate::daemon::skills::Reload>,
+}
+
+struct Active {
+    ann: Announcement,
+    download: Download,
+    /// Chunks subscribed to and not received yet.
+    requested: std::collections::BTreeSet<usize>,
+    last_chunk: Instant,
+    last_progress: Instant,
+    stalls: u32,
+}
+
+impl Active {
+    /// Subscribe to missing chunks until [`WINDOW`] are asked for.
+    fn fill_window(&mut self, client: &AsyncClient) {
+        let missing: Vec<usize> = self
+            .download
+            .missing_indices()
+            .filter(|i| !self.requested.contains(i))
+            .take(WINDOW.saturating_sub(self.requested.len()))
+            .collect();
+        for i in missing {
+            if client.try_subscribe(super::chunk_topic(&self.ann.bundle.sha256, i), QoS::AtLeastOnce).is_err() {
+                break; // the request queue is full: the stall check asks again
+            }
+            self.requested.insert(i);
+        }
+    }
+
+    /// Drop every chunk subscription.
+    fn cancel(&mut self, client: &AsyncClient) {
+        for i in std::mem::take(&mut self.requested) {
+            let _ = client.try_unsubscribe(super::chunk_topic(&self.ann.bundle.sha256, i));
+        }
+    }
+}
+
+enum Phase {
+    Idle,
+    Downloading(Box<Active>),
+    Installing,
+}
+
+/// What a finished blocking step reports back.
+enum Done {
+    Installed {
+        ann: Announcement,
+        result: Result<bundle::Installed, String>,
+    },
+    Other {
+        name: String,
+        sha: Option<String>,
+        event: SkillEvent,
+    },
+    /// Served now (the skills task rescanned): report it.
+    Served(SkillEvent),
+}
+
+struct State {
+    agent: Agent,
+    client: AsyncClient,
+    evt: String,
+    announced: BTreeMap<String, Announcement>,
+    queue: VecDeque<(String, bool)>,
+    phase: Phase,
+    /// Bundle sha256 each skill was last installed, refused, rolled back or removed at.
+    handled: BTreeMap<String, String>,
+    done_tx: mpsc::UnboundedSender<Done>,
+    log: Throttle,
+    /// Each skill's last outcome, published retained on `skills/state` for `fleet status`.
+    last: BTreeMap<String, SkillEvent>,
+}
+
+impl Agent {
+    /// The client id for the main link's `client_id`.
+    pub fn client_id(main: &str) -> String {
+        format!("{main}-fleet")
+    }
+
+    /// Run until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), LinkError> {
+        let mut options = base_options(&self.link, &Self::client_id(&self.link.client_id))?;
+        options.set_clean_session(true);
+        options.set_max_packet_size(MAX_ANNOUNCEMENT_BYTES + 4096, 64 << 10);
+        let (client, mut events) = AsyncClient::new(options, 4 * WINDOW + 16);
+        no_delay(&mut events);
+        let _ = std::fs::create_dir_all(&self.downloads);
+        let handled = load_state(&self.downloads);
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let evt = format!("trinity/{}/skills/evt", self.robot_id);
+        let mut st = State {
+            agent: self,
+            client: client.clone(),
+            evt,
+            announced: BTreeMap::new(),
+            queue: VecDeque::new(),
+            phase: Phase::Idle,
+            handled,
+            done_tx,
+            log: Throttle::for_peers(),
+            last: BTreeMap::new(),
+        };
+        let mut backoff = Backoff::default();
+        let mut connected: Option<Instant> = None;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                Some(done) = done_rx.recv() => st.finished(done),
+                _ = tick.tick() => st.check_stall(),
+                event = events.poll() => match event {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        connected = Some(Instant::now());
+                        st.subscribe();
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => st.on_publish(p),
+                    Ok(_) => {}
+                    Err(e) => {
+                        let wait = backoff.after_failure(connected.take().map(|t| t.elapsed()));
+                        tracing::warn!("fleet link to {}:{}: {e}; retrying in {wait:?}", st.agent.link.host, st.agent.link.port);
+                        tokio::select! {
+                            _ = shutdown.cancelled() => break,
+                            _ = tokio::time::sleep(wait) => {}
+                        }
+                    }
+                },
+            }
+        }
+        let _ = client.try_disconnect();
+        Ok(())
+    }
+}
+
+fn state_file(dir: &std::path::Path) -> PathBuf {
+    dir.join("state.json")
+}
+
+fn load_state(dir: &std::path::Path) -> BTreeMap<String, String> {
+    std::fs::read(state_file(dir)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+}
+
+impl State {
+    fn warn(&mut self, line: &str) {
+        if let Some(note) = self.log.allow(Instant::now()) {
+            tracing::warn!("fleet: {line}{note}");
+        }
+    }
+
+    fn emit(&mut self, event: SkillEvent) {
+        match &event {
+            SkillEvent::Failed { name, version, reason } => {
+                tracing::warn!("fleet: `{name}` {}: {reason}", version.as_deref().unwrap_or(""))
+            }
+            SkillEvent::Downloading { .. } => {}
+            other => tracing::info!("fleet: {other:?}"),
+        }
+        let json = serde_json::to_vec(&event).unwrap_or_default();
+        if let Err(e) = self.client.try_publish(&self.evt, QoS::AtLeastOnce, false, json) {
+            self.warn(&format!("event not sent: {e}"));
+        }
+        let name = match &event {
+            SkillEvent::Downloading { .. } => return,
+            SkillEvent::Installed { name, .. }
+            | SkillEvent::Failed { name, .. }
+            | SkillEvent::RolledBack { name, .. }
+            | SkillEvent::Removed { name } => name.clone(),
+        };
+        // Names were checked (skill alphabet) and are at most MAX_SKILLS announced ones, or
+        // ones asked for; the oldest go first past that.
+        self.last.insert(name, event);
+        while self.last.len() > MAX_SKILLS {
+            self.last.pop_first();
+        }
+        let state = serde_json::to_vec(&self.last).unwrap_or_default();
+        if let Err(e) = self.client.try_publish(self.robot_topic("state"), QoS::AtLeastOnce, true, state) {
+            self.warn(&format!("skills/state not sent: {e}"));
+        }
+    }
+
+    fn remember(&mut self, name: &str, sha: &str) {
+        self.handled.insert(name.to_owned(), sha.to_owned());
+        let path = state_file(&self.agent.downloads);
+        let tmp = path.with_extension("tmp");
+        let bytes = serde_json::to_vec(&self.handled).unwrap_or_default();
+        if let Err(e) = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &path)) {
+            self.warn(&format!("{}: {e}", path.display()));
+        }
+    }
+
+    fn robot_topic(&self, leaf: &str) -> String {
+        format!("trinity/{}/skills/{leaf}", self.agent.robot_id)
+    }
+
+    fn subscribe(&mut self) {
+        let mut filters = vec![ANNOUNCEMENTS.to_owned()];
+        filters.extend(["install", "rollback", "remove"].map(|l| self.robot_topic(l)));
+        for f in filters {
+            if let Err(e) = self.client.try_subscribe(f, QoS::AtLeastOnce) {
+                tracing::error!("fleet link: cannot subscribe: {e}");
+            }
+        }
+        // A clean session: the chunk subscriptions are gone, ask again.
+        if let Phase::Downloading(a) = &mut self.phase {
+            a.requested.clear();
+            a.fill_window(&self.client);
+        }
+    }
+
+    fn on_publish(&mut self, p: Publish) {
+        if let Some((sha, index)) = super::parse_chunk_topic(&p.topic) {
+            return self.on_chunk(sha.to_owned(), index, &p.payload);
+        }
+        if let Some(name) = super::parse_announcement_topic(&p.topic) {
+            return self.on_announcement(name.to_owned(), &p.payload);
+        }
+        let leaf = p.topic.rsplit('/').next().unwrap_or("").to_owned();
+        if p.retain {
+            return self.warn(&format!("retained skills/{leaf} request ignored: a request acts once, when published"));
+        }
+        let req: SkillRequest = match serde_json::from_slice(&p.payload) {
+            Ok(r) if p.payload.len() <= 1024 => r,
+            _ => return self.warn(&format!("skills/{leaf}: expected {{\"name\": \"…\"}}")),
+        };
+        if crate::mqtt::names::skill(&req.name).is_err() {
+            return self.warn(&format!("skills/{leaf}: not a skill name"));
+        }
+        match leaf.as_str() {
+            "install" => self.on_install(req),
+            "rollback" | "remove" => self.on_change(leaf == "rollback", req.name),
+            _ => {}
+        }
+    }
+
+    fn on_announcement(&mut self, name: String, payload: &[u8]) {
+        if payload.is_empty() {
+            return; // a cleared announcement
+        }
+        if crate::mqtt::names::skill(&name).is_err() {
+            return self.warn("announcement on a topic that is not a skill name");
+        }
+        let wanted = self.agent.settings.skills.contains(&name);
+        let ann = match Announcement::parse(&name, payload) {
+            Ok((a, _)) => a,
+            Err(reason) if wanted => {
+                return self.emit(SkillEvent::Failed { name, version: None, reason: format!("announcement: {reason}") })
+            }
+            Err(reason) => return self.warn(&format!("announcement for `{name}`: {reason}")),
+        };
+        if !self.announced.contains_key(&name) && self.announced.len() >= MAX_SKILLS {
+            return self.warn(&format!("announcement for `{name}` ignored: {MAX_SKILLS} skills announced already"));
+        }
+        let targets = ann.targets(&self.agent.robot_id, &self.agent.settings.labels);
+        self.announced.insert(name.clone(), ann);
+        if wanted && targets {
+            self.consider(name, false);
+        }
+    }
+
+    fn on_install(&mut self, req: SkillRequest) {
+        let name = req.name.clone();
+        let fail = |reason: String| SkillEvent::Failed { name: name.clone(), version: req.version.clone(), reason };
+        match self.announced.get(&name) {
+            None => self.emit(fail(format!("nothing is announced for `{name}` on trinity/fleet/skills/{name}"))),
+            Some(a) if req.version.as_ref().is_some_and(|v| *v != a.version) => {
+                let reason = format!(
+                    "version {} is not announced (the broker offers {})",
+                    req.version.as_deref().unwrap_or(""),
+                    a.version
+                );
+                self.emit(fail(reason))
+            }
+            Some(_) => self.consider(name, true),
+        }
+    }
+
+    /// Install the announced version of `name` unless it was handled already (`explicit`:
+    /// asked for on `skills/install`, which retries a refused or rolled-back version).
+    fn consider(&mut self, name: String, explicit: bool) {
+        let Some(ann) = self.announced.get(&name).cloned() else { return };
+        let sha = ann.bundle.sha256.clone();
+        let served = bundle::current_version(&self.agent.skills_dir, &name);
+        if served.as_deref() == Some(ann.version.as_str()) {
+            if explicit {
+                tracing::info!("fleet: `{name}` {} is served already", ann.version);
+            }
+            return;
+        }
+        if !explicit && self.handled.get(&name) == Some(&sha) {
+            return;
+        }
+        match &self.phase {
+            Phase::Downloading(a) if a.ann.name == name && a.ann.bundle.sha256 == sha => return,
+            Phase::Downloading(_) if self.downloading(&name) => {
+                // A newer announcement replaces the one downloading.
+                if let Phase::Downloading(a) = &mut self.phase {
+                    a.cancel(&self.client);
+                }
+                self.phase = Phase::Idle;
+            }
+            Phase::Idle => {}
+            _ => {
+                if !self.queue.iter().any(|(n, _)| *n == name) {
+                    self.queue.push_back((name, explicit));
+                }
+                return;
+            }
+        }
+        // The announcement alone proves who signed it and for which base model.
+        let checked =
+            bundle::verify_manifest_signature(ann.manifest.as_bytes(), &ann.signature, &self.agent.settings.keys)
+                .and_then(|_| {
+                    let m: Manifest = serde_json::from_str(&ann.manifest)
+                        .map_err(|e| bundle::BundleError::Manifest(e.to_string()))?;
+                    match self.agent.model_sha256.lock().unwrap_or_else(|p| p.into_inner()).as_deref() {
+                        Some(have) if *have != m.base_model_sha256 => Err(bundle::BundleError::WrongBaseModel {
+                            want: m.base_model_sha256.clone(),
+                            have: have.to_owned(),
+                        }),
+                        _ => Ok(()),
+                    }
+                });
+        if let Err(e) = checked {
+            self.remember(&name, &sha);
+            self.emit(SkillEvent::Failed { name, version: Some(ann.version), reason: e.to_string() });
+            return self.next();
+        }
+        let keep: Vec<String> = vec![sha.clone()];
+        store::prune(&self.agent.downloads, &keep.iter().map(String::as_str).chain(["state"]).collect::<Vec<_>>());
+        let download = match Download::open(&self.agent.downloads, ann.bundle.clone()) {
+            Ok(d) => d,
+            Err(e) => {
+                self.emit(SkillEvent::Failed {
+                    name,
+                    version: Some(ann.version),
+                    reason: format!("downloads folder: {e}"),
+                });
+                return self.next();
+            }
+        };
+        tracing::info!(
+            "fleet: downloading `{name}` {} ({} bytes, {} chunks)",
+            ann.version,
+            ann.bundle.size,
+            ann.bundle.chunks.len()
+        );
+        let now = Instant::now();
+        let missing = download.missing();
+        let requested = Default::default();
+        let mut a = Box::new(Active { ann, download, requested, last_chunk: now, last_progress: now, stalls: 0 });
+        if missing == 0 {
+            self.phase = Phase::Downloading(a);
+            return self.complete();
+        }
+        a.fill_window(&self.client);
+        self.phase = Phase::Downloading(a);
+    }
+
+    fn downloading(&self, name: &str) -> bool {
+        matches!(&self.phase, Phase::Downloading(a) if a.ann.name == name)
+    }
+
+    fn on_chunk(&mut self, sha: String, index: usize, payload: &[u8]) {
+        let Phase::Downloading(a) = &mut self.phase else { return };
+        if a.ann.bundle.sha256 != sha || payload.is_empty() || payload.len() > MAX_CHUNK_BYTES as usize {
+            return;
+        }
+        a.last_chunk = Instant::now();
+        a.stalls = 0;
+        if a.requested.remove(&index) {
+            let _ = self.client.try_unsubscribe(super::chunk_topic(&sha, index));
+        }
+        let put = a.download.put(index, payload);
+        if put.is_ok() {
+            a.fill_window(&self.client);
+        }
+        match put {
+            Ok(Put::Duplicate) => {}
+            Ok(Put::Stored) => {
+                if a.download.missing() == 0 {
+                    return self.complete();
+                }
+                if a.last_progress.elapsed() >= PROGRESS_EVERY {
+                    a.last_progress = Instant::now();
+                    let ev = SkillEvent::Downloading {
+                        name: a.ann.name.clone(),
+                        version: a.ann.version.clone(),
+                        bytes: a.download.bytes(),
+                        total: a.ann.bundle.size,
+                    };
+                    self.emit(ev);
+                }
+            }
+            Err(reason) => {
+                let (name, version) = (a.ann.name.clone(), a.ann.version.clone());
+                a.cancel(&self.client);
+                self.phase = Phase::Idle;
+                store::prune(&self.agent.downloads, &["state"]);
+                self.remember(&name, &sha);
+                self.emit(SkillEvent::Failed { name, version: Some(version), reason });
+                self.next();
+            }
+        }
+    }
+
+    fn check_stall(&mut self) {
+        let Phase::Downloading(a) = &mut self.phase else { return };
+        if a.last_chunk.elapsed() < STALL {
+            return;
+        }
+        a.stalls += 1;
+        a.last_chunk = Instant::now();
+        // The broker sends a retained chunk again on a new subscription.
+        a.cancel(&self.client);
+        if a.stalls <= MAX_STALLS {
+            return a.fill_window(&self.client);
+        }
+        let (name, version, sha) = (a.ann.name.clone(), a.ann.version.clone(), a.ann.bundle.sha256.clone());
+        let reason = format!(
+            "transfer stalled with {} of {} bytes ({} chunks missing at the broker?); kept for a later `skills/install`",
+            a.download.bytes(),
+            a.ann.bundle.size,
+            a.download.missing()
+        );
+        self.phase = Phase::Idle;
+        self.remember(&name, &sha);
+        self.emit(SkillEvent::Failed { name, version: Some(version), reason });
+        self.next();
+    }
+
+    /// Every chunk is in: join, verify, install, in a blocking task.
+    fn complete(&mut self) {
+        let Phase::Downloading(mut a) = std::mem::replace(&mut self.phase, Phase::Idle) else { return };
+        a.cancel(&self.client);
+        let Active { ann, download, .. } = *a;
+        let ev = SkillEvent::Downloading {
+            name: ann.name.clone(),
+            version: ann.version.clone(),
+            bytes: download.bytes(),
+            total: ann.bundle.size,
+        };
+        self.emit(ev);
+        self.phase = Phase::Installing;
+        let (skills_dir, keys, model_path) =
+            (self.agent.skills_dir.clone(), self.agent.settings.keys.clone(), self.agent.model_path.clone());
+        let known = self.agent.model_sha256.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let tx = self.done_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = download.assemble().and_then(|file| {
+                let sha = match known {
+                    Some(s) => s,
+                    None => crate::model::sha256_file(&model_path).map_err(|e| e.to_string())?,
+                };
+                let trust = bundle::Trust { keys: &keys, base_model_sha256: &sha, allow_downgrade: false };
+                let r = bundle::install(&file, &skills_dir, &trust, bundle::adapters_fit(&model_path));
+                let _ = std::fs::remove_file(&file);
+                r.map_err(|e| e.to_string())
+            });
+            let _ = tx.send(Done::Installed { ann, result });
+        });
+    }
+
+    fn on_change(&mut self, rollback: bool, name: String) {
+        let skills_dir = self.agent.skills_dir.clone();
+        let sha = self.announced.get(&name).map(|a| a.bundle.sha256.clone());
+        let tx = self.done_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let event = if rollback {
+                match bundle::rollback(&skills_dir, &name) {
+                    Ok((from, to)) => SkillEvent::RolledBack { name: name.clone(), from, to },
+                    Err(e) => SkillEvent::Failed { name: name.clone(), version: None, reason: e.to_string() },
+                }
+            } else {
+                match bundle::remove(&skills_dir, &name) {
+                    Ok(()) => SkillEvent::Removed { name: name.clone() },
+                    Err(e) => SkillEvent::Failed { name: name.clone(), version: None, reason: e.to_string() },
+                }
+            };
+            let _ = tx.send(Done::Other { name, sha, event });
+        });
+    }
+
+    /// Ask the skills task to rescan and report `event` once the change is served: after
+    /// `installed`, the next command is planned with the new version.
+    fn serve_then_emit(&mut self, event: SkillEvent) {
+        let (ack, served) = tokio::sync::oneshot::channel();
+        if self.agent.reload.send(Some(ack)).is_err() {
+            return self.emit(event);
+        }
+        let tx = self.done_tx.clone();
+        tokio::spawn(async move {
+            // A rescan evaluates nothing but file headers: seconds at most.
+            let _ = tokio::time::timeout(Duration::from_secs(60), served).await;
+            let _ = tx.send(Done::Served(event));
+        });
+    }
+
+    fn finished(&mut self, done: Done) {
+        match done {
+            Done::Served(event) => self.emit(event),
+            Done::Installed { ann, result } => {
+                self.remember(&ann.name, &ann.bundle.sha256);
+                match result {
+                    Ok(i) => {
+                        self.serve_then_emit(SkillEvent::Installed {
+                            name: i.name,
+                            version: i.version,
+                            previous: i.previous,
+                            sha256: ann.bundle.sha256,
+                            key: i.key,
+                        });
+                    }
+                    Err(reason) => self.emit(SkillEvent::Failed { name: ann.name, version: Some(ann.version), reason }),
+                }
+                store::prune(&self.agent.downloads, &["state"]);
+                self.phase = Phase::Idle;
+                self.next();
+            }
+            Done::Other { name, sha, event } => {
+                if matches!(event, SkillEvent::Failed { .. }) {
+                    return self.emit(event);
+                }
+                // What is announced now stays as the operator left it until a newer
+                // version is announced.
+                if let Some(sha) = sha {
+                    self.remember(&name, &sha);
+                }
+                self.serve_then_emit(event);
+            }
+        }
+    }
+
+    fn next(&mut self) {
+        while matches!(self.phase, Phase::Idle) {
+            let Some((name, explicit)) = self.queue.pop_front() else { return };
+            self.consider(name, explicit);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Issue 14: a robot learns a skill from the broker. Signed bundles published with
+//! `trinity skill publish` are downloaded in chunks, checked, installed and served without a
+//! restart; what is not trusted, not meant for the robot or damaged in transit changes
+//! nothing; rollback and remove work by request.
+
+use super::*;
+
+struct Bundles {
+    work: tempfile::TempDir,
+}
+
+impl Bundles {
+    fn p(&self, name: &str) -> String {
+        self.work.path().join(name).to_str().unwrap().to_owned()
+    }
+
+    /// `dock` (the rover skill renamed) at `version`, packed and signed by `key`.
+    fn make(&self, version: &str, key: &str) -> String {
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills/rover");
+        let src = self.work.path().join(format!("src-{version}-{key}"));
+        copy_skill(&shipped, &src, "dock");
+        set_min_confidence(&src, 0.0);
+        let out = self.p(&format!("dock-{version}-{key}.tskill"));
+        let m = default_model();
+        trinity_cli(
+            &["skill", "pack", src.to_str().unwrap(), "--version", version, "-o", &out, "--model", m.to_str().unwrap()],
+            true,
+        );
+        trinity_cli(&["skill", "sign", &out, "--key", &self.p(&format!("{key}.key"))], true);
+        out
+    }
+}
+
+fn publish(port: u16, bundle: &str, to: Option<&str>) -> Value {
+    let port = port.to_string();
+    let mut args = vec!["skill", "publish", bundle, "--host", "127.0.0.1", "--port", &port];
+    if let Some(t) = to {
+        args.extend(["--to", t]);
+    }
+    serde_json::from_str(trinity_cli(&args, true).lines().next().unwrap()).unwrap()
+}
+
+/// The next `skills/evt` event that is not a progress report.
+fn outcome(obs: &Observer) -> Value {
+    let p = obs.wait("skills/evt", |p| !String::from_utf8_lossy(p).contains("\"downloading\""));
+    serde_json::from_slice(&p).unwrap()
+}
+
+#[test]
+fn a_published_skill_is_downloaded_checked_installed_and_served_and_what_is_bad_changes_nothing() {
+    let b = Bundles { work: tempfile::tempdir().unwrap() };
+    trinity_cli(&["skill", "keygen", &b.p("fleet")], true);
+    trinity_cli(&["skill", "keygen", &b.p("stranger")], true);
+    let (v1, v2, v3) = (b.make("1.0.0", "fleet"), b.make("1.1.0", "fleet"), b.make("1.2.0", "fleet"));
+    let foreign = b.make("2.0.0", "stranger");
+    let skills = b.work.path().join("skills");
+    std::fs::create_dir(&skills).unwrap();
+
+    let broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-fleet");
+    // A retained request acts never (it would act again at every reconnect): were it taken,
+    // the first event below would be its failure ("not installed").
+    obs.client.publish("trinity/r-fleet/skills/remove", QoS::AtLeastOnce, true, r#"{"name": "dock"}"#).unwrap();
+    let extra = format!(
+        "\n[skills]\ndir = \"{}\"\npoll_ms = 0\n[fleet]\nkeys = \"{}\"\nskills = [\"dock\"]\nlabels = [\"lab\"]\n",
+        skills.display(),
+        b.p("fleet.pub")
+    );
+    let _d = Daemon::start(broker.port, "r-fleet", &extra);
+    obs.wait_online();
+
+    // Signed by a key the robot does not trust: refused from the announcement alone.
+    publish(broker.port, &foreign, None);
+    let ev = outcome(&obs);
+    assert_eq!(ev["event"], "failed", "{ev}");
+    assert!(ev["reason"].as_str().unwrap().contains("not among the trusted keys"), "{ev}");
+
+    // A good one: downloaded with progress, installed, served by the next command.
+    let t0 = Instant::now();
+    let summary = publish(broker.port, &v1, None);
+    assert!(summary["chunks"].as_u64().unwrap() > 100, "a 7.6 MB skill in 32 KiB chunks: {summary}");
+    let ev = outcome(&obs);
+    assert_eq!((ev["event"].as_str(), ev["version"].as_str()), (Some("installed"), Some("1.0.0")), "{ev}");
+    assert_eq!(ev["sha256"], summary["sha256"]);
+    obs.wait("info", |p| info_has(p, |v| served_version(v, "dock").as_deref() == Some("1.0.0")));
+    obs.publish("cmd/dock", cmd("v1", "back up one meter"));
+    assert_eq!(states(&obs.events("v1")), ["accepted", "executing", "succeeded"]);
+    eprintln!("publish -> first command served with 1.0.0: {:?}", t0.elapsed());
+
+    // For another robot: nothing happens here until asked for.
+    publish(broker.port, &v2, Some("someone-else,label=canary"));
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(obs.untaken("skills/evt").is_empty(), "{:?}", obs.untaken("skills/evt"));
+    obs.publish("skills/install", r#"{"name": "dock", "version": "9.9.9"}"#);
+    let ev = outcome(&obs);
+    assert!(ev["reason"].as_str().unwrap().contains("not announced"), "{ev}");
+    obs.publish("skills/install", r#"{"name": "dock"}"#);
+    let ev = outcome(&obs);
+    assert_eq!((ev["event"].as_str(), ev["version"].as_str()), (Some("installed"), Some("1.1.0")), "{ev}");
+    assert_eq!(ev["previous"], "1.0.0");
+    obs.wait("info", |p| info_has(p, |v| served_version(v, "dock").as_deref() == Some("1.1.0")));
+
+    // A chunk replaced in transit (at the broker): refused, the served version untouched.
+    let s3 = publish(broker.port, &v3, Some("label=nobody"));
+    let (raw, _rx) = watch(broker.port, "trinity/none");
+    let chunk = format!("trinity/fleet/blobs/{}/3", s3["sha256"].as_str().unwrap());
+    raw.publish(chunk, QoS::AtLeastOnce, true, vec![7u8; 32 << 10]).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    obs.publish("skills/install", r#"{"name": "dock", "version": "1.2.0"}"#);
+    let ev = outcome(&obs);
+    assert_eq!(ev["event"], "failed", "{ev}");
+    assert!(ev["reason"].as_str().unwrap().contains("chunk 3"), "{ev}");
+    obs.publish("cmd/dock", cmd("still", "back up one meter"));
+    assert_eq!(states(&obs.events("still")), ["accepted", "executing", "succeeded"]);
+    let versions = std::fs::read_dir(skills.join(".versions/dock")).unwrap().flatten().count();
+    assert!(versions <= 3, "two versions and the rollback marker at most: {versions}");
+
+    // Rollback and remove, by request.
+    obs.publish("skills/rollback", r#"{"name": "dock"}"#);
+    let ev = outcome(&obs);
+    assert_eq!((ev["event"].as_str(), ev["to"].as_str()), (Some("rolled_back"), Some("1.0.0")), "{ev}");
+    obs.wait("info", |p| info_has(p, |v| served_version(v, "dock").as_deref() == Some("1.0.0")));
+    obs.publish("skills/remove", r#"{"name": "dock"}"#);
+    let ev = outcome(&obs);
+    assert_eq!(ev["event"], "removed", "{ev}");
+    obs.wait("info", |p| info_has(p, |v| !skill_names(v).contains(&"dock".to_owned())));
+    assert!(!skills.join("dock").exists());
+
+    // The operator's view: the robot, online, and the refused chunk among its failures.
+    let port = broker.port.to_string();
+    let out = trinity_cli(&["fleet", "status", "--host", "127.0.0.1", "--port", &port], true);
+    let robots: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let me = robots.as_array().unwrap().iter().find(|r| r["robot_id"] == "r-fleet").unwrap().clone();
+    assert_eq!((me["online"].as_bool(), me["board"].as_str()), (Some(true), Some("sim")), "{me}");
+    assert_eq!(me["last_skill_events"]["dock"]["event"], "removed", "{me}");
+}
