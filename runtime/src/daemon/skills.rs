@@ -157,8 +157,8 @@ pub async fn initial(
 }
 
 /// A request to rescan now; its sender, if any, hears back once the rescan's skills are the
-/// ones commands are planned with.
-pub type Reload = Option<tokio::sync::oneshot::Sender<()>>;
+/// ones commands are planned with: each folder skill served, with its version.
+pub type Reload = Option<tokio::sync::oneshot::Sender<Vec<(String, Option<String>)>>>;
 
 /// Keep the skills in step with their directory until `shutdown`. `names` tells the
 /// dispatcher which skills it may accept; `info` is called for a fresh `info` payload.
@@ -223,8 +223,19 @@ pub async fn run(
             }
             republish |= !report.failed.is_empty();
         }
-        for ack in acks.drain(..) {
-            let _ = ack.send(());
+        if !acks.is_empty() {
+            let served: Vec<(String, Option<String>)> = lib
+                .as_ref()
+                .map(|l| {
+                    l.skills()
+                        .iter()
+                        .map(|a| (a.skill.name.clone(), crate::skills::bundle::version_in(&a.dir)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for ack in acks.drain(..) {
+                let _ = ack.send(served.clone());
+            }
         }
         let cache = planner.engine().prefix_cache().await;
         if cache != info.prefix_cache {

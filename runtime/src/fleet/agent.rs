@@ -15,7 +15,7 @@
 //!
 //! One download at a time; announcements for other skills wait in a queue of at most
 //! [`MAX_SKILLS`] names (a flood of announcements costs a log line each, nothing more). What
-//! was installed, refused, rolled back or removed is remembered by bundle sha256 in
+//! was installed, refused, rolled back or removed is remembered by its signed manifest in
 //! `{downloads}/state.json`, so a retained announcement is not acted on again after every
 //! reconnect or restart (a rollback stays rolled back until a newer version is announced).
 
@@ -29,7 +29,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::store::{self, Download, Put};
-use super::{Announcement, SkillEvent, SkillRequest, ANNOUNCEMENTS, MAX_ANNOUNCEMENT_BYTES, MAX_CHUNK_BYTES};
+use super::{Announcement, SkillEvent, SkillRequest, ANNOUNCEMENTS, MAX_CHUNK_BYTES};
 use crate::mqtt::link::{base_options, no_delay, Backoff, LinkConfig, LinkError};
 use crate::skills::bundle::{self, Manifest};
 use crate::throttle::Throttle;
@@ -40,6 +40,8 @@ pub const MAX_SKILLS: usize = 64;
 /// retained chunks again); after [`MAX_STALLS`] such tries it fails.
 const STALL: Duration = Duration::from_secs(15);
 const MAX_STALLS: u32 = 3;
+/// Longest reason in an event (peer text is quoted in some).
+const MAX_REASON: usize = 400;
 /// Progress events at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 /// Chunks asked for at a time (each its own subscription, so the broker sends its retained
@@ -101,6 +103,8 @@ struct Active {
     download: Download,
     /// Chunks subscribed to and not received yet.
     requested: std::collections::BTreeSet<usize>,
+    /// Chunks that came with other bytes than announced, and how often.
+    bad: BTreeMap<usize, u32>,
     last_chunk: Instant,
     last_progress: Instant,
     stalls: u32,
@@ -134,7 +138,8 @@ impl Active {
 enum Phase {
     Idle,
     Downloading(Box<Active>),
-    Installing,
+    /// Installing this skill (in a blocking task).
+    Installing(String),
 }
 
 /// What a finished blocking step reports back.
@@ -148,8 +153,41 @@ enum Done {
         sha: Option<String>,
         event: SkillEvent,
     },
-    /// Served now (the skills task rescanned): report it.
-    Served(SkillEvent),
+    /// The skills task rescanned (`served`: each folder skill and its version; `None`: no
+    /// answer in time): report `event` if it took effect.
+    Served {
+        event: SkillEvent,
+        served: Option<Vec<(String, Option<String>)>>,
+    },
+    /// An install that did not load was undone: report why.
+    Undone(SkillEvent),
+}
+
+/// Install the downloaded bundle `file` if it is the version `ann` announced: the manifest
+/// inside must be the one whose signature was checked (the bundle's bytes and chunk list
+/// are not signed, only the manifest is). Then every check of [`bundle::install`], with the
+/// skills directory to itself (`ops`).
+fn install_announced(
+    file: &std::path::Path,
+    ann: &Announcement,
+    known: Option<String>,
+    model_path: &std::path::Path,
+    keys: &std::path::Path,
+    skills_dir: &std::path::Path,
+    ops: &Mutex<()>,
+) -> Result<bundle::Installed, String> {
+    let b = bundle::Bundle::open(file).map_err(|e| e.to_string())?;
+    if b.manifest_bytes != ann.manifest.as_bytes() || b.signature.as_deref() != Some(ann.signature.as_str()) {
+        return Err("the downloaded bundle is not the announced one (its manifest or signature differs)".into());
+    }
+    drop(b);
+    let sha = match known {
+        Some(s) => s,
+        None => crate::model::sha256_file(model_path).map_err(|e| e.to_string())?,
+    };
+    let trust = bundle::Trust { keys, base_model_sha256: &sha, allow_downgrade: false };
+    let _one_at_a_time = ops.lock().unwrap_or_else(|p| p.into_inner());
+    bundle::install(file, skills_dir, &trust, bundle::adapters_fit(model_path)).map_err(|e| e.to_string())
 }
 
 struct State {
@@ -159,12 +197,20 @@ struct State {
     announced: BTreeMap<String, Announcement>,
     queue: VecDeque<(String, bool)>,
     phase: Phase,
-    /// Bundle sha256 each skill was last installed, refused, rolled back or removed at.
+    /// The announcement key ([`Announcement::key`]) each skill was last installed, refused,
+    /// rolled back or removed at.
     handled: BTreeMap<String, String>,
     done_tx: mpsc::UnboundedSender<Done>,
     log: Throttle,
     /// Each skill's last outcome, published retained on `skills/state` for `fleet status`.
     last: BTreeMap<String, SkillEvent>,
+    /// Announcement keys refused already (reported once, not at every reconnect).
+    refused: std::collections::BTreeSet<String>,
+    /// Held by every change of the skills directory (install, rollback, remove), so that
+    /// they run one after the other.
+    ops: Arc<Mutex<()>>,
+    /// Whether the link is up (a transfer stalls only while it is).
+    connected: bool,
 }
 
 impl Agent {
@@ -177,7 +223,11 @@ impl Agent {
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), LinkError> {
         let mut options = base_options(&self.link, &Self::client_id(&self.link.client_id))?;
         options.set_clean_session(true);
-        options.set_max_packet_size(MAX_ANNOUNCEMENT_BYTES + 4096, 64 << 10);
+        // Incoming: well over an announcement, so that a too-large junk message on our
+        // filters is read and refused, not a protocol error that drops the link at every
+        // reconnect (brokers should cap message sizes too). Outgoing: `skills/state` at most
+        // MAX_SKILLS events with reasons cut to MAX_REASON.
+        options.set_max_packet_size(1 << 20, 256 << 10);
         let (client, mut events) = AsyncClient::new(options, 4 * WINDOW + 16);
         no_delay(&mut events);
         let _ = std::fs::create_dir_all(&self.downloads);
@@ -195,6 +245,9 @@ impl Agent {
             done_tx,
             log: Throttle::for_peers(),
             last: BTreeMap::new(),
+            refused: Default::default(),
+            ops: Default::default(),
+            connected: false,
         };
         let mut backoff = Backoff::default();
         let mut connected: Option<Instant> = None;
@@ -207,11 +260,13 @@ impl Agent {
                 event = events.poll() => match event {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         connected = Some(Instant::now());
+                        st.connected = true;
                         st.subscribe();
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => st.on_publish(p),
                     Ok(_) => {}
                     Err(e) => {
+                        st.connected = false;
                         let wait = backoff.after_failure(connected.take().map(|t| t.elapsed()));
                         tracing::warn!("fleet link to {}:{}: {e}; retrying in {wait:?}", st.agent.link.host, st.agent.link.port);
                         tokio::select! {
@@ -238,11 +293,14 @@ fn load_state(dir: &std::path::Path) -> BTreeMap<String, String> {
 impl State {
     fn warn(&mut self, line: &str) {
         if let Some(note) = self.log.allow(Instant::now()) {
-            tracing::warn!("fleet: {line}{note}");
+            tracing::warn!("fleet: {}{note}", super::short(line, MAX_REASON));
         }
     }
 
-    fn emit(&mut self, event: SkillEvent) {
+    fn emit(&mut self, mut event: SkillEvent) {
+        if let SkillEvent::Failed { reason, .. } = &mut event {
+            *reason = super::short(reason, MAX_REASON);
+        }
         match &event {
             SkillEvent::Failed { name, version, reason } => {
                 tracing::warn!("fleet: `{name}` {}: {reason}", version.as_deref().unwrap_or(""))
@@ -295,9 +353,12 @@ impl State {
                 tracing::error!("fleet link: cannot subscribe: {e}");
             }
         }
-        // A clean session: the chunk subscriptions are gone, ask again.
+        // A clean session: the chunk subscriptions are gone, ask again (and the time away
+        // is not a stall).
         if let Phase::Downloading(a) = &mut self.phase {
             a.requested.clear();
+            a.last_chunk = Instant::now();
+            a.stalls = 0;
             a.fill_window(&self.client);
         }
     }
@@ -328,19 +389,36 @@ impl State {
     }
 
     fn on_announcement(&mut self, name: String, payload: &[u8]) {
-        if payload.is_empty() {
-            return; // a cleared announcement
-        }
         if crate::mqtt::names::skill(&name).is_err() {
             return self.warn("announcement on a topic that is not a skill name");
         }
+        if payload.is_empty() {
+            // A cleared announcement: nothing on offer (a download in progress goes on).
+            self.announced.remove(&name);
+            return;
+        }
         let wanted = self.agent.settings.skills.contains(&name);
-        let ann = match Announcement::parse(&name, payload) {
-            Ok((a, _)) => a,
-            Err(reason) if wanted => {
-                return self.emit(SkillEvent::Failed { name, version: None, reason: format!("announcement: {reason}") })
+        let key = super::sha256_hex(payload);
+        if self.refused.contains(&key) {
+            return;
+        }
+        // Only what a trusted key signed, for this base model, is kept or acted on: an
+        // unsigned announcement neither replaces a good one nor stops its download.
+        let checked = Announcement::parse(&name, payload)
+            .and_then(|(a, _)| self.check_signed(&a).map(|()| a).map_err(|e| e.to_string()));
+        let ann = match checked {
+            Ok(a) => a,
+            Err(reason) => {
+                if self.refused.len() >= 1024 {
+                    self.refused.clear();
+                }
+                self.refused.insert(key);
+                let reason = format!("announcement: {reason}");
+                if wanted {
+                    return self.emit(SkillEvent::Failed { name, version: None, reason });
+                }
+                return self.warn(&format!("`{name}`: {reason}"));
             }
-            Err(reason) => return self.warn(&format!("announcement for `{name}`: {reason}")),
         };
         if !self.announced.contains_key(&name) && self.announced.len() >= MAX_SKILLS {
             return self.warn(&format!("announcement for `{name}` ignored: {MAX_SKILLS} skills announced already"));
@@ -374,6 +452,7 @@ impl State {
     fn consider(&mut self, name: String, explicit: bool) {
         let Some(ann) = self.announced.get(&name).cloned() else { return };
         let sha = ann.bundle.sha256.clone();
+        let key = ann.key();
         let served = bundle::current_version(&self.agent.skills_dir, &name);
         if served.as_deref() == Some(ann.version.as_str()) {
             if explicit {
@@ -381,7 +460,7 @@ impl State {
             }
             return;
         }
-        if !explicit && self.handled.get(&name) == Some(&sha) {
+        if !explicit && self.handled.get(&name) == Some(&key) {
             return;
         }
         match &self.phase {
@@ -401,22 +480,9 @@ impl State {
                 return;
             }
         }
-        // The announcement alone proves who signed it and for which base model.
-        let checked =
-            bundle::verify_manifest_signature(ann.manifest.as_bytes(), &ann.signature, &self.agent.settings.keys)
-                .and_then(|_| {
-                    let m: Manifest = serde_json::from_str(&ann.manifest)
-                        .map_err(|e| bundle::BundleError::Manifest(e.to_string()))?;
-                    match self.agent.model_sha256.lock().unwrap_or_else(|p| p.into_inner()).as_deref() {
-                        Some(have) if *have != m.base_model_sha256 => Err(bundle::BundleError::WrongBaseModel {
-                            want: m.base_model_sha256.clone(),
-                            have: have.to_owned(),
-                        }),
-                        _ => Ok(()),
-                    }
-                });
-        if let Err(e) = checked {
-            self.remember(&name, &sha);
+        // Checked when it arrived; again, as the base model's hash may be known only now.
+        if let Err(e) = self.check_signed(&ann) {
+            self.remember(&name, &key);
             self.emit(SkillEvent::Failed { name, version: Some(ann.version), reason: e.to_string() });
             return self.next();
         }
@@ -442,13 +508,34 @@ impl State {
         let now = Instant::now();
         let missing = download.missing();
         let requested = Default::default();
-        let mut a = Box::new(Active { ann, download, requested, last_chunk: now, last_progress: now, stalls: 0 });
+        let mut a = Box::new(Active {
+            ann,
+            download,
+            requested,
+            bad: BTreeMap::new(),
+            last_chunk: now,
+            last_progress: now,
+            stalls: 0,
+        });
         if missing == 0 {
             self.phase = Phase::Downloading(a);
             return self.complete();
         }
         a.fill_window(&self.client);
         self.phase = Phase::Downloading(a);
+    }
+
+    /// The announcement alone proves who signed it and for which base model.
+    fn check_signed(&self, ann: &Announcement) -> Result<(), bundle::BundleError> {
+        bundle::verify_manifest_signature(ann.manifest.as_bytes(), &ann.signature, &self.agent.settings.keys)?;
+        let m: Manifest =
+            serde_json::from_str(&ann.manifest).map_err(|e| bundle::BundleError::Manifest(e.to_string()))?;
+        match self.agent.model_sha256.lock().unwrap_or_else(|p| p.into_inner()).as_deref() {
+            Some(have) if *have != m.base_model_sha256 => {
+                Err(bundle::BundleError::WrongBaseModel { want: m.base_model_sha256.clone(), have: have.to_owned() })
+            }
+            _ => Ok(()),
+        }
     }
 
     fn downloading(&self, name: &str) -> bool {
@@ -487,11 +574,18 @@ impl State {
                 }
             }
             Err(reason) => {
-                let (name, version) = (a.ann.name.clone(), a.ann.version.clone());
+                // Dropped and asked for again (a peer may have sent junk once); the broker's
+                // own copy wrong twice fails the transfer. The good chunks stay on disk.
+                let strikes = a.bad.entry(index).or_insert(0);
+                *strikes += 1;
+                if *strikes < 2 {
+                    return a.fill_window(&self.client);
+                }
+                let (name, version, key) = (a.ann.name.clone(), a.ann.version.clone(), a.ann.key());
                 a.cancel(&self.client);
                 self.phase = Phase::Idle;
-                store::prune(&self.agent.downloads, &["state"]);
-                self.remember(&name, &sha);
+                self.remember(&name, &key);
+                let reason = format!("{reason}, twice: the broker holds a damaged or forged chunk");
                 self.emit(SkillEvent::Failed { name, version: Some(version), reason });
                 self.next();
             }
@@ -499,6 +593,9 @@ impl State {
     }
 
     fn check_stall(&mut self) {
+        if !self.connected {
+            return;
+        }
         let Phase::Downloading(a) = &mut self.phase else { return };
         if a.last_chunk.elapsed() < STALL {
             return;
@@ -510,7 +607,7 @@ impl State {
         if a.stalls <= MAX_STALLS {
             return a.fill_window(&self.client);
         }
-        let (name, version, sha) = (a.ann.name.clone(), a.ann.version.clone(), a.ann.bundle.sha256.clone());
+        let (name, version, key) = (a.ann.name.clone(), a.ann.version.clone(), a.ann.key());
         let reason = format!(
             "transfer stalled with {} of {} bytes ({} chunks missing at the broker?); kept for a later `skills/install`",
             a.download.bytes(),
@@ -518,7 +615,7 @@ impl State {
             a.download.missing()
         );
         self.phase = Phase::Idle;
-        self.remember(&name, &sha);
+        self.remember(&name, &key);
         self.emit(SkillEvent::Failed { name, version: Some(version), reason });
         self.next();
     }
@@ -535,31 +632,48 @@ impl State {
             total: ann.bundle.size,
         };
         self.emit(ev);
-        self.phase = Phase::Installing;
+        self.phase = Phase::Installing(ann.name.clone());
         let (skills_dir, keys, model_path) =
             (self.agent.skills_dir.clone(), self.agent.settings.keys.clone(), self.agent.model_path.clone());
         let known = self.agent.model_sha256.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let tx = self.done_tx.clone();
-        tokio::task::spawn_blocking(move || {
-            let result = download.assemble().and_then(|file| {
-                let sha = match known {
-                    Some(s) => s,
-                    None => crate::model::sha256_file(&model_path).map_err(|e| e.to_string())?,
-                };
-                let trust = bundle::Trust { keys: &keys, base_model_sha256: &sha, allow_downgrade: false };
-                let r = bundle::install(&file, &skills_dir, &trust, bundle::adapters_fit(&model_path));
+        let (tx, ops) = (self.done_tx.clone(), self.agent_ops());
+        tokio::spawn(async move {
+            let a = ann.clone();
+            let job = tokio::task::spawn_blocking(move || {
+                let file = download.assemble()?;
+                let r = install_announced(&file, &a, known, &model_path, &keys, &skills_dir, &ops);
                 let _ = std::fs::remove_file(&file);
-                r.map_err(|e| e.to_string())
+                r
             });
+            // A panic in the task (the daemon aborts on one; in-process users may not) still
+            // ends the install, so the queue goes on.
+            let result = job.await.unwrap_or_else(|e| Err(format!("the install task failed: {e}")));
             let _ = tx.send(Done::Installed { ann, result });
         });
     }
 
+    fn agent_ops(&self) -> Arc<Mutex<()>> {
+        self.ops.clone()
+    }
+
     fn on_change(&mut self, rollback: bool, name: String) {
+        if matches!(&self.phase, Phase::Installing(n) if *n == name) {
+            let reason = "an install of this skill is running: ask again when it has ended".to_owned();
+            return self.emit(SkillEvent::Failed { name, version: None, reason });
+        }
+        // What the operator asks for wins over a download of the same skill in progress.
+        if self.downloading(&name) {
+            if let Phase::Downloading(a) = &mut self.phase {
+                a.cancel(&self.client);
+            }
+            self.phase = Phase::Idle;
+        }
+        self.queue.retain(|(n, _)| *n != name);
         let skills_dir = self.agent.skills_dir.clone();
-        let sha = self.announced.get(&name).map(|a| a.bundle.sha256.clone());
-        let tx = self.done_tx.clone();
+        let sha = self.announced.get(&name).map(Announcement::key);
+        let (tx, ops) = (self.done_tx.clone(), self.agent_ops());
         tokio::task::spawn_blocking(move || {
+            let _one_at_a_time = ops.lock().unwrap_or_else(|p| p.into_inner());
             let event = if rollback {
                 match bundle::rollback(&skills_dir, &name) {
                     Ok((from, to)) => SkillEvent::RolledBack { name: name.clone(), from, to },
@@ -584,17 +698,49 @@ impl State {
         }
         let tx = self.done_tx.clone();
         tokio::spawn(async move {
-            // A rescan evaluates nothing but file headers: seconds at most.
-            let _ = tokio::time::timeout(Duration::from_secs(60), served).await;
-            let _ = tx.send(Done::Served(event));
+            // A rescan loads adapters and reads file headers: seconds at most.
+            let served = tokio::time::timeout(Duration::from_secs(60), served).await.ok().and_then(Result::ok);
+            let _ = tx.send(Done::Served { event, served });
         });
     }
 
     fn finished(&mut self, done: Done) {
         match done {
-            Done::Served(event) => self.emit(event),
+            Done::Served { event: SkillEvent::Installed { name, version, previous, sha256, key }, served } => {
+                let loaded = served
+                    .as_ref()
+                    .is_some_and(|s| s.iter().any(|(n, v)| *n == name && v.as_deref() == Some(version.as_str())));
+                if loaded {
+                    return self.emit(SkillEvent::Installed { name, version, previous, sha256, key });
+                }
+                // Switched to, but the daemon does not serve it (its folder failed to load, or
+                // no answer): back to what was served before, so that a restart does not lose it.
+                let (skills_dir, ops, tx) = (self.agent.skills_dir.clone(), self.agent_ops(), self.done_tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let undone = {
+                        let _one_at_a_time = ops.lock().unwrap_or_else(|p| p.into_inner());
+                        match &previous {
+                            Some(_) => bundle::rollback(&skills_dir, &name).map(|_| ()),
+                            None => bundle::remove(&skills_dir, &name),
+                        }
+                    };
+                    let reason = format!(
+                        "{version} was switched to but not loaded (see `info`'s skill_errors); {}",
+                        match undone {
+                            Ok(()) => format!("back to {}", previous.as_deref().unwrap_or("nothing")),
+                            Err(e) => format!("undoing it failed: {e}"),
+                        }
+                    );
+                    let _ = tx.send(Done::Undone(SkillEvent::Failed { name, version: Some(version), reason }));
+                });
+            }
+            Done::Undone(event) => {
+                let _ = self.agent.reload.send(None);
+                self.emit(event);
+            }
+            Done::Served { event, .. } => self.emit(event),
             Done::Installed { ann, result } => {
-                self.remember(&ann.name, &ann.bundle.sha256);
+                self.remember(&ann.name, &ann.key());
                 match result {
                     Ok(i) => {
                         self.serve_then_emit(SkillEvent::Installed {

@@ -145,7 +145,26 @@ fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// `text` cut to at most `max` bytes (on a character boundary), marked when cut: peer text
+/// (serde's errors quote it) must not make an event too large to send.
+pub(crate) fn short(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 impl Announcement {
+    /// What identifies this version for the robot: the sha256 of its signed manifest (the
+    /// bundle's bytes and chunk list are not signed).
+    pub fn key(&self) -> String {
+        sha256_hex(self.manifest.as_bytes())
+    }
+
     /// The announcement of a bundle file's `bytes`, cut into `chunk_bytes` chunks.
     pub fn of(bytes: &[u8], b: &bundle::Bundle, chunk_bytes: u32, to: Option<Target>) -> Result<Self, String> {
         let signature = b.signature.clone().ok_or("the bundle is not signed (`trinity skill sign`)")?;
@@ -198,6 +217,13 @@ impl Announcement {
         }
         let m: Manifest = serde_json::from_str(&a.manifest).map_err(|e| format!("bad manifest: {e}"))?;
         m.check().map_err(|e| e.to_string())?;
+        // The archive is its files, the manifest and signature, and a few hundred bytes per
+        // entry: nothing bigger is downloaded (the manifest is signed, the size is not).
+        let files: u64 = m.files.iter().map(|f| f.size).sum();
+        let most = files + MAX_MANIFEST_BYTES + 8192 + 1024 * (m.files.len() as u64 + 2);
+        if b.size > most {
+            return Err(format!("bundle of {} bytes for {files} bytes of files (at most {most})", b.size));
+        }
         if m.name != a.name || m.version != a.version {
             return Err(format!(
                 "the manifest is `{}` {}, the announcement `{}` {}",

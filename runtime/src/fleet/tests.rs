@@ -99,6 +99,10 @@ fn announcements_are_checked_before_anything_is_downloaded() {
     assert!(bad(&|b| b.version = "2.0.0".into()).contains("manifest"));
     assert!(bad(&|b| b.bundle.sha256 = "x".into()).contains("hex"));
     assert!(Announcement::parse("rover", &vec![b' '; MAX_ANNOUNCEMENT_BYTES + 1]).is_err());
+    // Bigger than the signed manifest's files can make: not downloaded.
+    let big = vec![3u8; 200 << 10];
+    assert!(bad(&|b| b.bundle = blob(&big, 1024)).contains("for 10 bytes of files"));
+    assert_eq!(short("é".repeat(200).as_str(), 101).len(), 100 + "…".len());
     assert!(Announcement::parse("rover", b"{").is_err());
     // Unknown optional fields are ignored.
     let mut v: serde_json::Value = serde_json::from_slice(&ok).unwrap();

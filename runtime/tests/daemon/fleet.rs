@@ -115,6 +115,30 @@ fn a_published_skill_is_downloaded_checked_installed_and_served_and_what_is_bad_
     let versions = std::fs::read_dir(skills.join(".versions/dock")).unwrap().flatten().count();
     assert!(versions <= 3, "two versions and the rollback marker at most: {versions}");
 
+    // A genuine signed manifest (1.2.0) pointing at the bytes of another genuine bundle
+    // (1.0.0): only the manifest is signed, so the bytes must carry that very manifest.
+    use trinity_runtime::fleet::{Announcement, CHUNK_BYTES};
+    let signed = trinity_runtime::skills::bundle::Bundle::open(std::path::Path::new(&v3)).unwrap();
+    let other_bytes = std::fs::read(&v1).unwrap();
+    let other = trinity_runtime::skills::bundle::Bundle::open(std::path::Path::new(&v1)).unwrap();
+    let mut forged = Announcement::of(&other_bytes, &other, CHUNK_BYTES, None).unwrap();
+    forged.version = signed.manifest.version.clone();
+    forged.manifest = String::from_utf8(signed.manifest_bytes.clone()).unwrap();
+    forged.signature = signed.signature.clone().unwrap();
+    for (i, c) in other_bytes.chunks(CHUNK_BYTES as usize).enumerate() {
+        let t = trinity_runtime::fleet::chunk_topic(&forged.bundle.sha256, i);
+        raw.publish(t, QoS::AtLeastOnce, true, c.to_vec()).unwrap();
+    }
+    let t = trinity_runtime::fleet::announcement_topic("dock");
+    raw.publish(t, QoS::AtLeastOnce, true, serde_json::to_vec(&forged).unwrap()).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    obs.publish("skills/install", r#"{"name": "dock", "version": "1.2.0"}"#);
+    let ev = outcome(&obs);
+    assert_eq!(ev["event"], "failed", "{ev}");
+    assert!(ev["reason"].as_str().unwrap().contains("not the announced one"), "{ev}");
+    let served = trinity_runtime::skills::bundle::current_version(&skills, "dock");
+    assert_eq!(served.as_deref(), Some("1.1.0"), "the served version is untouched");
+
     // Rollback and remove, by request.
     obs.publish("skills/rollback", r#"{"name": "dock"}"#);
     let ev = outcome(&obs);
@@ -126,7 +150,7 @@ fn a_published_skill_is_downloaded_checked_installed_and_served_and_what_is_bad_
     obs.wait("info", |p| info_has(p, |v| !skill_names(v).contains(&"dock".to_owned())));
     assert!(!skills.join("dock").exists());
 
-    // The operator's view: the robot, online, and the refused chunk among its failures.
+    // The operator's view: the robot, online, and each skill's last event.
     let port = broker.port.to_string();
     let out = trinity_cli(&["fleet", "status", "--host", "127.0.0.1", "--port", &port], true);
     let robots: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
