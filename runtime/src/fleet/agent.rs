@@ -486,8 +486,7 @@ impl State {
             self.emit(SkillEvent::Failed { name, version: Some(ann.version), reason: e.to_string() });
             return self.next();
         }
-        let keep: Vec<String> = vec![sha.clone()];
-        store::prune(&self.agent.downloads, &keep.iter().map(String::as_str).chain(["state"]).collect::<Vec<_>>());
+        store::prune(&self.agent.downloads, &[sha.as_str(), "state"]);
         let download = match Download::open(&self.agent.downloads, ann.bundle.clone()) {
             Ok(d) => d,
             Err(e) => {
@@ -636,7 +635,7 @@ impl State {
         let (skills_dir, keys, model_path) =
             (self.agent.skills_dir.clone(), self.agent.settings.keys.clone(), self.agent.model_path.clone());
         let known = self.agent.model_sha256.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let (tx, ops) = (self.done_tx.clone(), self.agent_ops());
+        let (tx, ops) = (self.done_tx.clone(), self.ops.clone());
         tokio::spawn(async move {
             let a = ann.clone();
             let job = tokio::task::spawn_blocking(move || {
@@ -650,10 +649,6 @@ impl State {
             let result = job.await.unwrap_or_else(|e| Err(format!("the install task failed: {e}")));
             let _ = tx.send(Done::Installed { ann, result });
         });
-    }
-
-    fn agent_ops(&self) -> Arc<Mutex<()>> {
-        self.ops.clone()
     }
 
     fn on_change(&mut self, rollback: bool, name: String) {
@@ -671,7 +666,7 @@ impl State {
         self.queue.retain(|(n, _)| *n != name);
         let skills_dir = self.agent.skills_dir.clone();
         let sha = self.announced.get(&name).map(Announcement::key);
-        let (tx, ops) = (self.done_tx.clone(), self.agent_ops());
+        let (tx, ops) = (self.done_tx.clone(), self.ops.clone());
         tokio::task::spawn_blocking(move || {
             let _one_at_a_time = ops.lock().unwrap_or_else(|p| p.into_inner());
             let event = if rollback {
@@ -715,7 +710,7 @@ impl State {
                 }
                 // Switched to, but the daemon does not serve it (its folder failed to load, or
                 // no answer): back to what was served before, so that a restart does not lose it.
-                let (skills_dir, ops, tx) = (self.agent.skills_dir.clone(), self.agent_ops(), self.done_tx.clone());
+                let (skills_dir, ops, tx) = (self.agent.skills_dir.clone(), self.ops.clone(), self.done_tx.clone());
                 tokio::task::spawn_blocking(move || {
                     let undone = {
                         let _one_at_a_time = ops.lock().unwrap_or_else(|p| p.into_inner());

@@ -37,7 +37,7 @@ pub mod store;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::skills::bundle::{self, Manifest, MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES};
+use crate::skills::bundle::{self, is_sha256_hex, Manifest, MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES};
 
 /// Announcement format this build writes and the newest it reads.
 pub const FORMAT: u32 = 1;
@@ -139,10 +139,6 @@ impl Target {
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     crate::engine::disk::hex(&Sha256::digest(bytes).into())
-}
-
-fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// `text` cut to at most `max` bytes (on a character boundary), marked when cut: peer text

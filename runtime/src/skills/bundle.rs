@@ -178,7 +178,8 @@ fn hex(digest: impl Into<[u8; 32]>) -> String {
     crate::engine::disk::hex(&digest.into())
 }
 
-fn is_sha256_hex(s: &str) -> bool {
+/// 64 lowercase hex digits: a sha256 as manifests and announcements write it.
+pub(crate) fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
