@@ -21,6 +21,10 @@ mod hostile;
 #[path = "daemon/faults.rs"]
 mod faults;
 
+/// Issue 13: the daemon's contract with a scripted planner (no model).
+#[path = "daemon/contract.rs"]
+mod contract;
+
 /// Issue 14: skills over the broker.
 #[path = "daemon/fleet.rs"]
 mod fleet;

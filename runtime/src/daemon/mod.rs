@@ -27,7 +27,8 @@
 //! [`robot`] holds the robot abstraction: the sim board, or a Pi's real hardware.
 //!
 //! Every way out makes the outputs safe: a normal stop, an error (a drop guard), a panic (a
-//! hook that makes them safe, then aborts so that systemd restarts the service). A SIGKILL
+//! hook that makes them safe, then aborts so that systemd restarts the service; on a thread
+//! that holds the robot, the robot's lock guard does it as the panic unwinds, `RobotGuard`). A SIGKILL
 //! leaves the hardware as it was: the PCA9685 keeps its last PWM, GPIO lines their level;
 //! the systemd unit's `ExecStopPost=trinity safe-outputs` puts them safe after any exit.
 
@@ -135,6 +136,56 @@ pub struct Shared {
     /// The last command's terminal event (telemetry's `last`).
     last_outcome: Mutex<Option<serde_json::Value>>,
     epoch: Instant,
+    /// Whether a panic aborts the process ([`abort_on_panic`]); then a panic on a thread that
+    /// holds the robot makes its outputs safe as it unwinds ([`RobotGuard`]).
+    abort_on_panic: AtomicBool,
+}
+
+std::thread_local! {
+    /// How many [`RobotGuard`]s this thread holds (the panic hook asks).
+    static HOLDING_ROBOT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// The robot, locked. A panic while it is held (a driver bug in `poll`, say) cannot make the
+/// outputs safe from the panic hook: the lock is taken, by the panicking thread itself. So
+/// the hook lets that panic unwind to here, and this guard, which holds the robot, makes
+/// the outputs safe and then aborts.
+struct RobotGuard<'a> {
+    cell: MutexGuard<'a, RobotCell>,
+    abort_on_panic: bool,
+}
+
+impl<'a> RobotGuard<'a> {
+    fn new(cell: MutexGuard<'a, RobotCell>, abort_on_panic: bool) -> Self {
+        HOLDING_ROBOT.with(|h| h.set(h.get() + 1));
+        RobotGuard { cell, abort_on_panic }
+    }
+}
+
+impl std::ops::Deref for RobotGuard<'_> {
+    type Target = RobotCell;
+    fn deref(&self) -> &RobotCell {
+        &self.cell
+    }
+}
+
+impl std::ops::DerefMut for RobotGuard<'_> {
+    fn deref_mut(&mut self) -> &mut RobotCell {
+        &mut self.cell
+    }
+}
+
+impl Drop for RobotGuard<'_> {
+    fn drop(&mut self) {
+        HOLDING_ROBOT.with(|h| h.set(h.get().saturating_sub(1)));
+        if self.abort_on_panic && std::thread::panicking() {
+            // A second panic in here aborts at once (a panic during unwinding); the unit's
+            // `ExecStopPost` is then the last resort.
+            self.cell.robot.engage_estop();
+            eprintln!("trinity: panic while the robot was in use: outputs made safe; aborting");
+            std::process::abort();
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -144,6 +195,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     fn now(&self) -> Millis {
         Millis(self.epoch.elapsed().as_millis() as u64)
+    }
+
+    /// The robot, locked (every use of it goes through here: see [`RobotGuard`]).
+    fn robot(&self) -> RobotGuard<'_> {
+        RobotGuard::new(lock(&self.robot), self.abort_on_panic.load(Ordering::Relaxed))
+    }
+
+    /// The robot, if nobody holds it.
+    fn try_robot(&self) -> Option<RobotGuard<'_>> {
+        match self.robot.try_lock() {
+            Ok(cell) => Some(RobotGuard::new(cell, self.abort_on_panic.load(Ordering::Relaxed))),
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                Some(RobotGuard::new(p.into_inner(), self.abort_on_panic.load(Ordering::Relaxed)))
+            }
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
     }
 
     /// The e-stop path, its one owner: outputs safe and the running generation flagged,
@@ -170,7 +237,7 @@ impl Shared {
             tracing::error!("e-stop release refused: cannot record it in {}: {e}", self.latch.path().display());
             return false;
         }
-        let mut cell = lock(&self.robot);
+        let mut cell = self.robot();
         cell.robot.release_estop();
         then();
         if let Some(p) = &self.probe {
@@ -181,8 +248,8 @@ impl Shared {
 
     /// Outputs safe and the running job flagged (the latch in memory only). Returns the
     /// robot, still locked.
-    fn engage(&self, received: Option<Instant>) -> MutexGuard<'_, RobotCell> {
-        let mut cell = lock(&self.robot);
+    fn engage(&self, received: Option<Instant>) -> RobotGuard<'_> {
+        let mut cell = self.robot();
         let o = cell.robot.engage_estop();
         let safe = Instant::now();
         self.engages.fetch_add(1, Ordering::SeqCst);
@@ -196,7 +263,8 @@ impl Shared {
         cell
     }
 
-    /// Outputs safe from a panic hook: never waits on a lock someone may hold for good.
+    /// Outputs safe from a panic hook on a thread that does not hold the robot: never waits
+    /// on a lock another thread may hold for good.
     fn safe_from_panic(&self) {
         match self.robot.try_lock() {
             Ok(mut cell) => {
@@ -206,7 +274,7 @@ impl Shared {
                 p.into_inner().robot.engage_estop();
             }
             Err(std::sync::TryLockError::WouldBlock) => {
-                eprintln!("trinity: panic while the robot was locked: outputs left to systemd's ExecStopPost");
+                eprintln!("trinity: panic while another thread held the robot: outputs left to systemd's ExecStopPost");
             }
         }
     }
@@ -214,7 +282,7 @@ impl Shared {
     /// The running plan stopped (wheels off), unless the robot is locked (by a stuck control
     /// loop, say). Not the e-stop latch: a control loop that recovers finds the robot usable.
     fn stop_if_unlocked(&self) {
-        if let Ok(mut cell) = self.robot.try_lock() {
+        if let Some(mut cell) = self.try_robot() {
             let o = cell.robot.cancel();
             cell.deliver(o);
         }
@@ -237,7 +305,7 @@ impl Shared {
     }
 
     fn cancel_running(&self) {
-        let mut cell = lock(&self.robot);
+        let mut cell = self.robot();
         self.flag_running();
         let o = cell.robot.cancel();
         cell.deliver(o);
@@ -258,7 +326,16 @@ impl Drop for SafeOnDrop {
 /// abort (a daemon with a dead task is not to be trusted; systemd restarts it).
 fn abort_on_panic(shared: Weak<Shared>) {
     let previous = std::panic::take_hook();
+    if let Some(s) = shared.upgrade() {
+        s.abort_on_panic.store(true, Ordering::Relaxed);
+    }
     std::panic::set_hook(Box::new(move |info| {
+        if HOLDING_ROBOT.with(|h| h.get() > 0) {
+            // This thread holds the robot: its guard makes the outputs safe and aborts as
+            // the panic unwinds to it ([`RobotGuard`]).
+            previous(info);
+            return;
+        }
         if let Some(s) = shared.upgrade() {
             s.safe_from_panic();
         }
@@ -318,11 +395,35 @@ pub async fn run_probed(
     shutdown: CancellationToken,
     probe: Option<Arc<EstopProbe>>,
 ) -> anyhow::Result<()> {
+    run_with(cfg, Parts { probe, ..Parts::default() }, shutdown).await
+}
+
+/// What the daemon runs on besides its configuration. By default: the model that
+/// `cfg.engine` names and the board's robot. Tests put in a scripted engine
+/// ([`crate::engine::Engine::scripted`]) to run the daemon's contract in milliseconds, and a
+/// robot of their own to watch what reaches the outputs.
+#[derive(Default)]
+pub struct Parts {
+    /// The engine to plan on, instead of starting one from `cfg.engine`.
+    pub engine: Option<crate::engine::Engine>,
+    /// The robot to drive, instead of opening `cfg.board`'s (its limits still come from
+    /// `cfg.board`).
+    pub robot: Option<Box<dyn robot::Robot>>,
+    /// Records e-stop timings (the benchmark).
+    pub probe: Option<Arc<EstopProbe>>,
+}
+
+/// [`run`] on the given [`Parts`].
+pub async fn run_with(cfg: DaemonConfig, parts: Parts, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let Parts { engine, robot, probe } = parts;
     let _ = rustls::crypto::ring::default_provider().install_default();
     crate::mqtt::names::robot_id(&cfg.robot_id)?;
     // The hardware first: a missing bus or HAT fails in milliseconds, not after the model.
     let epoch = Instant::now();
-    let mut robot = robot::open(&cfg.board, Millis(0))?;
+    let mut robot = match robot {
+        Some(r) => r,
+        None => robot::open(&cfg.board, Millis(0))?,
+    };
     let latch = Latch::new(&cfg.state_dir, &cfg.robot_id);
     let latched = match latch.load() {
         Ok(l) => l,
@@ -347,6 +448,7 @@ pub async fn run_probed(
         last_timings: Mutex::new(None),
         last_outcome: Mutex::new(None),
         epoch,
+        abort_on_panic: AtomicBool::new(false),
     });
     let _safe_on_exit = SafeOnDrop(shared.clone());
     if cfg.abort_on_panic {
@@ -382,8 +484,13 @@ pub async fn run_probed(
     // Stopped on every way out, an error while the model loads included.
     let _stop_estop_link = estop_shutdown.clone().drop_guard();
 
-    let engine_cfg = cfg.engine.clone();
-    let engine = tokio::task::spawn_blocking(move || crate::engine::Engine::start(engine_cfg)).await??;
+    let engine = match engine {
+        Some(e) => e,
+        None => {
+            let engine_cfg = cfg.engine.clone();
+            tokio::task::spawn_blocking(move || crate::engine::Engine::start(engine_cfg)).await??
+        }
+    };
     let model_path = engine.info().model.clone();
     let planner = Arc::new(Planner::new(engine, cfg.board.clone()));
     let table = SkillTable::default();
@@ -498,7 +605,7 @@ fn control_loop(shared: Arc<Shared>, shutdown: CancellationToken) -> std::io::Re
         let mut next = Instant::now();
         while !shutdown.is_cancelled() {
             let now = shared.now();
-            let mut cell = lock(&shared.robot);
+            let mut cell = shared.robot();
             let o = cell.robot.poll(now);
             cell.deliver(o);
             drop(cell);
@@ -526,7 +633,7 @@ async fn telemetry_loop(
             _ = shutdown.cancelled() => break,
             _ = tick.tick() => {
                 let (robot, estop) = {
-                    let cell = lock(&shared.robot);
+                    let cell = shared.robot();
                     (cell.robot.telemetry(), cell.robot.estopped())
                 };
                 let t = json!({
@@ -628,7 +735,7 @@ async fn dispatch_loop(
                 // while the control loop ticks too: if either stalls, the robot's watchdog
                 // puts the outputs in their safe state and systemd restarts the service.
                 if shared.control_loop_alive(now) {
-                    lock(&shared.robot).robot.feed(now);
+                    shared.robot().robot.feed(now);
                     main_loop.tick();
                     stale_logged = false;
                 } else {
@@ -747,7 +854,7 @@ async fn run_command(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let rx = {
-        let mut cell = lock(&shared.robot);
+        let mut cell = shared.robot();
         unregister();
         // An engage the dispatcher had not heard of when it started this command (its queue
         // was behind) means the command predates the e-stop: it never moves the robot.
@@ -820,6 +927,7 @@ mod tests {
             last_timings: Mutex::new(None),
             last_outcome: Mutex::new(None),
             epoch: Instant::now(),
+            abort_on_panic: AtomicBool::new(false),
         }
     }
 

@@ -13,6 +13,7 @@
 //!
 //! - this file: [`Engine`], [`Job`], [`JobHandle`], [`Generation`], the thread and its queue;
 //! - `worker.rs`: what the thread does with a job (adapters, prefix reuse, decode, grammar);
+//!   [`Engine::scripted`] puts a script in its place for tests;
 //! - `slots.rs`: which KV sequence holds which prefix;
 //! - [`disk`]: evaluated prefixes kept on disk for the next process.
 
@@ -222,6 +223,37 @@ enum Request {
     PrefixCache { reply: oneshot::Sender<Vec<PrefixCacheEntry>> },
 }
 
+/// What the engine thread runs jobs on: the model (`worker.rs`), or a script
+/// ([`Engine::scripted`]).
+trait Backend {
+    fn run(&mut self, job: &Job, cancel: &AtomicBool) -> Result<Generation, EngineError>;
+    fn load_adapter(&mut self, path: &Path) -> Result<AdapterInfo, EngineError>;
+    fn unload_adapter(&mut self, id: AdapterId) -> bool;
+    fn prefix_cache(&self) -> Vec<PrefixCacheEntry>;
+}
+
+type Script = Box<dyn FnMut(&Job, &AtomicBool) -> Result<Generation, EngineError> + Send>;
+
+struct Scripted(Script);
+
+impl Backend for Scripted {
+    fn run(&mut self, job: &Job, cancel: &AtomicBool) -> Result<Generation, EngineError> {
+        (self.0)(job, cancel)
+    }
+
+    fn load_adapter(&mut self, path: &Path) -> Result<AdapterInfo, EngineError> {
+        Err(EngineError::Llama(LlamaError::Load(format!("{}: a scripted engine loads no adapters", path.display()))))
+    }
+
+    fn unload_adapter(&mut self, _id: AdapterId) -> bool {
+        false
+    }
+
+    fn prefix_cache(&self) -> Vec<PrefixCacheEntry> {
+        Vec::new()
+    }
+}
+
 /// Handle to the engine thread. Dropping it stops the thread after the running job.
 pub struct Engine {
     tx: Option<mpsc::Sender<Request>>,
@@ -255,14 +287,54 @@ impl JobHandle {
 impl Engine {
     /// Check and load the model on a new thread; returns once it is ready or failed.
     pub fn start(config: EngineConfig) -> Result<Engine, EngineError> {
+        Engine::spawn(move || {
+            let w = worker::Worker::new(&config)?;
+            Ok((w.info(), Box::new(w) as Box<dyn Backend>))
+        })
+    }
+
+    /// An engine that answers every job with `script` instead of a model: the daemon's
+    /// contract (ids, queue, cancel, e-stop, events) tested in milliseconds, and a planner
+    /// that is slow, fails or panics on demand. No adapters load on it. Its `info` names the
+    /// model `scripted` with an empty header.
+    pub fn scripted(
+        script: impl FnMut(&Job, &AtomicBool) -> Result<Generation, EngineError> + Send + 'static,
+    ) -> Engine {
+        let info = EngineInfo {
+            model: PathBuf::from("scripted"),
+            architecture: "scripted".into(),
+            model_bytes: 0,
+            threads: 1,
+            n_ctx: 1024,
+            kv_bytes_per_token: 0,
+            header: Arc::new(crate::gguf::Gguf {
+                version: 3,
+                metadata: Default::default(),
+                tensors: Vec::new(),
+                data_offset: 0,
+                file_size: 0,
+            }),
+        };
+        // Infallible: only the thread's spawn can fail, and then the handle reads Stopped.
+        let stopped = || Engine { tx: None, thread: None, info: info.clone() };
+        let ready = info.clone();
+        Engine::spawn(move || Ok((ready, Box::new(Scripted(Box::new(script))) as Box<dyn Backend>)))
+            .unwrap_or_else(|_| stopped())
+    }
+
+    /// The engine thread around whatever `make` builds on it (the model is loaded there, so
+    /// that llama.cpp's state never moves between threads).
+    fn spawn(
+        make: impl FnOnce() -> Result<(EngineInfo, Box<dyn Backend>), EngineError> + Send + 'static,
+    ) -> Result<Engine, EngineError> {
         let (tx, rx) = mpsc::channel::<Request>();
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread = thread::Builder::new()
             .name("trinity-engine".into())
             .spawn(move || {
-                let mut w = match worker::Worker::new(&config) {
-                    Ok(w) => {
-                        let _ = ready_tx.send(Ok(w.info()));
+                let mut w = match make() {
+                    Ok((info, w)) => {
+                        let _ = ready_tx.send(Ok(info));
                         w
                     }
                     Err(e) => {

@@ -10,7 +10,8 @@ use std::path::Path;
 use super::disk::{self, PrefixKey, PrefixStore};
 use super::slots::{Lookup, SlotKey, Slots};
 use super::{
-    AdapterId, AdapterInfo, EngineConfig, EngineError, EngineInfo, Generation, Job, PrefixCacheEntry, StopReason,
+    AdapterId, AdapterInfo, Backend, EngineConfig, EngineError, EngineInfo, Generation, Job, PrefixCacheEntry,
+    StopReason,
 };
 use crate::llama::grammar::TokenData;
 use crate::llama::{Adapter, Context, ContextParams, Grammar, Model, Token};
@@ -181,8 +182,10 @@ impl Worker {
     pub(super) fn info(&self) -> EngineInfo {
         self.info.clone()
     }
+}
 
-    pub(super) fn load_adapter(&mut self, path: &Path) -> Result<AdapterInfo, EngineError> {
+impl Backend for Worker {
+    fn load_adapter(&mut self, path: &Path) -> Result<AdapterInfo, EngineError> {
         let t0 = Instant::now();
         let adapter = Adapter::load(self.ctx.model(), path)?;
         let id = self.next_adapter;
@@ -198,7 +201,7 @@ impl Worker {
         Ok(info)
     }
 
-    pub(super) fn unload_adapter(&mut self, id: AdapterId) -> bool {
+    fn unload_adapter(&mut self, id: AdapterId) -> bool {
         for seq in self.slots.invalidate_adapter(id) {
             self.ctx.seq_rm(seq, -1, -1);
         }
@@ -206,7 +209,7 @@ impl Worker {
         self.adapters.remove(&id).is_some()
     }
 
-    pub(super) fn prefix_cache(&self) -> Vec<PrefixCacheEntry> {
+    fn prefix_cache(&self) -> Vec<PrefixCacheEntry> {
         let per_token = self.info.kv_bytes_per_token;
         self.slots
             .filled()
@@ -215,7 +218,7 @@ impl Worker {
             .collect()
     }
 
-    pub(super) fn run(&mut self, job: &Job, cancel: &AtomicBool) -> Result<Generation, EngineError> {
+    fn run(&mut self, job: &Job, cancel: &AtomicBool) -> Result<Generation, EngineError> {
         let canceled = || cancel.load(Ordering::Relaxed);
         let model = self.ctx.model().clone();
 
@@ -297,7 +300,9 @@ impl Worker {
         g.prefix_time = prefix_time;
         Ok(g)
     }
+}
 
+impl Worker {
     fn generate(
         &mut self,
         job: &Job,
