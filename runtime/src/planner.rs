@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use trinity_boards::Board;
-use trinity_firmware::{Plan, Violation};
+use trinity_firmware::{CheckedPlan, Plan, Violation};
 
 use crate::engine::{Engine, EngineError, Generation, Job, JobHandle, StopReason};
 use crate::grammar::{self, GrammarError};
@@ -94,6 +94,17 @@ impl PlanError {
     }
 }
 
+/// A plan the skill allows and the board's limits approved: the plan as written (for events
+/// and logs) and the steps the board's limits made of it (for the executor, which takes
+/// nothing else).
+#[derive(Debug, Clone)]
+pub struct Approved {
+    /// The plan.
+    pub plan: Plan,
+    /// Its approved steps.
+    pub steps: CheckedPlan,
+}
+
 /// A checked plan with how it was made.
 #[derive(Debug, Clone)]
 pub struct PlanOutcome {
@@ -137,7 +148,7 @@ pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanE
 
 /// Turn a generation into a checked plan: parsed, allowed by the skill, inside the board's
 /// limits, and (for a skill with `min_confidence`) one the model was sure enough of.
-pub fn finish(skill: &Skill, board: &Board, generation: &Generation) -> Result<Plan, PlanError> {
+pub fn finish(skill: &Skill, board: &Board, generation: &Generation) -> Result<Approved, PlanError> {
     let output = generation.text.clone();
     if generation.stop != StopReason::StopText {
         return Err(PlanError::Incomplete { max_tokens: skill.max_tokens, output });
@@ -147,26 +158,26 @@ pub fn finish(skill: &Skill, board: &Board, generation: &Generation) -> Result<P
     }
     let plan: Plan = serde_json::from_str(output.trim())
         .map_err(|e| PlanError::Parse { reason: e.to_string(), output: output.clone() })?;
-    let plan = check(skill, board, plan)?;
+    let approved = check(skill, board, plan)?;
     if generation.confidence < skill.min_confidence {
         return Err(PlanError::Unsure {
             skill: skill.name.clone(),
-            candidate: Box::new(plan),
+            candidate: Box::new(approved.plan),
             confidence: generation.confidence,
             threshold: skill.min_confidence,
         });
     }
-    Ok(plan)
+    Ok(approved)
 }
 
 /// Check a plan against what the skill allows and the board's limits: the model's, or a
 /// typed one a client sent.
-pub fn check(skill: &Skill, board: &Board, plan: Plan) -> Result<Plan, PlanError> {
+pub fn check(skill: &Skill, board: &Board, plan: Plan) -> Result<Approved, PlanError> {
     if let Some((index, a)) = plan.actions().iter().enumerate().find(|(_, a)| !skill.allowed.contains(&a.kind())) {
         return Err(PlanError::NotAllowed { index, action: a.kind().name(), skill: skill.name.clone() });
     }
-    board.limits.check(&plan).map_err(PlanError::Limits)?;
-    Ok(plan)
+    let steps = board.limits.approve(&plan).map_err(PlanError::Limits)?;
+    Ok(Approved { plan, steps })
 }
 
 /// An engine with a board: commands in, checked plans out.
@@ -210,7 +221,7 @@ impl Planner {
     pub fn plan_blocking(&self, skill: &Skill, command: &str) -> Result<PlanOutcome, PlanError> {
         let t0 = std::time::Instant::now();
         let generation = self.submit(skill, command)?.wait()?;
-        let plan = finish(skill, &self.board, &generation)?;
+        let plan = finish(skill, &self.board, &generation)?.plan;
         let confidence = generation.confidence;
         Ok(PlanOutcome { plan, raw: generation.text.clone(), generation, time_to_plan: t0.elapsed(), confidence })
     }
@@ -259,7 +270,8 @@ mod tests {
             &gen(r#" [{"action":"drive","distance_m":2}]"#, StopReason::StopText),
         )
         .unwrap();
-        assert_eq!(p.len(), 1);
+        assert_eq!(p.plan.len(), 1);
+        assert_eq!(p.steps.steps().len(), 1);
     }
 
     #[test]

@@ -806,63 +806,45 @@ async fn run_command(
 ) -> Finished {
     let failed = |error: String, plan: Option<serde_json::Value>| Finished::Failed { error, plan };
     let name = command.skill.clone().unwrap_or_else(|| prompt::DEFAULT_SKILL.to_owned());
-    // Only our own flag: after a cancel the dispatcher may already have registered the next
-    // command's.
-    let unregister = || {
-        let mut slot = lock(&shared.running_cancel);
-        if slot.as_ref().is_some_and(|f| Arc::ptr_eq(f, &flag)) {
-            *slot = None;
-        }
-    };
+    // The flag stays registered until the plan is on the robot (below), so an e-stop or a
+    // cancel that lands between the end of generation and the start is not lost.
+    let registered = Registered { shared: &shared, flag: flag.clone() };
     let Some(skill) = skills.iter().find(|s| s.name == name) else {
-        unregister();
         return failed(format!("unknown skill `{name}`"), None);
     };
-    // A typed plan skips the model; both pass the same checks. The flag stays registered
-    // until the plan is on the robot (below), so an e-stop or a cancel that lands between the
-    // end of generation and the start is not lost.
-    let planned = match command.plan {
+    // A typed plan skips the model; both pass the same checks.
+    let approved = match command.plan {
         Some(plan) => planner::check(skill, planner.board(), plan).map_err(|e| failed(e.to_string(), None)),
         None => plan_with_model(&shared, &planner, skill, &command.text, &flag).await,
     };
-    let plan = match planned {
-        Ok(p) => p,
-        Err(finished) => {
-            unregister();
-            return finished;
-        }
+    let planner::Approved { plan, steps } = match approved {
+        Ok(a) => a,
+        Err(finished) => return finished,
     };
     let plan_json = serde_json::to_value(&plan).unwrap_or_default();
-    let checked = match planner.board().limits.approve(&plan) {
-        Ok(c) => c,
-        Err(v) => {
-            unregister();
-            return failed(format!("plan refused by the board's limits: {v}"), Some(plan_json));
-        }
-    };
     // Only while the robot can be stopped remotely: wait (bounded) for the e-stop link.
     let t0 = Instant::now();
     while !shared.estop_link_up.load(Ordering::SeqCst) {
         if flag.load(Ordering::Relaxed) {
-            unregister();
             return Finished::Canceled;
         }
         if t0.elapsed() > ESTOP_LINK_WAIT {
-            unregister();
             return failed("the e-stop connection is down: not moving".into(), Some(plan_json));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let rx = {
         let mut cell = shared.robot();
-        unregister();
+        // Off the e-stop path under the robot's lock: an e-stop either flagged it already
+        // (read below) or finds the plan on the robot.
+        drop(registered);
         // An engage the dispatcher had not heard of when it started this command (its queue
         // was behind) means the command predates the e-stop: it never moves the robot.
         if flag.load(Ordering::Relaxed) || shared.engages.load(Ordering::SeqCst) != engages_heard {
             return Finished::Canceled;
         }
         let now = shared.now();
-        match cell.start(&checked, now) {
+        match cell.start(&steps, now) {
             Ok(rx) => rx,
             Err(r) => return failed(format!("the robot refused the plan: {r:?}"), Some(plan_json)),
         }
@@ -875,6 +857,23 @@ async fn run_command(
     }
 }
 
+/// A running command's cancel flag, where the e-stop path finds it; taken off again on every
+/// way out of [`run_command`], but only while it is still this command's (after a cancel
+/// the dispatcher may already have registered the next command's).
+struct Registered<'a> {
+    shared: &'a Shared,
+    flag: Arc<AtomicBool>,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        let mut slot = lock(&self.shared.running_cancel);
+        if slot.as_ref().is_some_and(|f| Arc::ptr_eq(f, &self.flag)) {
+            *slot = None;
+        }
+    }
+}
+
 /// Plan `text` with the model; the error is the command's end.
 async fn plan_with_model(
     shared: &Shared,
@@ -882,7 +881,7 @@ async fn plan_with_model(
     skill: &Skill,
     text: &str,
     flag: &Arc<AtomicBool>,
-) -> Result<trinity_firmware::Plan, Finished> {
+) -> Result<planner::Approved, Finished> {
     let failed = |e: String| Finished::Failed { error: e, plan: None };
     let t0 = Instant::now();
     let handle = planner.submit_with(skill, text, flag.clone()).map_err(|e| failed(e.to_string()))?;

@@ -266,7 +266,7 @@ pub fn evaluate(planner: &Planner, skill: &Skill, examples: &[Example]) -> Accur
             Err(e) => (Err(e.to_string()), None, None),
             Ok(g) => {
                 let confidence = Some((g.confidence * 1000.0).round() / 1000.0);
-                match finish(&skill, planner.board(), &g) {
+                match finish(&skill, planner.board(), &g).map(|a| a.plan) {
                     Ok(plan) => {
                         times.push(t0.elapsed());
                         (Ok(plan), confidence, None)
