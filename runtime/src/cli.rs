@@ -902,7 +902,6 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
         telemetry: Duration::from_millis(c.daemon.telemetry_ms.unwrap_or(1000).max(50)),
         skills_dir: settings.skills_dir.clone(),
         skills_poll: Duration::from_millis(c.skills.poll_ms.unwrap_or(2000)),
-        hang_main_loop_after: hang_main_loop_after(),
         state_dir: c.daemon.state_dir(),
         run_queued_after_restart: c.daemon.run_queued_after_restart.unwrap_or(false),
         homeassistant: c.homeassistant.enabled_prefix().map_err(|e| anyhow!(e))?,
@@ -925,15 +924,6 @@ fn warn_if_exposed(host: &str, m: &crate::config::MqttConfig) {
             m.embedded()
         );
     }
-}
-
-/// The daemon test's stuck-main-loop hook; absent from release builds.
-fn hang_main_loop_after() -> Option<std::time::Duration> {
-    if !cfg!(debug_assertions) {
-        return None;
-    }
-    let ms = std::env::var("TRINITY_TEST_HANG_MAIN_LOOP_MS").ok()?.parse().ok()?;
-    Some(std::time::Duration::from_millis(ms))
 }
 
 fn run_daemon(settings: Settings, robot_id: Option<String>) -> anyhow::Result<()> {

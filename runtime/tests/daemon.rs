@@ -751,42 +751,6 @@ fn under_systemd(port: u16, robot: &str, env: &[(&str, &str)]) -> (Daemon, UnixD
 }
 
 #[test]
-fn under_systemd_ready_then_watchdog_pings_which_stop_when_the_main_loop_hangs() {
-    let broker = Mosquitto::start();
-    // WatchdogSec=0.4 s: a ping every 200 ms. The hook hangs the dispatcher 2 s after READY.
-    let (mut d, sock, _dir) =
-        under_systemd(broker.port, "r-n", &[("WATCHDOG_USEC", "400000"), ("TRINITY_TEST_HANG_MAIN_LOOP_MS", "2000")]);
-    let mut buf = [0u8; 512];
-    sock.set_read_timeout(Some(WAIT)).unwrap();
-    let n = sock.recv(&mut buf).expect("READY=1 within the wait");
-    let ready = Instant::now();
-    let first = String::from_utf8_lossy(&buf[..n]).into_owned();
-    assert!(first.lines().any(|l| l == "READY=1"), "{first:?}");
-    assert!(first.contains("STATUS=serving trinity/r-n/cmd"), "{first:?}");
-    // READY means serving: the status topic is already (or about to be) online.
-    let obs = Observer::connect(broker.port, "r-n");
-    obs.wait_online();
-
-    let got = notifications(&sock, ready + Duration::from_millis(5000));
-    assert!(got.iter().all(|(_, m)| m == "WATCHDOG=1"), "{got:?}");
-    let before: Vec<Instant> =
-        got.iter().map(|(t, _)| *t).filter(|t| *t < ready + Duration::from_millis(1900)).collect();
-    let after = got.iter().filter(|(t, _)| *t > ready + Duration::from_millis(2600)).count();
-    // ~9 pings in the first 1.9 s (every 200 ms; other tests' daemons share the CPU, so
-    // the bounds are loose), paced, not one per 50 ms dispatcher tick; none once the loop
-    // has hung. The times are when this thread read each ping: a late read followed by a
-    // prompt one looks shorter than the daemon's 200 ms (146 ms seen in a loaded CI run).
-    assert!(before.len() >= 4, "{} pings before the hang: {got:?}", before.len());
-    let gaps: Vec<u128> = before.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
-    assert!(gaps.iter().all(|&g| (100..=1000).contains(&g)), "intervals {gaps:?} ms");
-    assert_eq!(after, 0, "pings after the main loop hung: {got:?}");
-    // The process lives on with its other tasks: a ping from any of them would have hidden
-    // the hang, which is why they come from the loop itself.
-    assert!(d.child.try_wait().unwrap().is_none());
-    d.kill9();
-}
-
-#[test]
 fn without_a_watchdog_only_ready_and_stopping_are_sent() {
     let broker = Mosquitto::start();
     // WATCHDOG_PID names another process: that watchdog is not ours to feed.

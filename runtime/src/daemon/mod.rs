@@ -84,9 +84,6 @@ pub struct DaemonConfig {
     pub skills_dir: Option<PathBuf>,
     /// How often to rescan them (zero: only on `skills/reload`).
     pub skills_poll: Duration,
-    /// Test hook (debug builds' `TRINITY_TEST_HANG_MAIN_LOOP_MS`): the dispatcher blocks
-    /// for good this long after `READY=1`, as a deadlocked main loop would.
-    pub hang_main_loop_after: Option<Duration>,
     /// Where the e-stop latch is kept ([`latch`]).
     pub state_dir: PathBuf,
     /// Run commands the broker queued while the daemon was down even when they carry no
@@ -118,9 +115,34 @@ pub struct EstopProbe {
     pub released: AtomicUsize,
 }
 
+/// What [`Shared::estop`] did.
+#[derive(Debug, Clone, Copy)]
+pub enum Estop {
+    /// Outputs safe at `safe`; `generating`: a job was running; `recorded`: the latch is on
+    /// disk (if not, the request is not acknowledged, so the broker sends it again).
+    Engaged {
+        /// When the outputs were safe.
+        safe: Instant,
+        /// Whether a job (generation or plan) was running.
+        generating: bool,
+        /// Whether the latch was written.
+        recorded: bool,
+    },
+    /// The latch released (and recorded).
+    Released,
+    /// A release that could not be recorded: the robot stays stopped.
+    Refused,
+}
+
+impl Estop {
+    /// Whether the request was carried out (and may be acknowledged).
+    pub fn carried_out(&self) -> bool {
+        matches!(self, Estop::Engaged { recorded: true, .. } | Estop::Released)
+    }
+}
+
 /// State shared between the tasks; every lock is held for microseconds.
 pub struct Shared {
-    probe: Option<Arc<EstopProbe>>,
     robot: Mutex<RobotCell>,
     latch: Latch,
     /// When the control loop last ticked (ms since `epoch`).
@@ -215,40 +237,39 @@ impl Shared {
 
     /// The e-stop path, its one owner: outputs safe and the running generation flagged,
     /// without waiting on the model, the dispatcher or the queue, then the latch recorded on
-    /// disk. `received` is when the request arrived. Returns whether the request was carried
-    /// out: a `release` that cannot be recorded is refused (the robot stays stopped).
+    /// disk. A `release` that cannot be recorded is refused (the robot stays stopped).
     ///
     /// `then` runs once the request is carried out, under the robot's lock: whoever reads
     /// the robot's latch (telemetry) finds the dispatcher told already.
-    pub fn estop(&self, engage: bool, received: Instant, then: impl FnOnce()) -> bool {
+    pub fn estop(&self, engage: bool, then: impl FnOnce()) -> Estop {
         if engage {
-            let cell = self.engage(Some(received));
+            let (cell, safe, generating) = self.engage();
             then();
             drop(cell);
             // Outputs are safe either way; not recorded, it is not acknowledged either, so
             // the broker sends it again.
-            if let Err(e) = self.latch.store(true) {
-                tracing::error!("e-stop engaged, but not recorded in {}: {e}", self.latch.path().display());
-                return false;
-            }
-            return true;
+            let recorded = match self.latch.store(true) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!("e-stop engaged, but not recorded in {}: {e}", self.latch.path().display());
+                    false
+                }
+            };
+            return Estop::Engaged { safe, generating, recorded };
         }
         if let Err(e) = self.latch.store(false) {
             tracing::error!("e-stop release refused: cannot record it in {}: {e}", self.latch.path().display());
-            return false;
+            return Estop::Refused;
         }
         let mut cell = self.robot();
         cell.robot.release_estop();
         then();
-        if let Some(p) = &self.probe {
-            p.released.fetch_add(1, Ordering::SeqCst);
-        }
-        true
+        Estop::Released
     }
 
     /// Outputs safe and the running job flagged (the latch in memory only). Returns the
-    /// robot, still locked.
-    fn engage(&self, received: Option<Instant>) -> RobotGuard<'_> {
+    /// robot, still locked, when the outputs were safe, and whether a job was running.
+    fn engage(&self) -> (RobotGuard<'_>, Instant, bool) {
         let mut cell = self.robot();
         let o = cell.robot.engage_estop();
         let safe = Instant::now();
@@ -257,10 +278,7 @@ impl Shared {
         // Flagged while the robot is locked: a runner checks its flag under the same lock
         // before it starts a plan, so a plan made before the e-stop never starts after it.
         let generating = self.flag_running();
-        if let (Some(p), Some(received)) = (&self.probe, received) {
-            lock(&p.engaged).push((received, safe, generating));
-        }
-        cell
+        (cell, safe, generating)
     }
 
     /// Outputs safe from a panic hook on a thread that does not hold the robot: never waits
@@ -318,7 +336,7 @@ struct SafeOnDrop(Arc<Shared>);
 
 impl Drop for SafeOnDrop {
     fn drop(&mut self) {
-        drop(self.0.engage(None));
+        drop(self.0.engage());
     }
 }
 
@@ -411,11 +429,24 @@ pub struct Parts {
     pub robot: Option<Box<dyn robot::Robot>>,
     /// Records e-stop timings (the benchmark).
     pub probe: Option<Arc<EstopProbe>>,
+    /// systemd's notifications, instead of the one `NOTIFY_SOCKET` names.
+    pub notifier: Option<notify::Notifier>,
+    /// Stall the main loop, as a deadlock would (tests of the watchdog).
+    pub stall: Option<Stall>,
+}
+
+/// The dispatcher blocks its thread `after` `READY=1` until `until` is canceled.
+#[derive(Debug, Clone)]
+pub struct Stall {
+    /// From `READY=1`.
+    pub after: Duration,
+    /// Ends the stall.
+    pub until: CancellationToken,
 }
 
 /// [`run`] on the given [`Parts`].
 pub async fn run_with(cfg: DaemonConfig, parts: Parts, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let Parts { engine, robot, probe } = parts;
+    let Parts { engine, robot, probe, notifier, stall } = parts;
     let _ = rustls::crypto::ring::default_provider().install_default();
     crate::mqtt::names::robot_id(&cfg.robot_id)?;
     // The hardware first: a missing bus or HAT fails in milliseconds, not after the model.
@@ -437,7 +468,6 @@ pub async fn run_with(cfg: DaemonConfig, parts: Parts, shutdown: CancellationTok
         robot.engage_estop();
     }
     let shared = Arc::new(Shared {
-        probe,
         robot: Mutex::new(RobotCell::new(robot)),
         latch,
         control_tick: AtomicU64::new(0),
@@ -475,9 +505,17 @@ pub async fn run_with(cfg: DaemonConfig, parts: Parts, shutdown: CancellationTok
     let on_estop = {
         let shared = shared.clone();
         Arc::new(move |engage: bool, received: Instant| {
-            shared.estop(engage, received, || {
+            let done = shared.estop(engage, || {
                 let _ = estop_tx.send(engage);
-            })
+            });
+            if let Some(p) = &probe {
+                match done {
+                    Estop::Engaged { safe, generating, .. } => lock(&p.engaged).push((received, safe, generating)),
+                    Estop::Released => drop(p.released.fetch_add(1, Ordering::SeqCst)),
+                    Estop::Refused => {}
+                }
+            }
+            done.carried_out()
         })
     };
     let estop_thread = estop_link.spawn(on_estop, shared.estop_link_up.clone(), estop_shutdown.clone())?;
@@ -568,14 +606,14 @@ pub async fn run_with(cfg: DaemonConfig, parts: Parts, shutdown: CancellationTok
         .with_auto_prefix(&format!("auto-{boot}"))
         .run_queued_after_restart(cfg.run_queued_after_restart);
     let io = DispatchIo { estop: estop_rx, inbound: in_rx, out: out_tx, names: names_rx, reload: reload_tx };
-    let mut notifier = notify::Notifier::from_env();
+    let mut notifier = notifier.or_else(notify::Notifier::from_env);
     if let Some(n) = &notifier {
         let broker = format!("{}:{}", cfg.link.host, cfg.link.port);
         n.notify(&format!("READY=1\nSTATUS=serving trinity/{}/cmd via {broker}", cfg.robot_id));
         tracing::info!("sd_notify: READY=1, watchdog pings every {:?}", n.watchdog_interval());
     }
-    let hang_at = cfg.hang_main_loop_after.map(|d| Instant::now() + d);
-    let main_loop = MainLoop { notifier: notifier.as_mut(), hang_at };
+    let stall = stall.map(|s| (Instant::now() + s.after, s.until));
+    let main_loop = MainLoop { notifier: notifier.as_mut(), stall };
     dispatch_loop(dispatcher, shared.clone(), planner, table, io, main_loop, shutdown.clone()).await;
     if let Some(n) = &notifier {
         n.notify("STOPPING=1");
@@ -583,7 +621,7 @@ pub async fn run_with(cfg: DaemonConfig, parts: Parts, shutdown: CancellationTok
 
     // Shutdown: intake has stopped; outputs safe (not latched on disk: a restart is not an
     // e-stop); the last events flushed; then `offline` and disconnect.
-    drop(shared.engage(None));
+    drop(shared.engage());
     link_shutdown.cancel();
     tracker.close();
     let _ = link_task.await;
@@ -666,16 +704,16 @@ struct DispatchIo {
 /// What the dispatcher does for systemd on every tick.
 struct MainLoop<'a> {
     notifier: Option<&'a mut notify::Notifier>,
-    hang_at: Option<Instant>,
+    stall: Option<(Instant, CancellationToken)>,
 }
 
 impl MainLoop<'_> {
     fn tick(&mut self) {
         let now = Instant::now();
-        if self.hang_at.is_some_and(|t| now >= t) {
-            tracing::warn!("test hook: the main loop hangs now");
-            loop {
-                std::thread::sleep(Duration::from_secs(3600));
+        if let Some((_, until)) = self.stall.take_if(|(at, _)| now >= *at) {
+            tracing::warn!("the main loop stalls now, as asked (Parts::stall)");
+            while !until.is_cancelled() {
+                std::thread::sleep(Duration::from_millis(10));
             }
         }
         if let Some(n) = self.notifier.as_mut() {
@@ -915,7 +953,6 @@ mod tests {
     fn shared(state: &std::path::Path) -> Shared {
         let board = trinity_boards::by_name("sim").unwrap();
         Shared {
-            probe: None,
             robot: Mutex::new(RobotCell::new(robot::sim(&board, Millis(0)).unwrap())),
             latch: Latch::new(state, "t"),
             control_tick: AtomicU64::new(0),
@@ -957,16 +994,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = shared(dir.path());
         let told = AtomicUsize::new(0);
-        assert!(s.estop(true, Instant::now(), || {
-            told.fetch_add(1, Ordering::Relaxed);
-        }));
+        assert!(s
+            .estop(true, || {
+                told.fetch_add(1, Ordering::Relaxed);
+            })
+            .carried_out());
         assert!(s.latch.load().unwrap() && lock(&s.robot).robot.estopped());
         // The state directory turns into a file: the release cannot be recorded.
         std::fs::remove_dir_all(dir.path()).unwrap();
         std::fs::write(dir.path(), "not a directory").unwrap();
-        assert!(!s.estop(false, Instant::now(), || {
-            told.fetch_add(1, Ordering::Relaxed);
-        }));
+        assert!(!s
+            .estop(false, || {
+                told.fetch_add(1, Ordering::Relaxed);
+            })
+            .carried_out());
         assert!(lock(&s.robot).robot.estopped(), "still stopped");
         assert_eq!(told.load(Ordering::Relaxed), 1, "the dispatcher heard only of the engage");
         let _ = std::fs::remove_file(dir.path());

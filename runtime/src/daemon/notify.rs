@@ -68,6 +68,13 @@ impl Notifier {
         }
     }
 
+    /// A notifier for the socket bound at `path`, as systemd would set one up with
+    /// `WatchdogSec=` of `watchdog` (pings at half of it): for running the daemon in-process.
+    pub fn to_socket(path: &std::path::Path, watchdog: Option<Duration>) -> std::io::Result<Notifier> {
+        let target = Target::Path(path.to_string_lossy().into_owned());
+        Ok(Notifier { socket: UnixDatagram::unbound()?, target, watchdog: watchdog.map(|w| w / 2), last_ping: None })
+    }
+
     /// The watchdog ping interval, if systemd runs one for this process.
     pub fn watchdog_interval(&self) -> Option<Duration> {
         self.watchdog

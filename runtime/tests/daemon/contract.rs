@@ -112,7 +112,7 @@ struct InProcess {
 }
 
 impl InProcess {
-    fn start(port: u16, robot_id: &str, engine: Engine, robot: Option<Box<dyn Robot>>, abort_on_panic: bool) -> Self {
+    fn start(port: u16, robot_id: &str, parts: Parts, abort_on_panic: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let cfg = DaemonConfig {
             robot_id: robot_id.into(),
@@ -133,7 +133,6 @@ impl InProcess {
             telemetry: std::time::Duration::from_millis(100),
             skills_dir: None,
             skills_poll: std::time::Duration::ZERO,
-            hang_main_loop_after: None,
             state_dir: dir.path().join("state"),
             run_queued_after_restart: false,
             homeassistant: None,
@@ -144,11 +143,7 @@ impl InProcess {
         let stop = shutdown.clone();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-            rt.block_on(trinity_runtime::daemon::run_with(
-                cfg,
-                Parts { engine: Some(engine), robot, ..Parts::default() },
-                stop,
-            ))
+            rt.block_on(trinity_runtime::daemon::run_with(cfg, parts, stop))
         });
         InProcess { shutdown, thread: Some(thread), _dir: dir }
     }
@@ -163,6 +158,11 @@ impl Drop for InProcess {
     }
 }
 
+/// A scripted engine ([`script`]) and `robot`.
+fn parts(planning: Arc<AtomicBool>, robot: Box<dyn Robot>) -> Parts {
+    Parts { engine: Some(Engine::scripted(script(planning))), robot: Some(robot), ..Parts::default() }
+}
+
 fn notes() -> (Arc<std::sync::Mutex<Vec<String>>>, impl Fn(&str) + Send + 'static) {
     let log = Arc::new(std::sync::Mutex::new(Vec::new()));
     let l = log.clone();
@@ -174,8 +174,7 @@ fn scripted_plans_run_a_refused_one_never_reaches_the_robot_and_an_engine_error_
     let broker = Mosquitto::start();
     let obs = Observer::connect(broker.port, "s-plan");
     let (log, note) = notes();
-    let engine = Engine::scripted(script(Arc::default()));
-    let _d = InProcess::start(broker.port, "s-plan", engine, Some(watched(note, false)), false);
+    let _d = InProcess::start(broker.port, "s-plan", parts(Arc::default(), watched(note, false)), false);
     obs.wait_online();
     obs.publish("cmd", cmd("c-go", "go"));
     let evs = obs.events("c-go");
@@ -212,13 +211,7 @@ fn cancel_and_estop_end_a_plan_that_never_finishes_without_waiting_for_the_plann
         }
     };
     let (log, note) = notes();
-    let _d = InProcess::start(
-        broker.port,
-        "s-stop",
-        Engine::scripted(script(planning.clone())),
-        Some(watched(note, false)),
-        false,
-    );
+    let _d = InProcess::start(broker.port, "s-stop", parts(planning.clone(), watched(note, false)), false);
     obs.wait_online();
     // The planner would run until the end of time: only a cancel ends it.
     obs.publish("cmd", cmd("c-1", "forever"));
@@ -253,7 +246,7 @@ fn panic_child() {
         let _ = out.flush();
     };
     let robot = watched(note, mode == "driver");
-    let _d = InProcess::start(port, "s-panic", Engine::scripted(script(Arc::default())), Some(robot), true);
+    let _d = InProcess::start(port, "s-panic", parts(Arc::default(), robot), true);
     let obs = Observer::connect(port, "s-panic");
     obs.wait_online();
     match mode {
@@ -304,4 +297,55 @@ fn a_panic_in_a_driver_mid_motion_makes_the_outputs_safe_then_aborts() {
     let panicked = lines.iter().position(|l| *l == "robot: poll panics").unwrap_or_else(|| panic!("{out}"));
     assert!(lines[..panicked].contains(&"robot: start"), "{out}");
     assert!(lines[panicked..].contains(&"robot: outputs safe"), "outputs made safe after the panic: {out}\n{err}");
+}
+
+/// systemd's watchdog is fed from the main loop itself: when it stalls (a deadlock), the
+/// pings stop although every other task lives on, and systemd restarts the service.
+#[test]
+fn under_systemd_ready_then_watchdog_pings_which_stop_when_the_main_loop_stalls() {
+    use std::time::{Duration, Instant};
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    // WatchdogSec=0.4 s: a ping every 200 ms. The main loop stalls 2 s after READY.
+    let stall = CancellationToken::new();
+    let parts = Parts {
+        notifier: Some(
+            trinity_runtime::daemon::notify::Notifier::to_socket(&path, Some(Duration::from_millis(400))).unwrap(),
+        ),
+        stall: Some(trinity_runtime::daemon::Stall { after: Duration::from_secs(2), until: stall.clone() }),
+        ..parts(Arc::default(), watched(|_| {}, false))
+    };
+    let d = InProcess::start(broker.port, "s-n", parts, false);
+    let mut buf = [0u8; 512];
+    sock.set_read_timeout(Some(super::WAIT)).unwrap();
+    let n = sock.recv(&mut buf).expect("READY=1 within the wait");
+    let ready = Instant::now();
+    let first = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(first.lines().any(|l| l == "READY=1"), "{first:?}");
+    assert!(first.contains("STATUS=serving trinity/s-n/cmd"), "{first:?}");
+    // READY means serving: the status topic is already (or about to be) online.
+    let obs = Observer::connect(broker.port, "s-n");
+    obs.wait_online();
+
+    let got = super::notifications(&sock, ready + Duration::from_millis(5000));
+    assert!(got.iter().all(|(_, m)| m == "WATCHDOG=1"), "{got:?}");
+    let before: Vec<Instant> =
+        got.iter().map(|(t, _)| *t).filter(|t| *t < ready + Duration::from_millis(1900)).collect();
+    let after = got.iter().filter(|(t, _)| *t > ready + Duration::from_millis(2600)).count();
+    // ~9 pings in the first 1.9 s (every 200 ms; other tests share the CPU, so the bounds
+    // are loose), paced, not one per 50 ms dispatcher tick; none once the loop has stalled.
+    // The times are when this thread read each ping: a late read followed by a prompt one
+    // looks shorter than the daemon's 200 ms (146 ms seen in a loaded CI run).
+    assert!(before.len() >= 4, "{} pings before the stall: {got:?}", before.len());
+    let gaps: Vec<u128> = before.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    assert!(gaps.iter().all(|&g| (100..=1000).contains(&g)), "intervals {gaps:?} ms");
+    assert_eq!(after, 0, "pings after the main loop stalled: {got:?}");
+    // The daemon lives on with its other tasks (telemetry still flows): a ping from any of
+    // them would have hidden the stall, which is why they come from the loop itself.
+    obs.skip("telemetry");
+    obs.wait("telemetry", |_| true);
+    stall.cancel();
+    drop(d);
 }
