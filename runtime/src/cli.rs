@@ -707,8 +707,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let last = rt.block_on(crate::send::send(args))?;
-            if last["state"] != "succeeded" {
-                bail!("command ended {}", last["state"]);
+            if last.state != crate::wire::State::Succeeded {
+                bail!("command ended {}", serde_json::to_string(&last.state)?);
             }
         }
         Cmd::SystemInfo => println!("{}", llama::system_info()),

@@ -56,3 +56,4 @@ pub mod service;
 pub mod sim_run;
 pub mod skills;
 pub mod throttle;
+pub mod wire;

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-use serde_json::{json, Value};
 
 use crate::mqtt::Topics;
+use crate::wire;
 
 /// Where and what to send.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub struct SendArgs {
 }
 
 /// Send the command, print every event as a JSON line, return the terminal event.
-pub async fn send(args: SendArgs) -> anyhow::Result<Value> {
+pub async fn send(args: SendArgs) -> anyhow::Result<wire::Event> {
     let id = format!(
         "send-{}-{}",
         std::process::id(),
@@ -39,23 +39,22 @@ pub async fn send(args: SendArgs) -> anyhow::Result<Value> {
     let (client, mut events) = AsyncClient::new(opts, 16);
     crate::mqtt::link::no_delay(&mut events);
     client.subscribe(topics.evt(&id), QoS::AtLeastOnce).await?;
-    let mut payload = json!({"id": id, "text": args.text});
-    if let Some(s) = &args.skill {
-        payload["skill"] = json!(s);
-    }
+    let payload = wire::CommandRequest { id: id.clone(), text: args.text, skill: args.skill, ..Default::default() };
+    let payload = serde_json::to_string(&payload)?;
     let follow = async {
         let mut published = false;
         loop {
             match events.poll().await {
                 Ok(Event::Incoming(Packet::SubAck(_))) if !published => {
-                    client.publish(topics.cmd(), QoS::AtLeastOnce, false, payload.to_string()).await?;
+                    client.publish(topics.cmd(), QoS::AtLeastOnce, false, payload.clone()).await?;
                     published = true;
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
-                    let ev: Value = serde_json::from_slice(&p.payload)?;
-                    println!("{ev}");
-                    let state = ev["state"].as_str().unwrap_or("");
-                    if ["succeeded", "failed", "canceled", "rejected"].contains(&state) {
+                    // As received: a newer daemon's fields are shown too.
+                    println!("{}", String::from_utf8_lossy(&p.payload));
+                    let ev: wire::Event = serde_json::from_slice(&p.payload)
+                        .map_err(|e| anyhow!("the daemon's event is not one of the contract: {e}"))?;
+                    if ev.state.is_terminal() {
                         let _ = client.disconnect().await;
                         return Ok(ev);
                     }

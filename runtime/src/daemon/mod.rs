@@ -44,7 +44,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use std::sync::Weak;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -154,9 +153,9 @@ pub struct Shared {
     estop_link_up: Arc<AtomicBool>,
     running_cancel: Mutex<Option<Arc<AtomicBool>>>,
     queue_depth: AtomicUsize,
-    last_timings: Mutex<Option<serde_json::Value>>,
+    last_timings: Mutex<Option<crate::wire::Timings>>,
     /// The last command's terminal event (telemetry's `last`).
-    last_outcome: Mutex<Option<serde_json::Value>>,
+    last_outcome: Mutex<Option<crate::wire::Event>>,
     epoch: Instant,
     /// Whether a panic aborts the process ([`abort_on_panic`]); then a panic on a thread that
     /// holds the robot makes its outputs safe as it unwinds ([`RobotGuard`]).
@@ -674,14 +673,15 @@ async fn telemetry_loop(
                     let cell = shared.robot();
                     (cell.robot.telemetry(), cell.robot.estopped())
                 };
-                let t = json!({
-                    "robot": robot,
-                    "estop": estop,
-                    "queue_depth": shared.queue_depth.load(Ordering::Relaxed),
-                    "last_timings": *lock(&shared.last_timings),
-                    "last": *lock(&shared.last_outcome),
-                });
-                if out.send(Outbound::Telemetry(t.to_string())).is_err() {
+                let t = crate::wire::Telemetry {
+                    robot,
+                    estop,
+                    queue_depth: shared.queue_depth.load(Ordering::Relaxed),
+                    last_timings: lock(&shared.last_timings).clone(),
+                    last: lock(&shared.last_outcome).clone(),
+                };
+                let json = serde_json::to_string(&t).unwrap_or_default();
+                if out.send(Outbound::Telemetry(json)).is_err() {
                     break;
                 }
             }
@@ -801,7 +801,7 @@ async fn dispatch_loop(
                     let terminal = ev.state.is_terminal();
                     if terminal {
                         // Telemetry's `last`: the id, the state, the error or plan.
-                        *lock(&shared.last_outcome) = serde_json::from_str(&json).ok();
+                        *lock(&shared.last_outcome) = Some((*ev).clone());
                     }
                     let _ = out.send(Outbound::Event { id: ev.id, json, terminal });
                 }
@@ -842,7 +842,7 @@ async fn run_command(
     flag: Arc<AtomicBool>,
     engages_heard: u64,
 ) -> Finished {
-    let failed = |error: String, plan: Option<serde_json::Value>| Finished::Failed { error, plan };
+    let failed = |error: String, plan: Option<trinity_firmware::Plan>| Finished::Failed { error, plan };
     let name = command.skill.clone().unwrap_or_else(|| prompt::DEFAULT_SKILL.to_owned());
     // The flag stays registered until the plan is on the robot (below), so an e-stop or a
     // cancel that lands between the end of generation and the start is not lost.
@@ -859,7 +859,6 @@ async fn run_command(
         Ok(a) => a,
         Err(finished) => return finished,
     };
-    let plan_json = serde_json::to_value(&plan).unwrap_or_default();
     // Only while the robot can be stopped remotely: wait (bounded) for the e-stop link.
     let t0 = Instant::now();
     while !shared.estop_link_up.load(Ordering::SeqCst) {
@@ -867,7 +866,7 @@ async fn run_command(
             return Finished::Canceled;
         }
         if t0.elapsed() > ESTOP_LINK_WAIT {
-            return failed("the e-stop connection is down: not moving".into(), Some(plan_json));
+            return failed("the e-stop connection is down: not moving".into(), Some(plan.clone()));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -884,14 +883,14 @@ async fn run_command(
         let now = shared.now();
         match cell.start(&steps, now) {
             Ok(rx) => rx,
-            Err(r) => return failed(format!("the robot refused the plan: {r:?}"), Some(plan_json)),
+            Err(r) => return failed(format!("the robot refused the plan: {r:?}"), Some(plan.clone())),
         }
     };
     match rx.await {
-        Ok(Outcome::Succeeded) => Finished::Succeeded { plan: plan_json },
+        Ok(Outcome::Succeeded) => Finished::Succeeded { plan },
         Ok(Outcome::Canceled) | Err(_) => Finished::Canceled,
-        Ok(Outcome::DriverFailed { index, error }) => failed(format!("action {index}: {error}"), Some(plan_json)),
-        Ok(Outcome::WatchdogExpired) => failed("watchdog expired: outputs made safe".into(), Some(plan_json)),
+        Ok(Outcome::DriverFailed { index, error }) => failed(format!("action {index}: {error}"), Some(plan.clone())),
+        Ok(Outcome::WatchdogExpired) => failed("watchdog expired: outputs made safe".into(), Some(plan.clone())),
     }
 }
 
@@ -928,17 +927,17 @@ async fn plan_with_model(
         Err(crate::engine::EngineError::Canceled) => return Err(Finished::Canceled),
         Err(e) => return Err(failed(e.to_string())),
     };
-    *lock(&shared.last_timings) = Some(json!({
-        "prompt_tokens": generation.prompt_tokens,
-        "prompt_ms": generation.prompt_time.as_secs_f64() * 1e3,
-        "generated_tokens": generation.generated_tokens,
-        "generation_ms": generation.generation_time.as_secs_f64() * 1e3,
-        "time_to_plan_ms": t0.elapsed().as_secs_f64() * 1e3,
-    }));
+    *lock(&shared.last_timings) = Some(crate::wire::Timings {
+        prompt_tokens: generation.prompt_tokens,
+        prompt_ms: generation.prompt_time.as_secs_f64() * 1e3,
+        generated_tokens: generation.generated_tokens,
+        generation_ms: generation.generation_time.as_secs_f64() * 1e3,
+        time_to_plan_ms: t0.elapsed().as_secs_f64() * 1e3,
+    });
     planner::finish(skill, planner.board(), &generation).map_err(|e| match e {
         planner::PlanError::Unsure { ref candidate, confidence, .. } => Finished::Refused {
             error: e.to_string(),
-            candidate: serde_json::to_value(candidate).ok(),
+            candidate: Some((**candidate).clone()),
             confidence: Some((confidence * 1000.0).round() / 1000.0),
         },
         e if e.is_refusal() => Finished::Refused { error: e.to_string(), candidate: None, confidence: None },

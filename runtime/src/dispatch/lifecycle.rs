@@ -5,63 +5,11 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use serde::Serialize;
+use trinity_firmware::Plan;
 
 use super::envelope::{parse_command, Command, Refusal};
 
-/// A command's state, as published on `evt/{id}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// Queued.
-    Accepted,
-    /// Refused (never ran).
-    Rejected,
-    /// Planning or running.
-    Executing,
-    /// Ran to the end.
-    Succeeded,
-    /// Planning or execution failed.
-    Failed,
-    /// Canceled or e-stopped.
-    Canceled,
-}
-
-impl State {
-    /// Whether no other event follows this one.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, State::Rejected | State::Succeeded | State::Failed | State::Canceled)
-    }
-}
-
-/// An event for `evt/{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Event {
-    /// Command id.
-    pub id: String,
-    /// New state.
-    pub state: State,
-    /// The plan, on `succeeded` (and on `failed` when one was made).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan: Option<serde_json::Value>,
-    /// Why, on `rejected`, `failed` and `canceled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// On `rejected` because the model was unsure: the plan it would have run. A client may
-    /// confirm it by sending it back as the command's `plan`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub candidate: Option<serde_json::Value>,
-    /// With `candidate`: how sure the model was (0–1).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<f32>,
-}
-
-impl Event {
-    /// An event with no plan, candidate or confidence.
-    pub fn new(id: &str, state: State, error: Option<String>) -> Event {
-        Event { id: id.to_owned(), state, plan: None, error, candidate: None, confidence: None }
-    }
-}
+pub use crate::wire::{Event, State};
 
 /// How the edge reports a started command's end.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,14 +17,14 @@ pub enum Finished {
     /// Planned and executed.
     Succeeded {
         /// The plan, as JSON.
-        plan: serde_json::Value,
+        plan: Plan,
     },
     /// Planning or execution failed.
     Failed {
         /// What went wrong.
         error: String,
         /// The plan, if one was made.
-        plan: Option<serde_json::Value>,
+        plan: Option<Plan>,
     },
     /// The job saw the cancel and stopped.
     Canceled,
@@ -86,7 +34,7 @@ pub enum Finished {
         /// Why.
         error: String,
         /// The plan it would have run.
-        candidate: Option<serde_json::Value>,
+        candidate: Option<Plan>,
         /// How sure the model was of it.
         confidence: Option<f32>,
     },
@@ -98,7 +46,7 @@ pub enum Effect {
     /// Put every output in its safe state now (e-stop). Comes first.
     SafeOutputs,
     /// Publish this event.
-    Publish(Event),
+    Publish(Box<Event>),
     /// Plan and execute this command; report back with [`Dispatcher::on_finished`].
     Start {
         /// Command id.
@@ -154,7 +102,7 @@ pub struct Dispatcher {
 }
 
 fn event(id: &str, state: State, error: Option<String>) -> Effect {
-    Effect::Publish(Event::new(id, state, error))
+    Effect::Publish(Box::new(Event::new(id, state, error)))
 }
 
 impl Dispatcher {
@@ -365,7 +313,7 @@ impl Dispatcher {
                 Event { candidate, confidence, ..Event::new(id, State::Rejected, Some(error)) }
             }
         };
-        let mut out = vec![Effect::Publish(e)];
+        let mut out = vec![Effect::Publish(Box::new(e))];
         out.extend(self.start_next(now));
         out
     }

@@ -25,8 +25,8 @@ fn skills() -> Vec<String> {
     vec!["general".into(), "rover".into()]
 }
 
-fn plan() -> serde_json::Value {
-    serde_json::json!([{"action": "stop"}])
+fn plan() -> trinity_firmware::Plan {
+    serde_json::from_str(r#"[{"action": "stop"}]"#).unwrap()
 }
 
 #[test]
@@ -36,7 +36,10 @@ fn a_command_goes_accepted_executing_succeeded_with_its_plan() {
     assert_eq!(states(&out), vec![s("c-1", State::Accepted), s("c-1", State::Executing)]);
     assert!(matches!(&out[2], Effect::Start { id, .. } if id == "c-1"));
     let out = d.on_finished(10, "c-1", Finished::Succeeded { plan: plan() });
-    assert_eq!(out, vec![Effect::Publish(Event { plan: Some(plan()), ..Event::new("c-1", State::Succeeded, None) })]);
+    assert_eq!(
+        out,
+        vec![Effect::Publish(Box::new(Event { plan: Some(plan()), ..Event::new("c-1", State::Succeeded, None) }))]
+    );
     assert_eq!(d.running(), None);
 }
 
@@ -199,7 +202,7 @@ fn a_command_without_a_skill_gets_the_default_and_an_unknown_one_is_rejected() {
 fn error_of(out: &[Effect]) -> String {
     out.iter()
         .find_map(|e| match e {
-            Effect::Publish(Event { error: Some(e), .. }) => Some(e.clone()),
+            Effect::Publish(ev) => ev.error.clone(),
             _ => None,
         })
         .unwrap_or_default()
