@@ -4,9 +4,11 @@
 //! - [`CommandRequest`]: a command as a client sends it on `cmd` (the daemon's own parser,
 //!   which also takes plain text, is `dispatch::envelope`);
 //! - [`Event`] and [`State`]: `evt/{id}`;
-//! - [`Telemetry`] and [`Timings`]: `telemetry`.
+//! - [`Telemetry`] and [`Timings`]: `telemetry`;
+//! - [`Info`] (retained): what the daemon serves; `daemon/info.rs` fits it to a size budget.
 //!
-//! `info` is built in `daemon/info.rs`, fitted to a size budget.
+//! Readers of messages from other daemons (`fleet status`) take every field as optional:
+//! an older or newer robot's message still reads.
 
 use serde::{Deserialize, Serialize};
 use trinity_firmware::Plan;
@@ -112,6 +114,104 @@ pub struct Telemetry {
     pub last_timings: Option<Timings>,
     /// The last command's terminal event.
     pub last: Option<Event>,
+}
+
+/// The retained `info`: what the daemon serves.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Info {
+    /// Trinity's version.
+    pub version: String,
+    /// `trinity/{robot_id}/…`.
+    pub robot_id: String,
+    /// The board profile.
+    pub board: String,
+    /// The base model.
+    pub model: ModelInfo,
+    /// Every skill served, the default first.
+    pub skills: Vec<SkillInfo>,
+    /// Skill folders that are not served, and why.
+    pub skill_errors: Vec<SkillFolderError>,
+    /// The skill folders' directory.
+    pub skills_dir: Option<std::path::PathBuf>,
+    /// The prompt prefixes evaluated and kept.
+    pub prefix_cache: Vec<PrefixInfo>,
+    /// Entries left out to stay under the size budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<usize>,
+}
+
+/// `info`'s `model`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelInfo {
+    /// The GGUF file.
+    pub path: std::path::PathBuf,
+    /// `general.architecture`.
+    pub architecture: String,
+    /// Its size.
+    pub bytes: u64,
+    /// Its sha256 (hex), once hashed.
+    pub sha256: Option<String>,
+}
+
+/// One skill in `info`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SkillInfo {
+    /// Its name (`cmd/{skill}`).
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Its folder, or `builtin`.
+    pub source: String,
+    /// Installed from a bundle: its version (`null` otherwise).
+    pub version: Option<String>,
+    /// Few-shot examples in its prompt (folder skills).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub examples: Option<usize>,
+    /// Its LoRA adapters.
+    pub adapters: Vec<AdapterInfo>,
+}
+
+/// One adapter of a skill in `info`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AdapterInfo {
+    /// File name.
+    pub file: Option<String>,
+    /// File size.
+    pub bytes: u64,
+    /// LoRA rank.
+    pub rank: u64,
+    /// LoRA alpha.
+    pub alpha: f32,
+    /// The scale it runs at.
+    pub scale: f32,
+    /// Time to check and load it.
+    pub load_ms: f64,
+}
+
+/// A skill folder that is not served.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SkillFolderError {
+    /// The folder.
+    pub folder: std::path::PathBuf,
+    /// Why.
+    pub error: String,
+}
+
+/// One cached prompt prefix in `info`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrefixInfo {
+    /// The skill it belongs to.
+    pub skill: String,
+    /// Its tokens.
+    pub tokens: usize,
+    /// KV memory it takes.
+    pub kv_bytes: u64,
 }
 
 #[cfg(test)]

@@ -2,11 +2,10 @@
 //! (issue 11, item 2): long texts are cut, and if the skills still do not fit, the last
 //! ones are left out and counted (`left_out`), so `info` is always published.
 
-use serde_json::{json, Value};
-
 use super::skills::SkillsInfo;
 use super::DaemonConfig;
 use crate::engine::Engine;
+use crate::wire::{Info, ModelInfo};
 
 /// The budget for `info`: well under the outgoing limit, which it must never reach.
 pub const MAX_INFO: usize = crate::mqtt::outbox::MAX_PAYLOAD / 2;
@@ -16,90 +15,107 @@ const MAX_TEXT: usize = 300;
 /// `info` for the daemon as it is now.
 pub fn json(cfg: &DaemonConfig, engine: &Engine, skills: &SkillsInfo, sha256: Option<&str>) -> String {
     let i = engine.info();
-    let (skills, skill_errors, prefix_cache) = skills.to_json();
-    let v = json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "robot_id": cfg.robot_id,
-        "board": cfg.board.name,
-        "model": {"path": i.model, "architecture": i.architecture, "bytes": i.model_bytes, "sha256": sha256},
-        "skills": skills,
-        "skill_errors": skill_errors,
-        "skills_dir": cfg.skills_dir,
-        "prefix_cache": prefix_cache,
-    });
-    bounded(v, MAX_INFO)
+    let info = Info {
+        version: env!("CARGO_PKG_VERSION").into(),
+        robot_id: cfg.robot_id.clone(),
+        board: cfg.board.name.clone(),
+        model: ModelInfo {
+            path: i.model.clone(),
+            architecture: i.architecture.clone(),
+            bytes: i.model_bytes,
+            sha256: sha256.map(str::to_owned),
+        },
+        skills: skills.skills.clone(),
+        skill_errors: skills.errors.clone(),
+        skills_dir: cfg.skills_dir.clone(),
+        prefix_cache: skills.prefix_cache(),
+        left_out: None,
+    };
+    bounded(info, MAX_INFO)
 }
 
-/// `v` serialised in at most `limit` bytes: strings in `skills` and `skill_errors` cut to
-/// [`MAX_TEXT`], then trailing entries of those lists dropped and counted.
-pub fn bounded(mut v: Value, limit: usize) -> String {
-    let s = v.to_string();
+fn to_string(info: &Info) -> String {
+    serde_json::to_string(info).unwrap_or_default()
+}
+
+/// `info` serialised in at most `limit` bytes: texts in `skills` and `skill_errors` cut to
+/// [`MAX_TEXT`], then trailing entries of those lists (and of `prefix_cache`) dropped and
+/// counted in `left_out`.
+pub fn bounded(mut info: Info, limit: usize) -> String {
+    let s = to_string(&info);
     if s.len() <= limit {
         return s;
     }
-    for key in ["skills", "skill_errors", "prefix_cache"] {
-        if let Some(x) = v.get_mut(key) {
-            cut_strings(x);
-        }
+    for skill in &mut info.skills {
+        cut(&mut skill.description);
+        cut(&mut skill.source);
+    }
+    for e in &mut info.skill_errors {
+        cut(&mut e.error);
     }
     let mut left_out = 0usize;
     loop {
-        let s = v.to_string();
+        let s = to_string(&info);
         if s.len() <= limit {
             return s;
         }
-        let popped = ["skill_errors", "prefix_cache", "skills"]
-            .iter()
-            .find_map(|k| v.get_mut(*k).and_then(Value::as_array_mut).filter(|a| !a.is_empty()).and_then(Vec::pop));
-        if popped.is_none() {
+        let popped =
+            info.skill_errors.pop().is_some() || info.prefix_cache.pop().is_some() || info.skills.pop().is_some();
+        if !popped {
             // Nothing left to drop: the fixed part alone (never in practice).
-            return json!({"robot_id": v["robot_id"], "error": "info too large"}).to_string();
+            return serde_json::json!({"robot_id": info.robot_id, "error": "info too large"}).to_string();
         }
         left_out += 1;
-        v["left_out"] = Value::from(left_out);
+        info.left_out = Some(left_out);
     }
 }
 
-fn cut_strings(v: &mut Value) {
-    match v {
-        Value::String(s) if s.len() > MAX_TEXT => {
-            let mut end = MAX_TEXT;
-            while !s.is_char_boundary(end) {
-                end -= 1;
-            }
-            s.truncate(end);
-            s.push('…');
+fn cut(s: &mut String) {
+    if s.len() > MAX_TEXT {
+        let mut end = MAX_TEXT;
+        while !s.is_char_boundary(end) {
+            end -= 1;
         }
-        Value::Array(a) => a.iter_mut().for_each(cut_strings),
-        Value::Object(o) => o.values_mut().for_each(cut_strings),
-        _ => {}
+        s.truncate(end);
+        s.push('…');
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::{SkillFolderError, SkillInfo};
 
     #[test]
     fn issue_11_info_with_many_long_skills_stays_under_the_limit() {
-        let skill = |i: usize| json!({"name": format!("skill{i}"), "description": "é".repeat(5000), "adapters": []});
-        let v = json!({
-            "robot_id": "r1",
-            "skills": (0..200).map(skill).collect::<Vec<_>>(),
-            "skill_errors": (0..50).map(|i| format!("broken{i}: {}", "x".repeat(10_000))).collect::<Vec<_>>(),
-        });
-        assert!(v.to_string().len() > 1_000_000);
-        let s = bounded(v, MAX_INFO);
+        let skill =
+            |i: usize| SkillInfo { name: format!("skill{i}"), description: "é".repeat(5000), ..Default::default() };
+        let info = Info {
+            robot_id: "r1".into(),
+            skills: (0..200).map(skill).collect(),
+            skill_errors: (0..50)
+                .map(|i| SkillFolderError { folder: format!("broken{i}").into(), error: "x".repeat(10_000) })
+                .collect(),
+            ..Default::default()
+        };
+        assert!(to_string(&info).len() > 1_000_000);
+        let s = bounded(info, MAX_INFO);
         assert!(s.len() <= MAX_INFO, "{}", s.len());
-        let back: Value = serde_json::from_str(&s).unwrap();
-        assert!(back["skills"].as_array().unwrap().len() > 10, "as many skills as fit are kept");
-        assert!(back["left_out"].as_u64().unwrap() > 0);
-        assert!(back["skills"][0]["description"].as_str().unwrap().ends_with('…'));
+        let back: Info = serde_json::from_str(&s).unwrap();
+        assert!(back.skills.len() > 10, "as many skills as fit are kept");
+        assert!(back.left_out.unwrap() > 0);
+        assert!(back.skills[0].description.ends_with('…'));
     }
 
     #[test]
     fn small_info_is_left_as_it_is() {
-        let v = json!({"robot_id": "r1", "skills": [{"name": "rover", "description": "drive"}]});
-        assert_eq!(bounded(v.clone(), MAX_INFO), v.to_string());
+        let info = Info {
+            robot_id: "r1".into(),
+            skills: vec![SkillInfo { name: "rover".into(), description: "drive".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let s = bounded(info.clone(), MAX_INFO);
+        assert_eq!(serde_json::from_str::<Info>(&s).unwrap(), info);
+        assert!(!s.contains("left_out"), "{s}");
     }
 }

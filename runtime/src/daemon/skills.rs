@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -20,6 +19,7 @@ use crate::mqtt::link::Outbound;
 use crate::planner::Planner;
 use crate::prompt::{self, Skill};
 use crate::skills::{ActiveSkill, Library, ScanReport};
+use crate::wire::{AdapterInfo, PrefixInfo, SkillFolderError, SkillInfo};
 
 /// The skills commands are planned with; replaced whole on every change.
 #[derive(Clone, Default)]
@@ -52,44 +52,52 @@ fn merged(active: &[&ActiveSkill]) -> Vec<Skill> {
 /// What `info` says about the skills.
 #[derive(Debug, Clone, Default)]
 pub struct SkillsInfo {
-    skills: Vec<Value>,
-    errors: Vec<Value>,
+    pub(super) skills: Vec<SkillInfo>,
+    pub(super) errors: Vec<SkillFolderError>,
     prefix_cache: Vec<PrefixCacheEntry>,
 }
 
 impl SkillsInfo {
-    /// The `skills`, `skill_errors` and `prefix_cache` members of `info`.
-    pub fn to_json(&self) -> (Value, Value, Value) {
-        let cache: Vec<Value> = self
-            .prefix_cache
+    /// `info`'s `prefix_cache`.
+    pub fn prefix_cache(&self) -> Vec<PrefixInfo> {
+        self.prefix_cache
             .iter()
-            .map(|e| json!({"skill": e.label, "tokens": e.tokens, "kv_bytes": e.kv_bytes}))
-            .collect();
-        (Value::from(self.skills.clone()), Value::from(self.errors.clone()), Value::from(cache))
+            .map(|e| PrefixInfo { skill: e.label.clone(), tokens: e.tokens, kv_bytes: e.kv_bytes })
+            .collect()
     }
 }
 
-fn describe(skills: &[Skill], active: &[&ActiveSkill]) -> Vec<Value> {
+fn describe(skills: &[Skill], active: &[&ActiveSkill]) -> Vec<SkillInfo> {
     skills
         .iter()
         .map(|s| match active.iter().find(|a| a.skill.name == s.name) {
-            Some(a) => json!({
-                "name": s.name,
-                "description": s.description,
-                "source": a.dir,
+            Some(a) => SkillInfo {
+                name: s.name.clone(),
+                description: s.description.clone(),
+                source: a.dir.to_string_lossy().into_owned(),
                 // Installed from a bundle (`trinity skill install`): its version.
-                "version": crate::skills::bundle::version_in(&a.dir),
-                "examples": a.examples,
-                "adapters": a.adapters.iter().zip(&a.skill.adapters).map(|(i, (_, scale))| json!({
-                    "file": i.path.file_name().map(|f| f.to_string_lossy().into_owned()),
-                    "bytes": i.file_bytes,
-                    "rank": i.summary.rank,
-                    "alpha": i.summary.alpha,
-                    "scale": scale,
-                    "load_ms": i.load_time.as_secs_f64() * 1e3,
-                })).collect::<Vec<_>>(),
-            }),
-            None => json!({"name": s.name, "description": s.description, "source": "builtin", "adapters": []}),
+                version: crate::skills::bundle::version_in(&a.dir),
+                examples: Some(a.examples),
+                adapters: a
+                    .adapters
+                    .iter()
+                    .zip(&a.skill.adapters)
+                    .map(|(i, (_, scale))| AdapterInfo {
+                        file: i.path.file_name().map(|f| f.to_string_lossy().into_owned()),
+                        bytes: i.file_bytes,
+                        rank: i.summary.rank,
+                        alpha: i.summary.alpha,
+                        scale: *scale,
+                        load_ms: i.load_time.as_secs_f64() * 1e3,
+                    })
+                    .collect(),
+            },
+            None => SkillInfo {
+                name: s.name.clone(),
+                description: s.description.clone(),
+                source: "builtin".into(),
+                ..Default::default()
+            },
         })
         .collect()
 }
@@ -99,7 +107,7 @@ fn scan_blocking(
     mut lib: Library,
     engine: &Engine,
     settled_only: bool,
-) -> (Library, ScanReport, Vec<Skill>, Vec<Value>) {
+) -> (Library, ScanReport, Vec<Skill>, Vec<SkillInfo>) {
     let report = if settled_only { lib.scan(engine) } else { lib.scan_now(engine) };
     let active = lib.skills();
     let skills = merged(&active);
@@ -108,7 +116,7 @@ fn scan_blocking(
     (lib, report, skills, described)
 }
 
-fn log_report(r: &ScanReport, errors: &mut Vec<Value>) {
+fn log_report(r: &ScanReport, errors: &mut Vec<SkillFolderError>) {
     for n in &r.added {
         tracing::info!("skill `{n}` loaded");
     }
@@ -120,8 +128,8 @@ fn log_report(r: &ScanReport, errors: &mut Vec<Value>) {
     }
     for (p, why) in &r.failed {
         tracing::warn!("skill folder {} not served: {why}", p.display());
-        errors.retain(|e| e["folder"] != json!(p));
-        errors.push(json!({"folder": p, "error": why}));
+        errors.retain(|e| e.folder != *p);
+        errors.push(SkillFolderError { folder: p.clone(), error: why.to_string() });
     }
 }
 
@@ -217,8 +225,7 @@ pub async fn run(
                 table.set(skills);
                 info.skills = described;
                 // Errors of folders that now load are history.
-                let served: Vec<Value> = info.skills.iter().map(|s| s["source"].clone()).collect();
-                info.errors.retain(|e| !served.contains(&e["folder"]));
+                info.errors.retain(|e| !info.skills.iter().any(|s| std::path::Path::new(&s.source) == e.folder));
                 republish = true;
             }
             republish |= !report.failed.is_empty();

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 #[derive(Debug, Default, Clone)]
 struct Robot {
     status: Option<String>,
-    info: Option<Value>,
+    info: Option<crate::wire::Info>,
     state: Option<Value>,
 }
 
@@ -59,16 +59,11 @@ pub async fn status(host: &str, port: u16, settle: Duration, timeout: Duration) 
 }
 
 fn describe(id: &str, r: &Robot) -> Value {
-    let info = r.info.clone().unwrap_or(Value::Null);
-    let skills: Vec<Value> = info["skills"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|s| json!({"name": s["name"], "version": s.get("version").cloned().unwrap_or(Value::Null)}))
-                .collect()
-        })
+    let info = r.info.as_ref();
+    let skills: Vec<Value> = info
+        .map(|i| i.skills.iter().map(|s| json!({"name": s.name, "version": s.version})).collect())
         .unwrap_or_default();
-    let mut failures: Vec<Value> = info["skill_errors"].as_array().cloned().unwrap_or_default();
+    let mut failures: Vec<Value> = info.map(|i| i.skill_errors.iter().map(|e| json!(e)).collect()).unwrap_or_default();
     if let Some(state) = r.state.as_ref().and_then(Value::as_object) {
         failures.extend(state.values().filter(|e| e["event"] == "failed").cloned());
     }
@@ -76,8 +71,8 @@ fn describe(id: &str, r: &Robot) -> Value {
         "robot_id": id,
         "online": r.status.as_deref() == Some("online"),
         "status": r.status,
-        "board": info["board"],
-        "trinity": info["version"],
+        "board": info.map(|i| &i.board),
+        "trinity": info.map(|i| &i.version),
         "skills": skills,
         "last_skill_events": r.state,
         "failures": failures,
@@ -130,14 +125,16 @@ mod tests {
     fn a_robot_is_described_from_its_retained_messages() {
         let r = Robot {
             status: Some("online".into()),
-            info: Some(json!({"board": "sim", "version": "0.1.0", "skills": [
+            info: serde_json::from_value(json!({"board": "sim", "version": "0.1.0", "skills": [
                 {"name": "general", "source": "builtin"}, {"name": "rover", "version": "1.2.0"}],
-                "skill_errors": []})),
+                "skill_errors": [], "some_later_field": 1}))
+            .ok(),
             state: Some(
                 json!({"arm": {"event": "failed", "name": "arm", "version": "2.0.0", "reason": "bad signature"},
                                "rover": {"event": "installed", "name": "rover", "version": "1.2.0"}}),
             ),
         };
+        assert!(r.info.is_some(), "an info with unknown and missing fields reads");
         let v = describe("r1", &r);
         assert_eq!(v["online"], true);
         assert_eq!(v["skills"][1], json!({"name": "rover", "version": "1.2.0"}));
