@@ -65,6 +65,12 @@ fn name(s: &str) -> Name {
 }
 
 impl Board {
+    /// Whether this board is the simulator: its buses are the sim's (`i2c_bus = "sim"` in
+    /// its profile), not a Pi's devices.
+    pub fn is_simulated(&self) -> bool {
+        self.profile.i2c_bus == "sim"
+    }
+
     fn new(profile: Profile, wiring: Wiring) -> Board {
         let mut joints = heapless::Vec::new();
         for j in &wiring.arm.joints {
@@ -150,6 +156,7 @@ mod tests {
             assert_eq!(b.limits.joints.len(), 4, "{n}");
             assert!(b.limits.gripper);
             assert_eq!(b.limits.outputs.len(), 2);
+            assert_eq!(b.is_simulated(), *n == "sim", "{n}: only the sim drives no hardware");
         }
         assert!(by_name("pdp11").is_none());
     }

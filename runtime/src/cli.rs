@@ -542,7 +542,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let command = text.join(" ");
             let settings = model.settings()?;
             let found = find_skill(settings.skills_dir.as_deref(), &name)?;
-            if execute && settings.board.name != "sim" {
+            if execute && !settings.board.is_simulated() {
                 bail!("--execute runs plans on the sim board only; real hardware is driven by the daemon");
             }
             // Refuse a bad command before spending seconds on loading the model.

@@ -121,7 +121,7 @@ const INTERESTING: &[&str] =
 pub fn run(input: &DoctorInput) -> Vec<Finding> {
     use Level::*;
     let mut out = Vec::new();
-    let sim = input.board.name == "sim";
+    let sim = input.board.is_simulated();
 
     // Board.
     let dt = std::fs::read_to_string(input.root.join("proc/device-tree/model"))

@@ -130,7 +130,7 @@ pub fn pi(board: &Board, now: Millis) -> anyhow::Result<Box<dyn Robot>> {
 
 /// The robot for `board`: the sim, or the board's real hardware.
 pub fn open(board: &Board, now: Millis) -> anyhow::Result<Box<dyn Robot>> {
-    if board.name == "sim" {
+    if board.is_simulated() {
         sim(board, now)
     } else {
         pi(board, now)
