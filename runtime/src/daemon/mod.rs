@@ -97,6 +97,9 @@ pub struct DaemonConfig {
     pub abort_on_panic: bool,
 }
 
+/// How long the panic hook tries for the robot another thread holds.
+const PANIC_LOCK_WAIT: Duration = Duration::from_millis(100);
+
 /// How long a planned command waits for the e-stop link to be up before it fails.
 const ESTOP_LINK_WAIT: Duration = Duration::from_secs(30);
 
@@ -122,7 +125,8 @@ pub enum Estop {
     Engaged {
         /// When the outputs were safe.
         safe: Instant,
-        /// Whether a job (generation or plan) was running.
+        /// Whether a job was flagged: a generation, or a plan not yet on the robot (a plan
+        /// already running is stopped by the robot itself).
         generating: bool,
         /// Whether the latch was written.
         recorded: bool,
@@ -198,14 +202,15 @@ impl std::ops::DerefMut for RobotGuard<'_> {
 
 impl Drop for RobotGuard<'_> {
     fn drop(&mut self) {
-        HOLDING_ROBOT.with(|h| h.set(h.get().saturating_sub(1)));
         if self.abort_on_panic && std::thread::panicking() {
-            // A second panic in here aborts at once (a panic during unwinding); the unit's
-            // `ExecStopPost` is then the last resort.
+            // Still counted as held: a second panic in here goes past the hook's robot path
+            // and aborts at once (a panic during unwinding); the unit's `ExecStopPost` is
+            // then the last resort.
             self.cell.robot.engage_estop();
             eprintln!("trinity: panic while the robot was in use: outputs made safe; aborting");
             std::process::abort();
         }
+        HOLDING_ROBOT.with(|h| h.set(h.get().saturating_sub(1)));
     }
 }
 
@@ -280,18 +285,31 @@ impl Shared {
         (cell, safe, generating)
     }
 
-    /// Outputs safe from a panic hook on a thread that does not hold the robot: never waits
-    /// on a lock another thread may hold for good.
+    /// Outputs safe from a panic hook on a thread that does not hold the robot. Another
+    /// thread holds it for microseconds at a time (the control loop every 10 ms), so the
+    /// lock is tried for up to [`PANIC_LOCK_WAIT`], never for good: a holder that is stuck
+    /// leaves the outputs to systemd's `ExecStopPost`.
     fn safe_from_panic(&self) {
-        match self.robot.try_lock() {
-            Ok(mut cell) => {
-                cell.robot.engage_estop();
-            }
-            Err(std::sync::TryLockError::Poisoned(p)) => {
-                p.into_inner().robot.engage_estop();
-            }
-            Err(std::sync::TryLockError::WouldBlock) => {
-                eprintln!("trinity: panic while another thread held the robot: outputs left to systemd's ExecStopPost");
+        let t0 = Instant::now();
+        loop {
+            match self.robot.try_lock() {
+                Ok(mut cell) => {
+                    cell.robot.engage_estop();
+                    return;
+                }
+                Err(std::sync::TryLockError::Poisoned(p)) => {
+                    p.into_inner().robot.engage_estop();
+                    return;
+                }
+                Err(std::sync::TryLockError::WouldBlock) if t0.elapsed() < PANIC_LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    eprintln!(
+                        "trinity: panic while another thread held the robot for {PANIC_LOCK_WAIT:?}: outputs left to systemd's ExecStopPost"
+                    );
+                    return;
+                }
             }
         }
     }
@@ -329,7 +347,7 @@ impl Shared {
     }
 }
 
-/// Makes the outputs safe when dropped: on every way out of [`run_probed`], an error
+/// Makes the outputs safe when dropped: on every way out of [`run_with`], an error
 /// included.
 struct SafeOnDrop(Arc<Shared>);
 
@@ -428,13 +446,15 @@ pub struct Parts {
     pub robot: Option<Box<dyn robot::Robot>>,
     /// Records e-stop timings (the benchmark).
     pub probe: Option<Arc<EstopProbe>>,
-    /// systemd's notifications, instead of the one `NOTIFY_SOCKET` names.
+    /// systemd's notifications, instead of the one `NOTIFY_SOCKET` names (`None`: that
+    /// one, if set).
     pub notifier: Option<notify::Notifier>,
     /// Stall the main loop, as a deadlock would (tests of the watchdog).
     pub stall: Option<Stall>,
 }
 
-/// The dispatcher blocks its thread `after` `READY=1` until `until` is canceled.
+/// The dispatcher blocks its thread `after` `READY=1` until `until` is canceled (or the
+/// daemon shuts down).
 #[derive(Debug, Clone)]
 pub struct Stall {
     /// From `READY=1`.
@@ -612,7 +632,7 @@ pub async fn run_with(cfg: DaemonConfig, parts: Parts, shutdown: CancellationTok
         tracing::info!("sd_notify: READY=1, watchdog pings every {:?}", n.watchdog_interval());
     }
     let stall = stall.map(|s| (Instant::now() + s.after, s.until));
-    let main_loop = MainLoop { notifier: notifier.as_mut(), stall };
+    let main_loop = MainLoop { notifier: notifier.as_mut(), stall, shutdown: shutdown.clone() };
     dispatch_loop(dispatcher, shared.clone(), planner, table, io, main_loop, shutdown.clone()).await;
     if let Some(n) = &notifier {
         n.notify("STOPPING=1");
@@ -705,6 +725,8 @@ struct DispatchIo {
 struct MainLoop<'a> {
     notifier: Option<&'a mut notify::Notifier>,
     stall: Option<(Instant, CancellationToken)>,
+    /// A stall ends on shutdown too.
+    shutdown: CancellationToken,
 }
 
 impl MainLoop<'_> {
@@ -712,7 +734,7 @@ impl MainLoop<'_> {
         let now = Instant::now();
         if let Some((_, until)) = self.stall.take_if(|(at, _)| now >= *at) {
             tracing::warn!("the main loop stalls now, as asked (Parts::stall)");
-            while !until.is_cancelled() {
+            while !until.is_cancelled() && !self.shutdown.is_cancelled() {
                 std::thread::sleep(Duration::from_millis(10));
             }
         }

@@ -153,7 +153,15 @@ impl Drop for InProcess {
     fn drop(&mut self) {
         self.shutdown.cancel();
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            let ended = t.join();
+            // A daemon that did not start says why, not only a timeout waiting for it.
+            if !std::thread::panicking() {
+                match ended {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => panic!("the daemon failed: {e:#}"),
+                    Err(_) => panic!("the daemon's thread panicked"),
+                }
+            }
         }
     }
 }
@@ -263,12 +271,30 @@ fn panic_child() {
 /// The child's stdout and stderr, once it ended, and how it ended.
 fn a_panic(mode: &str) -> (String, String, std::process::ExitStatus) {
     let broker = Mosquitto::start();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["contract::panic_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env("TRINITY_TEST_PANIC_CHILD", format!("{mode}:{}", broker.port))
-        .output()
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
         .unwrap();
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned(), out.status)
+    // Bounded: a hook or guard that hangs fails the test instead of hanging it.
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if t0.elapsed() > super::WAIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the child never ended:\n{}", std::fs::read_to_string(&err).unwrap_or_default());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let read = |p: &std::path::Path| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+    (read(&out), read(&err), status)
 }
 
 /// Issue 11, item 5: a panic anywhere makes the outputs safe first, then ends the process (a
@@ -318,6 +344,8 @@ fn under_systemd_ready_then_watchdog_pings_which_stop_when_the_main_loop_stalls(
         ..parts(Arc::default(), watched(|_| {}, false))
     };
     let d = InProcess::start(broker.port, "s-n", parts, false);
+    // Dropped before `d` when an assertion fails, so the daemon can stop.
+    let _unstall = stall.clone().drop_guard();
     let mut buf = [0u8; 512];
     sock.set_read_timeout(Some(super::WAIT)).unwrap();
     let n = sock.recv(&mut buf).expect("READY=1 within the wait");
