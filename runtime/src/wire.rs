@@ -214,6 +214,20 @@ pub struct PrefixInfo {
     pub kv_bytes: u64,
 }
 
+/// `text` cut to at most `max` bytes (on a character boundary), marked `…` when cut: texts
+/// a message carries (peer text, which serde's errors quote; skill descriptions) must not
+/// make it too large to send.
+pub fn short(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

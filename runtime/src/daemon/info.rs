@@ -72,12 +72,7 @@ pub fn bounded(mut info: Info, limit: usize) -> String {
 
 fn cut(s: &mut String) {
     if s.len() > MAX_TEXT {
-        let mut end = MAX_TEXT;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push('…');
+        *s = crate::wire::short(s, MAX_TEXT);
     }
 }
 

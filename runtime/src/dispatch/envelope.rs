@@ -53,16 +53,7 @@ pub struct Refusal {
 const MAX_REASON: usize = 300;
 
 fn refuse(id: Option<&str>, reason: impl Into<String>) -> Refusal {
-    let mut reason: String = reason.into();
-    if reason.len() > MAX_REASON {
-        let mut end = MAX_REASON;
-        while !reason.is_char_boundary(end) {
-            end -= 1;
-        }
-        reason.truncate(end);
-        reason.push('…');
-    }
-    Refusal { id: id.map(str::to_owned), reason }
+    Refusal { id: id.map(str::to_owned), reason: crate::wire::short(&reason.into(), MAX_REASON) }
 }
 
 /// Parse a `cmd` payload. `topic_skill` is the `{skill}` of a `cmd/{skill}` topic.

@@ -141,18 +141,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     crate::engine::disk::hex(&Sha256::digest(bytes).into())
 }
 
-/// `text` cut to at most `max` bytes (on a character boundary), marked when cut: peer text
-/// (serde's errors quote it) must not make an event too large to send.
-pub(crate) fn short(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
-}
+pub(crate) use crate::wire::short;
 
 impl Announcement {
     /// What identifies this version for the robot: the sha256 of its signed manifest (the
