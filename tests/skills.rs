@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
+use trinity_gguf::{GgufWriter, MetaValue};
+use trinity_llama::LlamaError;
 use trinity_runtime::engine::{EngineError, Job};
-use trinity_runtime::gguf::{GgufWriter, MetaValue};
-use trinity_runtime::llama::LlamaError;
 use trinity_runtime::prompt::Skill;
 use trinity_runtime::skills::{eval, read_examples};
 
@@ -212,9 +212,9 @@ fn emulated_rover_adapter_plans_stop() {
 }
 
 /// Tensors of a GGUF file by name: (dims, ggml type, data bytes).
-fn tensors(path: &Path) -> std::collections::BTreeMap<String, (Vec<u64>, u32, Vec<u8>)> {
+fn tensors(path: &Path) -> std::collections::BTreeMap<String, (Vec<u64>, trinity_gguf::GgmlType, Vec<u8>)> {
     let bytes = std::fs::read(path).unwrap();
-    let g = trinity_runtime::gguf::read_bytes(&bytes, path).unwrap();
+    let g = trinity_gguf::read_bytes(&bytes, path).unwrap();
     g.tensors
         .iter()
         .map(|t| {
@@ -229,8 +229,7 @@ fn tensors(path: &Path) -> std::collections::BTreeMap<String, (Vec<u64>, u32, Ve
 fn peft_import_in_rust_matches_the_training_scripts_export_and_loads() {
     let dir = std::path::PathBuf::from(std::env::var("TRINITY_SMOKE_TRAIN").expect("TRINITY_SMOKE_TRAIN=<dir>"));
     let base = planner().engine().info().header.clone();
-    let (bytes, summary) =
-        trinity_runtime::gguf::import::import_peft(&dir.join("peft"), &base, Default::default()).unwrap();
+    let (bytes, summary) = trinity_gguf::import::import_peft(&dir.join("peft"), &base, Default::default()).unwrap();
     let imported = dir.join("imported.gguf");
     std::fs::write(&imported, bytes).unwrap();
     let (ours, theirs) = (tensors(&imported), tensors(&dir.join("smoke.gguf")));

@@ -7,6 +7,7 @@
 //!
 //! `emulated_` tests are the ones CI also runs on aarch64 under qemu-user, where decoding
 //! is ~30x slower: they keep prompts and plans to a few tokens.
+#![forbid(unsafe_code)]
 
 mod common;
 mod engine;

@@ -12,7 +12,8 @@
 //!   as the real hardware (a simulated PCA9685 on a simulated I2C bus, simulated PWM and
 //!   GPIO).
 //! - `linux` (feature `linux`): the same drivers on a Pi's real I2C, GPIO and PWM.
-#![deny(missing_docs, unsafe_code)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 #[cfg(feature = "linux")]
 pub mod linux;

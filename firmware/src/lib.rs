@@ -17,7 +17,8 @@
 //! - [`drivers`]: PCA9685 servos, H-bridge motors and GPIO outputs over embedded-hal 1.0.
 //! - [`time`]: milliseconds, passed in by the caller.
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code, missing_docs)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod action;
 pub mod drivers;

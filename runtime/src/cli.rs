@@ -12,7 +12,7 @@ use crate::engine::{Engine, EngineConfig};
 use crate::planner::{PlanError, Planner};
 use crate::prompt::{self, Skill};
 use crate::skills::{self, SkillDir};
-use crate::{bench, grammar, llama, model};
+use crate::{bench, grammar, model};
 
 /// Trinity: an edge robot inference runtime.
 #[derive(Parser, Debug)]
@@ -711,7 +711,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("command ended {}", serde_json::to_string(&last.state)?);
             }
         }
-        Cmd::SystemInfo => println!("{}", llama::system_info()),
+        Cmd::SystemInfo => println!("{}", trinity_llama::system_info()),
         Cmd::Doctor { service: true, .. } => doctor_as_service()?,
         Cmd::Doctor { model, service: false } => {
             let settings = model.settings()?;
@@ -833,9 +833,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Adapter(AdapterCmd::Import { peft_dir, output, f32, model }) => {
             let base_path = model.settings()?.engine_config()?.model;
-            let base = crate::gguf::check_model(&base_path)?;
-            let opts = crate::gguf::import::ImportOptions { f32 };
-            let (bytes, s) = crate::gguf::import::import_peft(&peft_dir, &base, opts)?;
+            let base = trinity_gguf::check_model(&base_path)?;
+            let opts = trinity_gguf::import::ImportOptions { f32 };
+            let (bytes, s) = trinity_gguf::import::import_peft(&peft_dir, &base, opts)?;
             // Written beside the target and renamed: a watcher never sees half a file.
             let tmp = output.with_extension("gguf.partial");
             std::fs::write(&tmp, &bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
@@ -849,9 +849,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Adapter(AdapterCmd::Check { path, model }) => {
             let settings = model.settings()?;
             let base_path = settings.engine_config()?.model;
-            let base = crate::gguf::check_model(&base_path)?;
-            let g = crate::gguf::read(&path)?;
-            let s = crate::gguf::check_adapter(&path, &g, &base)?;
+            let base = trinity_gguf::check_model(&base_path)?;
+            let g = trinity_gguf::read(&path)?;
+            let s = trinity_gguf::check_adapter(&path, &g, &base)?;
             println!(
                 "{}",
                 serde_json::json!({"adapter": path, "base": base_path, "architecture": s.architecture,
@@ -958,7 +958,7 @@ fn list_boards(args: &ModelArgs) -> anyhow::Result<()> {
     let path = settings.model.unwrap_or_else(model::default_model_path);
     let defaults = EngineConfig::new(path.clone());
     let (context, slots) = (settings.context.unwrap_or(defaults.n_ctx), defaults.prefix_slots);
-    let sizes = crate::gguf::check_model(&path)
+    let sizes = trinity_gguf::check_model(&path)
         .ok()
         .and_then(|g| Some((g.file_size, g.kv_bytes_per_token()? * u64::from(context) * u64::from(slots))));
     match sizes {

@@ -153,7 +153,7 @@ pub fn run(input: &DoctorInput) -> Vec<Finding> {
 
     // Model and RAM.
     let mut model_bytes = None;
-    let base = crate::gguf::check_model(&input.model);
+    let base = trinity_gguf::check_model(&input.model);
     match &base {
         Err(e) => out.push(finding(Fail, "model", e.to_string())),
         Result::Ok(g) => {
@@ -247,8 +247,8 @@ pub fn run(input: &DoctorInput) -> Vec<Finding> {
                 let checked = SkillDir::load(&d).map_err(|e| e.to_string()).and_then(|sd| {
                     for (path, _) in &sd.adapters {
                         if let Some(base) = &base {
-                            let g = crate::gguf::read(path).map_err(|e| e.to_string())?;
-                            crate::gguf::check_adapter(path, &g, base).map_err(|e| e.to_string())?;
+                            let g = trinity_gguf::read(path).map_err(|e| e.to_string())?;
+                            trinity_gguf::check_adapter(path, &g, base).map_err(|e| e.to_string())?;
                         }
                     }
                     Result::Ok(sd)
@@ -265,7 +265,7 @@ pub fn run(input: &DoctorInput) -> Vec<Finding> {
         }
     }
 
-    out.push(finding(Ok, "llama", crate::llama::system_info()));
+    out.push(finding(Ok, "llama", trinity_llama::system_info()));
     out
 }
 

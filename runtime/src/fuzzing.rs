@@ -53,10 +53,10 @@ pub fn envelope(data: &[u8]) {
 
 /// Bytes as a GGUF model, then as an adapter of a small valid base.
 pub fn gguf(data: &[u8]) {
-    use crate::gguf::{check_adapter, check_adapter_data, read_bytes, GgufWriter, MetaValue};
+    use trinity_gguf::{check_adapter, check_adapter_data, read_bytes, GgufWriter, MetaValue};
     let p = Path::new("fuzz.gguf");
     // Built once, not per input.
-    static BASE: std::sync::OnceLock<crate::gguf::Gguf> = std::sync::OnceLock::new();
+    static BASE: std::sync::OnceLock<trinity_gguf::Gguf> = std::sync::OnceLock::new();
     let Ok(g) = read_bytes(data, p) else { return };
     let base = BASE.get_or_init(|| {
         let bytes = GgufWriter::new()

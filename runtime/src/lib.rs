@@ -7,9 +7,10 @@
 //! [`trinity_firmware::Plan`] and checks it against the board's limits.
 //!
 //! What lives where:
-//! - [`llama`]: our thin safe layer over llama.cpp; the only `unsafe` code (the crate
-//!   denies `unsafe_code` everywhere else).
-//! - [`gguf`]: GGUF header checks in Rust, so llama.cpp never sees an unchecked file.
+//! - `trinity-llama` (its own crate): our thin safe layer over llama.cpp, the only
+//!   `unsafe` code (this crate denies `unsafe_code`).
+//! - `trinity-gguf` (its own crate, pure Rust): GGUF header checks, so llama.cpp never sees
+//!   an unchecked file.
 //! - [`model`]: the model cache and the verified fetch of the default model.
 //! - [`engine`]: the inference thread, jobs, cancellation, prefix cache, grammar sampling.
 //! - [`grammar`], [`prompt`], [`planner`]: from command to plan.
@@ -28,7 +29,8 @@
 //! - [`throttle`]: rate limits for log lines a peer can cause.
 //! - [`logging`]: `RUST_LOG` set-up, the embedded broker's routine events kept quiet.
 //! - [`fuzzing`]: what the fuzz targets run (and the corpus replay test).
-#![deny(missing_docs, unsafe_code)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod bench;
 pub mod bench_daemon;
@@ -41,10 +43,7 @@ pub mod doctor;
 pub mod engine;
 pub mod fleet;
 pub mod fuzzing;
-pub mod gguf;
 pub mod grammar;
-#[allow(unsafe_code)]
-pub mod llama;
 pub mod logging;
 pub mod model;
 pub mod mqtt;

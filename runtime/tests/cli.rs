@@ -1,5 +1,6 @@
 //! The `trinity` binary as a user runs it: output, exit codes, and clear errors for bad
 //! input (each of these must exit non-zero with a message, never panic or abort).
+#![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

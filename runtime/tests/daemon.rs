@@ -1,5 +1,6 @@
 //! `trinity run` against a real mosquitto broker started by each test on a free port, with
 //! the real model and the sim board. Every wait is for an event, with a bound.
+#![forbid(unsafe_code)]
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};

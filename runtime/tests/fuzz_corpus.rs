@@ -1,6 +1,7 @@
 //! The committed fuzz corpora (`fuzz/corpus/<target>/`, grown by `cargo xtask fuzz`)
 //! replayed through the same entry points as the cargo-fuzz targets, on stable Rust: every
 //! input that once found new code paths still gets an answer and keeps the invariants.
+#![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -41,7 +42,7 @@ fn skill_toml_corpus_replays() {
 #[test]
 #[ignore = "writes the seed corpora"]
 fn write_seeds() {
-    use trinity_runtime::gguf::{GgufWriter, MetaValue};
+    use trinity_gguf::{GgufWriter, MetaValue};
     let write = |target: &str, name: &str, data: &[u8]| {
         std::fs::create_dir_all(corpus(target)).unwrap();
         std::fs::write(corpus(target).join(format!("seed-{name}")), data).unwrap();

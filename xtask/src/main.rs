@@ -22,6 +22,7 @@
 //!   needs a nightly toolchain (see `fuzz.rs`). CI replays their corpora instead.
 //! - `package [board…]`: per-board release builds and their .deb (default: pi5 and pi4;
 //!   see `package.rs`).
+#![forbid(unsafe_code)]
 
 mod bench;
 mod fuzz;
@@ -299,6 +300,10 @@ fn test() -> Result<()> {
         "-p",
         "trinity-boards",
         "-p",
+        "trinity-gguf",
+        "-p",
+        "trinity-llama",
+        "-p",
         "trinity-runtime",
         "--lib",
     ]))?;
@@ -312,4 +317,33 @@ fn test() -> Result<()> {
     let mut t = cmd("cargo", &["test", "--test", "e2e", "packaged_", "--", "--ignored"]);
     t.env("TRINITY_PACKAGES", root().join("target/deb"));
     status(&mut t)
+}
+
+#[cfg(test)]
+mod tests {
+    /// `unsafe` lives in `trinity-llama` alone: every other crate root of the workspace
+    /// (libraries, binaries, test crates) forbids it, so the compiler refuses any that
+    /// creeps in and no `#[allow]` can lift it.
+    #[test]
+    fn unsafe_code_is_forbidden_outside_trinity_llama() {
+        let out = super::cmd("cargo", &["metadata", "--format-version", "1", "--no-deps"]).output().unwrap();
+        assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut roots = 0;
+        for package in meta["packages"].as_array().unwrap() {
+            let name = package["name"].as_str().unwrap();
+            for target in package["targets"].as_array().unwrap() {
+                let path = target["src_path"].as_str().unwrap();
+                let text = std::fs::read_to_string(path).unwrap();
+                let forbids = text.lines().any(|l| l.trim() == "#![forbid(unsafe_code)]");
+                if name == "trinity-llama" {
+                    assert!(!forbids, "{path}: the FFI crate");
+                } else {
+                    assert!(forbids, "{path} ({name}) must say #![forbid(unsafe_code)]");
+                    roots += 1;
+                }
+            }
+        }
+        assert!(roots >= 10, "only {roots} crate roots found");
+    }
 }

@@ -29,8 +29,8 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::gguf::AdapterSummary;
-use crate::llama::LlamaError;
+use trinity_gguf::AdapterSummary;
+use trinity_llama::LlamaError;
 
 /// A loaded adapter's handle. Ids are never reused within an engine.
 pub type AdapterId = u64;
@@ -213,7 +213,7 @@ pub struct EngineInfo {
     /// KV cache bytes per token (f16), from the model's hyperparameters.
     pub kv_bytes_per_token: u64,
     /// The base model's checked header (for checking adapters before they are sent here).
-    pub header: Arc<crate::gguf::Gguf>,
+    pub header: Arc<trinity_gguf::Gguf>,
 }
 
 enum Request {
@@ -307,7 +307,7 @@ impl Engine {
             threads: 1,
             n_ctx: 1024,
             kv_bytes_per_token: 0,
-            header: Arc::new(crate::gguf::Gguf {
+            header: Arc::new(trinity_gguf::Gguf {
                 version: 3,
                 metadata: Default::default(),
                 tensors: Vec::new(),

@@ -13,8 +13,8 @@ use super::{
     AdapterId, AdapterInfo, Backend, EngineConfig, EngineError, EngineInfo, Generation, Job, PrefixCacheEntry,
     StopReason,
 };
-use crate::llama::grammar::TokenData;
-use crate::llama::{Adapter, Context, ContextParams, Grammar, Model, Token};
+use trinity_llama::grammar::TokenData;
+use trinity_llama::{Adapter, Context, ContextParams, Grammar, Model, Token};
 
 pub(super) struct Worker {
     ctx: Context,
@@ -162,7 +162,7 @@ impl Worker {
             // rebuild (another llama.cpp included) starts a new cache.
             let exe = std::env::current_exe().and_then(std::fs::metadata).ok();
             let exe = exe.map(|m| format!("{} {:?}", m.len(), m.modified().ok())).unwrap_or_default();
-            let build = format!("trinity {} {exe} {}", env!("CARGO_PKG_VERSION"), crate::llama::system_info());
+            let build = format!("trinity {} {exe} {}", env!("CARGO_PKG_VERSION"), trinity_llama::system_info());
             Some((PrefixStore::new(dir.clone()), sha, build))
         });
         let ctx = Context::new(model, params)?;
@@ -316,7 +316,7 @@ impl Worker {
         let tokens = model.tokenize(&job.text, false)?;
         let needed = prefix_len + tokens.len() + job.max_tokens;
         if needed > self.ctx.n_ctx() as usize {
-            return Err(crate::llama::LlamaError::ContextFull { needed, n_ctx: self.ctx.n_ctx() }.into());
+            return Err(trinity_llama::LlamaError::ContextFull { needed, n_ctx: self.ctx.n_ctx() }.into());
         }
         if !self.ctx.decode(&tokens, prefix_len as i32, seq, || !canceled())? {
             return Err(EngineError::Canceled);

@@ -368,10 +368,10 @@ pub fn adapters_fit(base_path: &Path) -> impl FnOnce(&SkillDir) -> Result<(), St
         if sd.adapters.is_empty() {
             return Ok(());
         }
-        let base = crate::gguf::check_model(base_path).map_err(|e| e.to_string())?;
+        let base = trinity_gguf::check_model(base_path).map_err(|e| e.to_string())?;
         for (path, _) in &sd.adapters {
-            let g = crate::gguf::read(path).map_err(|e| e.to_string())?;
-            crate::gguf::check_adapter(path, &g, &base).map_err(|e| e.to_string())?;
+            let g = trinity_gguf::read(path).map_err(|e| e.to_string())?;
+            trinity_gguf::check_adapter(path, &g, &base).map_err(|e| e.to_string())?;
         }
         Ok(())
     }

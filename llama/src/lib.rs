@@ -1,5 +1,5 @@
 //! Our thin safe layer over llama.cpp (`llama-cpp-sys-2`). All `unsafe` in Trinity lives
-//! in this folder, each block with a `// SAFETY:` note.
+//! in this crate, each block with a `// SAFETY:` note; every other crate denies `unsafe_code`.
 //!
 //! Why not `llama-cpp-2`: its safe API holds one LoRA adapter at a time, and its
 //! `LlamaSampler::sample` accepts the sampled token itself, which rules out the
@@ -7,12 +7,14 @@
 //! fast. What we need is small: load a model, a context with several KV sequences,
 //! batches, logits, a grammar sampler we drive by hand, and sets of LoRA adapters.
 //!
-//! - [`model`] holds [`Model`] (loaded only after [`crate::gguf::check_model`] accepted the file)
+//! - [`model`] holds [`Model`] (loaded only after [`trinity_gguf::check_model`] accepted the file)
 //!   and its vocabulary.
 //! - [`context`] holds [`Context`]: decode, logits, KV sequences, threads.
 //! - [`grammar`] holds [`Grammar`]: a GBNF sampler we apply to one candidate or to all.
 //! - [`adapter`] holds [`Adapter`]: a LoRA adapter, checked in Rust and loaded from the
 //!   bytes that were checked.
+
+#![deny(missing_docs)]
 
 pub mod adapter;
 pub mod context;
@@ -38,7 +40,7 @@ pub type Token = sys::llama_token;
 pub enum LlamaError {
     /// The file was refused before llama.cpp saw it.
     #[error(transparent)]
-    Check(#[from] crate::gguf::GgufError),
+    Check(#[from] trinity_gguf::GgufError),
     /// llama.cpp could not load a file it was given.
     #[error("llama.cpp could not load {0}")]
     Load(String),
@@ -96,22 +98,37 @@ unsafe extern "C" fn log_to_tracing(level: sys::ggml_log_level, text: *const c_c
     }
 }
 
-/// Block size (elements) and block bytes of a ggml tensor type, or `None` for an unknown
-/// or removed type. The single source of truth is ggml's own type table.
-pub fn ggml_type_layout(ggml_type: u32) -> Option<(u64, u64)> {
-    if ggml_type >= sys::GGML_TYPE_COUNT {
-        return None;
-    }
-    // SAFETY: both are pure lookups into ggml's static type table; the index is in range.
-    let (blck, size) = unsafe { (sys::ggml_blck_size(ggml_type), sys::ggml_type_size(ggml_type)) };
-    let blck = u64::try_from(blck).ok().filter(|b| *b > 0)?;
-    let size = u64::try_from(size).ok().filter(|s| *s > 0)?;
-    Some((blck, size))
-}
-
 /// llama.cpp's system info line: which SIMD kernels this build uses.
 pub fn system_info() -> String {
     init_backend();
     // SAFETY: returns a pointer to a static NUL-terminated string owned by llama.cpp.
     unsafe { CStr::from_ptr(sys::llama_print_system_info()) }.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use trinity_gguf::GgmlType;
+
+    use super::sys;
+
+    /// The pure-Rust type table that checks GGUF files is ggml's own, id for id.
+    #[test]
+    fn gguf_type_table_matches_ggml() {
+        for id in 0..sys::GGML_TYPE_COUNT + 2 {
+            let ours = GgmlType(id).layout().map(|l| (l.block, l.bytes));
+            let ggml = (id < sys::GGML_TYPE_COUNT)
+                .then(|| {
+                    // SAFETY: pure lookups into ggml's static type table; the index is in range.
+                    let (blck, size) = unsafe { (sys::ggml_blck_size(id), sys::ggml_type_size(id)) };
+                    Some((u64::try_from(blck).ok().filter(|b| *b > 0)?, u64::try_from(size).ok().filter(|s| *s > 0)?))
+                })
+                .flatten();
+            assert_eq!(ours, ggml, "ggml type {id}");
+            if ggml.is_some() {
+                // SAFETY: as above; ggml_type_name returns a static NUL-terminated string.
+                let name = unsafe { std::ffi::CStr::from_ptr(sys::ggml_type_name(id)) };
+                assert_eq!(GgmlType(id).name(), name.to_str().ok(), "ggml type {id}");
+            }
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use super::{Gguf, GgufError, TensorInfo, Value};
-use crate::llama::ggml_type_layout;
+use crate::GgmlType;
 
 const MAGIC: &[u8; 4] = b"GGUF";
 const DEFAULT_ALIGNMENT: u64 = 32;
@@ -206,10 +206,10 @@ fn parse(r: impl Read, size: u64, path: &Path) -> Result<Gguf, GgufError> {
         for _ in 0..n_dims {
             dims.push(c.u64(&name)?);
         }
-        let ggml_type = c.u32(&name)?;
+        let ggml_type = GgmlType(c.u32(&name)?);
         let offset = c.u64(&name)?;
-        let (blck, type_size) = ggml_type_layout(ggml_type)
-            .ok_or_else(|| c.invalid(format!("tensor `{name}` has unknown ggml type {ggml_type}")))?;
+        let layout = ggml_type.layout().ok_or_else(|| c.invalid(format!("tensor `{name}` has {ggml_type}")))?;
+        let (blck, type_size) = (layout.block, layout.bytes);
         let elements = dims
             .iter()
             .try_fold(1u64, |acc, d| acc.checked_mul(*d))

@@ -7,10 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{Gguf, GgufError, Value};
-
-/// ggml types llama.cpp multiplies LoRA matrices in: F32, F16, BF16.
-const LORA_TYPES: &[(u32, &str)] = &[(0, "f32"), (1, "f16"), (30, "bf16")];
+use super::{GgmlType, Gguf, GgufError, Value};
 
 /// What a checked adapter holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +71,7 @@ pub fn check_adapter(path: &Path, g: &Gguf, base: &Gguf) -> Result<AdapterSummar
         } else {
             return Err(bad(format!("tensor `{}` is neither a `.lora_a` nor a `.lora_b` matrix", t.name)));
         };
-        if !LORA_TYPES.iter().any(|(ty, _)| *ty == t.ggml_type) {
+        if !GgmlType::LORA.contains(&t.ggml_type) {
             return Err(bad(format!(
                 "tensor `{}` has ggml type {}; LoRA matrices must be f32, f16 or bf16",
                 t.name, t.ggml_type
@@ -126,9 +123,9 @@ pub fn check_adapter_data(path: &Path, g: &Gguf, bytes: &[u8]) -> Result<(), Ggu
         let start = (g.data_offset + t.offset) as usize;
         let data = &bytes[start..start + t.size as usize];
         let finite = match t.ggml_type {
-            0 => data.chunks_exact(4).all(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite()),
-            1 => data.chunks_exact(2).all(|b| half::f16::from_le_bytes([b[0], b[1]]).is_finite()),
-            30 => data.chunks_exact(2).all(|b| half::bf16::from_le_bytes([b[0], b[1]]).is_finite()),
+            GgmlType::F32 => data.chunks_exact(4).all(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite()),
+            GgmlType::F16 => data.chunks_exact(2).all(|b| half::f16::from_le_bytes([b[0], b[1]]).is_finite()),
+            GgmlType::BF16 => data.chunks_exact(2).all(|b| half::bf16::from_le_bytes([b[0], b[1]]).is_finite()),
             _ => true,
         };
         if !finite {

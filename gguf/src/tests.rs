@@ -73,7 +73,7 @@ fn huge_announced_counts_are_refused_without_allocating() {
 
 #[test]
 fn unknown_tensor_type_is_refused() {
-    let g = tiny_model().tensor("bad", &[4], 4, vec![0; 16]); // type 4 (Q4_2) was removed
+    let g = tiny_model().tensor("bad", &[4], GgmlType(4), vec![0; 16]); // type 4 (Q4_2) was removed
     let e = read(write(&g.to_bytes()).path()).unwrap_err();
     assert!(e.to_string().contains("unknown ggml type 4"), "{e}");
 }
@@ -207,7 +207,7 @@ mod adapters {
         refused(adapter().tensor_f32("blk.0.attn_q.weight", &[4, 6], &[0.0; 24]), "neither a `.lora_a` nor");
         refused(adapter(), "holds no tensors");
         refused(
-            adapter().tensor("blk.0.attn_q.weight.lora_a", &[32, 2], 8, vec![0; 68]).tensor_f32(
+            adapter().tensor("blk.0.attn_q.weight.lora_a", &[32, 2], GgmlType::Q8_0, vec![0; 68]).tensor_f32(
                 "blk.0.attn_q.weight.lora_b",
                 &[2, 6],
                 &[0.0; 12],

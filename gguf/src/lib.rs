@@ -11,9 +11,13 @@
 //! against its base model ([`check_adapter`]); [`import`] converts PEFT adapters to GGUF;
 //! `writer.rs` writes GGUF files.
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 mod adapter;
 pub mod import;
 mod reader;
+mod types;
 mod writer;
 
 use std::collections::BTreeMap;
@@ -21,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 pub use adapter::{check_adapter, check_adapter_data, AdapterSummary};
 pub use reader::{read, read_bytes};
+pub use types::{GgmlType, Layout};
 pub use writer::{GgufWriter, MetaValue};
 
 /// A metadata value. Arrays keep only their element type and length.
@@ -52,8 +57,8 @@ pub struct TensorInfo {
     pub name: String,
     /// ggml dimensions, innermost first (`ne[0]` is the row length).
     pub dims: Vec<u64>,
-    /// ggml type id.
-    pub ggml_type: u32,
+    /// ggml type.
+    pub ggml_type: GgmlType,
     /// Offset of the data from the start of the data section.
     pub offset: u64,
     /// Size of the data in bytes.

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use safetensors::{Dtype, SafeTensors};
 use serde::Deserialize;
 
-use super::{check_adapter, read_bytes, AdapterSummary, Gguf, GgufWriter, MetaValue};
+use super::{check_adapter, read_bytes, AdapterSummary, GgmlType, Gguf, GgufWriter, MetaValue};
 
 /// Largest `adapter_model.safetensors` read.
 const MAX_PEFT_BYTES: u64 = 1 << 30;
@@ -224,7 +224,7 @@ pub fn import_peft(dir: &Path, base: &Gguf, opts: ImportOptions) -> Result<(Vec<
             w.tensor_f32(&full, &dims, &m)
         } else {
             let data = m.iter().flat_map(|v| half::f16::from_f32(*v).to_le_bytes()).collect();
-            w.tensor(&full, &dims, 1, data)
+            w.tensor(&full, &dims, GgmlType::F16, data)
         };
     }
     let out = w.to_bytes();
@@ -333,7 +333,7 @@ mod tests {
         assert_eq!(b_rows(&bytes, "blk.0.attn_k.weight.lora_b"), [0.0, 1.0, 2.0, 3.0]);
         let (small, _) = import_peft(peft(LORA, &[]).path(), &base("gemma3"), ImportOptions::default()).unwrap();
         let g = read_bytes(&small, Path::new("x")).unwrap();
-        assert!(g.tensors.iter().all(|t| t.ggml_type == 1), "f16");
+        assert!(g.tensors.iter().all(|t| t.ggml_type == GgmlType::F16), "f16");
     }
 
     #[test]

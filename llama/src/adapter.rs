@@ -8,7 +8,7 @@ use llama_cpp_sys_2 as sys;
 use sha2::Digest as _;
 
 use super::{LlamaError, Model};
-use crate::gguf::{self, AdapterSummary, GgufError};
+use trinity_gguf::{self as gguf, AdapterSummary, GgufError};
 
 /// Largest adapter file accepted (a rank-64 adapter on every matrix of a 1B model is ~100 MB).
 pub const MAX_ADAPTER_BYTES: u64 = 512 << 20;

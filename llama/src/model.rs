@@ -7,7 +7,7 @@ use std::ptr::NonNull;
 use llama_cpp_sys_2 as sys;
 
 use super::{init_backend, LlamaError, Token};
-use crate::gguf::{self, Gguf};
+use trinity_gguf::{self as gguf, Gguf};
 
 /// A base model loaded by llama.cpp. Read-only once loaded, so it may be shared.
 pub struct Model {

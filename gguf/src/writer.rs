@@ -3,6 +3,8 @@
 
 use std::io::Write;
 
+use crate::GgmlType;
+
 /// A metadata value to write.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetaValue {
@@ -21,7 +23,7 @@ pub enum MetaValue {
 struct Tensor {
     name: String,
     dims: Vec<u64>,
-    ggml_type: u32,
+    ggml_type: GgmlType,
     data: Vec<u8>,
 }
 
@@ -52,7 +54,7 @@ impl GgufWriter {
     }
 
     /// Add a tensor; `dims` are ggml `ne` (innermost first), `data` its raw bytes.
-    pub fn tensor(mut self, name: &str, dims: &[u64], ggml_type: u32, data: Vec<u8>) -> Self {
+    pub fn tensor(mut self, name: &str, dims: &[u64], ggml_type: GgmlType, data: Vec<u8>) -> Self {
         self.tensors.push(Tensor { name: name.to_owned(), dims: dims.to_vec(), ggml_type, data });
         self
     }
@@ -60,7 +62,7 @@ impl GgufWriter {
     /// Add an f32 tensor.
     pub fn tensor_f32(self, name: &str, dims: &[u64], values: &[f32]) -> Self {
         let data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.tensor(name, dims, 0, data)
+        self.tensor(name, dims, GgmlType::F32, data)
     }
 
     /// The file's bytes.
@@ -106,7 +108,7 @@ impl GgufWriter {
             for d in &t.dims {
                 out.extend_from_slice(&d.to_le_bytes());
             }
-            out.extend_from_slice(&t.ggml_type.to_le_bytes());
+            out.extend_from_slice(&t.ggml_type.0.to_le_bytes());
             out.extend_from_slice(&(offset as u64).to_le_bytes());
             offset += t.data.len().div_ceil(ALIGNMENT) * ALIGNMENT;
         }
