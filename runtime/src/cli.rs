@@ -707,7 +707,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let last = rt.block_on(crate::send::send(args))?;
-            if last.state != crate::wire::State::Succeeded {
+            if last.state != trinity_wire::State::Succeeded {
                 bail!("command ended {}", serde_json::to_string(&last.state)?);
             }
         }
@@ -868,7 +868,7 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
     use std::time::Duration;
     let c = &settings.config;
     let robot_id = robot_id.or(c.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into());
-    crate::mqtt::names::robot_id(&robot_id)?;
+    trinity_wire::names::robot_id(&robot_id)?;
     let mut engine = settings.engine_config()?;
     engine.prefix_dir = Some(prefix_cache_dir());
     let m = &c.mqtt;

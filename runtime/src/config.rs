@@ -140,13 +140,13 @@ impl FleetConfig {
             Some(FleetSkills::All(s)) => return Err(format!("fleet.skills {s:?}: a list of names, or \"*\"")),
             Some(FleetSkills::Only(v)) => {
                 for n in v {
-                    crate::mqtt::names::skill(n).map_err(|e| format!("fleet.skills: {e}"))?;
+                    trinity_wire::names::skill(n).map_err(|e| format!("fleet.skills: {e}"))?;
                 }
                 Wanted::Only(v.clone())
             }
         };
         for l in &self.labels {
-            crate::mqtt::names::robot_id(l).map_err(|e| format!("fleet.labels: {e}"))?;
+            trinity_wire::names::robot_id(l).map_err(|e| format!("fleet.labels: {e}"))?;
         }
         Ok(Some(FleetSettings { skills, labels: self.labels.clone(), keys: keys.clone() }))
     }

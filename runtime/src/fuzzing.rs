@@ -12,8 +12,8 @@
 
 use std::path::Path;
 
-use crate::dispatch::{Dispatcher, Effect, Source};
-use crate::mqtt::names;
+use trinity_wire::dispatch::{Dispatcher, Effect, Source};
+use trinity_wire::names;
 
 /// A `cmd` payload; the first byte picks the topic skill and the source.
 pub fn envelope(data: &[u8]) {
@@ -25,7 +25,7 @@ pub fn envelope(data: &[u8]) {
         _ => std::str::from_utf8(&payload[..payload.len().min(8)]).ok(),
     };
     let source = if head & 0x80 != 0 { Source::Backlog } else { Source::Live };
-    match crate::dispatch::parse_command(payload, topic_skill) {
+    match trinity_wire::dispatch::parse_command(payload, topic_skill) {
         Ok(c) => {
             if let Some(id) = &c.id {
                 assert_eq!(names::command_id(id), Ok(()), "accepted id {id:?}");
@@ -45,7 +45,7 @@ pub fn envelope(data: &[u8]) {
             if let Effect::Publish(ev) = e {
                 assert_eq!(names::command_id(&ev.id), Ok(()), "event id {:?}", ev.id);
                 let json = serde_json::to_string(&ev).unwrap_or_default();
-                assert!(json.len() <= crate::mqtt::outbox::MAX_PAYLOAD / 4, "event of {} bytes", json.len());
+                assert!(json.len() <= trinity_wire::outbox::MAX_PAYLOAD / 4, "event of {} bytes", json.len());
             }
         }
     }

@@ -19,8 +19,9 @@
 //! - [`sim_run`]: a plan on the sim board in simulated time (`ask --execute`).
 //! - [`mod@bench`], [`bench_daemon`]: the measurements behind BENCHMARKS.md.
 //! - [`daemon`]: `trinity run`: the tasks that join MQTT, dispatch, engine and robot.
-//! - [`dispatch`]: MQTT command payloads and the command lifecycle (sans-IO).
-//! - [`mqtt`]: topics, the MQTT link with its outbox, the embedded broker.
+//! - `trinity-wire` (its own crate, sans-IO): the MQTT contract's messages, topics and
+//!   names, command payloads and the command lifecycle, the outbox.
+//! - [`mqtt`]: the MQTT link task, the e-stop's own link, the embedded broker.
 //! - [`config`]: the configuration file.
 //! - [`doctor`]: `trinity doctor`, the machine checked against the configuration.
 //! - [`service`]: the installed systemd unit read as systemd does (`doctor --service`).
@@ -38,7 +39,6 @@ pub mod build_info;
 pub mod cli;
 pub mod config;
 pub mod daemon;
-pub mod dispatch;
 pub mod doctor;
 pub mod engine;
 pub mod fleet;
@@ -55,4 +55,3 @@ pub mod service;
 pub mod sim_run;
 pub mod skills;
 pub mod throttle;
-pub mod wire;

@@ -14,8 +14,7 @@ use crate::engine::{Engine, EngineError, Generation, Job, JobHandle, StopReason}
 use crate::grammar::{self, GrammarError};
 use crate::prompt::Skill;
 
-/// The longest command accepted, in bytes (a spoken sentence or three).
-pub const MAX_COMMAND_BYTES: usize = 1024;
+pub use trinity_wire::MAX_COMMAND_BYTES;
 
 /// Why a command got no plan.
 #[derive(Debug, thiserror::Error)]

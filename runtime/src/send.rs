@@ -5,8 +5,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
-use crate::mqtt::Topics;
-use crate::wire;
+use trinity_wire::{self as wire, Topics};
 
 /// Where and what to send.
 #[derive(Debug, Clone)]
@@ -32,7 +31,7 @@ pub async fn send(args: SendArgs) -> anyhow::Result<wire::Event> {
         std::process::id(),
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis()
     );
-    crate::mqtt::names::robot_id(&args.robot_id)?;
+    trinity_wire::names::robot_id(&args.robot_id)?;
     let topics = Topics::new(&args.robot_id);
     let mut opts = MqttOptions::new(&id, &args.host, args.port);
     opts.set_keep_alive(Duration::from_secs(10));

@@ -5,10 +5,10 @@
 use super::skills::SkillsInfo;
 use super::DaemonConfig;
 use crate::engine::Engine;
-use crate::wire::{Info, ModelInfo};
+use trinity_wire::{Info, ModelInfo};
 
 /// The budget for `info`: well under the outgoing limit, which it must never reach.
-pub const MAX_INFO: usize = crate::mqtt::outbox::MAX_PAYLOAD / 2;
+pub const MAX_INFO: usize = trinity_wire::outbox::MAX_PAYLOAD / 2;
 /// The longest text kept in `info` (descriptions, skill errors).
 const MAX_TEXT: usize = 300;
 
@@ -72,14 +72,14 @@ pub fn bounded(mut info: Info, limit: usize) -> String {
 
 fn cut(s: &mut String) {
     if s.len() > MAX_TEXT {
-        *s = crate::wire::short(s, MAX_TEXT);
+        *s = trinity_wire::short(s, MAX_TEXT);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{SkillFolderError, SkillInfo};
+    use trinity_wire::{SkillFolderError, SkillInfo};
 
     #[test]
     fn issue_11_info_with_many_long_skills_stays_under_the_limit() {

@@ -51,16 +51,17 @@ use tokio_util::task::TaskTracker;
 use trinity_boards::Board;
 use trinity_firmware::{Millis, Outcome};
 
-use crate::dispatch::{Command, Dispatcher, Effect, Finished};
 use crate::engine::EngineConfig;
+use crate::mqtt::broker;
 use crate::mqtt::estop_link::EstopLink;
 use crate::mqtt::link::{Link, LinkConfig, Outbound};
-use crate::mqtt::{broker, Inbound, Topics};
 use crate::planner::{self, Planner};
 use crate::prompt::{self, Skill};
 use latch::Latch;
 use robot::RobotCell;
 use skills::{SkillTable, SkillsInfo};
+use trinity_wire::dispatch::{Command, Dispatcher, Effect, Finished};
+use trinity_wire::{Inbound, Topics};
 
 /// Everything `trinity run` needs.
 #[derive(Debug, Clone)]
@@ -157,9 +158,9 @@ pub struct Shared {
     estop_link_up: Arc<AtomicBool>,
     running_cancel: Mutex<Option<Arc<AtomicBool>>>,
     queue_depth: AtomicUsize,
-    last_timings: Mutex<Option<crate::wire::Timings>>,
+    last_timings: Mutex<Option<trinity_wire::Timings>>,
     /// The last command's terminal event (telemetry's `last`).
-    last_outcome: Mutex<Option<crate::wire::Event>>,
+    last_outcome: Mutex<Option<trinity_wire::Event>>,
     epoch: Instant,
     /// Whether a panic aborts the process ([`abort_on_panic`]); then a panic on a thread that
     /// holds the robot makes its outputs safe as it unwinds ([`RobotGuard`]).
@@ -467,7 +468,7 @@ pub struct Stall {
 pub async fn run_with(cfg: DaemonConfig, parts: Parts, shutdown: CancellationToken) -> anyhow::Result<()> {
     let Parts { engine, robot, probe, notifier, stall } = parts;
     let _ = rustls::crypto::ring::default_provider().install_default();
-    crate::mqtt::names::robot_id(&cfg.robot_id)?;
+    trinity_wire::names::robot_id(&cfg.robot_id)?;
     // The hardware first: a missing bus or HAT fails in milliseconds, not after the model.
     let epoch = Instant::now();
     let mut robot = match robot {
@@ -693,7 +694,7 @@ async fn telemetry_loop(
                     let cell = shared.robot();
                     (cell.robot.telemetry(), cell.robot.estopped())
                 };
-                let t = crate::wire::Telemetry {
+                let t = trinity_wire::Telemetry {
                     robot,
                     estop,
                     queue_depth: shared.queue_depth.load(Ordering::Relaxed),
@@ -949,7 +950,7 @@ async fn plan_with_model(
         Err(crate::engine::EngineError::Canceled) => return Err(Finished::Canceled),
         Err(e) => return Err(failed(e.to_string())),
     };
-    *lock(&shared.last_timings) = Some(crate::wire::Timings {
+    *lock(&shared.last_timings) = Some(trinity_wire::Timings {
         prompt_tokens: generation.prompt_tokens,
         prompt_ms: generation.prompt_time.as_secs_f64() * 1e3,
         generated_tokens: generation.generated_tokens,

@@ -19,7 +19,7 @@ use crate::mqtt::link::Outbound;
 use crate::planner::Planner;
 use crate::prompt::{self, Skill};
 use crate::skills::{ActiveSkill, Library, ScanReport};
-use crate::wire::{AdapterInfo, PrefixInfo, SkillFolderError, SkillInfo};
+use trinity_wire::{AdapterInfo, PrefixInfo, SkillFolderError, SkillInfo};
 
 /// The skills commands are planned with; replaced whole on every change.
 #[derive(Clone, Default)]

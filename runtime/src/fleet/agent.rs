@@ -378,7 +378,7 @@ impl State {
             Ok(r) if p.payload.len() <= 1024 => r,
             _ => return self.warn(&format!("skills/{leaf}: expected {{\"name\": \"…\"}}")),
         };
-        if crate::mqtt::names::skill(&req.name).is_err() {
+        if trinity_wire::names::skill(&req.name).is_err() {
             return self.warn(&format!("skills/{leaf}: not a skill name"));
         }
         match leaf.as_str() {
@@ -389,7 +389,7 @@ impl State {
     }
 
     fn on_announcement(&mut self, name: String, payload: &[u8]) {
-        if crate::mqtt::names::skill(&name).is_err() {
+        if trinity_wire::names::skill(&name).is_err() {
             return self.warn("announcement on a topic that is not a skill name");
         }
         if payload.is_empty() {

@@ -127,7 +127,7 @@ impl Target {
                 Some(l) => (&mut t.labels, l),
                 None => (&mut t.robots, part),
             };
-            crate::mqtt::names::robot_id(name).map_err(|e| format!("--to {part:?}: {e}"))?;
+            trinity_wire::names::robot_id(name).map_err(|e| format!("--to {part:?}: {e}"))?;
             list.push(name.to_owned());
         }
         if t.robots.is_empty() && t.labels.is_empty() {
@@ -141,7 +141,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     crate::engine::disk::hex(&Sha256::digest(bytes).into())
 }
 
-pub(crate) use crate::wire::short;
+pub(crate) use trinity_wire::short;
 
 impl Announcement {
     /// What identifies this version for the robot: the sha256 of its signed manifest (the

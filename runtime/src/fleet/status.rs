@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 #[derive(Debug, Default, Clone)]
 struct Robot {
     status: Option<String>,
-    info: Option<crate::wire::Info>,
+    info: Option<trinity_wire::Info>,
     state: Option<Value>,
 }
 
@@ -39,7 +39,7 @@ pub async fn status(host: &str, port: u16, settle: Duration, timeout: Duration) 
                 last = Some(Instant::now());
                 let mut parts = p.topic.splitn(3, '/');
                 let (Some(_), Some(id), Some(leaf)) = (parts.next(), parts.next(), parts.next()) else { continue };
-                if crate::mqtt::names::robot_id(id).is_err() || p.payload.is_empty() {
+                if trinity_wire::names::robot_id(id).is_err() || p.payload.is_empty() {
                     continue;
                 }
                 let r = robots.entry(id.to_owned()).or_default();

@@ -30,8 +30,8 @@ use rumqttc::{AsyncClient, Event, Packet, Publish, QoS};
 use tokio_util::sync::CancellationToken;
 
 use super::link::{base_options, no_delay, Backoff, LinkConfig, LinkError};
-use super::{Inbound, Topics};
 use crate::throttle::Throttle;
+use trinity_wire::{Inbound, Topics};
 
 /// Called with `engage` (true) or `release` and the time the request arrived; returns once
 /// the request is carried out (outputs safe, latch recorded), with whether it was.

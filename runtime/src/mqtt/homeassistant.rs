@@ -14,7 +14,7 @@
 
 use serde_json::{json, Value};
 
-use super::Topics;
+use trinity_wire::Topics;
 
 /// One entity: `(component, object_id, config)`.
 type Entity = (&'static str, &'static str, Value);

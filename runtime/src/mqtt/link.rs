@@ -33,9 +33,9 @@ use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Outgoing, Packet, Publi
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::outbox::{Keep, Msg, Outbox, MAX_PAYLOAD, MAX_TOPIC};
-use super::{Inbound, Topics};
-use crate::dispatch::Source;
+use trinity_wire::dispatch::Source;
+use trinity_wire::outbox::{Keep, Msg, Outbox, MAX_PAYLOAD, MAX_TOPIC};
+use trinity_wire::{Inbound, Topics};
 
 /// Largest incoming packet read. Far bigger than any valid command (the dispatcher refuses
 /// payloads over 64 KiB), so that an oversize payload is read and refused instead of
@@ -312,12 +312,12 @@ impl Link {
                         continue;
                     }
                     // Oversize payloads are refused here, before they are copied.
-                    let mut msg = if p.payload.len() > crate::dispatch::MAX_PAYLOAD_BYTES {
+                    let mut msg = if p.payload.len() > trinity_wire::dispatch::MAX_PAYLOAD_BYTES {
                         Inbound::Invalid(format!(
                             "payload of {} bytes on {} exceeds the limit of {}",
                             p.payload.len(),
                             p.topic,
-                            crate::dispatch::MAX_PAYLOAD_BYTES
+                            trinity_wire::dispatch::MAX_PAYLOAD_BYTES
                         ))
                     } else {
                         topics.inbound(&p.topic, &p.payload)

@@ -216,9 +216,9 @@ pub fn folders(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A skill name is used in MQTT topics (`cmd/{skill}`): 1-32 lowercase letters, digits,
-/// `-`, `_` (within the contract's alphabet, [`crate::mqtt::names`]).
+/// `-`, `_` (within the contract's alphabet, `trinity_wire::names`).
 pub fn valid_name(name: &str) -> bool {
-    crate::mqtt::names::skill(name).is_ok()
+    trinity_wire::names::skill(name).is_ok()
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 

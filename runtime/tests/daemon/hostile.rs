@@ -28,7 +28,7 @@ fn issue_11_a_control_character_id_is_refused_and_the_link_stays_up() {
     obs.wait("info", |_| true);
     for raw in ["bell\u{7}id", "nul\u{0}", "a b", "\u{ffff}"] {
         obs.publish("cmd", json!({"id": raw, "text": "go forward two meters"}).to_string());
-        let stand_in = trinity_runtime::mqtt::names::stand_in_id(raw);
+        let stand_in = trinity_wire::names::stand_in_id(raw);
         let evs = obs.events(&stand_in);
         assert_eq!(states(&evs), ["rejected"], "{raw:?}: {evs:?}");
         assert!(error(&evs).contains("[A-Za-z0-9._:-]"), "{evs:?}");

@@ -6,15 +6,15 @@
 //! itself (so `mosquitto_pub -m "turn left"` works); so is a bare JSON string.
 //!
 //! The id and the skill become parts of topics: both are checked against
-//! [`crate::mqtt::names`]. A refusal of an invalid id is reported under a stand-in id
+//! [`crate::names`]. A refusal of an invalid id is reported under a stand-in id
 //! ([`names::stand_in_id`]), never under the id itself.
 
 use serde_json::Value;
 
 use trinity_firmware::Plan;
 
-use crate::mqtt::names;
-use crate::planner::MAX_COMMAND_BYTES;
+use crate::names;
+use crate::MAX_COMMAND_BYTES;
 
 /// The largest payload read at all (contract v1.1); anything bigger is refused unparsed.
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
@@ -53,7 +53,7 @@ pub struct Refusal {
 const MAX_REASON: usize = 300;
 
 fn refuse(id: Option<&str>, reason: impl Into<String>) -> Refusal {
-    Refusal { id: id.map(str::to_owned), reason: crate::wire::short(&reason.into(), MAX_REASON) }
+    Refusal { id: id.map(str::to_owned), reason: crate::messages::short(&reason.into(), MAX_REASON) }
 }
 
 /// Parse a `cmd` payload. `topic_skill` is the `{skill}` of a `cmd/{skill}` topic.

@@ -182,7 +182,7 @@ pub fn sendable(msg: &Msg) -> Result<(), Unsendable> {
     let topic_ok =
         !t.is_empty() && t.len() <= MAX_TOPIC && t.bytes().all(|b| b.is_ascii_graphic() && b != b'+' && b != b'#');
     if !topic_ok {
-        return Err(Unsendable::Topic(crate::mqtt::names::shown(t)));
+        return Err(Unsendable::Topic(crate::names::shown(t)));
     }
     if msg.payload.len() > MAX_PAYLOAD {
         return Err(Unsendable::Payload { topic: t.clone(), bytes: msg.payload.len() });

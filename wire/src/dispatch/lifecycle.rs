@@ -9,7 +9,7 @@ use trinity_firmware::Plan;
 
 use super::envelope::{parse_command, Command, Refusal};
 
-pub use crate::wire::{Event, State};
+pub use crate::messages::{Event, State};
 
 /// How the edge reports a started command's end.
 #[derive(Debug, Clone, PartialEq)]
