@@ -2,7 +2,7 @@
 
 use crate::action::Action;
 
-/// The most actions a plan may hold (DESIGN.md: "a JSON array of at most 8 actions").
+/// The most actions a plan may hold (docs/DESIGN.md, "MQTT contract": "a JSON array of at most 8 actions").
 pub const MAX_PLAN_LEN: usize = 8;
 
 /// An ordered list of at most [`MAX_PLAN_LEN`] actions.

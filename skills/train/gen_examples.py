@@ -7,7 +7,7 @@
 writes `examples.jsonl` (what the adapter is trained on) and `heldout.jsonl` (what its
 accuracy is measured on) into the skill folder. Each line is
 `{"command": "...", "plan": [...]}` with the plan in the action vocabulary of
-shared/DESIGN.md. The same seed gives the same files.
+docs/DESIGN.md. The same seed gives the same files.
 
 The shipped rover's `examples.jsonl` (and its adapter) are from this generator as of commit
 55eaa01: the rover data this version makes (the orderings in words, longer compositions,

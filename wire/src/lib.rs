@@ -1,4 +1,4 @@
-//! The MQTT contract (DESIGN.md, "MQTT contract"), sans-IO: what goes over the wire and
+//! The MQTT contract (docs/DESIGN.md, "MQTT contract"), sans-IO: what goes over the wire and
 //! the state machines that decide what to send, with no broker, thread or clock of their
 //! own (time is passed in). The daemon's tasks (`trinity-runtime`'s `mqtt` and `daemon`)
 //! are the I/O edge around them; `trinity send`, `fleet status` and the tests read and

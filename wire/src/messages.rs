@@ -1,4 +1,4 @@
-//! The messages of the MQTT contract (DESIGN.md, "MQTT contract"), one type each, shared by the daemon, `trinity send` and the tests: what is published is
+//! The messages of the MQTT contract (docs/DESIGN.md, "MQTT contract"), one type each, shared by the daemon, `trinity send` and the tests: what is published is
 //! what these serialize to, and a client reads it back with the same types.
 //!
 //! - [`CommandRequest`]: a command as a client sends it on `cmd` (the daemon's own parser,

@@ -14,7 +14,7 @@
 
 use std::collections::VecDeque;
 
-/// The largest payload the daemon publishes (contract v1.1: every outgoing payload fits the
+/// The largest payload the daemon publishes (docs/DESIGN.md, "Contract v1.1": every outgoing payload fits the
 /// broker's packet limit). 64 KiB: what brokers accept by default, with room to spare.
 pub const MAX_PAYLOAD: usize = 64 * 1024;
 /// The longest topic the daemon publishes.

@@ -1,5 +1,5 @@
 //! Topic names under `trinity/{robot_id}/` ([`Topics`]), and what an incoming topic means
-//! ([`Inbound`]): contract v1 in DESIGN.md, "MQTT contract".
+//! ([`Inbound`]): docs/DESIGN.md, "MQTT contract".
 
 use crate::dispatch::Source;
 use crate::names;

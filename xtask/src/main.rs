@@ -346,4 +346,34 @@ mod tests {
         }
         assert!(roots >= 10, "only {roots} crate roots found");
     }
+
+    /// The design document lives in the repository (`docs/DESIGN.md`), and every file that
+    /// cites it does so by that path, naming sections that exist: a reader can follow each
+    /// citation from a fresh clone.
+    #[test]
+    fn design_citations_lead_to_sections_of_docs_design_md() {
+        let root = super::root();
+        let design = std::fs::read_to_string(root.join("docs/DESIGN.md")).unwrap();
+        let headings: Vec<&str> = design.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+        let out =
+            super::cmd("git", &["ls-files", "*.rs", "*.md", "*.py", "*.toml"]).current_dir(&root).output().unwrap();
+        let (mut files, mut cited) = (0, 0);
+        let name = ["DESIGN", ".md"].concat(); // spelled so that this file does not cite it
+        for path in String::from_utf8(out.stdout).unwrap().lines().filter(|p| *p != "docs/DESIGN.md") {
+            let Ok(text) = std::fs::read_to_string(root.join(path)) else { continue };
+            files += 1;
+            for (at, _) in text.match_indices(&name) {
+                assert!(text[..at].ends_with("docs/"), "{path}: cites {name} by a path other than docs/{name}");
+                cited += 1;
+                let after = &text[at + name.len()..];
+                if let Some(quoted) = after.strip_prefix(", \"").and_then(|q| q.split('"').next()) {
+                    assert!(
+                        headings.iter().any(|h| h.starts_with(quoted)),
+                        "{path}: docs/{name} has no section \"{quoted}\" (sections: {headings:?})"
+                    );
+                }
+            }
+        }
+        assert!(files > 100 && cited >= 10, "{files} files, {cited} citations");
+    }
 }

@@ -14,7 +14,7 @@ pub use fetch::{fetch_default, sha256_file, verify_sha256, FetchError};
 
 /// File name of the default model in the cache.
 pub const DEFAULT_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
-/// sha256 of the default model (DESIGN.md, "Real parts").
+/// sha256 of the default model (docs/DESIGN.md, "Real parts").
 pub const DEFAULT_SHA256: &str = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818";
 /// Size of the default model in bytes.
 pub const DEFAULT_SIZE: u64 = 253_113_024;

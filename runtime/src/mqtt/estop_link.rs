@@ -1,4 +1,4 @@
-//! The e-stop's own MQTT connection (contract v1.1): client id `{client_id}-estop`
+//! The e-stop's own MQTT connection (docs/DESIGN.md, "Contract v1.1"): client id `{client_id}-estop`
 //! (`trinity-{robot_id}-estop` by default), subscribed to `estop` (and its own
 //! `estop/sync`, below) only, on its own thread with its own runtime. A flood of commands, an
 //! oversize payload or a poisoned event on the main link can delay or break that link; none

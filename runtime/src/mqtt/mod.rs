@@ -1,4 +1,4 @@
-//! The MQTT side of the daemon (contract v1 in DESIGN.md).
+//! The MQTT side of the daemon (docs/DESIGN.md, "MQTT contract").
 //!
 //! The topic names, the names that become parts of topics and the outbox (what waits for a
 //! PUBACK) are sans-IO and live in `trinity-wire` (`topics`, `names`, `outbox`). Here:

@@ -1,4 +1,4 @@
-//! The `cmd` payload (DESIGN.md, MQTT contract v1 and v1.1):
+//! The `cmd` payload (docs/DESIGN.md, "MQTT contract" and "Contract v1.1"):
 //! `{"id":"c-42","text":"go forward two meters","skill":"rover","deadline_ms":5000,"not_after":1764240000000}`,
 //! with every field but `text` optional. Instead of `text`, a command may carry `plan`, an
 //! action array of the vocabulary (programmatic clients; confirming a refused candidate): it
@@ -16,7 +16,7 @@ use trinity_firmware::Plan;
 use crate::names;
 use crate::MAX_COMMAND_BYTES;
 
-/// The largest payload read at all (contract v1.1); anything bigger is refused unparsed.
+/// The largest payload read at all (docs/DESIGN.md, "Contract v1.1"); anything bigger is refused unparsed.
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 
 /// A parsed command.
