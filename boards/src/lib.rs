@@ -47,22 +47,52 @@ pub struct Board {
 /// Names of every known board.
 pub const NAMES: &[&str] = &["sim", "pi5", "pi4", "cm4", "pi3bplus", "pi-zero-2w"];
 
+/// Why [`by_name`] has no board.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BoardError {
+    /// No profile of that name.
+    #[error("unknown board `{0}`; known: {known}", known = NAMES.join(", "))]
+    Unknown(String),
+    /// The profile or its wiring file does not read (a bad edit to `profiles/*.toml`).
+    #[error("board `{board}`: profiles/{file}.toml: {message}")]
+    Invalid {
+        /// The board asked for.
+        board: String,
+        /// The file at fault, without `.toml`.
+        file: String,
+        /// What is wrong (the TOML parser's message, or the value refused).
+        message: String,
+    },
+}
+
 /// The board with this name.
-pub fn by_name(name: &str) -> Option<Board> {
-    let text = profile::PROFILES.iter().find(|(n, _)| *n == name)?.1;
-    let profile: Profile = toml::from_str(text).ok()?;
-    let wiring_text = profile::WIRINGS.iter().find(|(n, _)| *n == profile.wiring)?.1;
-    let wiring: Wiring = toml::from_str(wiring_text).ok()?;
-    Some(Board::new(profile, wiring))
+pub fn by_name(name: &str) -> Result<Board, BoardError> {
+    let text = profile::PROFILES.iter().find(|(n, _)| *n == name).ok_or_else(|| BoardError::Unknown(name.into()))?.1;
+    from_files(name, text, profile::WIRINGS)
+}
+
+/// A board from its profile's text and the wiring files it may name.
+fn from_files(board: &str, profile_text: &str, wirings: &[(&str, &str)]) -> Result<Board, BoardError> {
+    let invalid = |file: &str, message: String| BoardError::Invalid { board: board.into(), file: file.into(), message };
+    let profile: Profile = toml::from_str(profile_text).map_err(|e| invalid(board, e.to_string()))?;
+    let wiring_text = wirings
+        .iter()
+        .find(|(n, _)| *n == profile.wiring)
+        .ok_or_else(|| invalid(board, format!("wiring `{}` is not a wiring file", profile.wiring)))?
+        .1;
+    let wiring: Wiring = toml::from_str(wiring_text).map_err(|e| invalid(&profile.wiring, e.to_string()))?;
+    let file = profile.wiring.clone();
+    Board::new(profile, wiring).map_err(|message| invalid(&file, message))
 }
 
 /// The simulated robot's board (always present).
 pub fn sim() -> Board {
-    by_name("sim").unwrap_or_else(|| unreachable!("the embedded sim profile parses (tested)"))
+    by_name("sim").unwrap_or_else(|e| unreachable!("the embedded sim profile parses (tested): {e}"))
 }
 
-fn name(s: &str) -> Name {
-    Name::try_from(s).unwrap_or_default()
+fn name(s: &str) -> Result<Name, String> {
+    Name::try_from(s).map_err(|_| format!("name `{s}` is empty or too long for the firmware"))
 }
 
 impl Board {
@@ -72,14 +102,15 @@ impl Board {
         self.profile.i2c_bus == "sim"
     }
 
-    fn new(profile: Profile, wiring: Wiring) -> Board {
+    fn new(profile: Profile, wiring: Wiring) -> Result<Board, String> {
         let mut joints = heapless::Vec::new();
         for j in &wiring.arm.joints {
-            let _ = joints.push(JointRange { name: name(&j.name), min_deg: j.range_deg[0], max_deg: j.range_deg[1] });
+            let range = JointRange { name: name(&j.name)?, min_deg: j.range_deg[0], max_deg: j.range_deg[1] };
+            joints.push(range).map_err(|_| format!("more than {} joints", joints.capacity()))?;
         }
         let mut outputs = heapless::Vec::new();
         for o in &wiring.outputs {
-            let _ = outputs.push(name(&o.name));
+            outputs.push(name(&o.name)?).map_err(|_| format!("more than {} outputs", outputs.capacity()))?;
         }
         let l = wiring.limits;
         let limits = Limits {
@@ -102,7 +133,7 @@ impl Board {
             servo_settle_ms: wiring.servo_settle_ms,
             watchdog_ms: wiring.watchdog_ms,
         };
-        Board {
+        Ok(Board {
             name: profile.name.clone(),
             description: profile.description.clone(),
             default_threads: profile.default_threads,
@@ -110,7 +141,7 @@ impl Board {
             motion,
             profile,
             wiring,
-        }
+        })
     }
 
     /// Whether a model of `model_bytes` with a KV cache of `kv_bytes` fits this board's RAM
@@ -152,14 +183,34 @@ mod tests {
     #[test]
     fn every_named_board_parses_and_resolves() {
         for n in NAMES {
-            let b = by_name(n).unwrap_or_else(|| panic!("profile {n} does not parse"));
+            let b = by_name(n).unwrap_or_else(|e| panic!("profile {n} does not parse: {e}"));
             assert_eq!(b.name, *n);
             assert_eq!(b.limits.joints.len(), 4, "{n}");
             assert!(b.limits.gripper);
             assert_eq!(b.limits.outputs.len(), 2);
             assert_eq!(b.is_simulated(), *n == "sim", "{n}: only the sim drives no hardware");
         }
-        assert!(by_name("pdp11").is_none());
+        let e = by_name("pdp11").unwrap_err();
+        assert_eq!(e, BoardError::Unknown("pdp11".into()));
+        assert!(e.to_string().contains("known: sim, pi5"), "{e}");
+    }
+
+    #[test]
+    fn a_broken_profile_or_wiring_says_what_is_wrong_not_unknown_board() {
+        let sim = profile::PROFILES[0].1;
+        let wiring = profile::WIRINGS[0];
+        let err = |profile: &str, wiring_text: &str| from_files("sim", profile, &[(wiring.0, wiring_text)]).unwrap_err();
+
+        let e = err(&sim.replacen("ram_mb", "ram_mb = = ", 1), wiring.1);
+        assert!(matches!(&e, BoardError::Invalid { file, .. } if file == "sim"), "{e}");
+        assert!(e.to_string().starts_with("board `sim`: profiles/sim.toml: TOML parse error"), "{e}");
+
+        let e = err(sim, &wiring.1.replacen("[drive]", "[drive]\nspeed_mps = \"fast\"\n", 1));
+        assert!(e.to_string().contains("profiles/servo-motor-hat.toml"), "{e}");
+
+        let long = "a_joint_name_much_longer_than_the_firmware_holds";
+        let e = err(sim, &wiring.1.replacen("name = \"base\"", &format!("name = \"{long}\""), 1));
+        assert!(e.to_string().contains(long), "{e}");
     }
 
     #[test]

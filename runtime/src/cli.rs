@@ -454,8 +454,7 @@ enum ModelCmd {
 }
 
 fn board(name: &str) -> anyhow::Result<trinity_boards::Board> {
-    trinity_boards::by_name(name)
-        .ok_or_else(|| anyhow!("unknown board `{name}`; known: {}", trinity_boards::NAMES.join(", ")))
+    Ok(trinity_boards::by_name(name)?)
 }
 
 fn skill(name: &str) -> anyhow::Result<Skill> {

@@ -446,7 +446,7 @@ mod tests {
         let toml: String = block.iter().map(|l| format!("{}\n", l.get(6..).unwrap_or(""))).collect();
         let c = Config::parse(&toml, Path::new("user-data")).unwrap();
         let board = c.board.clone().expect("the recipe names the board");
-        assert!(trinity_boards::by_name(&board).is_some(), "unknown board {board}");
+        trinity_boards::by_name(&board).unwrap();
         assert!(c.mqtt.host.is_some() && c.robot_id.is_some(), "{c:?}");
         // It installs the package the way the conffile survives, and enables I2C.
         assert!(user_data.contains("--force-confold") && user_data.contains("do_i2c"));

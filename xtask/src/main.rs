@@ -284,7 +284,7 @@ fn test() -> Result<()> {
     // package below reuses the build.
     step("aarch64 tests under qemu-user: the Pi 4 release build (QEMU_CPU=cortex-a72)");
     let pi4 = package::board_env(&root(), "pi4")?;
-    let qemu_cpu = trinity_boards::by_name("pi4").context("pi4 profile")?.profile.qemu_cpu;
+    let qemu_cpu = trinity_boards::by_name("pi4")?.profile.qemu_cpu;
     let emulated = |args: &[&str]| {
         let mut c = cmd("cargo", args);
         c.envs(pi4.iter().map(|(k, v)| (k, v))).env("QEMU_CPU", &qemu_cpu);

@@ -35,7 +35,7 @@ pub(crate) struct Package {
 /// file): `cargo build --release --target aarch64-unknown-linux-gnu` in it builds for the
 /// board, and `cargo test --release` tests that same configuration under qemu.
 pub(crate) fn board_env(root: &Path, name: &str) -> Result<Vec<(String, String)>> {
-    let board = trinity_boards::by_name(name).with_context(|| format!("no board profile `{name}`"))?;
+    let board = trinity_boards::by_name(name)?;
     build_env(root, &board)
 }
 
@@ -56,7 +56,7 @@ fn build_env(root: &Path, board: &trinity_boards::Board) -> Result<Vec<(String, 
 
 /// Build `board`'s release binary and its .deb.
 pub(crate) fn package(root: &Path, name: &str) -> Result<Package> {
-    let board = trinity_boards::by_name(name).with_context(|| format!("no board profile `{name}`"))?;
+    let board = trinity_boards::by_name(name)?;
     let env = build_env(root, &board)?;
     crate::ensure_cargo_deb()?;
     crate::step(&format!(
