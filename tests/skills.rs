@@ -52,11 +52,7 @@ fn refused(path: &Path, expect: &str) {
 }
 
 fn gemma_adapter() -> GgufWriter {
-    GgufWriter::new()
-        .meta("general.architecture", MetaValue::Str("gemma3".into()))
-        .meta("general.type", MetaValue::Str("adapter".into()))
-        .meta("adapter.type", MetaValue::Str("lora".into()))
-        .meta("adapter.lora.alpha", MetaValue::F32(1.0))
+    GgufWriter::lora_adapter("gemma3", 1.0)
 }
 
 #[test]
@@ -82,11 +78,7 @@ fn broken_adapters_are_refused_in_rust_and_a_minimal_valid_one_loads() {
             &vec![0.0; n(b)],
         )
     };
-    let llama = GgufWriter::new()
-        .meta("general.architecture", MetaValue::Str("llama".into()))
-        .meta("general.type", MetaValue::Str("adapter".into()))
-        .meta("adapter.type", MetaValue::Str("lora".into()))
-        .meta("adapter.lora.alpha", MetaValue::F32(1.0));
+    let llama = GgufWriter::lora_adapter("llama", 1.0);
     refused(&at("llama.gguf", &pair(llama, &[640, 1], &[1, 1024]).to_bytes()), "architecture `llama`");
     refused(&at("swapped.gguf", &pair(gemma_adapter(), &[1, 1024], &[640, 1]).to_bytes()), "lora_a must be [640, r]");
     refused(&at("kv.gguf", &pair(gemma_adapter(), &[640, 1], &[1, 256]).to_bytes()), "lora_b [r, 1024]");

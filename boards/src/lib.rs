@@ -199,7 +199,8 @@ mod tests {
     fn a_broken_profile_or_wiring_says_what_is_wrong_not_unknown_board() {
         let sim = profile::PROFILES[0].1;
         let wiring = profile::WIRINGS[0];
-        let err = |profile: &str, wiring_text: &str| from_files("sim", profile, &[(wiring.0, wiring_text)]).unwrap_err();
+        let err =
+            |profile: &str, wiring_text: &str| from_files("sim", profile, &[(wiring.0, wiring_text)]).unwrap_err();
 
         let e = err(&sim.replacen("ram_mb", "ram_mb = = ", 1), wiring.1);
         assert!(matches!(&e, BoardError::Invalid { file, .. } if file == "sim"), "{e}");

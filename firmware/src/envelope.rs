@@ -74,28 +74,9 @@ impl Limits {
 mod tests {
     use super::*;
     use crate::action::Name;
-    use crate::limits::JointRange;
 
     fn limits() -> Limits {
-        let mut joints = heapless::Vec::new();
-        for n in ["base", "elbow"] {
-            let _ = joints.push(JointRange { name: Name::try_from(n).unwrap(), min_deg: -90.0, max_deg: 90.0 });
-        }
-        let mut outputs = heapless::Vec::new();
-        for n in ["lights", "horn"] {
-            let _ = outputs.push(Name::try_from(n).unwrap());
-        }
-        Limits {
-            max_drive_m: 2.0,
-            max_turn_deg: 180.0,
-            max_wait_s: 5.0,
-            joints,
-            gripper: true,
-            outputs,
-            max_actions: 8,
-            max_speed_mps: 0.5,
-            max_turn_rate_dps: 90.0,
-        }
+        crate::limits::fixture()
     }
 
     #[test]
@@ -114,7 +95,7 @@ mod tests {
 
     #[test]
     fn a_plan_outside_the_limits_gets_no_checked_plan() {
-        let plan = Plan::try_from(&[Action::Stop, Action::Drive { distance_m: 2.5 }][..]).unwrap();
-        assert_eq!(limits().approve(&plan), Err(Violation::Distance { index: 1, value: 2.5, max: 2.0 }));
+        let plan = Plan::try_from(&[Action::Stop, Action::Drive { distance_m: 7.5 }][..]).unwrap();
+        assert_eq!(limits().approve(&plan), Err(Violation::Distance { index: 1, value: 7.5, max: 5.0 }));
     }
 }

@@ -226,6 +226,32 @@ impl Limits {
     }
 }
 
+/// The one set of limits the firmware's tests share: a small robot with two joints
+/// (`shoulder`, `elbow`: ±90°), a gripper and two outputs (`lights`, `horn`), 5 m drives,
+/// 360° turns, 30 s waits, 8 actions.
+#[cfg(test)]
+pub(crate) fn fixture() -> Limits {
+    let mut joints = heapless::Vec::new();
+    for n in ["shoulder", "elbow"] {
+        joints.push(JointRange { name: Name::try_from(n).unwrap(), min_deg: -90.0, max_deg: 90.0 }).unwrap();
+    }
+    let mut outputs = heapless::Vec::new();
+    for n in ["lights", "horn"] {
+        outputs.push(Name::try_from(n).unwrap()).unwrap();
+    }
+    Limits {
+        max_drive_m: 5.0,
+        max_turn_deg: 360.0,
+        max_wait_s: 30.0,
+        joints,
+        gripper: true,
+        outputs,
+        max_actions: 8,
+        max_speed_mps: 0.5,
+        max_turn_rate_dps: 90.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,21 +262,7 @@ mod tests {
     }
 
     fn limits() -> Limits {
-        let mut joints = heapless::Vec::new();
-        joints.push(JointRange { name: name("shoulder"), min_deg: -90.0, max_deg: 90.0 }).unwrap();
-        let mut outputs = heapless::Vec::new();
-        outputs.push(name("lights")).unwrap();
-        Limits {
-            max_drive_m: 5.0,
-            max_turn_deg: 360.0,
-            max_wait_s: 30.0,
-            joints,
-            gripper: true,
-            outputs,
-            max_actions: 8,
-            max_speed_mps: 0.5,
-            max_turn_rate_dps: 90.0,
-        }
+        super::fixture()
     }
 
     fn plan(actions: &[Action]) -> Plan {
@@ -304,7 +316,7 @@ mod tests {
             Err(Violation::JointRange { .. })
         ));
         assert!(matches!(
-            l.check(&plan(&[Action::Output { name: name("horn"), on: true }])),
+            l.check(&plan(&[Action::Output { name: name("fan"), on: true }])),
             Err(Violation::UnknownOutput { .. })
         ));
         assert!(matches!(l.check(&plan(&[Action::Wait { seconds: -1.0 }])), Err(Violation::Wait { .. })));

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use safetensors::{Dtype, SafeTensors};
 use serde::Deserialize;
 
-use super::{check_adapter, read_bytes, AdapterSummary, GgmlType, Gguf, GgufWriter, MetaValue};
+use super::{check_adapter, read_bytes, AdapterSummary, GgmlType, Gguf, GgufWriter};
 
 /// Largest `adapter_model.safetensors` read.
 const MAX_PEFT_BYTES: u64 = 1 << 30;
@@ -185,11 +185,7 @@ pub fn import_peft(dir: &Path, base: &Gguf, opts: ImportOptions) -> Result<(Vec<
         let layer = n.split("layers.").nth(1).and_then(|r| r.split('.').next()).and_then(|l| l.parse::<u32>().ok());
         (layer, n.clone())
     });
-    let mut w = GgufWriter::new()
-        .meta("general.architecture", MetaValue::Str(arch.clone()))
-        .meta("general.type", MetaValue::Str("adapter".into()))
-        .meta("adapter.type", MetaValue::Str("lora".into()))
-        .meta("adapter.lora.alpha", MetaValue::F32(cfg.lora_alpha));
+    let mut w = GgufWriter::lora_adapter(&arch, cfg.lora_alpha);
     for name in names {
         let Some((target, is_a, proj)) = map_name(&name) else {
             return Err(unsupported(&st_path, format!("tensor `{name}` is not a LoRA matrix of the 7 projections")));
@@ -237,6 +233,7 @@ pub fn import_peft(dir: &Path, base: &Gguf, opts: ImportOptions) -> Result<(Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MetaValue;
 
     #[test]
     fn names_map_to_llama_cpp_tensors() {

@@ -127,11 +127,7 @@ mod adapters {
     }
 
     fn adapter() -> GgufWriter {
-        GgufWriter::new()
-            .meta("general.architecture", MetaValue::Str("gemma3".into()))
-            .meta("general.type", MetaValue::Str("adapter".into()))
-            .meta("adapter.type", MetaValue::Str("lora".into()))
-            .meta("adapter.lora.alpha", MetaValue::F32(16.0))
+        GgufWriter::lora_adapter("gemma3", 16.0)
     }
 
     fn with_pair(w: GgufWriter, a: &[u64], b: &[u64]) -> GgufWriter {
@@ -164,22 +160,14 @@ mod adapters {
 
     #[test]
     fn each_broken_rule_is_named() {
-        let arch = GgufWriter::new()
-            .meta("general.architecture", MetaValue::Str("llama".into()))
-            .meta("general.type", MetaValue::Str("adapter".into()))
-            .meta("adapter.type", MetaValue::Str("lora".into()))
-            .meta("adapter.lora.alpha", MetaValue::F32(16.0));
+        let arch = GgufWriter::lora_adapter("llama", 16.0);
         refused(with_pair(arch, &[4, 2], &[2, 6]), "architecture `llama`, but the base model is `gemma3`");
         let no_alpha = GgufWriter::new()
             .meta("general.architecture", MetaValue::Str("gemma3".into()))
             .meta("general.type", MetaValue::Str("adapter".into()))
             .meta("adapter.type", MetaValue::Str("lora".into()));
         refused(with_pair(no_alpha, &[4, 2], &[2, 6]), "no `adapter.lora.alpha`");
-        let inf = GgufWriter::new()
-            .meta("general.architecture", MetaValue::Str("gemma3".into()))
-            .meta("general.type", MetaValue::Str("adapter".into()))
-            .meta("adapter.type", MetaValue::Str("lora".into()))
-            .meta("adapter.lora.alpha", MetaValue::F32(f32::INFINITY));
+        let inf = GgufWriter::lora_adapter("gemma3", f32::INFINITY);
         refused(with_pair(inf, &[4, 2], &[2, 6]), "not a finite number");
         let model = GgufWriter::new()
             .meta("general.architecture", MetaValue::Str("gemma3".into()))
@@ -255,11 +243,7 @@ fn mutated_adapters_are_errors_never_panics() {
         .tensor_f32("blk.0.attn_q.weight", &[4, 6], &[0.0; 24])
         .to_bytes();
     let base = read_bytes(&base_bytes, std::path::Path::new("base")).unwrap();
-    let valid = GgufWriter::new()
-        .meta("general.architecture", MetaValue::Str("gemma3".into()))
-        .meta("general.type", MetaValue::Str("adapter".into()))
-        .meta("adapter.type", MetaValue::Str("lora".into()))
-        .meta("adapter.lora.alpha", MetaValue::F32(16.0))
+    let valid = GgufWriter::lora_adapter("gemma3", 16.0)
         .tensor_f32("blk.0.attn_q.weight.lora_a", &[4, 2], &[0.1; 8])
         .tensor_f32("blk.0.attn_q.weight.lora_b", &[2, 6], &[0.1; 12])
         .to_bytes();

@@ -47,6 +47,17 @@ impl GgufWriter {
         Self::default()
     }
 
+    /// The header of a LoRA adapter for base models of `architecture`, as llama.cpp reads
+    /// one (`general.type = adapter`, `adapter.type = lora`, `adapter.lora.alpha`); add its
+    /// `<target>.lora_a`/`.lora_b` tensors next.
+    pub fn lora_adapter(architecture: &str, alpha: f32) -> Self {
+        Self::new()
+            .meta("general.architecture", MetaValue::Str(architecture.into()))
+            .meta("general.type", MetaValue::Str("adapter".into()))
+            .meta("adapter.type", MetaValue::Str("lora".into()))
+            .meta("adapter.lora.alpha", MetaValue::F32(alpha))
+    }
+
     /// Add a metadata entry.
     pub fn meta(mut self, key: &str, value: MetaValue) -> Self {
         self.metadata.push((key.to_owned(), value));

@@ -64,11 +64,7 @@ fn write_seeds() {
     for (i, e) in envelopes.iter().enumerate() {
         write("envelope", &i.to_string(), e);
     }
-    let adapter = GgufWriter::new()
-        .meta("general.architecture", MetaValue::Str("gemma3".into()))
-        .meta("general.type", MetaValue::Str("adapter".into()))
-        .meta("adapter.type", MetaValue::Str("lora".into()))
-        .meta("adapter.lora.alpha", MetaValue::F32(16.0))
+    let adapter = GgufWriter::lora_adapter("gemma3", 16.0)
         .tensor_f32("blk.0.attn_q.weight.lora_a", &[4, 2], &[0.1; 8])
         .tensor_f32("blk.0.attn_q.weight.lora_b", &[2, 6], &[0.1; 12])
         .to_bytes();

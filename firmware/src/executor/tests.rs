@@ -6,7 +6,6 @@ use std::vec::Vec;
 
 use super::*;
 use crate::action::{Action, GripState, Name};
-use crate::limits::JointRange;
 use crate::plan::Plan;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,21 +62,7 @@ impl Outputs for Fake {
 }
 
 fn limits() -> Limits {
-    let mut joints = heapless::Vec::new();
-    let _ = joints.push(JointRange { name: Name::try_from("shoulder").unwrap(), min_deg: -90.0, max_deg: 90.0 });
-    let mut outputs = heapless::Vec::new();
-    let _ = outputs.push(Name::try_from("lights").unwrap());
-    Limits {
-        max_drive_m: 5.0,
-        max_turn_deg: 360.0,
-        max_wait_s: 10.0,
-        joints,
-        gripper: true,
-        outputs,
-        max_actions: 8,
-        max_speed_mps: 0.5,
-        max_turn_rate_dps: 90.0,
-    }
+    crate::limits::fixture()
 }
 
 fn motion() -> Motion {
