@@ -461,20 +461,46 @@ fn skill(name: &str) -> anyhow::Result<Skill> {
     prompt::builtin(name).ok_or_else(|| anyhow!("unknown skill `{name}`; known: {}", prompt::BUILTIN.join(", ")))
 }
 
+/// A skill found by name.
+enum Found {
+    /// A folder whose skill.toml names it (its adapters not loaded yet).
+    Folder(SkillDir),
+    /// One of the built-in prompts.
+    Builtin(Skill),
+}
+
+impl Found {
+    /// The skill's prompt and allowed actions.
+    fn skill(&self) -> &Skill {
+        match self {
+            Found::Folder(sd) => &sd.skill,
+            Found::Builtin(s) => s,
+        }
+    }
+
+    /// Made ready on `planner`'s engine (a folder's adapters loaded).
+    fn ready(self, planner: &Planner) -> anyhow::Result<Skill> {
+        Ok(match self {
+            Found::Folder(sd) => skills::activate(planner.engine(), sd)?.skill,
+            Found::Builtin(s) => s,
+        })
+    }
+}
+
 /// A skill by name: a folder under `dir` whose skill.toml names it, else a built-in.
 /// Folders that fail to load are reported when nothing else matches.
-fn find_skill(dir: Option<&std::path::Path>, name: &str) -> anyhow::Result<Result<SkillDir, Skill>> {
+fn find_skill(dir: Option<&std::path::Path>, name: &str) -> anyhow::Result<Found> {
     let mut problems = Vec::new();
     let mut known: Vec<String> = prompt::BUILTIN.iter().map(|s| s.to_string()).collect();
     for d in dir.map(skills::folders).unwrap_or_default() {
         match SkillDir::load(&d) {
-            Ok(sd) if sd.skill.name == name => return Ok(Ok(sd)),
+            Ok(sd) if sd.skill.name == name => return Ok(Found::Folder(sd)),
             Ok(sd) => known.push(sd.skill.name),
             Err(e) => problems.push(e.to_string()),
         }
     }
     match prompt::builtin(name) {
-        Some(s) => Ok(Err(s)),
+        Some(s) => Ok(Found::Builtin(s)),
         None => {
             known.sort();
             known.dedup();
@@ -485,14 +511,6 @@ fn find_skill(dir: Option<&std::path::Path>, name: &str) -> anyhow::Result<Resul
             bail!(msg)
         }
     }
-}
-
-/// Make a found skill ready on `planner`'s engine (loading its adapters).
-fn ready_skill(planner: &Planner, found: Result<SkillDir, Skill>) -> anyhow::Result<Skill> {
-    Ok(match found {
-        Ok(sd) => skills::activate(planner.engine(), sd)?.skill,
-        Err(builtin) => builtin,
-    })
 }
 
 fn fetch_progress(line: &str) {
@@ -545,13 +563,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("--execute runs plans on the sim board only; real hardware is driven by the daemon");
             }
             // Refuse a bad command before spending seconds on loading the model.
-            let draft = match &found {
-                Ok(sd) => &sd.skill,
-                Err(s) => s,
-            };
-            crate::planner::prepare(draft, &settings.board, &command)?;
+            crate::planner::prepare(found.skill(), &settings.board, &command)?;
             let planner = start_planner(Settings { prefix_cache: true, ..settings })?;
-            let skill = ready_skill(&planner, found)?;
+            let skill = found.ready(&planner)?;
             let out = planner.plan_blocking(&skill, &command)?;
             println!("{}", serde_json::to_string(&out.plan)?);
             if execute {
@@ -608,11 +622,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Grammar { skill: name, board: b } => {
             let here = PathBuf::from("skills");
-            let allowed = match find_skill(here.is_dir().then_some(here.as_path()), &name)? {
-                Ok(sd) => sd.skill.allowed,
-                Err(s) => s.allowed,
-            };
-            print!("{}", grammar::gbnf(&allowed, &board(&b)?.limits)?);
+            let found = find_skill(here.is_dir().then_some(here.as_path()), &name)?;
+            print!("{}", grammar::gbnf(&found.skill().allowed, &board(&b)?.limits)?);
         }
         Cmd::Bench { model, prompt_words, gen_tokens, reps, throughput_only } => {
             let planner = start_planner(model.settings()?)?;
