@@ -9,7 +9,7 @@
 //! - [`topics`]: the topic names under `trinity/{robot_id}/` and what an incoming topic means.
 //! - [`names`]: command ids, robot ids and skill names, checked before they become part of
 //!   a topic.
-//! - [`dispatch`]: a `cmd` payload parsed ([`dispatch::envelope`]) and the command
+//! - [`dispatch`]: a `cmd` payload parsed ([`dispatch::payload`]) and the command
 //!   lifecycle ([`dispatch::Dispatcher`]): dedup, queue, cancel, the e-stop latch, one
 //!   terminal event per command.
 //! - [`outbox`]: what the link must publish, kept until the broker acknowledged it.

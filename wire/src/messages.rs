@@ -2,7 +2,7 @@
 //! what these serialize to, and a client reads it back with the same types.
 //!
 //! - [`CommandRequest`]: a command as a client sends it on `cmd` (the daemon's own parser,
-//!   which also takes plain text, is `dispatch::envelope`);
+//!   which also takes plain text, is `dispatch::payload`);
 //! - [`Event`] and [`State`]: `evt/{id}`;
 //! - [`Telemetry`] and [`Timings`]: `telemetry`;
 //! - [`Info`] (retained): what the daemon serves; `daemon/info.rs` fits it to a size budget.
@@ -251,7 +251,7 @@ mod tests {
             ..Default::default()
         };
         let json = serde_json::to_string(&req).unwrap();
-        let c = crate::dispatch::envelope::parse_command(json.as_bytes(), None).unwrap();
+        let c = crate::dispatch::payload::parse_command(json.as_bytes(), None).unwrap();
         assert_eq!((c.id.as_deref(), c.text.as_str(), c.skill.as_deref()), (Some("c-2"), "turn left", Some("rover")));
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{HashSet, VecDeque};
 
 use trinity_firmware::Plan;
 
-use super::envelope::{parse_command, Command, Refusal};
+use super::payload::{parse_command, Command, Refusal};
 
 pub use crate::messages::{Event, State};
 

@@ -1,7 +1,7 @@
 //! Dispatch: from MQTT payloads to commands, and the command lifecycle, as pure state
 //! machines (no I/O, time passed in), so they are tested without a broker.
 //!
-//! - [`envelope`]: parse a `cmd` payload (JSON object, JSON string, or plain text), with a
+//! - [`payload`]: parse a `cmd` payload (JSON object, JSON string, or plain text), with a
 //!   size limit, a UTF-8 check and field types; a refusal carries the command id when the
 //!   payload had a readable one, so it can still get its `rejected` event.
 //! - [`lifecycle`]: the [`Dispatcher`]: dedup by id, a bounded queue with deadlines, one
@@ -9,8 +9,8 @@
 //!   every command it accepted or refused. It returns [`Effect`]s for the I/O edge to carry
 //!   out: publish an event, start a job, cancel the running one, make outputs safe.
 
-pub mod envelope;
+pub mod payload;
 pub mod lifecycle;
 
-pub use envelope::{parse_command, Command, Refusal, MAX_PAYLOAD_BYTES};
+pub use payload::{parse_command, Command, Refusal, MAX_PAYLOAD_BYTES};
 pub use lifecycle::{Dispatcher, Effect, Event, Finished, Source, State};
