@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::daemon::{self, DaemonConfig, EstopProbe};
+use crate::daemon::{self, EstopProbe, Options};
 
 /// Percentiles of a sample, ms.
 #[derive(Debug, Serialize)]
@@ -146,7 +146,7 @@ async fn probe_len(probe: &EstopProbe, n: usize) -> anyhow::Result<()> {
 }
 
 /// Run the daemon with `cfg` and measure; `trials` e-stops of each kind and commands.
-pub async fn run(cfg: DaemonConfig, trials: usize) -> anyhow::Result<Value> {
+pub async fn run(cfg: Options, trials: usize) -> anyhow::Result<Value> {
     let probe = Arc::new(EstopProbe::default());
     let shutdown = CancellationToken::new();
     let (host, port) = (cfg.link.host.clone(), cfg.link.port);

@@ -874,8 +874,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 const DEFAULT_ROBOT_ID: &str = "robot1";
 
-fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result<crate::daemon::DaemonConfig> {
-    use std::time::Duration;
+fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result<crate::daemon::Options> {
     let c = &settings.config;
     let robot_id = robot_id.or(c.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into());
     trinity_wire::names::robot_id(&robot_id)?;
@@ -896,24 +895,24 @@ fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result
         host,
         port,
         client_id: m.client_id.clone().unwrap_or_else(|| format!("trinity-{robot_id}")),
-        keep_alive: Duration::from_secs(m.keep_alive_s.unwrap_or(30).max(5)),
+        keep_alive: m.keep_alive(),
         credentials: m.username.clone().map(|u| (u, m.password.clone().unwrap_or_default())),
         ca_file: m.ca_file.clone(),
         client_auth,
         announce: Vec::new(),
     };
-    Ok(crate::daemon::DaemonConfig {
+    Ok(crate::daemon::Options {
         robot_id,
         link,
         embedded_broker,
         board: settings.board,
         engine,
-        queue_capacity: c.daemon.queue.unwrap_or(8),
-        telemetry: Duration::from_millis(c.daemon.telemetry_ms.unwrap_or(1000).max(50)),
+        queue_capacity: c.daemon.queue(),
+        telemetry: c.daemon.telemetry(),
         skills_dir: settings.skills_dir.clone(),
-        skills_poll: Duration::from_millis(c.skills.poll_ms.unwrap_or(2000)),
+        skills_poll: c.skills.poll(),
         state_dir: c.daemon.state_dir(),
-        run_queued_after_restart: c.daemon.run_queued_after_restart.unwrap_or(false),
+        run_queued_after_restart: c.daemon.run_queued_after_restart(),
         homeassistant: c.homeassistant.enabled_prefix().map_err(|e| anyhow!(e))?,
         fleet: c.fleet.settings().map_err(|e| anyhow!(e))?,
         abort_on_panic: true,

@@ -70,6 +70,7 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -89,7 +90,7 @@ pub struct Config {
     pub mqtt: MqttConfig,
     /// Daemon settings.
     #[serde(default)]
-    pub daemon: DaemonSettings,
+    pub daemon: DaemonConfig,
     /// Skill folders.
     #[serde(default)]
     pub skills: SkillsConfig,
@@ -191,6 +192,16 @@ pub struct SkillsConfig {
     pub poll_ms: Option<u64>,
 }
 
+impl SkillsConfig {
+    /// `poll_ms` when the file has none.
+    pub const DEFAULT_POLL_MS: u64 = 2000;
+
+    /// How often the daemon rescans the skill folders (zero: only on request).
+    pub fn poll(&self) -> Duration {
+        Duration::from_millis(self.poll_ms.unwrap_or(Self::DEFAULT_POLL_MS))
+    }
+}
+
 /// `[mqtt]`.
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -221,6 +232,16 @@ pub struct MqttConfig {
 pub const DEFAULT_MQTT_PORT: u16 = 1883;
 
 impl MqttConfig {
+    /// `keep_alive_s` when the file has none.
+    pub const DEFAULT_KEEP_ALIVE_S: u64 = 30;
+    /// The shortest keep-alive used (a smaller one is raised to it).
+    pub const MIN_KEEP_ALIVE_S: u64 = 5;
+
+    /// The MQTT keep-alive interval.
+    pub fn keep_alive(&self) -> Duration {
+        Duration::from_secs(self.keep_alive_s.unwrap_or(Self::DEFAULT_KEEP_ALIVE_S).max(Self::MIN_KEEP_ALIVE_S))
+    }
+
     /// The configured broker (host, port); `None`: the embedded one.
     pub fn broker(&self) -> Option<(String, u16)> {
         self.host.clone().map(|h| (h, self.port.unwrap_or(DEFAULT_MQTT_PORT)))
@@ -250,7 +271,7 @@ impl MqttConfig {
 /// `[daemon]`.
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DaemonSettings {
+pub struct DaemonConfig {
     /// Queue capacity.
     pub queue: Option<usize>,
     /// Telemetry period, ms.
@@ -261,7 +282,29 @@ pub struct DaemonSettings {
     pub run_queued_after_restart: Option<bool>,
 }
 
-impl DaemonSettings {
+impl DaemonConfig {
+    /// `queue` when the file has none.
+    pub const DEFAULT_QUEUE: usize = 8;
+    /// `telemetry_ms` when the file has none.
+    pub const DEFAULT_TELEMETRY_MS: u64 = 1000;
+    /// The shortest telemetry period used (a smaller one is raised to it).
+    pub const MIN_TELEMETRY_MS: u64 = 50;
+
+    /// Commands queued behind the running one.
+    pub fn queue(&self) -> usize {
+        self.queue.unwrap_or(Self::DEFAULT_QUEUE)
+    }
+
+    /// The telemetry period.
+    pub fn telemetry(&self) -> Duration {
+        Duration::from_millis(self.telemetry_ms.unwrap_or(Self::DEFAULT_TELEMETRY_MS).max(Self::MIN_TELEMETRY_MS))
+    }
+
+    /// Whether the broker's backlog without freshness runs after a restart (default: no).
+    pub fn run_queued_after_restart(&self) -> bool {
+        self.run_queued_after_restart.unwrap_or(false)
+    }
+
     /// The state directory: the configured one, else systemd's `$STATE_DIRECTORY`, else
     /// `$XDG_STATE_HOME/trinity`, else `~/.local/state/trinity`.
     pub fn state_dir(&self) -> PathBuf {
@@ -373,6 +416,15 @@ mod tests {
         assert_eq!(c.mqtt.port, Some(1883));
         assert_eq!(c.daemon.queue, Some(8));
         assert_eq!(c.skills.poll_ms, Some(2000));
+        // Where the example shows a default, it shows the one the daemon uses.
+        let d = Config::default();
+        assert_eq!(c.daemon.queue(), d.daemon.queue());
+        assert_eq!(c.daemon.telemetry(), d.daemon.telemetry());
+        assert_eq!(c.daemon.run_queued_after_restart(), d.daemon.run_queued_after_restart());
+        assert_eq!(c.skills.poll(), d.skills.poll());
+        assert_eq!(c.mqtt.keep_alive(), d.mqtt.keep_alive());
+        assert_eq!(c.mqtt.embedded(), d.mqtt.embedded());
+        assert_eq!(c.mqtt.port, Some(DEFAULT_MQTT_PORT));
         assert_eq!(c.homeassistant.enabled_prefix(), Ok(Some("homeassistant".into())));
     }
 

@@ -3,7 +3,7 @@
 //! ones are left out and counted (`left_out`), so `info` is always published.
 
 use super::skills::SkillsInfo;
-use super::DaemonConfig;
+use super::Options;
 use crate::engine::Engine;
 use trinity_wire::{Info, ModelInfo};
 
@@ -13,7 +13,7 @@ pub const MAX_INFO: usize = trinity_wire::outbox::MAX_PAYLOAD / 2;
 const MAX_TEXT: usize = 300;
 
 /// `info` for the daemon as it is now.
-pub fn json(cfg: &DaemonConfig, engine: &Engine, skills: &SkillsInfo, sha256: Option<&str>) -> String {
+pub fn json(cfg: &Options, engine: &Engine, skills: &SkillsInfo, sha256: Option<&str>) -> String {
     let i = engine.info();
     let info = Info {
         version: env!("CARGO_PKG_VERSION").into(),

@@ -63,9 +63,10 @@ use skills::{SkillTable, SkillsInfo};
 use trinity_wire::dispatch::{Command, Dispatcher, Effect, Finished};
 use trinity_wire::{Inbound, Topics};
 
-/// Everything `trinity run` needs.
+/// Everything `trinity run` runs with, resolved from the configuration file
+/// ([`crate::config::Config`]), the flags and the defaults (by `cli`).
 #[derive(Debug, Clone)]
-pub struct DaemonConfig {
+pub struct Options {
     /// `trinity/{robot_id}/…`.
     pub robot_id: String,
     /// The broker to connect to.
@@ -394,14 +395,14 @@ fn unix_ms() -> u64 {
 }
 
 /// Run the daemon until `shutdown`.
-pub async fn run(cfg: DaemonConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(cfg: Options, shutdown: CancellationToken) -> anyhow::Result<()> {
     run_probed(cfg, shutdown, None).await
 }
 
 /// Home Assistant's discovery configs when `[homeassistant] discovery` is on; when it is
 /// off but was on at an earlier start (a marker in the state directory holds the prefix it
 /// used), the empty retained payloads that remove them, once.
-fn homeassistant_announcements(cfg: &DaemonConfig, topics: &Topics) -> Vec<(String, Vec<u8>)> {
+fn homeassistant_announcements(cfg: &Options, topics: &Topics) -> Vec<(String, Vec<u8>)> {
     use crate::mqtt::homeassistant;
     let marker = cfg.state_dir.join(format!("homeassistant-{}", cfg.robot_id));
     match &cfg.homeassistant {
@@ -427,7 +428,7 @@ fn homeassistant_announcements(cfg: &DaemonConfig, topics: &Topics) -> Vec<(Stri
 
 /// [`run`], recording e-stop timings into `probe`.
 pub async fn run_probed(
-    cfg: DaemonConfig,
+    cfg: Options,
     shutdown: CancellationToken,
     probe: Option<Arc<EstopProbe>>,
 ) -> anyhow::Result<()> {
@@ -465,7 +466,7 @@ pub struct Stall {
 }
 
 /// [`run`] on the given [`Parts`].
-pub async fn run_with(cfg: DaemonConfig, parts: Parts, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run_with(cfg: Options, parts: Parts, shutdown: CancellationToken) -> anyhow::Result<()> {
     let Parts { engine, robot, probe, notifier, stall } = parts;
     let _ = rustls::crypto::ring::default_provider().install_default();
     trinity_wire::names::robot_id(&cfg.robot_id)?;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use trinity_firmware::{CheckedPlan, Millis, Outcome, Refused};
 use trinity_runtime::daemon::robot::{self, Robot};
-use trinity_runtime::daemon::{DaemonConfig, Parts};
+use trinity_runtime::daemon::{Options, Parts};
 use trinity_runtime::engine::{Engine, EngineConfig, EngineError, Generation, Job, StopReason};
 use trinity_runtime::mqtt::link::LinkConfig;
 
@@ -114,7 +114,7 @@ struct InProcess {
 impl InProcess {
     fn start(port: u16, robot_id: &str, parts: Parts, abort_on_panic: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = DaemonConfig {
+        let cfg = Options {
             robot_id: robot_id.into(),
             link: LinkConfig {
                 host: "127.0.0.1".into(),

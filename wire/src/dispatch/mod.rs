@@ -9,8 +9,8 @@
 //!   every command it accepted or refused. It returns [`Effect`]s for the I/O edge to carry
 //!   out: publish an event, start a job, cancel the running one, make outputs safe.
 
-pub mod payload;
 pub mod lifecycle;
+pub mod payload;
 
-pub use payload::{parse_command, Command, Refusal, MAX_PAYLOAD_BYTES};
 pub use lifecycle::{Dispatcher, Effect, Event, Finished, Source, State};
+pub use payload::{parse_command, Command, Refusal, MAX_PAYLOAD_BYTES};
