@@ -119,44 +119,65 @@ const INTERESTING: &[&str] =
 
 /// Run every check.
 pub fn run(input: &DoctorInput) -> Vec<Finding> {
-    use Level::*;
-    let mut out = Vec::new();
-    let sim = input.board.is_simulated();
+    let base = trinity_gguf::check_model(&input.model);
+    let mut out = vec![board(input)];
+    out.extend(cpu(input));
+    out.extend(model_and_ram(input, &base));
+    out.extend(devices(input));
+    out.push(broker(input));
+    out.extend(skills(input, base.as_ref().ok()));
+    out.push(finding(Level::Ok, "llama", trinity_llama::system_info()));
+    out
+}
 
-    // Board.
+/// The board profile against the machine's device tree.
+fn board(input: &DoctorInput) -> Finding {
     let dt = std::fs::read_to_string(input.root.join("proc/device-tree/model"))
         .ok()
         .map(|s| s.trim_end_matches('\0').trim().to_owned());
-    out.push(match (&dt, sim) {
-        (_, true) => finding(Ok, "board", format!("sim ({}); no hardware needed", input.board.description)),
+    match (&dt, input.board.is_simulated()) {
+        (_, true) => finding(Level::Ok, "board", format!("sim ({}); no hardware needed", input.board.description)),
         (Some(m), false) if m.contains("Raspberry Pi") => {
-            finding(Ok, "board", format!("profile {} on \"{m}\"", input.board.name))
+            finding(Level::Ok, "board", format!("profile {} on \"{m}\"", input.board.name))
         }
-        (Some(m), false) => finding(Warn, "board", format!("profile {} but this machine is \"{m}\"", input.board.name)),
+        (Some(m), false) => {
+            finding(Level::Warn, "board", format!("profile {} but this machine is \"{m}\"", input.board.name))
+        }
         (None, false) => finding(
-            Warn,
+            Level::Warn,
             "board",
             format!("profile {}, but /proc/device-tree/model is absent: not a Raspberry Pi?", input.board.name),
         ),
-    });
+    }
+}
 
-    // CPU, and whether it has what this build was compiled for.
+/// The CPU's features, and whether it has what this build was compiled for.
+fn cpu(input: &DoctorInput) -> Vec<Finding> {
+    let mut out = Vec::new();
     let flags = cpu_flags(&input.root);
     out.push(match &flags {
         Some((f, _)) => {
             let f: Vec<&str> = f.iter().map(String::as_str).filter(|f| INTERESTING.contains(f)).collect();
-            finding(Ok, "cpu", format!("features: {}", if f.is_empty() { "none of note".into() } else { f.join(" ") }))
+            finding(
+                Level::Ok,
+                "cpu",
+                format!("features: {}", if f.is_empty() { "none of note".into() } else { f.join(" ") }),
+            )
         }
-        None => finding(Warn, "cpu", "cannot read /proc/cpuinfo"),
+        None => finding(Level::Warn, "cpu", "cannot read /proc/cpuinfo"),
     });
     out.push(build_finding(&input.required_cpu_flags, flags.as_ref()));
+    out
+}
 
-    // Model and RAM.
+/// The model file (checked in Rust; the default one against its sha256), and whether it
+/// fits the RAM with its KV cache.
+fn model_and_ram(input: &DoctorInput, base: &Result<trinity_gguf::Gguf, trinity_gguf::GgufError>) -> Vec<Finding> {
+    let mut out = Vec::new();
     let mut model_bytes = None;
-    let base = trinity_gguf::check_model(&input.model);
-    match &base {
-        Err(e) => out.push(finding(Fail, "model", e.to_string())),
-        Result::Ok(g) => {
+    match base {
+        Err(e) => out.push(finding(Level::Fail, "model", e.to_string())),
+        Ok(g) => {
             let kv = g.kv_bytes_per_token().unwrap_or(0) * u64::from(input.n_ctx) * u64::from(input.slots);
             model_bytes = Some((g.file_size, kv));
             let default = crate::model::default_model_path();
@@ -164,11 +185,15 @@ pub fn run(input: &DoctorInput) -> Vec<Finding> {
                 format!("{} ({} MiB, {})", input.model.display(), g.file_size >> 20, g.architecture().unwrap_or("?"));
             out.push(if input.model == default {
                 match crate::model::verify_sha256(&input.model, crate::model::DEFAULT_SHA256) {
-                    Result::Ok(()) => finding(Ok, "model", format!("{detail}, sha256 verified")),
-                    Err(e) => finding(Fail, "model", format!("{detail}: {e}")),
+                    Ok(()) => finding(Level::Ok, "model", format!("{detail}, sha256 verified")),
+                    Err(e) => finding(Level::Fail, "model", format!("{detail}: {e}")),
                 }
             } else {
-                finding(Ok, "model", format!("{detail}, checked in Rust (not the default model: no sha256 to compare)"))
+                finding(
+                    Level::Ok,
+                    "model",
+                    format!("{detail}, checked in Rust (not the default model: no sha256 to compare)"),
+                )
             });
         }
     }
@@ -183,89 +208,101 @@ pub fn run(input: &DoctorInput) -> Vec<Finding> {
                 total >> 20
             );
             out.push(if need > total {
-                finding(Fail, "ram", line)
+                finding(Level::Fail, "ram", line)
             } else if need * 10 > total * 8 {
-                finding(Warn, "ram", format!("{line}: little left for the OS"))
+                finding(Level::Warn, "ram", format!("{line}: little left for the OS"))
             } else {
-                finding(Ok, "ram", line)
+                finding(Level::Ok, "ram", line)
             });
         }
-        (_, None) => out.push(finding(Warn, "ram", "cannot read /proc/meminfo")),
+        (_, None) => out.push(finding(Level::Warn, "ram", "cannot read /proc/meminfo")),
         (None, _) => {}
     }
+    out
+}
 
-    // I2C, the servo HAT on it, and GPIO.
+/// The I2C bus, the servo HAT on it, and the GPIO chip (none needed on the sim board).
+fn devices(input: &DoctorInput) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let sim = input.board.is_simulated();
     let p = &input.board.profile;
     // The profile names device nodes by absolute path; they are looked up under `root`.
     let i2c = p.i2c_bus.trim_start_matches('/').to_owned();
     for (what, node) in [("i2c", i2c.clone()), ("gpio", p.gpio_chip.trim_start_matches('/').to_owned())] {
         out.push(if sim {
-            finding(Ok, what, "not needed (sim board)")
+            finding(Level::Ok, what, "not needed (sim board)")
         } else if input.root.join(&node).exists() {
-            finding(Ok, what, format!("/{node} present"))
+            finding(Level::Ok, what, format!("/{node} present"))
         } else {
             let hint = if what == "i2c" { " (enable I2C: raspi-config nonint do_i2c 0)" } else { "" };
-            finding(Fail, what, format!("/{node} missing{hint}"))
+            finding(Level::Fail, what, format!("/{node} missing{hint}"))
         });
     }
     if !sim && input.root.join(&i2c).exists() {
         let addr = input.board.wiring.pca9685_address;
         out.push(match trinity_boards::linux::probe_pca9685(&input.root.join(&i2c), addr) {
-            Result::Ok(mode1) => {
-                finding(Ok, "pca9685", format!("answers at {addr:#04x} on /{i2c} (MODE1 {mode1:#04x})"))
+            Ok(mode1) => {
+                finding(Level::Ok, "pca9685", format!("answers at {addr:#04x} on /{i2c} (MODE1 {mode1:#04x})"))
             }
-            Err(e) => finding(Fail, "pca9685", format!("servo HAT not found on /{i2c}: {e} (wiring, power, address?)")),
+            Err(e) => {
+                finding(Level::Fail, "pca9685", format!("servo HAT not found on /{i2c}: {e} (wiring, power, address?)"))
+            }
         });
     }
+    out
+}
 
-    // Broker.
-    out.push(match &input.broker {
+/// The configured broker reachable, or the embedded one able to listen.
+fn broker(input: &DoctorInput) -> Finding {
+    match &input.broker {
         Some((host, port)) => {
             let addr = (host.as_str(), *port).to_socket_addrs().ok().and_then(|mut a| a.next());
             match addr.map(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2))) {
-                Some(Result::Ok(_)) => finding(Ok, "broker", format!("{host}:{port} reachable")),
-                Some(Err(e)) => finding(Fail, "broker", format!("{host}:{port} unreachable: {e}")),
-                None => finding(Fail, "broker", format!("{host}:{port}: cannot resolve")),
+                Some(Ok(_)) => finding(Level::Ok, "broker", format!("{host}:{port} reachable")),
+                Some(Err(e)) => finding(Level::Fail, "broker", format!("{host}:{port} unreachable: {e}")),
+                None => finding(Level::Fail, "broker", format!("{host}:{port}: cannot resolve")),
             }
         }
         None => match TcpListener::bind(input.embedded) {
-            Result::Ok(_) => finding(Ok, "broker", format!("embedded broker can listen on {}", input.embedded)),
-            Err(e) => finding(Warn, "broker", format!("embedded broker cannot listen on {}: {e}", input.embedded)),
+            Ok(_) => finding(Level::Ok, "broker", format!("embedded broker can listen on {}", input.embedded)),
+            Err(e) => {
+                finding(Level::Warn, "broker", format!("embedded broker cannot listen on {}: {e}", input.embedded))
+            }
         },
-    });
+    }
+}
 
-    // Skills: folders and their adapters, checked in Rust against the model.
-    let base = base.ok();
+/// The skill folders, their adapters checked in Rust against the model.
+fn skills(input: &DoctorInput, base: Option<&trinity_gguf::Gguf>) -> Vec<Finding> {
+    let mut out = Vec::new();
     match &input.skills_dir {
-        None => out.push(finding(Ok, "skills", "no skill folders configured: built-in skills only")),
+        None => out.push(finding(Level::Ok, "skills", "no skill folders configured: built-in skills only")),
         Some(dir) => {
             let dirs = crate::skills::folders(dir);
             if dirs.is_empty() {
-                out.push(finding(Warn, "skills", format!("no skill folders in {}", dir.display())));
+                out.push(finding(Level::Warn, "skills", format!("no skill folders in {}", dir.display())));
             }
             for d in dirs {
                 let checked = SkillDir::load(&d).map_err(|e| e.to_string()).and_then(|sd| {
                     for (path, _) in &sd.adapters {
-                        if let Some(base) = &base {
+                        if let Some(base) = base {
                             let g = trinity_gguf::read(path).map_err(|e| e.to_string())?;
                             trinity_gguf::check_adapter(path, &g, base).map_err(|e| e.to_string())?;
                         }
                     }
-                    Result::Ok(sd)
+                    Ok(sd)
                 });
                 out.push(match checked {
-                    Result::Ok(sd) => finding(
-                        Ok,
+                    Ok(sd) => finding(
+                        Level::Ok,
                         "skills",
                         format!("{}: {} adapter(s), {} examples", sd.skill.name, sd.adapters.len(), sd.examples),
                     ),
-                    Err(e) => finding(Warn, "skills", format!("{} not servable: {e}", d.display())),
+                    Err(e) => finding(Level::Warn, "skills", format!("{} not servable: {e}", d.display())),
                 });
             }
         }
     }
-
-    out.push(finding(Ok, "llama", trinity_llama::system_info()));
     out
 }
 
