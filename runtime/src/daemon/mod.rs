@@ -606,18 +606,18 @@ pub async fn run_with(cfg: Options, parts: Parts, shutdown: CancellationToken) -
     {
         let (info_cfg, info_planner) = (cfg.clone(), planner.clone());
         let make_info = move |s: &SkillsInfo| info::json(&info_cfg, info_planner.engine(), s, lock(&sha).as_deref());
-        tracker.spawn(skills::run(
-            library,
-            skills_info,
-            planner.clone(),
-            table.clone(),
-            names_tx,
-            reload_rx,
-            out_tx.clone(),
-            make_info,
-            cfg.skills_poll,
-            shutdown.clone(),
-        ));
+        let task = skills::SkillsTask {
+            lib: library,
+            info: skills_info,
+            planner: planner.clone(),
+            table: table.clone(),
+            names: names_tx,
+            reload: reload_rx,
+            out: out_tx.clone(),
+            make_info: Box::new(make_info),
+            poll: cfg.skills_poll,
+        };
+        tracker.spawn(task.run(shutdown.clone()));
     }
 
     let control_thread = control_loop(shared.clone(), shutdown.clone())?;

@@ -168,89 +168,105 @@ pub async fn initial(
 /// ones commands are planned with: each folder skill served, with its version.
 pub type Reload = Option<tokio::sync::oneshot::Sender<Vec<(String, Option<String>)>>>;
 
-/// Keep the skills in step with their directory until `shutdown`. `names` tells the
-/// dispatcher which skills it may accept; `info` is called for a fresh `info` payload.
-#[allow(clippy::too_many_arguments)]
-pub async fn run(
-    mut lib: Option<Library>,
-    mut info: SkillsInfo,
-    planner: Arc<Planner>,
-    table: SkillTable,
-    names: watch::Sender<Vec<String>>,
-    mut reload: mpsc::UnboundedReceiver<Reload>,
-    out: mpsc::UnboundedSender<Outbound>,
-    make_info: impl Fn(&SkillsInfo) -> String + Send + 'static,
-    poll: Duration,
-    shutdown: CancellationToken,
-) {
-    // Info refresh (prefix cache) runs every 2 s even when polling is off.
-    let mut tick =
-        tokio::time::interval(if poll.is_zero() { Duration::from_secs(2) } else { poll.min(Duration::from_secs(2)) });
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut since_scan = Duration::ZERO;
-    let mut acks = Vec::new();
-    loop {
-        let asked = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            r = reload.recv() => {
-                let Some(ack) = r else { break };
-                acks.extend(ack);
-                // A burst of requests (a flood on skills/reload) is one rescan.
-                while let Ok(ack) = reload.try_recv() {
+/// The task that keeps the skills in step with their directory (polled, and rescanned on
+/// request), republishing `info` when what is served changes.
+pub struct SkillsTask {
+    /// The library from the first scan (`None`: no skills directory).
+    pub lib: Option<Library>,
+    /// What `info` says about the skills now.
+    pub info: SkillsInfo,
+    /// Whose engine loads adapters and warms prefixes.
+    pub planner: Arc<Planner>,
+    /// The skills commands are planned with.
+    pub table: SkillTable,
+    /// Tells the dispatcher which skills it may accept.
+    pub names: watch::Sender<Vec<String>>,
+    /// Requests to rescan now (`skills/reload`, the fleet agent).
+    pub reload: mpsc::UnboundedReceiver<Reload>,
+    /// Where a fresh `info` goes.
+    pub out: mpsc::UnboundedSender<Outbound>,
+    /// Makes the `info` payload from the skills' part of it.
+    pub make_info: Box<dyn Fn(&SkillsInfo) -> String + Send>,
+    /// Rescan period (zero: only on request).
+    pub poll: Duration,
+}
+
+impl SkillsTask {
+    /// Run until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let SkillsTask { mut lib, mut info, planner, table, names, mut reload, out, make_info, poll } = self;
+        // Info refresh (prefix cache) runs every 2 s even when polling is off.
+        let mut tick = tokio::time::interval(if poll.is_zero() {
+            Duration::from_secs(2)
+        } else {
+            poll.min(Duration::from_secs(2))
+        });
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut since_scan = Duration::ZERO;
+        let mut acks = Vec::new();
+        loop {
+            let asked = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                r = reload.recv() => {
+                    let Some(ack) = r else { break };
                     acks.extend(ack);
+                    // A burst of requests (a flood on skills/reload) is one rescan.
+                    while let Ok(ack) = reload.try_recv() {
+                        acks.extend(ack);
+                    }
+                    true
                 }
-                true
-            }
-            _ = tick.tick() => false,
-        };
-        since_scan += if asked { Duration::ZERO } else { tick.period() };
-        let due = asked || (!poll.is_zero() && since_scan >= poll);
-        let mut republish = false;
-        // Taken only when due: `(due, lib.take())` took it on every tick, and with polling
-        // off (`poll_ms = 0`) the first tick dropped the library for good, so
-        // `skills/reload` never rescanned.
-        if let Some(l) = if due { lib.take() } else { None } {
-            since_scan = Duration::ZERO;
-            let p = planner.clone();
-            let Ok((l, report, skills, described)) =
-                tokio::task::spawn_blocking(move || scan_blocking(l, p.engine(), !asked)).await
-            else {
-                break;
+                _ = tick.tick() => false,
             };
-            lib = Some(l);
-            log_report(&report, &mut info.errors);
-            if report.changed_anything() {
-                warm(planner.engine(), &skills);
-                let _ = names.send(skills.iter().map(|s| s.name.clone()).collect());
-                table.set(skills);
-                info.skills = described;
-                // Errors of folders that now load are history.
-                info.errors.retain(|e| !info.skills.iter().any(|s| std::path::Path::new(&s.source) == e.folder));
+            since_scan += if asked { Duration::ZERO } else { tick.period() };
+            let due = asked || (!poll.is_zero() && since_scan >= poll);
+            let mut republish = false;
+            // Taken only when due: `(due, lib.take())` took it on every tick, and with polling
+            // off (`poll_ms = 0`) the first tick dropped the library for good, so
+            // `skills/reload` never rescanned.
+            if let Some(l) = if due { lib.take() } else { None } {
+                since_scan = Duration::ZERO;
+                let p = planner.clone();
+                let Ok((l, report, skills, described)) =
+                    tokio::task::spawn_blocking(move || scan_blocking(l, p.engine(), !asked)).await
+                else {
+                    break;
+                };
+                lib = Some(l);
+                log_report(&report, &mut info.errors);
+                if report.changed_anything() {
+                    warm(planner.engine(), &skills);
+                    let _ = names.send(skills.iter().map(|s| s.name.clone()).collect());
+                    table.set(skills);
+                    info.skills = described;
+                    // Errors of folders that now load are history.
+                    info.errors.retain(|e| !info.skills.iter().any(|s| std::path::Path::new(&s.source) == e.folder));
+                    republish = true;
+                }
+                republish |= !report.failed.is_empty();
+            }
+            if !acks.is_empty() {
+                let served: Vec<(String, Option<String>)> = lib
+                    .as_ref()
+                    .map(|l| {
+                        l.skills()
+                            .iter()
+                            .map(|a| (a.skill.name.clone(), crate::skills::bundle::version_in(&a.dir)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for ack in acks.drain(..) {
+                    let _ = ack.send(served.clone());
+                }
+            }
+            let cache = planner.engine().prefix_cache().await;
+            if cache != info.prefix_cache {
+                info.prefix_cache = cache;
                 republish = true;
             }
-            republish |= !report.failed.is_empty();
-        }
-        if !acks.is_empty() {
-            let served: Vec<(String, Option<String>)> = lib
-                .as_ref()
-                .map(|l| {
-                    l.skills()
-                        .iter()
-                        .map(|a| (a.skill.name.clone(), crate::skills::bundle::version_in(&a.dir)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            for ack in acks.drain(..) {
-                let _ = ack.send(served.clone());
+            if republish && out.send(Outbound::Info(make_info(&info))).is_err() {
+                break;
             }
-        }
-        let cache = planner.engine().prefix_cache().await;
-        if cache != info.prefix_cache {
-            info.prefix_cache = cache;
-            republish = true;
-        }
-        if republish && out.send(Outbound::Info(make_info(&info))).is_err() {
-            break;
         }
     }
 }
