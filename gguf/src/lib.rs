@@ -9,7 +9,8 @@
 //! What lives where: `reader.rs` is the byte-level parser; this file holds the result types
 //! and the checks built on them ([`check_model`]); `adapter.rs` checks a LoRA adapter
 //! against its base model ([`check_adapter`]); [`import`] converts PEFT adapters to GGUF;
-//! `writer.rs` writes GGUF files.
+//! `writer.rs` writes GGUF files; `types.rs` holds ggml's tensor types ([`GgmlType`]: ids,
+//! names, block layouts), copied from ggml so that checking a file needs no C.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -79,6 +79,17 @@ fn unknown_tensor_type_is_refused() {
 }
 
 #[test]
+fn a_quantized_row_that_is_not_whole_blocks_is_refused() {
+    // q8_0 packs 32 elements in 34 bytes: a 16-element row cannot be stored, even though
+    // the tensor's 32 elements would make one block.
+    let g = tiny_model().tensor("bad", &[16, 2], GgmlType::Q8_0, vec![0; 34]);
+    let e = read(write(&g.to_bytes()).path()).unwrap_err();
+    assert!(e.to_string().contains("row of 16 is not a multiple of its block size 32"), "{e}");
+    let ok = tiny_model().tensor("good", &[32, 2], GgmlType::Q8_0, vec![0; 68]);
+    assert_eq!(read(write(&ok.to_bytes()).path()).unwrap().tensor("good").unwrap().size, 68);
+}
+
+#[test]
 fn adapter_is_not_a_base_model() {
     let g = tiny_model().meta("general.type", MetaValue::Str("adapter".into()));
     let e = check_model(write(&g.to_bytes()).path()).unwrap_err();

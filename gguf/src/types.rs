@@ -20,14 +20,10 @@ impl GgmlType {
     pub const F32: Self = Self(0);
     /// 16-bit IEEE float.
     pub const F16: Self = Self(1);
-    /// 4-bit, 32 per block (the 4-bit models' embeddings).
-    pub const Q4_0: Self = Self(2);
     /// 8-bit, 32 per block.
     pub const Q8_0: Self = Self(8);
     /// 4-bit k-quant, 256 per block (most of a Q4_K_M model).
     pub const Q4_K: Self = Self(12);
-    /// 6-bit k-quant, 256 per block.
-    pub const Q6_K: Self = Self(14);
     /// bfloat16.
     pub const BF16: Self = Self(30);
 
@@ -44,21 +40,6 @@ impl GgmlType {
     /// ggml's name for the type (`q4_K`), or `None` as for [`GgmlType::layout`].
     pub fn name(self) -> Option<&'static str> {
         TABLE.iter().find(|t| t.id == self.0).map(|t| t.name)
-    }
-
-    /// Bytes of `elements` elements of this type, or `None` for an unknown type, a count
-    /// that is not a whole number of blocks, or an overflow.
-    pub fn bytes_for(self, elements: u64) -> Option<u64> {
-        let l = self.layout()?;
-        if !elements.is_multiple_of(l.block) {
-            return None;
-        }
-        (elements / l.block).checked_mul(l.bytes)
-    }
-
-    /// Every type this table knows, in id order.
-    pub fn all() -> impl Iterator<Item = GgmlType> {
-        TABLE.iter().map(|t| GgmlType(t.id))
     }
 }
 
@@ -149,10 +130,8 @@ mod tests {
     }
 
     #[test]
-    fn sizes_follow_blocks() {
-        assert_eq!(GgmlType::Q4_K.bytes_for(512), Some(288));
-        assert_eq!(GgmlType::Q4_K.bytes_for(100), None, "not a whole block");
-        assert_eq!(GgmlType::F32.bytes_for(u64::MAX), None, "overflow");
+    fn names_and_layouts_are_ggmls() {
+        assert_eq!(GgmlType::Q4_K.layout(), Some(Layout { block: 256, bytes: 144 }));
         assert_eq!(GgmlType::BF16.to_string(), "bf16");
     }
 }

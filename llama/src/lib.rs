@@ -1,5 +1,5 @@
 //! Our thin safe layer over llama.cpp (`llama-cpp-sys-2`). All `unsafe` in Trinity lives
-//! in this crate, each block with a `// SAFETY:` note; every other crate denies `unsafe_code`.
+//! in this crate, each block with a `// SAFETY:` note; every other crate forbids `unsafe_code`.
 //!
 //! Why not `llama-cpp-2`: its safe API holds one LoRA adapter at a time, and its
 //! `LlamaSampler::sample` accepts the sampled token itself, which rules out the
@@ -14,7 +14,7 @@
 //! - [`adapter`] holds [`Adapter`]: a LoRA adapter, checked in Rust and loaded from the
 //!   bytes that were checked.
 
-#![deny(missing_docs)]
+#![deny(missing_docs, unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 pub mod adapter;
 pub mod context;

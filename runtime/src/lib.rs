@@ -8,7 +8,7 @@
 //!
 //! What lives where:
 //! - `trinity-llama` (its own crate): our thin safe layer over llama.cpp, the only
-//!   `unsafe` code (this crate denies `unsafe_code`).
+//!   `unsafe` code (this crate forbids `unsafe_code`).
 //! - `trinity-gguf` (its own crate, pure Rust): GGUF header checks, so llama.cpp never sees
 //!   an unchecked file.
 //! - [`model`]: the model cache and the verified fetch of the default model.

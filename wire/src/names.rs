@@ -1,4 +1,4 @@
-//! Names that become part of a topic (docs/DESIGN.md, "Contract v1.1", its "Names").
+//! Names that become part of a topic (docs/DESIGN.md, "Contract v1.1", its names rule).
 //!
 //! A command id becomes `evt/{id}`, a robot id `trinity/{robot_id}/…`, a skill name
 //! `cmd/{skill}`. Brokers disconnect a client that publishes to a topic with control

@@ -5,15 +5,15 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::daemon::daemon_config;
-use super::settings::{skill, start_planner, ModelArgs, Settings};
+use super::daemon::daemon_options;
+use super::settings::{builtin_skill, start_planner, ModelArgs, Settings};
 use crate::engine::Engine;
 use crate::planner::Planner;
 use crate::skills::{self, SkillDir};
 use crate::{bench, prompt};
 
 /// `trinity bench`: throughput, then time to plan and the grammar's cost.
-pub(super) fn throughput(
+pub(super) fn bench(
     model: ModelArgs,
     prompt_words: usize,
     gen_tokens: usize,
@@ -31,7 +31,7 @@ pub(super) fn throughput(
     if throughput_only {
         return Ok(());
     }
-    let general = skill(prompt::DEFAULT_SKILL)?;
+    let general = builtin_skill(prompt::DEFAULT_SKILL)?;
     // Time-to-plan first: its first run evaluates the skill's prefix cold.
     let ttp = bench::time_to_plan(&planner, &general, "turn left ninety degrees", reps)?;
     println!("{}", serde_json::json!({"bench": "time_to_plan", "result": ttp}));
@@ -42,7 +42,7 @@ pub(super) fn throughput(
 }
 
 /// `trinity bench-jump-forward`.
-pub(super) fn jump_forward(dir: PathBuf, file: PathBuf, model: ModelArgs) -> anyhow::Result<()> {
+pub(super) fn bench_jump_forward(dir: PathBuf, file: PathBuf, model: ModelArgs) -> anyhow::Result<()> {
     let settings = Settings::resolve(&model)?;
     let mut config = settings.engine_config()?;
     let board = settings.board.clone();
@@ -58,7 +58,7 @@ pub(super) fn jump_forward(dir: PathBuf, file: PathBuf, model: ModelArgs) -> any
 }
 
 /// `trinity bench-skills`.
-pub(super) fn skills(a: PathBuf, b: PathBuf, model: ModelArgs, reps: usize) -> anyhow::Result<()> {
+pub(super) fn bench_skills(a: PathBuf, b: PathBuf, model: ModelArgs, reps: usize) -> anyhow::Result<()> {
     let (da, db) = (SkillDir::load(&a)?, SkillDir::load(&b)?);
     let adapter = da.adapters.first().map(|(p, _)| p.clone()).context("the first skill has no adapter")?;
     let planner = start_planner(Settings::resolve(&model)?)?;
@@ -73,8 +73,8 @@ pub(super) fn skills(a: PathBuf, b: PathBuf, model: ModelArgs, reps: usize) -> a
 }
 
 /// `trinity bench-daemon`: on a broker of its own unless `host` names one.
-pub(super) fn daemon(model: ModelArgs, host: Option<String>, port: u16, trials: usize) -> anyhow::Result<()> {
-    let mut cfg = daemon_config(Settings::resolve(&model)?, Some("bench".into()))?;
+pub(super) fn bench_daemon(model: ModelArgs, host: Option<String>, port: u16, trials: usize) -> anyhow::Result<()> {
+    let mut cfg = daemon_options(Settings::resolve(&model)?, Some("bench".into()))?;
     // The benchmark's e-stops must not latch a real robot's state.
     cfg.state_dir = std::env::temp_dir().join(format!("trinity-bench-{}", std::process::id()));
     match host {

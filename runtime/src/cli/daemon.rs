@@ -13,7 +13,7 @@ use crate::model;
 
 /// The daemon's options from the resolved settings: robot id, broker (configured or
 /// embedded), TLS, and the config file's daemon, skills, fleet and Home Assistant sections.
-pub(super) fn daemon_config(settings: Settings, robot_id: Option<String>) -> anyhow::Result<crate::daemon::Options> {
+pub(super) fn daemon_options(settings: Settings, robot_id: Option<String>) -> anyhow::Result<crate::daemon::Options> {
     let c = &settings.config;
     let robot_id = robot_id.or(c.robot_id.clone()).unwrap_or_else(|| DEFAULT_ROBOT_ID.into());
     trinity_wire::names::robot_id(&robot_id)?;
@@ -76,7 +76,7 @@ fn warn_if_exposed(host: &str, m: &crate::config::MqttConfig) {
 
 /// `trinity run`: the daemon until SIGINT or SIGTERM.
 pub(super) fn run_daemon(settings: Settings, robot_id: Option<String>) -> anyhow::Result<()> {
-    let cfg = daemon_config(settings, robot_id)?;
+    let cfg = daemon_options(settings, robot_id)?;
     eprintln!(
         "trinity: robot {} on {}:{}{}; send commands to trinity/{}/cmd",
         cfg.robot_id,

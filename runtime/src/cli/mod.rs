@@ -396,11 +396,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Bench { model, prompt_words, gen_tokens, reps, throughput_only } => {
-            bench::throughput(model, prompt_words, gen_tokens, reps, throughput_only)
+            bench::bench(model, prompt_words, gen_tokens, reps, throughput_only)
         }
-        Cmd::BenchJumpForward { dir, file, model } => bench::jump_forward(dir, file, model),
-        Cmd::BenchSkills { a, b, model, reps } => bench::skills(a, b, model, reps),
-        Cmd::BenchDaemon { model, host, port, trials } => bench::daemon(model, host, port, trials),
+        Cmd::BenchJumpForward { dir, file, model } => bench::bench_jump_forward(dir, file, model),
+        Cmd::BenchSkills { a, b, model, reps } => bench::bench_skills(a, b, model, reps),
+        Cmd::BenchDaemon { model, host, port, trials } => bench::bench_daemon(model, host, port, trials),
         Cmd::Boards { model } => daemon::list_boards(&model),
         Cmd::Run { model, robot_id } => daemon::run_daemon(Settings::resolve(&model)?, robot_id),
         Cmd::SafeOutputs { config, board } => daemon::safe_outputs(config, board),
@@ -416,7 +416,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Skill(SkillCmd::Eval { dir, model, file, verbose, out, runs }) => {
             skill::eval(dir, model, file, verbose, out, runs)
         }
-        Cmd::Skill(bundle_cmd) => skill::bundle_command(bundle_cmd),
+        Cmd::Skill(
+            cmd @ (SkillCmd::Pack { .. }
+            | SkillCmd::Keygen { .. }
+            | SkillCmd::Sign { .. }
+            | SkillCmd::Verify { .. }
+            | SkillCmd::Install { .. }
+            | SkillCmd::Rollback { .. }
+            | SkillCmd::Remove { .. }),
+        ) => skill::bundle_command(cmd),
         Cmd::Fleet(FleetCmd::Status { broker, json }) => client::fleet_status(broker, json),
         Cmd::Adapter(AdapterCmd::Import { peft_dir, output, f32, model }) => {
             adapter::import(peft_dir, output, f32, model)

@@ -18,25 +18,26 @@ use crate::skills::{self, SkillDir};
 pub(super) struct ModelArgs {
     /// Configuration file (TOML; see the README). Flags override it.
     #[arg(long, env = "TRINITY_CONFIG")]
-    pub(super) config: Option<PathBuf>,
+    config: Option<PathBuf>,
     /// A GGUF model; default: the cached Gemma 3 270M Q4_K_M (fetched on first use).
     #[arg(long, env = "TRINITY_MODEL")]
-    pub(super) model: Option<PathBuf>,
+    model: Option<PathBuf>,
     /// Inference threads; default: the board's, else all cores.
     #[arg(long)]
-    pub(super) threads: Option<usize>,
+    threads: Option<usize>,
     /// Board profile; default: the config's, else sim.
     #[arg(long)]
-    pub(super) board: Option<String>,
+    board: Option<String>,
     /// Directory of skill folders; default: the config's, else `skills` here if it exists.
     #[arg(long, env = "TRINITY_SKILLS")]
-    pub(super) skills: Option<PathBuf>,
+    skills: Option<PathBuf>,
     /// Sample every plan token, also those the grammar forces (to measure jump-forward).
     #[arg(long)]
-    pub(super) no_jump_forward: bool,
+    no_jump_forward: bool,
 }
 
-/// What a command that loads the model runs with: config file, then flags.
+/// What a command that loads the model runs with ([`Settings::resolve`]: a flag, else the
+/// configuration file, else the default).
 pub(super) struct Settings {
     pub(super) config: Config,
     pub(super) board: trinity_boards::Board,
@@ -74,6 +75,30 @@ impl Settings {
             prefix_cache: false,
         })
     }
+
+    /// The engine's configuration: the model (the default one fetched if none is named),
+    /// threads and context from config and flags.
+    pub(super) fn engine_config(&self) -> anyhow::Result<EngineConfig> {
+        let path = match &self.model {
+            Some(p) => p.clone(),
+            None => model::fetch_default(fetch_progress).context("cannot fetch the default model")?,
+        };
+        let mut config = EngineConfig::new(path);
+        if let Some(t) = self.threads {
+            config.threads = t.max(1);
+        }
+        if let Some(n) = self.context {
+            config.n_ctx = n;
+        }
+        config.jump_forward = self.jump_forward;
+        if let Some(r) = self.repack {
+            config.repack = r;
+        }
+        if self.prefix_cache {
+            config.prefix_dir = Some(prefix_cache_dir());
+        }
+        Ok(config)
+    }
 }
 
 /// Where a client command finds the broker (and, for `send`, the robot id).
@@ -81,13 +106,13 @@ impl Settings {
 pub(super) struct BrokerArgs {
     /// Configuration file (for the broker and robot id).
     #[arg(long, env = "TRINITY_CONFIG")]
-    pub(super) config: Option<PathBuf>,
+    config: Option<PathBuf>,
     /// Broker host; default: the config's, else 127.0.0.1.
     #[arg(long)]
-    pub(super) host: Option<String>,
+    host: Option<String>,
     /// Broker port; default: the config's broker, else its `embedded_listen`, else 1883.
     #[arg(long)]
-    pub(super) port: Option<u16>,
+    port: Option<u16>,
 }
 
 impl BrokerArgs {
@@ -113,7 +138,8 @@ pub(super) fn board(name: &str) -> anyhow::Result<trinity_boards::Board> {
     Ok(trinity_boards::by_name(name)?)
 }
 
-pub(super) fn skill(name: &str) -> anyhow::Result<Skill> {
+/// A built-in skill by name.
+pub(super) fn builtin_skill(name: &str) -> anyhow::Result<Skill> {
     prompt::builtin(name).ok_or_else(|| anyhow!("unknown skill `{name}`; known: {}", prompt::BUILTIN.join(", ")))
 }
 
@@ -171,32 +197,6 @@ pub(super) fn find_skill(dir: Option<&std::path::Path>, name: &str) -> anyhow::R
 
 pub(super) fn fetch_progress(line: &str) {
     eprintln!("trinity: {line}");
-}
-
-impl Settings {
-    /// The engine's configuration: the model (the default one fetched if none is named),
-    /// threads and context from config and flags.
-    pub(super) fn engine_config(&self) -> anyhow::Result<EngineConfig> {
-        let path = match &self.model {
-            Some(p) => p.clone(),
-            None => model::fetch_default(fetch_progress).context("cannot fetch the default model")?,
-        };
-        let mut config = EngineConfig::new(path);
-        if let Some(t) = self.threads {
-            config.threads = t.max(1);
-        }
-        if let Some(n) = self.context {
-            config.n_ctx = n;
-        }
-        config.jump_forward = self.jump_forward;
-        if let Some(r) = self.repack {
-            config.repack = r;
-        }
-        if self.prefix_cache {
-            config.prefix_dir = Some(prefix_cache_dir());
-        }
-        Ok(config)
-    }
 }
 
 /// Where `ask` and `run` keep evaluated skill prefixes (`engine::disk`).

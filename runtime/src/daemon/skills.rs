@@ -172,23 +172,23 @@ pub type Reload = Option<tokio::sync::oneshot::Sender<Vec<(String, Option<String
 /// request), republishing `info` when what is served changes.
 pub struct SkillsTask {
     /// The library from the first scan (`None`: no skills directory).
-    pub lib: Option<Library>,
+    pub(crate) lib: Option<Library>,
     /// What `info` says about the skills now.
-    pub info: SkillsInfo,
+    pub(crate) info: SkillsInfo,
     /// Whose engine loads adapters and warms prefixes.
-    pub planner: Arc<Planner>,
+    pub(crate) planner: Arc<Planner>,
     /// The skills commands are planned with.
-    pub table: SkillTable,
+    pub(crate) table: SkillTable,
     /// Tells the dispatcher which skills it may accept.
-    pub names: watch::Sender<Vec<String>>,
+    pub(crate) names: watch::Sender<Vec<String>>,
     /// Requests to rescan now (`skills/reload`, the fleet agent).
-    pub reload: mpsc::UnboundedReceiver<Reload>,
+    pub(crate) reload: mpsc::UnboundedReceiver<Reload>,
     /// Where a fresh `info` goes.
-    pub out: mpsc::UnboundedSender<Outbound>,
+    pub(crate) out: mpsc::UnboundedSender<Outbound>,
     /// Makes the `info` payload from the skills' part of it.
-    pub make_info: Box<dyn Fn(&SkillsInfo) -> String + Send>,
+    pub(crate) make_info: Box<dyn Fn(&SkillsInfo) -> String + Send>,
     /// Rescan period (zero: only on request).
-    pub poll: Duration,
+    pub(crate) poll: Duration,
 }
 
 impl SkillsTask {
