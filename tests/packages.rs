@@ -65,7 +65,7 @@ fn packaged_debs_hold_the_binary_unit_conffile_skills_and_maintainer_scripts() {
             "./usr/share/trinity/skills/rover/rover.gguf",
             "./usr/share/trinity/skills/arm/skill.toml",
             "./usr/share/doc/trinity/README.md",
-            "./usr/share/doc/trinity/DESIGN.md",
+            "./usr/share/doc/trinity/docs/DESIGN.md",
         ] {
             assert!(files.lines().any(|l| l.contains(want)), "{board}: no {want} in\n{files}");
         }
