@@ -27,12 +27,38 @@ pub struct Msg {
     pub topic: String,
     /// Payload.
     pub payload: Vec<u8>,
-    /// QoS 1 (else 0).
-    pub qos1: bool,
-    /// Retained.
+    /// Delivery: QoS 0 or QoS 1 (the daemon publishes nothing at QoS 2).
+    pub qos: Qos,
+    /// Retained at the broker for later subscribers (MQTT's retain flag).
     pub retain: bool,
     /// What goes first when the outbox is full.
     pub keep: Keep,
+}
+
+impl Msg {
+    /// Published at QoS 1, not retained: events, the backlog probe.
+    pub fn at_least_once(topic: String, payload: Vec<u8>, keep: Keep) -> Self {
+        Msg { topic, payload, qos: Qos::AtLeastOnce, retain: false, keep }
+    }
+
+    /// Retained at QoS 1 (`status`, `info`, discovery): what a client reads when it joins.
+    pub fn retained(topic: String, payload: Vec<u8>) -> Self {
+        Msg { topic, payload, qos: Qos::AtLeastOnce, retain: true, keep: Keep::Final }
+    }
+
+    /// A telemetry sample: QoS 0, the first to go when the outbox is full.
+    pub fn telemetry(topic: String, payload: Vec<u8>) -> Self {
+        Msg { topic, payload, qos: Qos::AtMostOnce, retain: false, keep: Keep::Telemetry }
+    }
+}
+
+/// MQTT delivery, as far as the outbox cares: only QoS 1 waits for a PUBACK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qos {
+    /// QoS 0: written once, forgotten.
+    AtMostOnce,
+    /// QoS 1: kept until the broker acknowledges it, sent again after a new session.
+    AtLeastOnce,
 }
 
 /// How much a message matters when the outbox is full: the lowest class goes first, the
@@ -130,7 +156,7 @@ impl Outbox {
     /// rumqttc wrote a publish with this packet id (0 for QoS 0).
     pub fn on_outgoing_publish(&mut self, pkid: u16) {
         if let Some(m) = self.awaiting.pop_front() {
-            if m.qos1 {
+            if m.qos == Qos::AtLeastOnce {
                 self.inflight.push_back((pkid, m));
             }
         }
@@ -194,9 +220,13 @@ pub fn sendable(msg: &Msg) -> Result<(), Unsendable> {
 mod tests {
     use super::*;
 
-    fn msg(t: &str, qos1: bool) -> Msg {
-        let keep = if qos1 { Keep::Final } else { Keep::Telemetry };
-        Msg { topic: t.into(), payload: vec![], qos1, retain: false, keep }
+    /// A QoS 1 event (`true`) or a telemetry sample (`false`).
+    fn msg(t: &str, acked: bool) -> Msg {
+        if acked {
+            Msg::at_least_once(t.into(), vec![], Keep::Final)
+        } else {
+            Msg::telemetry(t.into(), vec![])
+        }
     }
 
     impl Outbox {

@@ -34,7 +34,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use trinity_wire::dispatch::Source;
-use trinity_wire::outbox::{Keep, Msg, Outbox, MAX_PAYLOAD, MAX_TOPIC};
+use trinity_wire::outbox::{Keep, Msg, Outbox, Qos, MAX_PAYLOAD, MAX_TOPIC};
 use trinity_wire::{Inbound, Topics};
 
 /// Largest incoming packet read. Far bigger than any valid command (the dispatcher refuses
@@ -124,7 +124,7 @@ pub(crate) fn base_options(cfg: &LinkConfig, client_id: &str) -> Result<MqttOpti
 }
 
 fn retained(topic: String, payload: &str) -> Msg {
-    Msg { topic, payload: payload.as_bytes().to_vec(), qos1: true, retain: true, keep: Keep::Final }
+    Msg::retained(topic, payload.as_bytes().to_vec())
 }
 
 /// Send small packets at once: with Nagle's algorithm, a PUBLISH queued behind an unacknowledged
@@ -273,19 +273,13 @@ impl Link {
                         backlog_until = Some(Instant::now() + super::estop_link::BACKLOG_MAX);
                     }
                     if b {
-                        let sync = Msg {
-                            topic: topics.sync(),
-                            payload: boot.clone().into_bytes(),
-                            qos1: true,
-                            retain: false,
-                            keep: Keep::Final,
-                        };
+                        let sync = Msg::at_least_once(topics.sync(), boot.clone().into_bytes(), Keep::Final);
                         push(&mut outbox, sync);
                     }
                     push(&mut outbox, retained(topics.status(), "online"));
                     push(&mut outbox, retained(topics.info(), &info));
                     for (topic, payload) in &cfg.announce {
-                        let m = Msg { payload: payload.clone(), ..retained(topic.clone(), "") };
+                        let m = Msg::retained(topic.clone(), payload.clone());
                         push(&mut outbox, m);
                     }
                 }
@@ -383,15 +377,9 @@ fn message(topics: &Topics, m: Outbound) -> Msg {
     match m {
         Outbound::Event { id, json, terminal } => {
             let keep = if terminal { Keep::Final } else { Keep::Progress };
-            Msg { topic: topics.evt(&id), payload: json.into_bytes(), qos1: true, retain: false, keep }
+            Msg::at_least_once(topics.evt(&id), json.into_bytes(), keep)
         }
-        Outbound::Telemetry(json) => Msg {
-            topic: topics.telemetry(),
-            payload: json.into_bytes(),
-            qos1: false,
-            retain: false,
-            keep: Keep::Telemetry,
-        },
+        Outbound::Telemetry(json) => Msg::telemetry(topics.telemetry(), json.into_bytes()),
         Outbound::Info(json) => retained(topics.info(), &json),
     }
 }
@@ -419,7 +407,10 @@ pub(super) fn send_acks(client: &AsyncClient, acks: &mut VecDeque<Publish>) {
 /// Hand what we can to rumqttc without waiting; the rest stays in the outbox.
 fn hand_over(client: &AsyncClient, outbox: &mut Outbox) {
     while let Some(m) = outbox.peek() {
-        let qos = if m.qos1 { QoS::AtLeastOnce } else { QoS::AtMostOnce };
+        let qos = match m.qos {
+            Qos::AtMostOnce => QoS::AtMostOnce,
+            Qos::AtLeastOnce => QoS::AtLeastOnce,
+        };
         if client.try_publish(m.topic.clone(), qos, m.retain, m.payload.clone()).is_err() {
             break;
         }
