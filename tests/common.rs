@@ -4,14 +4,14 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use trinity_runtime::engine::{Engine, EngineConfig};
-use trinity_runtime::model;
+use trinity_runtime::model_store;
 use trinity_runtime::planner::Planner;
 use trinity_runtime::prompt::{self, Skill};
 use trinity_runtime::skills;
 
 /// The default model, fetched (verified) into the cache if it is not there yet.
 pub fn model_path() -> PathBuf {
-    model::fetch_default(|line| eprintln!("fetch: {line}"))
+    model_store::fetch_default(|line| eprintln!("fetch: {line}"))
         .expect("the default model is needed: run `cargo xtask setup`")
 }
 

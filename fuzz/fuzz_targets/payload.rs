@@ -1,4 +1,4 @@
-//! See `trinity_runtime::fuzzing::envelope`.
+//! See `trinity_runtime::fuzzing::payload`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| trinity_runtime::fuzzing::envelope(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| trinity_runtime::fuzzing::payload(data));

@@ -357,7 +357,15 @@ pub enum ConfigError {
     },
 }
 
+/// The board when neither `--board` nor the file's `board` names one.
+pub const DEFAULT_BOARD: &str = "sim";
+
 impl Config {
+    /// The board to run: `flag` (`--board`), else the file's `board`, else [`DEFAULT_BOARD`].
+    pub fn board_name<'a>(&'a self, flag: Option<&'a str>) -> &'a str {
+        flag.or(self.board.as_deref()).unwrap_or(DEFAULT_BOARD)
+    }
+
     /// Parse a configuration text; `path` only names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let c: Config =

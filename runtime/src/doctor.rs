@@ -180,11 +180,11 @@ fn model_and_ram(input: &DoctorInput, base: &Result<trinity_gguf::Gguf, trinity_
         Ok(g) => {
             let kv = g.kv_bytes_per_token().unwrap_or(0) * u64::from(input.n_ctx) * u64::from(input.slots);
             model_bytes = Some((g.file_size, kv));
-            let default = crate::model::default_model_path();
+            let default = crate::model_store::default_model_path();
             let detail =
                 format!("{} ({} MiB, {})", input.model.display(), g.file_size >> 20, g.architecture().unwrap_or("?"));
             out.push(if input.model == default {
-                match crate::model::verify_sha256(&input.model, crate::model::DEFAULT_SHA256) {
+                match crate::model_store::verify_sha256(&input.model, crate::model_store::DEFAULT_SHA256) {
                     Ok(()) => finding(Level::Ok, "model", format!("{detail}, sha256 verified")),
                     Err(e) => finding(Level::Fail, "model", format!("{detail}: {e}")),
                 }

@@ -2,7 +2,7 @@
 //! replay in an ordinary test on stable Rust (`runtime/tests/fuzz_corpus.rs`). Each entry
 //! point takes arbitrary bytes and panics only when an invariant breaks.
 //!
-//! - [`envelope`]: a `cmd` payload through the parser and the dispatcher. Invariant: every id
+//! - [`payload`]: a `cmd` payload through the parser and the dispatcher. Invariant: every id
 //!   that can reach a topic (`evt/{id}`) is a valid name: the class of defect that took the
 //!   MQTT link down (issue 11, item 1).
 //! - [`gguf`]: bytes as a model or adapter file. Invariant: an answer, never a panic; an
@@ -16,7 +16,7 @@ use trinity_wire::dispatch::{Dispatcher, Effect, Source};
 use trinity_wire::names;
 
 /// A `cmd` payload; the first byte picks the topic skill and the source.
-pub fn envelope(data: &[u8]) {
+pub fn payload(data: &[u8]) {
     let (head, payload) = data.split_first().map_or((0, data), |(h, rest)| (*h, rest));
     let topic_skill = match head % 4 {
         0 => None,

@@ -1,7 +1,7 @@
 //! Trinity runtime: the `trinity` binary's library.
 //!
 //! A natural-language command becomes a checked plan of typed actions:
-//! [`planner`] builds the prompt ([`prompt`]) and the grammar ([`grammar`]) for a skill
+//! [`planner`] builds the prompt ([`prompt`]) and the grammar ([`plan_grammar`]) for a skill
 //! and a board, the [`engine`] runs the model on its own thread (with each skill's prompt
 //! prefix cached in the KV cache), and the planner parses the output back into
 //! [`trinity_firmware::Plan`] and checks it against the board's limits.
@@ -11,9 +11,9 @@
 //!   `unsafe` code (this crate forbids `unsafe_code`).
 //! - `trinity-gguf` (its own crate, pure Rust): GGUF header checks, so llama.cpp never sees
 //!   an unchecked file.
-//! - [`model`]: the model cache and the verified fetch of the default model.
+//! - [`model_store`]: the model cache and the verified fetch of the default model.
 //! - [`engine`]: the inference thread, jobs, cancellation, prefix cache, grammar sampling.
-//! - [`grammar`], [`prompt`], [`planner`]: from command to plan.
+//! - [`plan_grammar`], [`prompt`], [`planner`]: from command to plan.
 //! - [`skills`]: skill folders (prompt + LoRA adapters), loaded and hot-reloaded; signed
 //!   bundles ([`skills::bundle`]).
 //! - [`sim_run`]: a plan on the sim board in simulated time (`ask --execute`).
@@ -43,11 +43,11 @@ pub mod doctor;
 pub mod engine;
 pub mod fleet;
 pub mod fuzzing;
-pub mod grammar;
 pub mod logging;
-pub mod model;
+pub mod model_store;
 pub mod mqtt;
 pub mod normalize;
+pub mod plan_grammar;
 pub mod planner;
 pub mod prompt;
 pub mod send;

@@ -11,7 +11,7 @@ use trinity_boards::Board;
 use trinity_firmware::{CheckedPlan, Plan, Violation};
 
 use crate::engine::{Engine, EngineError, Generation, Job, JobHandle, StopReason};
-use crate::grammar::{self, GrammarError};
+use crate::plan_grammar::{self, GrammarError};
 use crate::prompt::Skill;
 
 pub use trinity_wire::MAX_COMMAND_BYTES;
@@ -137,7 +137,7 @@ pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanE
     Ok(Job {
         prefix: skill.prefix.clone(),
         text: skill.suffix(&clean),
-        grammar: Some(grammar::gbnf(&skill.allowed, &board.limits)?),
+        grammar: Some(plan_grammar::gbnf(&skill.allowed, &board.limits)?),
         max_tokens: skill.max_tokens,
         stop_at: Some("]".into()),
         adapters: skill.adapters.clone(),

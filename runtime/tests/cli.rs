@@ -10,7 +10,7 @@ fn trinity(args: &[&str]) -> Output {
 }
 
 fn default_model() -> PathBuf {
-    trinity_runtime::model::fetch_default(|l| eprintln!("fetch: {l}"))
+    trinity_runtime::model_store::fetch_default(|l| eprintln!("fetch: {l}"))
         .expect("the default model is needed: run `cargo xtask setup`")
 }
 

@@ -92,7 +92,7 @@ impl Drop for Mosquitto {
 }
 
 fn default_model() -> PathBuf {
-    trinity_runtime::model::fetch_default(|l| eprintln!("fetch: {l}")).expect("run `cargo xtask setup`")
+    trinity_runtime::model_store::fetch_default(|l| eprintln!("fetch: {l}")).expect("run `cargo xtask setup`")
 }
 
 /// `trinity run` with a config pointing at `port`.

@@ -24,8 +24,8 @@ fn replay(target: &str, f: fn(&[u8])) -> usize {
 }
 
 #[test]
-fn envelope_corpus_replays() {
-    assert!(replay("envelope", fuzzing::envelope) >= 10);
+fn payload_corpus_replays() {
+    assert!(replay("payload", fuzzing::payload) >= 10);
 }
 
 #[test]
@@ -47,7 +47,7 @@ fn write_seeds() {
         std::fs::create_dir_all(corpus(target)).unwrap();
         std::fs::write(corpus(target).join(format!("seed-{name}")), data).unwrap();
     };
-    let envelopes: [&[u8]; 12] = [
+    let payloads: [&[u8]; 12] = [
         b"\x00go forward two meters",
         b"\x00{\"id\":\"c-42\",\"text\":\"go forward two meters\",\"skill\":\"rover\",\"deadline_ms\":5000}",
         b"\x01{\"id\":\"c-1\",\"plan\":[{\"action\":\"drive\",\"distance_m\":0.5},{\"action\":\"stop\"}]}",
@@ -61,8 +61,8 @@ fn write_seeds() {
         b"\x00[1,2]",
         b"\x00{\"id\":\"p\",\"plan\":[{\"action\":\"servo\",\"joint\":\"wrist\",\"angle_deg\":10},{\"action\":\"grip\",\"state\":\"open\"}]}",
     ];
-    for (i, e) in envelopes.iter().enumerate() {
-        write("envelope", &i.to_string(), e);
+    for (i, e) in payloads.iter().enumerate() {
+        write("payload", &i.to_string(), e);
     }
     let adapter = GgufWriter::lora_adapter("gemma3", 16.0)
         .tensor_f32("blk.0.attn_q.weight.lora_a", &[4, 2], &[0.1; 8])

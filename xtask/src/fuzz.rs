@@ -14,7 +14,7 @@ use anyhow::{bail, Result};
 use crate::{cmd, status};
 
 /// The targets, as named in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 3] = ["envelope", "gguf", "skill_toml"];
+pub const TARGETS: [&str; 3] = ["payload", "gguf", "skill_toml"];
 const CARGO_FUZZ: &str = "0.13.2";
 
 pub fn run(root: &Path, seconds: u64) -> Result<()> {

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail};
 
-use super::settings::{board, prefix_cache_dir, ModelArgs, Settings};
+use super::settings::{prefix_cache_dir, ModelArgs, Settings};
 use super::DEFAULT_ROBOT_ID;
 use crate::config::Config;
 use crate::engine::EngineConfig;
-use crate::model;
+use crate::model_store;
 
 /// The daemon's options from the resolved settings: robot id, broker (configured or
 /// embedded), TLS, and the config file's daemon, skills, fleet and Home Assistant sections.
@@ -108,7 +108,7 @@ pub(super) fn safe_outputs(config: Option<PathBuf>, name: Option<String>) -> any
         Some(p) => Config::load(&p)?,
         None => Config::default(),
     };
-    let b = board(name.as_deref().or(config.board.as_deref()).unwrap_or("sim"))?;
+    let b = trinity_boards::by_name(config.board_name(name.as_deref()))?;
     // Opening the board puts every output in its safe state; the e-stop holds them.
     let mut robot = crate::daemon::robot::open(&b, trinity_firmware::Millis(0))?;
     robot.engage_estop();
@@ -121,7 +121,7 @@ pub(super) fn doctor(model: ModelArgs) -> anyhow::Result<()> {
     let settings = Settings::resolve(&model)?;
     let m = &settings.config.mqtt;
     // The engine's own defaults, without fetching the model (doctor only looks).
-    let engine = EngineConfig::new(settings.model.clone().unwrap_or_else(model::default_model_path));
+    let engine = EngineConfig::new(settings.model.clone().unwrap_or_else(model_store::default_model_path));
     let input = crate::doctor::DoctorInput {
         n_ctx: settings.context.unwrap_or(engine.n_ctx),
         slots: engine.prefix_slots,
@@ -147,7 +147,7 @@ pub(super) fn doctor(model: ModelArgs) -> anyhow::Result<()> {
 /// `trinity boards`: every board profile, and whether the model and its KV cache fit its RAM.
 pub(super) fn list_boards(args: &ModelArgs) -> anyhow::Result<()> {
     let settings = Settings::resolve(args)?;
-    let path = settings.model.unwrap_or_else(model::default_model_path);
+    let path = settings.model.unwrap_or_else(model_store::default_model_path);
     let defaults = EngineConfig::new(path.clone());
     let (context, slots) = (settings.context.unwrap_or(defaults.n_ctx), defaults.prefix_slots);
     let sizes = trinity_gguf::check_model(&path)
@@ -164,7 +164,7 @@ pub(super) fn list_boards(args: &ModelArgs) -> anyhow::Result<()> {
     }
     println!("{:<11} {:<28} {:<22} {:>7}  fit", "board", "description", "cpu", "RAM MiB");
     for name in trinity_boards::NAMES {
-        let b = board(name)?;
+        let b = trinity_boards::by_name(name)?;
         let fit = match sizes.and_then(|(m, kv)| b.fit(m, kv)) {
             Some(f) if f.fits => {
                 format!("ok ({} MiB needed, {} kept free)", f.needed_mb, f.margin_mb)

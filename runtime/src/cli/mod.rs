@@ -25,7 +25,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::planner::PlanError;
-use crate::{grammar, model, prompt};
+use crate::{model_store, plan_grammar, prompt};
 use settings::{BrokerArgs, ModelArgs, Settings};
 
 /// Trinity: an edge robot inference runtime.
@@ -69,7 +69,7 @@ enum Cmd {
         #[arg(long, default_value = prompt::DEFAULT_SKILL)]
         skill: String,
         /// Board profile.
-        #[arg(long, default_value = "sim")]
+        #[arg(long, default_value = crate::config::DEFAULT_BOARD)]
         board: String,
     },
     /// Measure throughput, grammar cost and time-to-plan; prints JSON lines.
@@ -368,7 +368,7 @@ enum ModelCmd {
         /// The file.
         path: PathBuf,
         /// Expected sha256 (hex); default: the default model's.
-        #[arg(long, default_value = model::DEFAULT_SHA256)]
+        #[arg(long, default_value = model_store::DEFAULT_SHA256)]
         sha256: String,
     },
 }
@@ -377,22 +377,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Cmd::Ask { skill, model, verbose, execute, json, text } => ask::ask(skill, model, verbose, execute, json, text),
         Cmd::Model(ModelCmd::Fetch) => {
-            println!("{}", model::fetch_default(settings::fetch_progress)?.display());
+            println!("{}", model_store::fetch_default(settings::fetch_progress)?.display());
             Ok(())
         }
         Cmd::Model(ModelCmd::Path) => {
-            println!("{}", model::default_model_path().display());
+            println!("{}", model_store::default_model_path().display());
             Ok(())
         }
         Cmd::Model(ModelCmd::Verify { path, sha256 }) => {
-            model::verify_sha256(&path, &sha256)?;
+            model_store::verify_sha256(&path, &sha256)?;
             println!("ok: {} has sha256 {sha256}", path.display());
             Ok(())
         }
         Cmd::Grammar { skill, board } => {
             let here = PathBuf::from("skills");
             let found = settings::find_skill(here.is_dir().then_some(here.as_path()), &skill)?;
-            print!("{}", grammar::gbnf(&found.skill().allowed, &settings::board(&board)?.limits)?);
+            print!("{}", plan_grammar::gbnf(&found.skill().allowed, &trinity_boards::by_name(&board)?.limits)?);
             Ok(())
         }
         Cmd::Bench { model, prompt_words, gen_tokens, reps, throughput_only } => {

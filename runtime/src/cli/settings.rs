@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context as _};
 
 use crate::config::Config;
 use crate::engine::{Engine, EngineConfig};
-use crate::model;
+use crate::model_store;
 use crate::planner::Planner;
 use crate::prompt::{self, Skill};
 use crate::skills::{self, SkillDir};
@@ -59,7 +59,7 @@ impl Settings {
             Some(path) => Config::load(path)?,
             None => Config::default(),
         };
-        let board = board(args.board.as_deref().or(config.board.as_deref()).unwrap_or("sim"))?;
+        let board = trinity_boards::by_name(config.board_name(args.board.as_deref()))?;
         Ok(Settings {
             model: args.model.clone().or(config.model.path.clone()),
             threads: args.threads.or(config.model.threads).or(board.default_threads),
@@ -81,7 +81,7 @@ impl Settings {
     pub(super) fn engine_config(&self) -> anyhow::Result<EngineConfig> {
         let path = match &self.model {
             Some(p) => p.clone(),
-            None => model::fetch_default(fetch_progress).context("cannot fetch the default model")?,
+            None => model_store::fetch_default(fetch_progress).context("cannot fetch the default model")?,
         };
         let mut config = EngineConfig::new(path);
         if let Some(t) = self.threads {
@@ -132,10 +132,6 @@ impl BrokerArgs {
         };
         Ok((config, host, port))
     }
-}
-
-pub(super) fn board(name: &str) -> anyhow::Result<trinity_boards::Board> {
-    Ok(trinity_boards::by_name(name)?)
 }
 
 /// A built-in skill by name.
@@ -201,7 +197,7 @@ pub(super) fn fetch_progress(line: &str) {
 
 /// Where `ask` and `run` keep evaluated skill prefixes (`engine::disk`).
 pub(super) fn prefix_cache_dir() -> PathBuf {
-    model::cache_dir().join("prefixes")
+    model_store::cache_dir().join("prefixes")
 }
 
 pub(super) fn start_planner(settings: Settings) -> anyhow::Result<Planner> {

@@ -89,7 +89,7 @@ fn base_model(model: &ModelArgs) -> anyhow::Result<(PathBuf, String)> {
     let path = Settings::resolve(model)?.engine_config()?.model;
     let sha = match crate::engine::disk::model_sha256(&prefix_cache_dir(), &path) {
         Some(h) => crate::engine::disk::hex(&h),
-        None => crate::model::sha256_file(&path)?,
+        None => crate::model_store::sha256_file(&path)?,
     };
     Ok((path, sha))
 }

@@ -2,7 +2,7 @@
 //! (issue 11, item 2): long texts are cut, and if the skills still do not fit, the last
 //! ones are left out and counted (`left_out`), so `info` is always published.
 
-use super::skills::SkillsInfo;
+use super::skills_task::SkillsInfo;
 use super::Options;
 use crate::engine::Engine;
 use trinity_wire::{Info, ModelInfo};

@@ -36,7 +36,7 @@ mod info;
 pub mod latch;
 pub mod notify;
 pub mod robot;
-pub mod skills;
+pub mod skills_task;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,7 +59,7 @@ use crate::planner::{self, Planner};
 use crate::prompt::{self, Skill};
 use latch::Latch;
 use robot::RobotCell;
-use skills::{SkillTable, SkillsInfo};
+use skills_task::{SkillTable, SkillsInfo};
 use trinity_wire::dispatch::{Command, Dispatcher, Effect, Finished};
 use trinity_wire::{Inbound, Topics};
 
@@ -553,7 +553,7 @@ pub async fn run_with(cfg: Options, parts: Parts, shutdown: CancellationToken) -
     let model_path = engine.info().model.clone();
     let planner = Arc::new(Planner::new(engine, cfg.board.clone()));
     let table = SkillTable::default();
-    let (library, skills_info) = skills::initial(cfg.skills_dir.clone(), planner.clone(), &table).await?;
+    let (library, skills_info) = skills_task::initial(cfg.skills_dir.clone(), planner.clone(), &table).await?;
     let info = info::json(&cfg, planner.engine(), &skills_info, None);
 
     let (out_tx, out_rx) = mpsc::unbounded_channel();
@@ -574,7 +574,7 @@ pub async fn run_with(cfg: Options, parts: Parts, shutdown: CancellationToken) -
                 Some(dir) => {
                     crate::engine::disk::model_sha256(&dir, &path).map(|h| crate::engine::disk::hex(&h)).ok_or(())
                 }
-                None => crate::model::sha256_file(&path).map_err(|_| ()),
+                None => crate::model_store::sha256_file(&path).map_err(|_| ()),
             };
             if let Ok(Ok(s)) = tokio::task::spawn_blocking(hash).await {
                 *lock(&sha) = Some(s);
@@ -606,7 +606,7 @@ pub async fn run_with(cfg: Options, parts: Parts, shutdown: CancellationToken) -
     {
         let (info_cfg, info_planner) = (cfg.clone(), planner.clone());
         let make_info = move |s: &SkillsInfo| info::json(&info_cfg, info_planner.engine(), s, lock(&sha).as_deref());
-        let task = skills::SkillsTask {
+        let task = skills_task::SkillsTask {
             lib: library,
             info: skills_info,
             planner: planner.clone(),
@@ -720,7 +720,7 @@ struct DispatchIo {
     /// The names of the skills served, updated by the skills task.
     names: watch::Receiver<Vec<String>>,
     /// Asks the skills task to rescan.
-    reload: mpsc::UnboundedSender<skills::Reload>,
+    reload: mpsc::UnboundedSender<skills_task::Reload>,
 }
 
 /// What the dispatcher does for systemd on every tick.

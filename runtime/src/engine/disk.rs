@@ -177,7 +177,7 @@ pub fn model_sha256(dir: &Path, path: &Path) -> Option<[u8; 32]> {
     if let Some(sha) = std::fs::read_to_string(&memo).ok().and_then(|s| parse_hex(s.trim())) {
         return Some(sha);
     }
-    let text = crate::model::sha256_file(path).ok()?;
+    let text = crate::model_store::sha256_file(path).ok()?;
     let sha = parse_hex(&text)?;
     let _ = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&memo, &text));
     Some(sha)
@@ -262,7 +262,7 @@ mod tests {
         let model = dir.path().join("m.gguf");
         std::fs::write(&model, b"weights").unwrap();
         let a = model_sha256(&dir.path().join("memo"), &model).unwrap();
-        assert_eq!(a, parse_hex(&crate::model::sha256_file(&model).unwrap()).unwrap());
+        assert_eq!(a, parse_hex(&crate::model_store::sha256_file(&model).unwrap()).unwrap());
         assert_eq!(model_sha256(&dir.path().join("memo"), &model), Some(a));
         std::fs::write(&model, b"other weights").unwrap();
         assert_ne!(model_sha256(&dir.path().join("memo"), &model), Some(a), "size and mtime changed");

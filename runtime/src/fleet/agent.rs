@@ -95,7 +95,7 @@ pub struct Agent {
     /// The base model's sha256, once the daemon knows it.
     pub model_sha256: Arc<Mutex<Option<String>>>,
     /// Asks the skills task to rescan now (and hears back once it has).
-    pub reload: mpsc::UnboundedSender<crate::daemon::skills::Reload>,
+    pub reload: mpsc::UnboundedSender<crate::daemon::skills_task::Reload>,
 }
 
 struct Active {
@@ -183,7 +183,7 @@ fn install_announced(
     drop(b);
     let sha = match known {
         Some(s) => s,
-        None => crate::model::sha256_file(model_path).map_err(|e| e.to_string())?,
+        None => crate::model_store::sha256_file(model_path).map_err(|e| e.to_string())?,
     };
     let trust = bundle::Trust { keys, base_model_sha256: &sha, allow_downgrade: false };
     let _one_at_a_time = ops.lock().unwrap_or_else(|p| p.into_inner());
