@@ -19,7 +19,7 @@
 //! - the control loop (its own thread) polls the robot every 10 ms and hands outcomes to the runner;
 //! - the telemetry task publishes the robot's state periodically.
 //!
-//! - the skills task ([`skills`]) keeps the skill folders in step with what is served.
+//! - the skills task ([`skills_task`]) keeps the skill folders in step with what is served.
 //!
 //! Under systemd ([`notify`]) the dispatcher also sends `READY=1` once serving and the
 //! watchdog pings: a stuck dispatcher stops them, and systemd restarts the service.
