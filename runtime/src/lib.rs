@@ -22,7 +22,8 @@
 //! - `trinity-wire` (its own crate, sans-IO): the MQTT contract's messages, topics and
 //!   names, command payloads and the command lifecycle, the outbox.
 //! - [`mqtt`]: the MQTT link task, the e-stop's own link, the embedded broker.
-//! - [`config`]: the configuration file.
+//! - `trinity-config` (its own crate, pure Rust, here as [`config`]): the configuration
+//!   file, its defaults and checks.
 //! - [`doctor`]: `trinity doctor`, the machine checked against the configuration.
 //! - [`service`]: the installed systemd unit read as systemd does (`doctor --service`).
 //! - [`send`]: `trinity send`, a client that follows one command's events.
@@ -33,11 +34,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// The configuration file: its own crate (pure Rust), under its old path.
+pub use trinity_config as config;
+
 pub mod bench;
 pub mod bench_daemon;
 pub mod build_info;
 pub mod cli;
-pub mod config;
 pub mod daemon;
 pub mod doctor;
 pub mod engine;

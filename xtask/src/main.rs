@@ -306,6 +306,8 @@ fn test() -> Result<()> {
         "-p",
         "trinity-wire",
         "-p",
+        "trinity-config",
+        "-p",
         "trinity-runtime",
         "--lib",
     ]))?;

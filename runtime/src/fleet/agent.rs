@@ -49,34 +49,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 /// rumqttd (the embedded broker) stall after its in-flight window of 100.
 const WINDOW: usize = 16;
 
-/// Which announced skills a robot installs without being asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wanted {
-    /// Every skill (`skills = "*"`).
-    All,
-    /// These.
-    Only(Vec<String>),
-}
-
-impl Wanted {
-    fn contains(&self, name: &str) -> bool {
-        match self {
-            Wanted::All => true,
-            Wanted::Only(v) => v.iter().any(|n| n == name),
-        }
-    }
-}
-
-/// `[fleet]`, resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FleetSettings {
-    /// Skills installed when announced.
-    pub skills: Wanted,
-    /// This robot's labels (an announcement's `to` may name them).
-    pub labels: Vec<String>,
-    /// Trusted public keys: a `.pub` file or a folder of them.
-    pub keys: PathBuf,
-}
+pub use trinity_config::{FleetSettings, Wanted};
 
 /// Everything the agent needs.
 pub struct Agent {

@@ -69,6 +69,9 @@
 //! prefix = "homeassistant"
 //! ```
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -127,8 +130,7 @@ pub enum FleetSkills {
 
 impl FleetConfig {
     /// The resolved settings, when fleet installs are on; an error for a bad name.
-    pub fn settings(&self) -> Result<Option<crate::fleet::agent::FleetSettings>, String> {
-        use crate::fleet::agent::{FleetSettings, Wanted};
+    pub fn settings(&self) -> Result<Option<FleetSettings>, String> {
         let Some(keys) = &self.keys else {
             return match (&self.skills, self.labels.is_empty()) {
                 (None, true) => Ok(None),
@@ -151,6 +153,36 @@ impl FleetConfig {
         }
         Ok(Some(FleetSettings { skills, labels: self.labels.clone(), keys: keys.clone() }))
     }
+}
+
+/// Which announced skills a robot installs without being asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// Every skill (`skills = "*"`).
+    All,
+    /// These.
+    Only(Vec<String>),
+}
+
+impl Wanted {
+    /// Whether `name` is one of them.
+    pub fn contains(&self, name: &str) -> bool {
+        match self {
+            Wanted::All => true,
+            Wanted::Only(v) => v.iter().any(|n| n == name),
+        }
+    }
+}
+
+/// `[fleet]`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetSettings {
+    /// Skills installed when announced.
+    pub skills: Wanted,
+    /// This robot's labels (an announcement's `to` may name them).
+    pub labels: Vec<String>,
+    /// Trusted public keys: a `.pub` file or a folder of them.
+    pub keys: PathBuf,
 }
 
 /// `[homeassistant]`.
@@ -393,7 +425,6 @@ mod tests {
 
     #[test]
     fn fleet_settings_resolve_and_refuse_bad_names() {
-        use crate::fleet::agent::Wanted;
         let f = |t: &str| Config::parse(t, Path::new("t")).unwrap().fleet.settings();
         assert_eq!(f(""), Ok(None));
         let s = f("[fleet]\nkeys = \"k\"\nskills = \"*\"\nlabels = [\"canary\"]\n").unwrap().unwrap();
@@ -408,7 +439,7 @@ mod tests {
 
     #[test]
     fn documented_example_parses() {
-        let doc = include_str!("config.rs")
+        let doc = include_str!("lib.rs")
             .lines()
             .take_while(|l| l.starts_with("//!"))
             .map(|l| l.trim_start_matches("//!").trim_start())
@@ -473,7 +504,7 @@ mod tests {
         // As shipped: all defaults.
         assert_eq!(Config::parse(conf, Path::new("conffile")).unwrap(), Config::default());
         // Every key of the documented schema is there, commented, and valid uncommented.
-        let doc: String = include_str!("config.rs")
+        let doc: String = include_str!("lib.rs")
             .lines()
             .take_while(|l| l.starts_with("//!"))
             .map(|l| format!("{}\n", l.trim_start_matches("//!").trim_start()))
