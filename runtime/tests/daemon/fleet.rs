@@ -158,3 +158,57 @@ fn a_published_skill_is_downloaded_checked_installed_and_served_and_what_is_bad_
     assert_eq!((me["online"].as_bool(), me["board"].as_str()), (Some(true), Some("sim")), "{me}");
     assert_eq!(me["last_skill_events"]["dock"]["event"], "removed", "{me}");
 }
+
+/// Issue 14: a broker restart in the middle of a transfer. The bundle's chunks are published
+/// by hand with one held back, so the robot is certainly mid-transfer when the broker goes
+/// away; after the restart (the broker's store keeps the retained announcement and chunks)
+/// the robot asks again for what it lacks, the last chunk arrives, and the skill installs.
+#[test]
+fn a_transfer_cut_by_a_broker_restart_resumes_and_installs() {
+    use trinity_runtime::fleet::{announcement_topic, chunk_topic, Announcement, CHUNK_BYTES};
+    let b = Bundles { work: tempfile::tempdir().unwrap() };
+    trinity_cli(&["skill", "keygen", &b.p("fleet")], true);
+    let v1 = b.make("1.0.0", "fleet");
+    let skills = b.work.path().join("skills");
+    std::fs::create_dir(&skills).unwrap();
+
+    let mut broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-cut");
+    let extra = format!(
+        "\n[skills]\ndir = \"{}\"\npoll_ms = 0\n[fleet]\nkeys = \"{}\"\nskills = [\"dock\"]\n",
+        skills.display(),
+        b.p("fleet.pub")
+    );
+    let _d = Daemon::start(broker.port, "r-cut", &extra);
+    obs.wait_online();
+
+    let bytes = std::fs::read(&v1).unwrap();
+    let bundle = trinity_runtime::skills::bundle::Bundle::open(std::path::Path::new(&v1)).unwrap();
+    let ann = Announcement::of(&bytes, &bundle, CHUNK_BYTES, None).unwrap();
+    let chunks: Vec<&[u8]> = bytes.chunks(CHUNK_BYTES as usize).collect();
+    let held = chunks.len() / 2;
+    let (raw, _rx) = watch(broker.port, "trinity/none");
+    for (i, c) in chunks.iter().enumerate().filter(|(i, _)| *i != held) {
+        raw.publish(chunk_topic(&ann.bundle.sha256, i), QoS::AtLeastOnce, true, c.to_vec()).unwrap();
+    }
+    raw.publish(announcement_topic("dock"), QoS::AtLeastOnce, true, serde_json::to_vec(&ann).unwrap()).unwrap();
+
+    // Mid-transfer by construction (the held chunk was never published): the rest arrives,
+    // nothing is installed or failed.
+    std::thread::sleep(Duration::from_secs(3));
+    let early: Vec<String> = obs.untaken("skills/evt").into_iter().filter(|e| !e.contains("\"downloading\"")).collect();
+    assert!(early.is_empty(), "{early:?}");
+
+    broker.stop();
+    std::thread::sleep(Duration::from_secs(1));
+    broker.restart();
+    let (raw, _rx) = watch(broker.port, "trinity/none");
+    raw.publish(chunk_topic(&ann.bundle.sha256, held), QoS::AtLeastOnce, true, chunks[held].to_vec()).unwrap();
+
+    let ev = outcome(&obs);
+    assert_eq!((ev["event"].as_str(), ev["version"].as_str()), (Some("installed"), Some("1.0.0")), "{ev}");
+    assert_eq!(ev["sha256"], ann.bundle.sha256.as_str());
+    obs.wait("info", |p| info_has(p, |v| served_version(v, "dock").as_deref() == Some("1.0.0")));
+    obs.publish("cmd/dock", cmd("cut", "back up one meter"));
+    assert_eq!(states(&obs.events("cut")), ["accepted", "executing", "succeeded"]);
+}
