@@ -17,15 +17,15 @@ use trinity_wire::names;
 
 /// A `cmd` payload; the first byte picks the topic skill and the source.
 pub fn payload(data: &[u8]) {
-    let (head, payload) = data.split_first().map_or((0, data), |(h, rest)| (*h, rest));
+    let (head, body) = data.split_first().map_or((0, data), |(h, rest)| (*h, rest));
     let topic_skill = match head % 4 {
         0 => None,
         1 => Some("rover"),
         2 => Some("bad skill"),
-        _ => std::str::from_utf8(&payload[..payload.len().min(8)]).ok(),
+        _ => std::str::from_utf8(&body[..body.len().min(8)]).ok(),
     };
     let source = if head & 0x80 != 0 { Source::Backlog } else { Source::Live };
-    match trinity_wire::dispatch::parse_command(payload, topic_skill) {
+    match trinity_wire::dispatch::parse_command(body, topic_skill) {
         Ok(c) => {
             if let Some(id) = &c.id {
                 assert_eq!(names::command_id(id), Ok(()), "accepted id {id:?}");
@@ -41,7 +41,7 @@ pub fn payload(data: &[u8]) {
     let mut d = Dispatcher::new(2, vec!["general".into(), "rover".into()]).with_auto_prefix("auto-f");
     d.set_wall_clock(1_764_000_000_000);
     for now in 0..2 {
-        for e in d.on_payload(now, payload, topic_skill, source) {
+        for e in d.on_payload(now, body, topic_skill, source) {
             if let Effect::Publish(ev) = e {
                 assert_eq!(names::command_id(&ev.id), Ok(()), "event id {:?}", ev.id);
                 let json = serde_json::to_string(&ev).unwrap_or_default();

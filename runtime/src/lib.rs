@@ -34,7 +34,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-/// The configuration file: its own crate (pure Rust), under its old path.
+/// The configuration file: the crate `trinity-config` (pure Rust), re-exported as
+/// `trinity_runtime::config`.
 pub use trinity_config as config;
 
 pub mod bench;

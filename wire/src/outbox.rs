@@ -28,7 +28,7 @@ pub struct Msg {
     /// Payload.
     pub payload: Vec<u8>,
     /// Delivery: QoS 0 or QoS 1 (the daemon publishes nothing at QoS 2).
-    pub qos: Qos,
+    pub delivery: Delivery,
     /// Retained at the broker for later subscribers (MQTT's retain flag).
     pub retain: bool,
     /// What goes first when the outbox is full.
@@ -38,23 +38,23 @@ pub struct Msg {
 impl Msg {
     /// Published at QoS 1, not retained: events, the backlog probe.
     pub fn at_least_once(topic: String, payload: Vec<u8>, keep: Keep) -> Self {
-        Msg { topic, payload, qos: Qos::AtLeastOnce, retain: false, keep }
+        Msg { topic, payload, delivery: Delivery::AtLeastOnce, retain: false, keep }
     }
 
     /// Retained at QoS 1 (`status`, `info`, discovery): what a client reads when it joins.
     pub fn retained(topic: String, payload: Vec<u8>) -> Self {
-        Msg { topic, payload, qos: Qos::AtLeastOnce, retain: true, keep: Keep::Final }
+        Msg { topic, payload, delivery: Delivery::AtLeastOnce, retain: true, keep: Keep::Final }
     }
 
     /// A telemetry sample: QoS 0, the first to go when the outbox is full.
     pub fn telemetry(topic: String, payload: Vec<u8>) -> Self {
-        Msg { topic, payload, qos: Qos::AtMostOnce, retain: false, keep: Keep::Telemetry }
+        Msg { topic, payload, delivery: Delivery::AtMostOnce, retain: false, keep: Keep::Telemetry }
     }
 }
 
 /// MQTT delivery, as far as the outbox cares: only QoS 1 waits for a PUBACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Qos {
+pub enum Delivery {
     /// QoS 0: written once, forgotten.
     AtMostOnce,
     /// QoS 1: kept until the broker acknowledges it, sent again after a new session.
@@ -156,7 +156,7 @@ impl Outbox {
     /// rumqttc wrote a publish with this packet id (0 for QoS 0).
     pub fn on_outgoing_publish(&mut self, pkid: u16) {
         if let Some(m) = self.awaiting.pop_front() {
-            if m.qos == Qos::AtLeastOnce {
+            if m.delivery == Delivery::AtLeastOnce {
                 self.inflight.push_back((pkid, m));
             }
         }

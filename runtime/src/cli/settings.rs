@@ -1,6 +1,6 @@
 //! What the commands share: the model options and their resolution against the
 //! configuration file ([`Settings`]), where a client finds the broker ([`BrokerArgs`]), and
-//! boards and skills by name.
+//! skills by name.
 
 use std::path::PathBuf;
 

@@ -93,7 +93,7 @@ pub struct Options {
     /// Home Assistant discovery prefix, when discovery is on ([`crate::mqtt::homeassistant`]).
     pub homeassistant: Option<String>,
     /// Skills over the broker, when `[fleet] keys` is set ([`crate::fleet::agent`]).
-    pub fleet: Option<crate::fleet::agent::FleetSettings>,
+    pub fleet: Option<crate::config::FleetSettings>,
     /// On a panic anywhere: outputs safe, then abort the process (the binary sets this;
     /// in-process users such as benchmarks may not want their process aborted).
     pub abort_on_panic: bool,

@@ -33,6 +33,7 @@ use super::{Announcement, SkillEvent, SkillRequest, ANNOUNCEMENTS, MAX_CHUNK_BYT
 use crate::mqtt::link::{base_options, no_delay, Backoff, LinkConfig, LinkError};
 use crate::skills::bundle::{self, Manifest};
 use crate::throttle::Throttle;
+use trinity_config::FleetSettings;
 
 /// Most skill names an agent keeps announcements of.
 pub const MAX_SKILLS: usize = 64;
@@ -48,8 +49,6 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 /// copy): a bounded burst on any broker. A wildcard over all of a bundle's chunks made
 /// rumqttd (the embedded broker) stall after its in-flight window of 100.
 const WINDOW: usize = 16;
-
-pub use trinity_config::{FleetSettings, Wanted};
 
 /// Everything the agent needs.
 pub struct Agent {

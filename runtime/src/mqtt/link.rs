@@ -34,7 +34,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use trinity_wire::dispatch::Source;
-use trinity_wire::outbox::{Keep, Msg, Outbox, Qos, MAX_PAYLOAD, MAX_TOPIC};
+use trinity_wire::outbox::{Delivery, Keep, Msg, Outbox, MAX_PAYLOAD, MAX_TOPIC};
 use trinity_wire::{Inbound, Topics};
 
 /// Largest incoming packet read. Far bigger than any valid command (the dispatcher refuses
@@ -123,7 +123,7 @@ pub(crate) fn base_options(cfg: &LinkConfig, client_id: &str) -> Result<MqttOpti
     Ok(o)
 }
 
-fn retained(topic: String, payload: &str) -> Msg {
+fn retained_text(topic: String, payload: &str) -> Msg {
     Msg::retained(topic, payload.as_bytes().to_vec())
 }
 
@@ -238,7 +238,7 @@ impl Link {
                         msg = outbound.recv() => {
                             match msg {
                                 Some(Outbound::Info(json)) => {
-                                    push(&mut outbox, retained(topics.info(), &json));
+                                    push(&mut outbox, retained_text(topics.info(), &json));
                                     info = json;
                                 }
                                 Some(m) => push(&mut outbox, message(&topics, m)),
@@ -276,8 +276,8 @@ impl Link {
                         let sync = Msg::at_least_once(topics.sync(), boot.clone().into_bytes(), Keep::Final);
                         push(&mut outbox, sync);
                     }
-                    push(&mut outbox, retained(topics.status(), "online"));
-                    push(&mut outbox, retained(topics.info(), &info));
+                    push(&mut outbox, retained_text(topics.status(), "online"));
+                    push(&mut outbox, retained_text(topics.info(), &info));
                     for (topic, payload) in &cfg.announce {
                         let m = Msg::retained(topic.clone(), payload.clone());
                         push(&mut outbox, m);
@@ -380,7 +380,7 @@ fn message(topics: &Topics, m: Outbound) -> Msg {
             Msg::at_least_once(topics.evt(&id), json.into_bytes(), keep)
         }
         Outbound::Telemetry(json) => Msg::telemetry(topics.telemetry(), json.into_bytes()),
-        Outbound::Info(json) => retained(topics.info(), &json),
+        Outbound::Info(json) => retained_text(topics.info(), &json),
     }
 }
 
@@ -407,9 +407,9 @@ pub(super) fn send_acks(client: &AsyncClient, acks: &mut VecDeque<Publish>) {
 /// Hand what we can to rumqttc without waiting; the rest stays in the outbox.
 fn hand_over(client: &AsyncClient, outbox: &mut Outbox) {
     while let Some(m) = outbox.peek() {
-        let qos = match m.qos {
-            Qos::AtMostOnce => QoS::AtMostOnce,
-            Qos::AtLeastOnce => QoS::AtLeastOnce,
+        let qos = match m.delivery {
+            Delivery::AtMostOnce => QoS::AtMostOnce,
+            Delivery::AtLeastOnce => QoS::AtLeastOnce,
         };
         if client.try_publish(m.topic.clone(), qos, m.retain, m.payload.clone()).is_err() {
             break;

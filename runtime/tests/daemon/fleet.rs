@@ -161,8 +161,10 @@ fn a_published_skill_is_downloaded_checked_installed_and_served_and_what_is_bad_
 
 /// Issue 14: a broker restart in the middle of a transfer. The bundle's chunks are published
 /// by hand with one held back, so the robot is certainly mid-transfer when the broker goes
-/// away; after the restart (the broker's store keeps the retained announcement and chunks)
-/// the robot asks again for what it lacks, the last chunk arrives, and the skill installs.
+/// away. Before the restart every chunk it holds is cleared at the broker, so it can finish
+/// only with what it kept on disk (resumed, not downloaded again); after the restart it asks
+/// for what it lacks at once (not after its stall timer), the held chunk arrives, and the
+/// skill installs.
 #[test]
 fn a_transfer_cut_by_a_broker_restart_resumes_and_installs() {
     use trinity_runtime::fleet::{announcement_topic, chunk_topic, Announcement, CHUNK_BYTES};
@@ -179,7 +181,8 @@ fn a_transfer_cut_by_a_broker_restart_resumes_and_installs() {
         skills.display(),
         b.p("fleet.pub")
     );
-    let _d = Daemon::start(broker.port, "r-cut", &extra);
+    let state = b.work.path().join("state");
+    let _d = Daemon::start_with_state(broker.port, "r-cut", &extra, &state);
     obs.wait_online();
 
     let bytes = std::fs::read(&v1).unwrap();
@@ -193,18 +196,40 @@ fn a_transfer_cut_by_a_broker_restart_resumes_and_installs() {
     }
     raw.publish(announcement_topic("dock"), QoS::AtLeastOnce, true, serde_json::to_vec(&ann).unwrap()).unwrap();
 
-    // Mid-transfer by construction (the held chunk was never published): the rest arrives,
-    // nothing is installed or failed.
-    std::thread::sleep(Duration::from_secs(3));
+    // Mid-transfer by construction: every chunk but the held one kept on disk.
+    let kept = state.join("fleet").join(&ann.bundle.sha256);
+    let on_disk = || {
+        std::fs::read_dir(&kept).map_or(0, |d| {
+            d.flatten().filter(|e| e.file_name().to_str().is_some_and(|n| n.parse::<usize>().is_ok())).count()
+        })
+    };
+    let t0 = Instant::now();
+    while on_disk() < chunks.len() - 1 {
+        assert!(t0.elapsed() < WAIT, "{} of {} chunks on disk", on_disk(), chunks.len() - 1);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!kept.join(held.to_string()).exists());
     let early: Vec<String> = obs.untaken("skills/evt").into_iter().filter(|e| !e.contains("\"downloading\"")).collect();
     assert!(early.is_empty(), "{early:?}");
+    // What the robot holds is gone from the broker: it must resume from its disk.
+    for i in (0..chunks.len()).filter(|i| *i != held) {
+        raw.publish(chunk_topic(&ann.bundle.sha256, i), QoS::AtLeastOnce, true, Vec::new()).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(500));
 
     broker.stop();
-    std::thread::sleep(Duration::from_secs(1));
     broker.restart();
+    let restarted = Instant::now();
     let (raw, _rx) = watch(broker.port, "trinity/none");
     raw.publish(chunk_topic(&ann.bundle.sha256, held), QoS::AtLeastOnce, true, chunks[held].to_vec()).unwrap();
 
+    // Every chunk in (the event before the install's checks), asked for again on reconnect:
+    // well before the 15 s stall timer would have asked.
+    obs.wait("skills/evt", |p| {
+        let v: Value = serde_json::from_slice(p).unwrap_or_default();
+        v["event"] == "downloading" && v["bytes"] == v["total"]
+    });
+    assert!(restarted.elapsed() < Duration::from_secs(10), "{:?}", restarted.elapsed());
     let ev = outcome(&obs);
     assert_eq!((ev["event"].as_str(), ev["version"].as_str()), (Some("installed"), Some("1.0.0")), "{ev}");
     assert_eq!(ev["sha256"], ann.bundle.sha256.as_str());
