@@ -667,6 +667,7 @@ pub fn install(
     let (mut b, key) = Bundle::open_trusted(path, trust)?;
     let name = b.manifest.name.clone();
     let version = b.manifest.version.clone();
+    let _changing = lock(skills_dir)?;
     let served = current_version(skills_dir, &name);
     if let Some(older) = served.as_deref().filter(|s| !trust.allow_downgrade && is_newer(s, &version)) {
         return Err(BundleError::Version(format!(
@@ -730,7 +731,7 @@ fn same_files(dir: &Path, m: &Manifest) -> bool {
 }
 
 /// Remove what an install that died left behind (`.staging-*`, `.link-*`), so that disk
-/// use stays bounded. Installs are not run concurrently (one installer per robot).
+/// use stays bounded. Called under [`lock`]: no other install is staging.
 fn clean_stale(skills_dir: &Path) {
     let Ok(entries) = std::fs::read_dir(skills_dir) else { return };
     for e in entries.flatten() {
@@ -831,11 +832,32 @@ fn prune(versions: &Path, keep: &[Option<&str>]) {
     }
 }
 
+/// Held while a skills folder changes ([`install`], [`rollback`], [`remove`]): an advisory
+/// lock (`flock`) on `{skills_dir}/.versions/.lock`, so that the daemon's fleet agent and
+/// `trinity skill install|rollback|remove` run by hand on the same folder take turns
+/// instead of removing each other's staging folder or interleaving a switch. The kernel
+/// releases it when the holder drops it or dies.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+/// Wait for and take the skills folder's [`Lock`].
+pub fn lock(skills_dir: &Path) -> Result<Lock, BundleError> {
+    let dir = skills_dir.join(VERSIONS);
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let path = dir.join(".lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io(&path))?;
+    file.lock().map_err(io(&path))?;
+    Ok(Lock { _file: file })
+}
+
 /// Serve the version before the current one again. Returns (from, to).
 pub fn rollback(skills_dir: &Path, name: &str) -> Result<(String, String), BundleError> {
     if !valid_name(name) {
         return Err(BundleError::NotInstalled(format!("{name:?} is not a skill name")));
     }
+    let _changing = lock(skills_dir)?;
     let versions = skills_dir.join(VERSIONS).join(name);
     let state = versions.join(".previous");
     let previous = std::fs::read_to_string(&state)
@@ -856,6 +878,7 @@ pub fn remove(skills_dir: &Path, name: &str) -> Result<(), BundleError> {
     if !valid_name(name) {
         return Err(BundleError::NotInstalled(format!("{name:?} is not a skill name")));
     }
+    let _changing = lock(skills_dir)?;
     let link = skills_dir.join(name);
     let versions = skills_dir.join(VERSIONS).join(name);
     if std::fs::symlink_metadata(&link).is_err() && !versions.exists() {

@@ -416,3 +416,28 @@ fn manifest_rules() {
     };
     assert!(matches!(m(&too_many), Err(BundleError::TooLarge(_))));
 }
+
+/// The daemon's fleet agent and `trinity skill install` by hand on the same folder take
+/// turns: an install waits while another holds the folder's lock, then goes through.
+#[test]
+fn changes_to_one_skills_folder_take_turns() {
+    let s = setup();
+    let b = s.bundle("1.0.0", "first");
+    let held = lock(&s.skills).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (bundle, skills, public) = (b.clone(), s.skills.clone(), s.public.clone());
+    let installer = std::thread::spawn(move || {
+        let trust = Trust { keys: &public, base_model_sha256: BASE, allow_downgrade: false };
+        tx.send(install(&bundle, &skills, &trust, |_| Ok(())).map(|i| i.version)).unwrap();
+    });
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(500)).is_err(),
+        "an install went ahead while another process held the skills folder"
+    );
+    assert_eq!(s.served_description(), None);
+    drop(held);
+    let installed = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("the install never went ahead");
+    assert_eq!(installed.unwrap(), "1.0.0");
+    installer.join().unwrap();
+    assert_eq!(s.served_description().as_deref(), Some("first"));
+}
