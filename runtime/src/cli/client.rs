@@ -34,19 +34,39 @@ pub(super) fn send(
 }
 
 /// `trinity skill publish`: a signed bundle announced and served over the broker.
-pub(super) fn publish(bundle: PathBuf, to: Option<String>, broker: BrokerArgs, timeout: u64) -> anyhow::Result<()> {
+pub(super) fn publish(
+    bundle: PathBuf,
+    to: Option<String>,
+    broker: BrokerArgs,
+    nodes: Vec<String>,
+    timeout: u64,
+) -> anyhow::Result<()> {
     let (_, host, port) = broker.resolve()?;
     let to = to.map(|t| crate::fleet::Target::parse(&t)).transpose().map_err(|e| anyhow!(e))?;
+    let mut brokers = vec![(host, port)];
+    for n in nodes {
+        brokers.push(host_port(&n)?);
+    }
     let args = crate::fleet::publish::PublishArgs {
         bundle: &bundle,
-        host,
-        port,
+        brokers,
         to,
         timeout: std::time::Duration::from_secs(timeout),
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     println!("{}", rt.block_on(crate::fleet::publish::publish(args))?);
     Ok(())
+}
+
+/// `HOST:PORT` (an IPv6 address in brackets: `[::1]:1883`).
+fn host_port(s: &str) -> anyhow::Result<(String, u16)> {
+    let (host, port) = s.rsplit_once(':').ok_or_else(|| anyhow!("`{s}`: expected HOST:PORT"))?;
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let port = port.parse().map_err(|_| anyhow!("`{s}`: `{port}` is not a port number"))?;
+    if host.is_empty() {
+        bail!("`{s}`: expected HOST:PORT");
+    }
+    Ok((host.to_owned(), port))
 }
 
 /// `trinity fleet status`: the robots on a broker, as a table or JSON.
@@ -62,4 +82,18 @@ pub(super) fn fleet_status(broker: BrokerArgs, json: bool) -> anyhow::Result<()>
         println!("{}", serde_json::Value::from(robots));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_port;
+
+    #[test]
+    fn cluster_nodes_are_host_and_port() {
+        assert_eq!(host_port("rabbit2:1884").unwrap(), ("rabbit2".into(), 1884));
+        assert_eq!(host_port("[::1]:1883").unwrap(), ("::1".into(), 1883));
+        for bad in ["rabbit2", "rabbit2:", ":1883", "rabbit2:99999", "rabbit2:x"] {
+            assert!(host_port(bad).is_err(), "{bad}");
+        }
+    }
 }

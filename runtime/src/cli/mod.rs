@@ -300,6 +300,12 @@ enum SkillCmd {
         to: Option<String>,
         #[command(flatten)]
         broker: BrokerArgs,
+        /// Another node of the same broker cluster, as HOST:PORT (repeat for each). For
+        /// clusters that keep retained messages on the node that received them (RabbitMQ):
+        /// the chunks go to every node, then the announcement to every node, so that a
+        /// robot on any node finds the whole bundle.
+        #[arg(long = "node", value_name = "HOST:PORT")]
+        nodes: Vec<String>,
         /// Seconds to wait for the broker to take it all.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
@@ -411,7 +417,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", trinity_llama::system_info());
             Ok(())
         }
-        Cmd::Skill(SkillCmd::Publish { bundle, to, broker, timeout }) => client::publish(bundle, to, broker, timeout),
+        Cmd::Skill(SkillCmd::Publish { bundle, to, broker, nodes, timeout }) => {
+            client::publish(bundle, to, broker, nodes, timeout)
+        }
         Cmd::Skill(SkillCmd::Render { dir, file }) => skill::render(dir, file),
         Cmd::Skill(SkillCmd::Eval { dir, model, file, verbose, out, runs }) => {
             skill::eval(dir, model, file, verbose, out, runs)

@@ -24,16 +24,17 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rumqttc::{AsyncClient, Event, Packet, Publish, QoS};
+use rumqttc::{AsyncClient, Event, Outgoing, Packet, Publish, QoS};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::store::{self, Download, Put};
 use super::{Announcement, SkillEvent, SkillRequest, ANNOUNCEMENTS, MAX_CHUNK_BYTES};
-use crate::mqtt::link::{base_options, no_delay, Backoff, LinkConfig, LinkError};
+use crate::mqtt::link::{base_options, hand_over, no_delay, Backoff, LinkConfig, LinkError};
 use crate::skills::bundle::{self, Manifest};
 use crate::throttle::Throttle;
-use trinity_config::FleetSettings;
+use trinity_config::{FleetSettings, Wanted};
+use trinity_wire::outbox::{Keep, Msg, Outbox};
 
 /// Most skill names an agent keeps announcements of.
 pub const MAX_SKILLS: usize = 64;
@@ -183,6 +184,9 @@ struct State {
     ops: Arc<Mutex<()>>,
     /// Whether the link is up (a transfer stalls only while it is).
     connected: bool,
+    /// Events and `skills/state` until the broker acknowledged them: sent again after a
+    /// reconnect (the link's sessions are clean, and rumqttc forgets what was in flight).
+    outbox: Outbox,
 }
 
 impl Agent {
@@ -220,6 +224,7 @@ impl Agent {
             refused: Default::default(),
             ops: Default::default(),
             connected: false,
+            outbox: Outbox::new(256),
         };
         let mut backoff = Backoff::default();
         let mut connected: Option<Instant> = None;
@@ -228,13 +233,20 @@ impl Agent {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 Some(done) = done_rx.recv() => st.finished(done),
-                _ = tick.tick() => st.check_stall(),
+                _ = tick.tick() => {
+                    st.check_stall();
+                    hand_over(&st.client, &mut st.outbox);
+                }
                 event = events.poll() => match event {
-                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                         connected = Some(Instant::now());
                         st.connected = true;
+                        st.outbox.on_connack(ack.session_present);
                         st.subscribe();
+                        hand_over(&st.client, &mut st.outbox);
                     }
+                    Ok(Event::Incoming(Packet::PubAck(ack))) => st.outbox.on_puback(ack.pkid),
+                    Ok(Event::Outgoing(Outgoing::Publish(pkid))) => st.outbox.on_outgoing_publish(pkid),
                     Ok(Event::Incoming(Packet::Publish(p))) => st.on_publish(p),
                     Ok(_) => {}
                     Err(e) => {
@@ -281,11 +293,12 @@ impl State {
             other => tracing::info!("fleet: {other:?}"),
         }
         let json = serde_json::to_vec(&event).unwrap_or_default();
-        if let Err(e) = self.client.try_publish(&self.evt, QoS::AtLeastOnce, false, json) {
+        let keep = if matches!(event, SkillEvent::Downloading { .. }) { Keep::Progress } else { Keep::Final };
+        if let Err(e) = self.outbox.push(Msg::at_least_once(self.evt.clone(), json, keep)) {
             self.warn(&format!("event not sent: {e}"));
         }
         let name = match &event {
-            SkillEvent::Downloading { .. } => return,
+            SkillEvent::Downloading { .. } => return hand_over(&self.client, &mut self.outbox),
             SkillEvent::Installed { name, .. }
             | SkillEvent::Failed { name, .. }
             | SkillEvent::RolledBack { name, .. }
@@ -298,9 +311,10 @@ impl State {
             self.last.pop_first();
         }
         let state = serde_json::to_vec(&self.last).unwrap_or_default();
-        if let Err(e) = self.client.try_publish(self.robot_topic("state"), QoS::AtLeastOnce, true, state) {
+        if let Err(e) = self.outbox.push(Msg::retained(self.robot_topic("state"), state)) {
             self.warn(&format!("skills/state not sent: {e}"));
         }
+        hand_over(&self.client, &mut self.outbox);
     }
 
     fn remember(&mut self, name: &str, sha: &str) {
@@ -319,6 +333,13 @@ impl State {
 
     fn subscribe(&mut self) {
         let mut filters = vec![ANNOUNCEMENTS.to_owned()];
+        // Each wanted skill's own topic too: some brokers (RabbitMQ) send retained messages
+        // only to a filter without wildcards, so a robot that was off when a skill was
+        // published would otherwise never hear of it. Where both match, a broker may send
+        // the announcement twice; the second changes nothing.
+        if let Wanted::Only(names) = &self.agent.settings.skills {
+            filters.extend(names.iter().map(|n| super::announcement_topic(n)));
+        }
         filters.extend(["install", "rollback", "remove"].map(|l| self.robot_topic(l)));
         for f in filters {
             if let Err(e) = self.client.try_subscribe(f, QoS::AtLeastOnce) {

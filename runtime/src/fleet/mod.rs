@@ -21,7 +21,10 @@
 //! carries the signed manifest: a robot checks the signature and the base model before it
 //! downloads a byte, so an unsigned or foreign announcement costs it one message. Everything
 //! is retained, so robots that were off when a skill was published get it when they come
-//! back, and the publisher need not stay connected.
+//! back, and the publisher need not stay connected. Brokers that keep retained messages on
+//! one node of a cluster, and send none to wildcard filters (RabbitMQ), are met halfway:
+//! `publish` can name every node, and robots also subscribe to each wanted skill's own
+//! topic.
 //!
 //! - this file: topics, the announcement, the install events (sans-IO);
 //! - [`store`]: the chunks on disk, checked one by one, resumable;

@@ -405,7 +405,7 @@ pub(super) fn send_acks(client: &AsyncClient, acks: &mut VecDeque<Publish>) {
 }
 
 /// Hand what we can to rumqttc without waiting; the rest stays in the outbox.
-fn hand_over(client: &AsyncClient, outbox: &mut Outbox) {
+pub(crate) fn hand_over(client: &AsyncClient, outbox: &mut Outbox) {
     while let Some(m) = outbox.peek() {
         let qos = match m.delivery {
             Delivery::AtMostOnce => QoS::AtMostOnce,
