@@ -5,8 +5,9 @@
 #     that received them);
 #  2. published with `--node` for the other two: all installed, time to the last one;
 #  3. a robot that was off during 2 starts on node 3 and installs the retained version.
-# Usage: apt-get install rabbitmq-server && cargo build --release -p trinity-runtime &&
-#        bench/fleet-cluster.sh [N, default 20]
+# Usage: apt-get install rabbitmq-server mosquitto-clients python3 && (systemctl stop rabbitmq-server || true) &&
+#        cargo build --release -p trinity-runtime && bench/fleet-cluster.sh [N, default 20]
+# Times are from the start of the `skill publish` command.
 set -euo pipefail
 T=$PWD/target/release/trinity
 N=${1:-20}
@@ -48,8 +49,12 @@ TOML
   RUST_LOG=warn TRINITY_CACHE_DIR="$W/$1/cache" $T run --config "$W/$1/trinity.toml" > "$W/$1/log" 2>&1 &
 }
 node_of() { echo $(( ($1 - 1) % 3 + 1 )); }
-online() { # $1 id, $2 node: the robot's retained status, on its own node
-  until [ "$(mosquitto_sub -p "$(port $2)" -t "trinity/$1/status" -C 1 -W 2 2>/dev/null)" = online ]; do sleep 0.2; done
+online() { # $1 id, $2 node: the robot's retained status, on its own node (within 5 minutes)
+  local t; t=$(now)
+  until [ "$(mosquitto_sub -p "$(port $2)" -t "trinity/$1/status" -C 1 -W 2 2>/dev/null)" = online ]; do
+    [ $(( $(now) - t )) -lt 300000 ] || { echo "robot $1 did not come online: $W/$1/log"; exit 1; }
+    sleep 0.2
+  done
 }
 # Every robot's events, from node 2 (live messages cross nodes).
 events() { mosquitto_sub -p "$(port 2)" -t 'trinity/+/skills/evt' -v > "$1" & }
@@ -91,11 +96,11 @@ $T skill publish "$W/rover-1.1.0.tskill" --host 127.0.0.1 --port "$(port 1)" \
   --node "127.0.0.1:$(port 2)" --node "127.0.0.1:$(port 3)" > "$W/publish2"
 tp=$(now)
 until [ "$(ended "$W/evt2" 1.1.0)" -ge $N ] || [ $(( $(now) - t0 )) -gt 600000 ]; do sleep 0.2; done
-echo "   publish returned after $((tp - t0)) ms; installed on $(count "$W/evt2" installed 1.1.0), failed on $(count "$W/evt2" failed 1.1.0), the last $(( $(now) - t0 )) ms after publish"
+echo "   publish returned after $((tp - t0)) ms; installed on $(count "$W/evt2" installed 1.1.0), failed on $(count "$W/evt2" failed 1.1.0), the last $(( $(now) - t0 )) ms after the publish started (gave up after 600 s if not all)"
 pss=0
-for pid in $(pgrep -f "trinity run --config $W/r"); do pss=$((pss + $(awk '/^Pss:/ {print $2}' /proc/$pid/smaps_rollup))); done
+for pid in $(pgrep -f "trinity run --config $W/r"); do pss=$((pss + $(awk '/^Pss:/ {print $2}' /proc/$pid/smaps_rollup 2>/dev/null || echo 0))); done
 rmq=0
-for i in 1 2 3; do rmq=$((rmq + $(awk '/^Pss:/ {print $2}' "/proc/$(cat "$W/rmq/node$i/pid")/smaps_rollup"))); done
+for i in 1 2 3; do rmq=$((rmq + $(awk '/^Pss:/ {print $2}' "/proc/$(cat "$W/rmq/node$i/pid" 2>/dev/null)/smaps_rollup" 2>/dev/null || echo 0))); done
 echo "   memory: the $N daemons $((pss / 1024)) MiB PSS, the 3 RabbitMQ nodes $((rmq / 1024)) MiB PSS"
 
 echo "3. a robot that was off starts on node 3:"
@@ -104,3 +109,11 @@ t0=$(now)
 robot late 3
 until grep -q '"installed"\|"failed"' "$W/evt3" || [ $(( $(now) - t0 )) -gt 120000 ]; do sleep 0.1; done
 echo "   $(grep -c '"downloading"' "$W/evt3") downloading events, then: $(grep -v '"downloading"' "$W/evt3" | cut -c1-160), $(( $(now) - t0 )) ms after its start"
+
+echo "4. a command to robot r3 (node 3) sent through node 1:"
+t0=$(now)
+if $T send --host 127.0.0.1 --port "$(port 1)" --robot-id r3 --skill rover drive forward half a meter > "$W/send4" 2>&1; then
+  echo "   succeeded after $(( $(now) - t0 )) ms"
+else
+  echo "   did not succeed: $(tail -c 300 "$W/send4")"
+fi

@@ -7,7 +7,9 @@
 # Each node keeps its data and logs under DIR/nodeN.
 set -euo pipefail
 BIN=/usr/lib/rabbitmq/bin
-cmd=$1 W=$2
+[ $# -ge 2 ] || { sed -n '2,7p' "$0"; exit 2; }
+cmd=$1
+mkdir -p "$2"; W=$(cd "$2" && pwd)
 node_env() { # $1 node number
   export RABBITMQ_NODENAME=trinity$1@localhost
   export RABBITMQ_MNESIA_BASE=$W/node$1/mnesia RABBITMQ_LOG_BASE=$W/node$1/log
@@ -46,5 +48,7 @@ CONF
   ;;
 stop)
   for i in 3 2 1; do (node_env $i; "$BIN/rabbitmqctl" -n trinity$i@localhost stop >/dev/null 2>&1 || true); done
+  # Erlang's port mapper, started by the first node, outlives them.
+  epmd -kill >/dev/null 2>&1 || true
   ;;
 esac

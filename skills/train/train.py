@@ -15,8 +15,8 @@
   that matters most is a small part of the mean). PEFT's `lora_A.weight` (r, n_in) and
   `lora_B.weight` (n_out, r) are written unchanged; gguf-py reverses numpy shapes, so they
   arrive as ggml ne = [n_in, r] and [r, n_out], which is what llama.cpp expects.
-- 500 steps of 8 (about 1.7 epochs): over three seeds each, 4-6 points above 250 steps on
-  every hand-written rover set, and less seed-dependent (BENCHMARKS.md, issue 12). The
+- 500 steps of 8 (about 1.7 epochs): over three seeds each, 3.7-5.8 points above 250 steps
+  on every hand-written rover set, and less seed-dependent (BENCHMARKS.md, issue 12). The
   shipped adapters were trained with 250 (their `*.train.json` say so).
 - `--steps 2` is a smoke run (CI).
 """

@@ -30,11 +30,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::store::{self, Download, Put};
 use super::{Announcement, SkillEvent, SkillRequest, ANNOUNCEMENTS, MAX_CHUNK_BYTES};
-use crate::mqtt::link::{base_options, hand_over, no_delay, Backoff, LinkConfig, LinkError};
+use crate::mqtt::link::{
+    base_options, disconnect, flush, hand_over, no_delay, settle_after_error, Backoff, LinkConfig, LinkError,
+};
 use crate::skills::bundle::{self, Manifest};
 use crate::throttle::Throttle;
 use trinity_config::{FleetSettings, Wanted};
-use trinity_wire::outbox::{Keep, Msg, Outbox};
+use trinity_wire::outbox::{Keep, Msg, Outbox, MAX_PAYLOAD};
 
 /// Most skill names an agent keeps announcements of.
 pub const MAX_SKILLS: usize = 64;
@@ -180,14 +182,22 @@ struct State {
     /// Announcement keys refused already (reported once, not at every reconnect).
     refused: std::collections::BTreeSet<String>,
     /// Held by every change of the skills directory (install, rollback, remove), so that
-    /// they run one after the other.
+    /// they run one after the other in this process, in the order asked (`bundle`'s file
+    /// lock also orders them against other processes, in no particular order).
     ops: Arc<Mutex<()>>,
     /// Whether the link is up (a transfer stalls only while it is).
     connected: bool,
     /// Events and `skills/state` until the broker acknowledged them: sent again after a
     /// reconnect (the link's sessions are clean, and rumqttc forgets what was in flight).
     outbox: Outbox,
+    /// `skills/install` requests for a skill not announced (yet) on this connection: its own
+    /// topic was subscribed to, since some brokers (RabbitMQ) send the retained
+    /// announcement only to that; failed if nothing comes by the deadline.
+    asked: BTreeMap<String, (Option<String>, Instant)>,
 }
+
+/// How long `skills/install` waits for an announcement it subscribed to.
+const ASK_WAIT: Duration = Duration::from_secs(10);
 
 impl Agent {
     /// The client id for the main link's `client_id`.
@@ -225,6 +235,7 @@ impl Agent {
             ops: Default::default(),
             connected: false,
             outbox: Outbox::new(256),
+            asked: BTreeMap::new(),
         };
         let mut backoff = Backoff::default();
         let mut connected: Option<Instant> = None;
@@ -235,7 +246,10 @@ impl Agent {
                 Some(done) = done_rx.recv() => st.finished(done),
                 _ = tick.tick() => {
                     st.check_stall();
-                    hand_over(&st.client, &mut st.outbox);
+                    st.check_asked();
+                    if st.connected {
+                        hand_over(&st.client, &mut st.outbox);
+                    }
                 }
                 event = events.poll() => match event {
                     Ok(Event::Incoming(Packet::ConnAck(ack))) => {
@@ -251,6 +265,7 @@ impl Agent {
                     Ok(_) => {}
                     Err(e) => {
                         st.connected = false;
+                        settle_after_error(&mut events, &mut st.outbox);
                         let wait = backoff.after_failure(connected.take().map(|t| t.elapsed()));
                         tracing::warn!("fleet link to {}:{}: {e}; retrying in {wait:?}", st.agent.link.host, st.agent.link.port);
                         tokio::select! {
@@ -261,7 +276,14 @@ impl Agent {
                 },
             }
         }
-        let _ = client.try_disconnect();
+        // The last events (an `installed` just sent) go out before the goodbye.
+        if st.connected {
+            flush(&client, &mut events, &mut st.outbox).await;
+        }
+        if !st.outbox.is_empty() {
+            tracing::warn!("fleet: {} events not delivered at shutdown", st.outbox.len());
+        }
+        disconnect(&client, &mut events).await;
         Ok(())
     }
 }
@@ -298,7 +320,7 @@ impl State {
             self.warn(&format!("event not sent: {e}"));
         }
         let name = match &event {
-            SkillEvent::Downloading { .. } => return hand_over(&self.client, &mut self.outbox),
+            SkillEvent::Downloading { .. } => return self.hand_over(),
             SkillEvent::Installed { name, .. }
             | SkillEvent::Failed { name, .. }
             | SkillEvent::RolledBack { name, .. }
@@ -310,11 +332,24 @@ impl State {
         while self.last.len() > MAX_SKILLS {
             self.last.pop_first();
         }
-        let state = serde_json::to_vec(&self.last).unwrap_or_default();
+        let mut state = serde_json::to_vec(&self.last).unwrap_or_default();
+        // Within the outbox's payload limit: the oldest go first.
+        while state.len() > MAX_PAYLOAD && self.last.len() > 1 {
+            self.last.pop_first();
+            state = serde_json::to_vec(&self.last).unwrap_or_default();
+        }
         if let Err(e) = self.outbox.push(Msg::retained(self.robot_topic("state"), state)) {
             self.warn(&format!("skills/state not sent: {e}"));
         }
-        hand_over(&self.client, &mut self.outbox);
+        self.hand_over();
+    }
+
+    /// Hand queued events to rumqttc, while connected (handed while not, they would wait in
+    /// its channel and go out twice after the reconnect: the outbox sends them again too).
+    fn hand_over(&mut self) {
+        if self.connected {
+            hand_over(&self.client, &mut self.outbox);
+        }
     }
 
     fn remember(&mut self, name: &str, sha: &str) {
@@ -374,6 +409,9 @@ impl State {
         if trinity_wire::names::skill(&req.name).is_err() {
             return self.warn(&format!("skills/{leaf}: not a skill name"));
         }
+        if req.version.as_deref().is_some_and(|v| v.len() > 64 || semver::Version::parse(v).is_err()) {
+            return self.warn(&format!("skills/{leaf}: `version` is not a semantic version"));
+        }
         match leaf.as_str() {
             "install" => self.on_install(req),
             "rollback" | "remove" => self.on_change(leaf == "rollback", req.name),
@@ -418,6 +456,9 @@ impl State {
         }
         let targets = ann.targets(&self.agent.robot_id, &self.agent.settings.labels);
         self.announced.insert(name.clone(), ann);
+        if let Some((version, _)) = self.asked.remove(&name) {
+            return self.on_install(SkillRequest { name, version });
+        }
         if wanted && targets {
             self.consider(name, false);
         }
@@ -427,6 +468,13 @@ impl State {
         let name = req.name.clone();
         let fail = |reason: String| SkillEvent::Failed { name: name.clone(), version: req.version.clone(), reason };
         match self.announced.get(&name) {
+            None if !self.asked.contains_key(&name) && self.asked.len() < MAX_SKILLS => {
+                // Not heard of on this connection: ask its own topic for the retained copy.
+                if let Err(e) = self.client.try_subscribe(super::announcement_topic(&name), QoS::AtLeastOnce) {
+                    return self.emit(fail(format!("cannot subscribe to trinity/fleet/skills/{name}: {e}")));
+                }
+                self.asked.insert(name, (req.version, Instant::now()));
+            }
             None => self.emit(fail(format!("nothing is announced for `{name}` on trinity/fleet/skills/{name}"))),
             Some(a) if req.version.as_ref().is_some_and(|v| *v != a.version) => {
                 let reason = format!(
@@ -580,6 +628,18 @@ impl State {
                 let reason = format!("{reason}, twice: the broker holds a damaged or forged chunk");
                 self.emit(SkillEvent::Failed { name, version: Some(version), reason });
                 self.next();
+            }
+        }
+    }
+
+    /// `skills/install` requests whose announcement did not come: failed.
+    fn check_asked(&mut self) {
+        let late: Vec<String> =
+            self.asked.iter().filter(|(_, (_, t))| t.elapsed() >= ASK_WAIT).map(|(n, _)| n.clone()).collect();
+        for name in late {
+            if let Some((version, _)) = self.asked.remove(&name) {
+                let reason = format!("nothing is announced for `{name}` on trinity/fleet/skills/{name}");
+                self.emit(SkillEvent::Failed { name, version, reason });
             }
         }
     }

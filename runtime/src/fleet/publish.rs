@@ -18,6 +18,7 @@ use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use serde_json::json;
 
 use super::{announcement_topic, chunk_topic, Announcement, Target, CHUNK_BYTES};
+use crate::mqtt::link::disconnect;
 use crate::skills::bundle::Bundle;
 
 /// Where and what to publish.
@@ -54,18 +55,20 @@ pub async fn publish(args: PublishArgs<'_>) -> anyhow::Result<serde_json::Value>
             .enumerate()
             .map(|(i, c)| (chunk_topic(&a.bundle.sha256, i), c.to_vec()))
             .collect();
-        for (host, port) in &args.brokers {
-            let (client, mut events) = connect(host, *port);
+        for (n, (host, port)) in args.brokers.iter().enumerate() {
+            let (client, mut events) = connect(host, *port, n);
             send_retained(&client, &mut events, chunks.clone())
                 .await
-                .with_context(|| format!("MQTT broker {host}:{port}"))?;
-            let _ = client.disconnect().await;
+                .with_context(|| format!("MQTT broker {host}:{port} (nothing announced yet)"))?;
+            disconnect(&client, &mut events).await;
         }
         let mut replaced = Vec::new();
-        for (host, port) in &args.brokers {
-            let old = announce(host, *port, &topic, &a, &announcement)
-                .await
-                .with_context(|| format!("MQTT broker {host}:{port}"))?;
+        for (n, (host, port)) in args.brokers.iter().enumerate() {
+            let old =
+                announce(host, *port, n + args.brokers.len(), &topic, &a, &announcement).await.with_context(|| {
+                    let done: Vec<String> = args.brokers[..n].iter().map(|(h, p)| format!("{h}:{p}")).collect();
+                    format!("MQTT broker {host}:{port} (announced on: {done:?}; publishing again is safe)")
+                })?;
             replaced.push(old);
         }
         Ok::<_, anyhow::Error>(replaced)
@@ -87,8 +90,10 @@ pub async fn publish(args: PublishArgs<'_>) -> anyhow::Result<serde_json::Value>
     }))
 }
 
-fn connect(host: &str, port: u16) -> (AsyncClient, EventLoop) {
-    let id = format!("trinity-publish-{}", std::process::id());
+/// Connection `n` of this run: a client id of its own (a broker may drop a connection
+/// whose id another one reuses, as RabbitMQ does across a cluster).
+fn connect(host: &str, port: u16, n: usize) -> (AsyncClient, EventLoop) {
+    let id = format!("trinity-publish-{}-{n}", std::process::id());
     let mut opts = MqttOptions::new(id, host, port);
     opts.set_keep_alive(Duration::from_secs(30));
     opts.set_max_packet_size(super::MAX_ANNOUNCEMENT_BYTES + 4096, super::MAX_ANNOUNCEMENT_BYTES + 4096);
@@ -135,11 +140,12 @@ async fn send_retained(
 async fn announce(
     host: &str,
     port: u16,
+    n: usize,
     topic: &str,
     a: &Announcement,
     announcement: &[u8],
 ) -> anyhow::Result<Option<String>> {
-    let (client, mut events) = connect(host, port);
+    let (client, mut events) = connect(host, port, n);
     // What is announced now (retained), to clear its chunks afterwards.
     client.subscribe(topic, QoS::AtLeastOnce).await?;
     let mut old: Option<Announcement> = None;
@@ -167,6 +173,6 @@ async fn announce(
         messages.extend((0..o.bundle.chunks.len()).map(|i| (chunk_topic(&o.bundle.sha256, i), Vec::new())));
     }
     send_retained(&client, &mut events, messages).await?;
-    let _ = client.disconnect().await;
+    disconnect(&client, &mut events).await;
     Ok(old.map(|o| o.version))
 }

@@ -335,17 +335,7 @@ impl Link {
                 Ok(Event::Outgoing(Outgoing::Publish(pkid))) => outbox.on_outgoing_publish(pkid),
                 Ok(_) => {}
                 Err(e) => {
-                    // Events rumqttc recorded before the failure (a publish numbered, then its
-                    // write failed) are still queued in its state, to be handed out after the
-                    // next CONNACK: the outbox takes them now, in order, so that packet ids
-                    // stay matched to their messages.
-                    for ev in events.state.events.drain(..) {
-                        match ev {
-                            Event::Outgoing(Outgoing::Publish(pkid)) => outbox.on_outgoing_publish(pkid),
-                            Event::Incoming(Packet::PubAck(ack)) => outbox.on_puback(ack.pkid),
-                            _ => {}
-                        }
-                    }
+                    settle_after_error(&mut events, &mut outbox);
                     let wait = backoff.after_failure(connected.take().map(|t| t.elapsed()));
                     tracing::warn!("MQTT connection to {}:{}: {e}; retrying in {wait:?}", cfg.host, cfg.port);
                     tokio::select! {
@@ -418,8 +408,22 @@ pub(crate) fn hand_over(client: &AsyncClient, outbox: &mut Outbox) {
     }
 }
 
+/// After a connection error: events rumqttc recorded before the failure (a publish
+/// numbered, then its write failed) are still queued in its state, to be handed out after
+/// the next CONNACK. The outbox takes them now, in order, so that packet ids stay matched
+/// to their messages.
+pub(crate) fn settle_after_error(events: &mut rumqttc::EventLoop, outbox: &mut Outbox) {
+    for ev in events.state.events.drain(..) {
+        match ev {
+            Event::Outgoing(Outgoing::Publish(pkid)) => outbox.on_outgoing_publish(pkid),
+            Event::Incoming(Packet::PubAck(ack)) => outbox.on_puback(ack.pkid),
+            _ => {}
+        }
+    }
+}
+
 /// Deliver what the outbox holds, for at most [`FLUSH`].
-async fn flush(client: &AsyncClient, events: &mut rumqttc::EventLoop, outbox: &mut Outbox) {
+pub(crate) async fn flush(client: &AsyncClient, events: &mut rumqttc::EventLoop, outbox: &mut Outbox) {
     let drain = async {
         while !outbox.is_empty() {
             hand_over(client, outbox);
@@ -437,6 +441,12 @@ async fn flush(client: &AsyncClient, events: &mut rumqttc::EventLoop, outbox: &m
 /// Publish `offline` (retained) and disconnect cleanly, within a second.
 async fn goodbye(client: &AsyncClient, events: &mut rumqttc::EventLoop, topics: &Topics) {
     let _ = client.try_publish(topics.status(), QoS::AtLeastOnce, true, "offline");
+    disconnect(client, events).await;
+}
+
+/// Send DISCONNECT and wait (at most a second) until it is written, so that the broker
+/// sees a clean goodbye, not a dropped connection.
+pub(crate) async fn disconnect(client: &AsyncClient, events: &mut rumqttc::EventLoop) {
     let _ = client.try_disconnect();
     let drain = async {
         loop {

@@ -667,6 +667,7 @@ pub fn install(
     let (mut b, key) = Bundle::open_trusted(path, trust)?;
     let name = b.manifest.name.clone();
     let version = b.manifest.version.clone();
+    std::fs::create_dir_all(skills_dir).map_err(io(skills_dir))?;
     let _changing = lock(skills_dir)?;
     let served = current_version(skills_dir, &name);
     if let Some(older) = served.as_deref().filter(|s| !trust.allow_downgrade && is_newer(s, &version)) {
@@ -833,23 +834,36 @@ fn prune(versions: &Path, keep: &[Option<&str>]) {
 }
 
 /// Held while a skills folder changes ([`install`], [`rollback`], [`remove`]): an advisory
-/// lock (`flock`) on `{skills_dir}/.versions/.lock`, so that the daemon's fleet agent and
-/// `trinity skill install|rollback|remove` run by hand on the same folder take turns
-/// instead of removing each other's staging folder or interleaving a switch. The kernel
-/// releases it when the holder drops it or dies.
+/// lock (`flock`) on the folder's `.versions` directory, so that the daemon's fleet agent
+/// and `trinity skill install|rollback|remove` run by hand on the same folder take turns
+/// instead of removing each other's staging folder or interleaving a switch. The directory
+/// is opened read-only (no lock file whose owner could shut the daemon out); the kernel
+/// releases the lock when the holder drops it or dies.
 #[derive(Debug)]
 pub struct Lock {
-    _file: File,
+    _dir: File,
 }
 
-/// Wait for and take the skills folder's [`Lock`].
+/// Take the skills folder's [`Lock`], waiting (with a log line) while another process
+/// holds it. `skills_dir` must exist; its `.versions` is created if missing.
 pub fn lock(skills_dir: &Path) -> Result<Lock, BundleError> {
     let dir = skills_dir.join(VERSIONS);
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let path = dir.join(".lock");
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io(&path))?;
-    file.lock().map_err(io(&path))?;
-    Ok(Lock { _file: file })
+    match std::fs::create_dir(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(BundleError::Io { path: dir, source: e })
+        }
+        _ => {}
+    }
+    let handle = File::open(&dir).map_err(io(&dir))?;
+    match handle.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            tracing::warn!("waiting for {}: another install, rollback or remove on this folder", dir.display());
+            handle.lock().map_err(io(&dir))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(BundleError::Io { path: dir, source: e }),
+    }
+    Ok(Lock { _dir: handle })
 }
 
 /// Serve the version before the current one again. Returns (from, to).
@@ -857,7 +871,8 @@ pub fn rollback(skills_dir: &Path, name: &str) -> Result<(String, String), Bundl
     if !valid_name(name) {
         return Err(BundleError::NotInstalled(format!("{name:?} is not a skill name")));
     }
-    let _changing = lock(skills_dir)?;
+    // No folder, nothing to change (and nothing created): the checks below say so.
+    let _changing = if skills_dir.is_dir() { Some(lock(skills_dir)?) } else { None };
     let versions = skills_dir.join(VERSIONS).join(name);
     let state = versions.join(".previous");
     let previous = std::fs::read_to_string(&state)
@@ -878,7 +893,8 @@ pub fn remove(skills_dir: &Path, name: &str) -> Result<(), BundleError> {
     if !valid_name(name) {
         return Err(BundleError::NotInstalled(format!("{name:?} is not a skill name")));
     }
-    let _changing = lock(skills_dir)?;
+    // No folder, nothing to change (and nothing created): the checks below say so.
+    let _changing = if skills_dir.is_dir() { Some(lock(skills_dir)?) } else { None };
     let link = skills_dir.join(name);
     let versions = skills_dir.join(VERSIONS).join(name);
     if std::fs::symlink_metadata(&link).is_err() && !versions.exists() {

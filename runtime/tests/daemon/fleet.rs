@@ -237,3 +237,40 @@ fn a_transfer_cut_by_a_broker_restart_resumes_and_installs() {
     obs.publish("cmd/dock", cmd("cut", "back up one meter"));
     assert_eq!(states(&obs.events("cut")), ["accepted", "executing", "succeeded"]);
 }
+
+/// The retained topics under `trinity/fleet/` on a broker, read for two seconds.
+fn retained_fleet_topics(port: u16) -> Vec<String> {
+    let out = Command::new("mosquitto_sub")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-t", "trinity/fleet/#"])
+        .args(["-F", "%t", "-W", "2", "--retained-only"])
+        .output()
+        .expect("mosquitto_sub is installed (cargo xtask setup)");
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+/// Issue 14, item 6: for a cluster whose retained messages stay on one node (RabbitMQ),
+/// `skill publish --node` leaves the announcement and every chunk retained on each node
+/// named, and says which nodes it published to.
+#[test]
+fn publish_with_node_leaves_the_whole_bundle_on_every_node() {
+    let b = Bundles { work: tempfile::tempdir().unwrap() };
+    trinity_cli(&["skill", "keygen", &b.p("fleet")], true);
+    let v1 = b.make("1.0.0", "fleet");
+    let (one, two) = (Mosquitto::start(), Mosquitto::start());
+    let (p1, p2) = (one.port.to_string(), format!("127.0.0.1:{}", two.port));
+    let out = trinity_cli(&["skill", "publish", &v1, "--host", "127.0.0.1", "--port", &p1, "--node", &p2], true);
+    let summary: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(summary["brokers"].as_array().unwrap().len(), 2, "{summary}");
+    let chunks = summary["chunks"].as_u64().unwrap() as usize;
+    let sha = summary["sha256"].as_str().unwrap();
+    for port in [one.port, two.port] {
+        let topics = retained_fleet_topics(port);
+        assert!(topics.iter().any(|t| t == "trinity/fleet/skills/dock"), "no announcement on {port}: {topics:?}");
+        let held = topics.iter().filter(|t| t.starts_with(&format!("trinity/fleet/blobs/{sha}/"))).count();
+        assert_eq!(held, chunks, "chunks retained on {port}");
+    }
+    // A node that cannot be reached: an error that names it, nothing claimed.
+    let dead = format!("127.0.0.1:{}", free_port());
+    let out = trinity_cli(&["skill", "publish", &v1, "--port", &p1, "--node", &dead, "--timeout", "20"], false);
+    assert!(out.contains(&dead), "{out}");
+}

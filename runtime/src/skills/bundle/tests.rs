@@ -431,7 +431,7 @@ fn changes_to_one_skills_folder_take_turns() {
         tx.send(install(&bundle, &skills, &trust, |_| Ok(())).map(|i| i.version)).unwrap();
     });
     assert!(
-        rx.recv_timeout(std::time::Duration::from_millis(500)).is_err(),
+        rx.recv_timeout(std::time::Duration::from_millis(1500)).is_err(),
         "an install went ahead while another process held the skills folder"
     );
     assert_eq!(s.served_description(), None);
