@@ -247,9 +247,7 @@ impl Agent {
                 _ = tick.tick() => {
                     st.check_stall();
                     st.check_asked();
-                    if st.connected {
-                        hand_over(&st.client, &mut st.outbox);
-                    }
+                    st.hand_over();
                 }
                 event = events.poll() => match event {
                     Ok(Event::Incoming(Packet::ConnAck(ack))) => {
@@ -257,7 +255,7 @@ impl Agent {
                         st.connected = true;
                         st.outbox.on_connack(ack.session_present);
                         st.subscribe();
-                        hand_over(&st.client, &mut st.outbox);
+                        st.hand_over();
                     }
                     Ok(Event::Incoming(Packet::PubAck(ack))) => st.outbox.on_puback(ack.pkid),
                     Ok(Event::Outgoing(Outgoing::Publish(pkid))) => st.outbox.on_outgoing_publish(pkid),
