@@ -60,6 +60,9 @@
 //! skills = ["rover", "arm"]
 //! # This robot's labels, for rollouts to a group (`skill publish --to label=canary`).
 //! labels = ["canary"]
+//! # Fetch a bundle from the HTTP(S) mirror its signed manifest names, if any (`skill pack
+//! # --mirror`); the broker stays the fallback. false: the broker only.
+//! mirror = true
 //!
 //! [homeassistant]
 //! # Publish Home Assistant MQTT discovery configs: the robot appears as a device with a
@@ -116,6 +119,9 @@ pub struct FleetConfig {
     /// This robot's labels.
     #[serde(default)]
     pub labels: Vec<String>,
+    /// Fetch a bundle from the HTTP(S) mirror its signed manifest names, when it names one
+    /// (default true); the broker stays the fallback. `false`: the broker only.
+    pub mirror: Option<bool>,
 }
 
 /// `[fleet] skills`: a list of names, or `"*"`.
@@ -151,7 +157,12 @@ impl FleetConfig {
         for l in &self.labels {
             trinity_wire::names::robot_id(l).map_err(|e| format!("fleet.labels: {e}"))?;
         }
-        Ok(Some(FleetSettings { skills, labels: self.labels.clone(), keys: keys.clone() }))
+        Ok(Some(FleetSettings {
+            skills,
+            labels: self.labels.clone(),
+            keys: keys.clone(),
+            mirror: self.mirror.unwrap_or(true),
+        }))
     }
 }
 
@@ -183,6 +194,8 @@ pub struct FleetSettings {
     pub labels: Vec<String>,
     /// Trusted public keys: a `.pub` file or a folder of them.
     pub keys: PathBuf,
+    /// Whether bundles may come from their HTTP(S) mirror.
+    pub mirror: bool,
 }
 
 /// `[homeassistant]`.
@@ -428,9 +441,9 @@ mod tests {
         let f = |t: &str| Config::parse(t, Path::new("t")).unwrap().fleet.settings();
         assert_eq!(f(""), Ok(None));
         let s = f("[fleet]\nkeys = \"k\"\nskills = \"*\"\nlabels = [\"canary\"]\n").unwrap().unwrap();
-        assert_eq!((s.skills, s.labels), (Wanted::All, vec!["canary".to_owned()]));
-        let s = f("[fleet]\nkeys = \"k\"\nskills = [\"rover\"]\n").unwrap().unwrap();
-        assert_eq!(s.skills, Wanted::Only(vec!["rover".into()]));
+        assert_eq!((s.skills, s.labels, s.mirror), (Wanted::All, vec!["canary".to_owned()], true));
+        let s = f("[fleet]\nkeys = \"k\"\nskills = [\"rover\"]\nmirror = false\n").unwrap().unwrap();
+        assert_eq!((s.skills, s.mirror), (Wanted::Only(vec!["rover".into()]), false));
         assert!(f("[fleet]\nskills = [\"rover\"]\n").is_err(), "no keys");
         assert!(f("[fleet]\nkeys = \"k\"\nskills = \"all\"\n").is_err());
         assert!(f("[fleet]\nkeys = \"k\"\nskills = [\"a/b\"]\n").is_err());

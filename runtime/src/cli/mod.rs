@@ -230,6 +230,11 @@ enum SkillCmd {
         /// trained on (`--model`, else the default model).
         #[arg(long)]
         base_sha256: Option<String>,
+        /// URL where this bundle file will be served (HTTP or HTTPS): robots that can reach
+        /// it fetch it from there, the broker's chunks are their fallback. It goes in the
+        /// signed manifest, so robots connect only where the signer said.
+        #[arg(long)]
+        mirror: Option<String>,
         #[command(flatten)]
         model: ModelArgs,
     },

@@ -105,14 +105,14 @@ fn bundle_skills_dir(model: &ModelArgs) -> anyhow::Result<PathBuf> {
 pub(super) fn bundle_command(cmd: SkillCmd) -> anyhow::Result<()> {
     use crate::skills::bundle;
     match cmd {
-        SkillCmd::Pack { dir, version, out, base_sha256, model } => {
+        SkillCmd::Pack { dir, version, out, base_sha256, mirror, model } => {
             let sha = match base_sha256 {
                 Some(s) => s.to_ascii_lowercase(),
                 None => base_model(&model)?.1,
             };
             let name = SkillDir::load(&dir)?.skill.name;
             let out = out.unwrap_or_else(|| PathBuf::from(format!("{name}-{version}.{}", bundle::EXTENSION)));
-            let m = bundle::pack(&dir, &version, &sha, &out)?;
+            let m = bundle::pack(&dir, &version, &sha, mirror.as_deref(), &out)?;
             let bytes: u64 = m.files.iter().map(|f| f.size).sum();
             println!("{}", serde_json::json!({"bundle": out, "manifest": m, "bytes": bytes}));
         }

@@ -6,7 +6,9 @@
 //! On an announcement for a skill this robot takes (`[fleet] skills`, and the announcement's
 //! audience), or on a request on `skills/install`: check the signature and the base model
 //! from the announcement alone, download the chunks (each checked as it arrives, kept on disk,
-//! resumed after a reconnect or a restart), join and hash them, then [`bundle::install`] in a
+//! resumed after a reconnect or a restart; from the HTTP(S) mirror the signed manifest names,
+//! if any and `[fleet] mirror` allows, and from the broker what the mirror did not deliver),
+//! join and hash them, then [`bundle::install`] in a
 //! blocking task (every file's hash, the adapters against the base model, staged, switched
 //! by one rename, the version before kept) and ask the skills task to rescan: the new
 //! version serves the next command, a command planning already keeps the one it started
@@ -21,6 +23,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -83,11 +86,24 @@ struct Active {
     last_chunk: Instant,
     last_progress: Instant,
     stalls: u32,
+    /// Set while the bundle comes from its mirror (and what stops that fetch); the broker
+    /// is asked for nothing meanwhile.
+    mirror: Option<Arc<AtomicBool>>,
+}
+
+/// What the mirror fetch (a blocking thread) tells the agent.
+enum FromMirror {
+    Chunk { sha: String, index: usize, bytes: Vec<u8> },
+    End { sha: String, result: Result<(), String> },
 }
 
 impl Active {
-    /// Subscribe to missing chunks until [`WINDOW`] are asked for.
+    /// Subscribe to missing chunks until [`WINDOW`] are asked for (nothing while the
+    /// mirror sends them).
     fn fill_window(&mut self, client: &AsyncClient) {
+        if self.mirror.is_some() {
+            return;
+        }
         let missing: Vec<usize> = self
             .download
             .missing_indices()
@@ -102,8 +118,16 @@ impl Active {
         }
     }
 
-    /// Drop every chunk subscription.
+    /// Stop the mirror fetch, if any.
+    fn stop_mirror(&mut self) {
+        if let Some(stop) = self.mirror.take() {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Drop every chunk subscription, and the mirror fetch.
     fn cancel(&mut self, client: &AsyncClient) {
+        self.stop_mirror();
         for i in std::mem::take(&mut self.requested) {
             let _ = client.try_unsubscribe(super::chunk_topic(&self.ann.bundle.sha256, i));
         }
@@ -176,6 +200,7 @@ struct State {
     /// rolled back or removed at.
     handled: BTreeMap<String, String>,
     done_tx: mpsc::UnboundedSender<Done>,
+    mirror_tx: mpsc::Sender<FromMirror>,
     log: Throttle,
     /// Each skill's last outcome, published retained on `skills/state` for `fleet status`.
     last: BTreeMap<String, SkillEvent>,
@@ -219,6 +244,8 @@ impl Agent {
         let _ = std::fs::create_dir_all(&self.downloads);
         let handled = load_state(&self.downloads);
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        // A few chunks ahead of the agent at most: the fetch waits for the disk.
+        let (mirror_tx, mut mirror_rx) = mpsc::channel(4);
         let evt = format!("trinity/{}/skills/evt", self.robot_id);
         let mut st = State {
             agent: self,
@@ -229,6 +256,7 @@ impl Agent {
             phase: Phase::Idle,
             handled,
             done_tx,
+            mirror_tx,
             log: Throttle::for_peers(),
             last: BTreeMap::new(),
             refused: Default::default(),
@@ -244,6 +272,7 @@ impl Agent {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 Some(done) = done_rx.recv() => st.finished(done),
+                Some(m) = mirror_rx.recv() => st.on_mirror(m),
                 _ = tick.tick() => {
                     st.check_stall();
                     st.check_asked();
@@ -273,6 +302,10 @@ impl Agent {
                     }
                 },
             }
+        }
+        // A mirror fetch stops at its next chunk (the runtime waits for it at exit).
+        if let Phase::Downloading(a) = &mut st.phase {
+            a.stop_mirror();
         }
         // The last events (an `installed` just sent) go out before the goodbye.
         if st.connected {
@@ -554,13 +587,87 @@ impl State {
             last_chunk: now,
             last_progress: now,
             stalls: 0,
+            mirror: None,
         });
         if missing == 0 {
             self.phase = Phase::Downloading(a);
             return self.complete();
         }
-        a.fill_window(&self.client);
+        let mirror = serde_json::from_str::<Manifest>(&a.ann.manifest).ok().and_then(|m| m.mirror);
+        match mirror {
+            Some(url) if self.agent.settings.mirror => self.start_mirror(&mut a, url),
+            _ => a.fill_window(&self.client),
+        }
         self.phase = Phase::Downloading(a);
+    }
+
+    /// Fetch what `a` lacks from the mirror `url`, on a blocking thread.
+    fn start_mirror(&mut self, a: &mut Active, url: String) {
+        let stop = Arc::new(AtomicBool::new(false));
+        a.mirror = Some(stop.clone());
+        let (blob, tx) = (a.ann.bundle.clone(), self.mirror_tx.clone());
+        let first = a.download.missing_indices().next().unwrap_or(0);
+        tracing::info!("fleet: fetching `{}` {} from its mirror {url}", a.ann.name, a.ann.version);
+        tokio::task::spawn_blocking(move || {
+            let sha = blob.sha256.clone();
+            let result = super::mirror::fetch(&url, &blob, first, &stop, |index, bytes| {
+                tx.blocking_send(FromMirror::Chunk { sha: sha.clone(), index, bytes }).is_ok()
+            })
+            .map_err(|e| format!("{url}: {e}"));
+            let _ = tx.blocking_send(FromMirror::End { sha, result });
+        });
+    }
+
+    fn on_mirror(&mut self, m: FromMirror) {
+        let Phase::Downloading(a) = &mut self.phase else { return };
+        let (sha, outcome) = match m {
+            FromMirror::Chunk { sha, index, bytes } => {
+                if a.ann.bundle.sha256 != sha || a.mirror.is_none() {
+                    return;
+                }
+                a.last_chunk = Instant::now();
+                match a.download.put(index, &bytes) {
+                    Ok(Put::Duplicate) => return,
+                    Ok(Put::Stored) => return self.stored(),
+                    Err(reason) => (sha, Err(reason)),
+                }
+            }
+            FromMirror::End { sha, result } => (sha, result),
+        };
+        if a.ann.bundle.sha256 != sha || a.mirror.is_none() {
+            return;
+        }
+        a.stop_mirror();
+        if a.download.missing() == 0 {
+            return self.complete();
+        }
+        // A mirror is a shortcut, never a reason to fail: the broker has every chunk.
+        let why = match outcome {
+            Ok(()) => "it sent too little".to_owned(),
+            Err(e) => e,
+        };
+        let line = format!("mirror of `{}` {}: {why}; the rest comes from the broker", a.ann.name, a.ann.version);
+        a.last_chunk = Instant::now();
+        a.fill_window(&self.client);
+        self.warn(&line);
+    }
+
+    /// A new good chunk is on disk: install once all are, else report progress now and then.
+    fn stored(&mut self) {
+        let Phase::Downloading(a) = &mut self.phase else { return };
+        if a.download.missing() == 0 {
+            return self.complete();
+        }
+        if a.last_progress.elapsed() >= PROGRESS_EVERY {
+            a.last_progress = Instant::now();
+            let ev = SkillEvent::Downloading {
+                name: a.ann.name.clone(),
+                version: a.ann.version.clone(),
+                bytes: a.download.bytes(),
+                total: a.ann.bundle.size,
+            };
+            self.emit(ev);
+        }
     }
 
     /// The announcement alone proves who signed it and for which base model.
@@ -596,21 +703,7 @@ impl State {
         }
         match put {
             Ok(Put::Duplicate) => {}
-            Ok(Put::Stored) => {
-                if a.download.missing() == 0 {
-                    return self.complete();
-                }
-                if a.last_progress.elapsed() >= PROGRESS_EVERY {
-                    a.last_progress = Instant::now();
-                    let ev = SkillEvent::Downloading {
-                        name: a.ann.name.clone(),
-                        version: a.ann.version.clone(),
-                        bytes: a.download.bytes(),
-                        total: a.ann.bundle.size,
-                    };
-                    self.emit(ev);
-                }
-            }
+            Ok(Put::Stored) => self.stored(),
             Err(reason) => {
                 // Dropped and asked for again (a peer may have sent junk once); the broker's
                 // own copy wrong twice fails the transfer. The good chunks stay on disk.
@@ -647,7 +740,8 @@ impl State {
             return;
         }
         let Phase::Downloading(a) = &mut self.phase else { return };
-        if a.last_chunk.elapsed() < STALL {
+        // A mirror fetch ends by its own timeouts (then the broker is asked).
+        if a.mirror.is_some() || a.last_chunk.elapsed() < STALL {
             return;
         }
         a.stalls += 1;
@@ -675,6 +769,7 @@ impl State {
         let Phase::Downloading(mut a) = std::mem::replace(&mut self.phase, Phase::Idle) else { return };
         a.cancel(&self.client);
         let Active { ann, download, .. } = *a;
+        tracing::info!("fleet: `{}` {}: every chunk in, installing", ann.name, ann.version);
         let ev = SkillEvent::Downloading {
             name: ann.name.clone(),
             version: ann.version.clone(),

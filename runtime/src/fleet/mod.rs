@@ -28,11 +28,13 @@
 //!
 //! - this file: topics, the announcement, the install events (sans-IO);
 //! - [`store`]: the chunks on disk, checked one by one, resumable;
+//! - [`mirror`]: the same chunks from the HTTP(S) mirror a signed manifest names;
 //! - [`agent`]: the daemon's side (its own MQTT connection);
 //! - [`publish`]: `trinity skill publish`;
 //! - [`status`]: `trinity fleet status`.
 
 pub mod agent;
+pub mod mirror;
 pub mod publish;
 pub mod status;
 pub mod store;

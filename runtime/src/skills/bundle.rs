@@ -255,9 +255,16 @@ impl Manifest {
 }
 
 /// Pack the skill folder `dir` as version `version`, for the base model whose sha256 is
-/// `base_model_sha256`, into `out`. The folder must load as a skill; its regular files at
-/// the top level go in (hidden ones and sub-folders do not).
-pub fn pack(dir: &Path, version: &str, base_model_sha256: &str, out: &Path) -> Result<Manifest, BundleError> {
+/// `base_model_sha256`, into `out`, naming `mirror` (an HTTP(S) URL the file will be served
+/// at) if given. The folder must load as a skill; its regular files at the top level go in
+/// (hidden ones and sub-folders do not).
+pub fn pack(
+    dir: &Path,
+    version: &str,
+    base_model_sha256: &str,
+    mirror: Option<&str>,
+    out: &Path,
+) -> Result<Manifest, BundleError> {
     let sd = SkillDir::load(dir)?;
     let mut names = Vec::new();
     for e in std::fs::read_dir(dir).map_err(io(dir))? {
@@ -291,7 +298,7 @@ pub fn pack(dir: &Path, version: &str, base_model_sha256: &str, out: &Path) -> R
         allowed: sd.skill.allowed.iter().map(|k| k.name().to_owned()).collect(),
         base_model_sha256: base_model_sha256.to_owned(),
         files,
-        mirror: None,
+        mirror: mirror.map(str::to_owned),
     };
     manifest.check()?;
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| BundleError::Manifest(e.to_string()))?;

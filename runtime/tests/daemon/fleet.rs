@@ -16,16 +16,30 @@ impl Bundles {
 
     /// `dock` (the rover skill renamed) at `version`, packed and signed by `key`.
     fn make(&self, version: &str, key: &str) -> String {
+        self.make_with(version, key, &[])
+    }
+
+    /// As [`Bundles::make`], with more `skill pack` arguments.
+    fn make_with(&self, version: &str, key: &str, pack_args: &[&str]) -> String {
         let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills/rover");
         let src = self.work.path().join(format!("src-{version}-{key}"));
         copy_skill(&shipped, &src, "dock");
         set_min_confidence(&src, 0.0);
         let out = self.p(&format!("dock-{version}-{key}.tskill"));
         let m = default_model();
-        trinity_cli(
-            &["skill", "pack", src.to_str().unwrap(), "--version", version, "-o", &out, "--model", m.to_str().unwrap()],
-            true,
-        );
+        let mut args = vec![
+            "skill",
+            "pack",
+            src.to_str().unwrap(),
+            "--version",
+            version,
+            "-o",
+            &out,
+            "--model",
+            m.to_str().unwrap(),
+        ];
+        args.extend(pack_args);
+        trinity_cli(&args, true);
         trinity_cli(&["skill", "sign", &out, "--key", &self.p(&format!("{key}.key"))], true);
         out
     }
@@ -273,4 +287,203 @@ fn publish_with_node_leaves_the_whole_bundle_on_every_node() {
     let dead = format!("127.0.0.1:{}", free_port());
     let out = trinity_cli(&["skill", "publish", &v1, "--port", &p1, "--node", &dead, "--timeout", "20"], false);
     assert!(out.contains(&dead), "{out}");
+}
+
+/// Python's HTTP server on a free port, serving `dir` and logging each request to a file;
+/// killed on drop.
+struct HttpServer {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl HttpServer {
+    fn start(dir: &std::path::Path, log: PathBuf) -> HttpServer {
+        let port = free_port();
+        let child = Command::new("python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("python3 is installed (cargo xtask setup)");
+        wait_for_port(port);
+        HttpServer { child, port, log }
+    }
+
+    fn url(&self, file: &str) -> String {
+        format!("http://127.0.0.1:{}/{file}", self.port)
+    }
+
+    /// The request lines it has logged.
+    fn requests(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue 14: a bundle whose signed manifest names an HTTP(S) mirror is fetched from there
+/// (here the broker holds only its announcement, so nothing else could have delivered it);
+/// a mirror that fails (nothing at the URL) or lies (another file's bytes, every chunk
+/// refused) costs the robot nothing: the chunks come from the broker and the skill installs.
+#[test]
+fn a_bundle_comes_from_its_mirror_and_from_the_broker_when_the_mirror_fails() {
+    use trinity_runtime::fleet::{announcement_topic, Announcement, CHUNK_BYTES};
+    let b = Bundles { work: tempfile::tempdir().unwrap() };
+    trinity_cli(&["skill", "keygen", &b.p("fleet")], true);
+    let www = b.work.path().join("www");
+    std::fs::create_dir(&www).unwrap();
+    let http = HttpServer::start(&www, b.work.path().join("http.log"));
+    let v1 = b.make_with("1.0.0", "fleet", &["--mirror", &http.url("dock-1.0.0.tskill")]);
+    std::fs::copy(&v1, www.join("dock-1.0.0.tskill")).unwrap();
+    let v2 = b.make_with("1.1.0", "fleet", &["--mirror", &http.url("nowhere.tskill")]);
+    let v3 = b.make_with("1.2.0", "fleet", &["--mirror", &http.url("dock-1.0.0.tskill")]);
+    let skills = b.work.path().join("skills");
+    std::fs::create_dir(&skills).unwrap();
+
+    let broker = Mosquitto::start();
+    let obs = Observer::connect(broker.port, "r-mirror");
+    let extra = format!(
+        "\n[skills]\ndir = \"{}\"\npoll_ms = 0\n[fleet]\nkeys = \"{}\"\nskills = [\"dock\"]\n",
+        skills.display(),
+        b.p("fleet.pub")
+    );
+    let _d = Daemon::start(broker.port, "r-mirror", &extra);
+    obs.wait_online();
+
+    // Only the announcement on the broker: the bytes can come from the mirror alone.
+    let bytes = std::fs::read(&v1).unwrap();
+    let bundle = trinity_runtime::skills::bundle::Bundle::open(std::path::Path::new(&v1)).unwrap();
+    let ann = Announcement::of(&bytes, &bundle, CHUNK_BYTES, None).unwrap();
+    let (raw, _rx) = watch(broker.port, "trinity/none");
+    let t0 = Instant::now();
+    raw.publish(announcement_topic("dock"), QoS::AtLeastOnce, true, serde_json::to_vec(&ann).unwrap()).unwrap();
+    let ev = outcome(&obs);
+    assert_eq!((ev["event"].as_str(), ev["version"].as_str()), (Some("installed"), Some("1.0.0")), "{ev}");
+    eprintln!("announced -> installed from the mirror (the daemon's first install): {:?}", t0.elapsed());
+    assert_eq!(ev["sha256"].as_str(), Some(ann.bundle.sha256.as_str()));
+    assert!(http.requests().contains("GET /dock-1.0.0.tskill HTTP/1.1\" 200"), "{}", http.requests());
+    obs.wait("info", |p| info_has(p, |v| served_version(v, "dock").as_deref() == Some("1.0.0")));
+    obs.publish("cmd/dock", cmd("m1", "back up one meter"));
+    assert_eq!(states(&obs.events("m1")), ["accepted", "executing", "succeeded"]);
+
+    // Nothing at the mirror's URL: from the broker.
+    let t0 = Instant::now();
+    publish(broker.port, &v2, None);
+    let ev = outcome(&obs);
+    eprintln!("published -> installed from the broker (mirror 404): {:?}", t0.elapsed());
+    assert_eq!((ev["event"].as_str(), ev["version"].as_str()), (Some("installed"), Some("1.1.0")), "{ev}");
+    assert!(http.requests().contains("GET /nowhere.tskill HTTP/1.1\" 404"), "{}", http.requests());
+
+    // The mirror serves another bundle's bytes: every chunk refused, the broker's taken.
+    publish(broker.port, &v3, None);
+    let ev = outcome(&obs);
+    assert_eq!((ev["event"].as_str(), ev["version"].as_str()), (Some("installed"), Some("1.2.0")), "{ev}");
+    assert_eq!(http.requests().matches("GET /dock-1.0.0.tskill").count(), 2, "{}", http.requests());
+    obs.publish("cmd/dock", cmd("m3", "back up one meter"));
+    assert_eq!(states(&obs.events("m3")), ["accepted", "executing", "succeeded"]);
+}
+
+/// Python's HTTP server with byte ranges (`Range: bytes=N-` answered 206), which
+/// `http.server` alone does not do.
+const RANGE_SERVER: &str = r#"
+import http.server, os, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        r, path = self.headers.get("Range"), self.translate_path(self.path)
+        if not r or not os.path.isfile(path):
+            return super().do_GET()
+        start = int(r.removeprefix("bytes=").split("-")[0])
+        data = open(path, "rb").read()
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        self.wfile.write(data[start:])
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), lambda *a: H(*a, directory=sys.argv[2])).serve_forever()
+"#;
+
+/// Issue 14: the mirror fetch itself. From a server with byte ranges and from one without
+/// (the first chunks skipped), a resumed fetch yields exactly the chunks still missing; a
+/// short file, a missing one and a closed port are errors that say so; a stop is honoured.
+#[test]
+fn a_mirror_fetch_resumes_with_or_without_byte_ranges_and_says_what_failed() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use trinity_runtime::fleet::{mirror::fetch, BlobRef};
+    let work = tempfile::tempdir().unwrap();
+    let bytes: Vec<u8> = (0..10_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+    std::fs::write(work.path().join("b.tskill"), &bytes).unwrap();
+    std::fs::write(work.path().join("short.tskill"), &bytes[..5000]).unwrap();
+    let sha = |b: &[u8]| {
+        use sha2::Digest;
+        sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect::<String>()
+    };
+    let blob = BlobRef {
+        sha256: sha(&bytes),
+        size: bytes.len() as u64,
+        chunk_bytes: 1024,
+        chunks: bytes.chunks(1024).map(sha).collect(),
+    };
+    let plain = HttpServer::start(work.path(), work.path().join("plain.log"));
+    let port = free_port();
+    let log = std::fs::File::create(work.path().join("ranges.log")).unwrap();
+    let ranges = HttpServer {
+        child: Command::new("python3")
+            .args(["-c", RANGE_SERVER, &port.to_string()])
+            .arg(work.path())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+        port,
+        log: work.path().join("ranges.log"),
+    };
+    wait_for_port(port);
+    let go = AtomicBool::new(false);
+    for server in [&plain, &ranges] {
+        let mut got = Vec::new();
+        fetch(&server.url("b.tskill"), &blob, 3, &go, |i, b| {
+            got.push((i, b));
+            true
+        })
+        .unwrap();
+        assert_eq!(got.iter().map(|(i, _)| *i).collect::<Vec<_>>(), (3..10).collect::<Vec<_>>());
+        for (i, b) in &got {
+            assert_eq!(b.as_slice(), &bytes[i * 1024..((i + 1) * 1024).min(bytes.len())], "chunk {i}");
+        }
+    }
+    assert!(plain.requests().contains("\"GET /b.tskill HTTP/1.1\" 200"), "{}", plain.requests());
+    assert!(ranges.requests().contains("\"GET /b.tskill HTTP/1.1\" 206"), "{}", ranges.requests());
+
+    let short = |first| fetch(&plain.url("short.tskill"), &blob, first, &go, |_, _| true).unwrap_err();
+    assert!(short(0).contains("ends after 5000 bytes"), "{}", short(0));
+    assert!(short(6).contains("ends after 5000 bytes"), "{}", short(6));
+    let e = fetch(&plain.url("none.tskill"), &blob, 0, &go, |_, _| true).unwrap_err();
+    assert!(e.contains("404"), "{e}");
+    let closed = format!("http://127.0.0.1:{}/b.tskill", free_port());
+    assert!(fetch(&closed, &blob, 0, &go, |_, _| true).is_err());
+
+    // Stopped by the caller, or by the flag: no more chunks, no error.
+    let mut n = 0;
+    fetch(&plain.url("b.tskill"), &blob, 0, &go, |_, _| {
+        n += 1;
+        n < 2
+    })
+    .unwrap();
+    assert_eq!(n, 2);
+    let stop = AtomicBool::new(false);
+    let mut n = 0;
+    fetch(&ranges.url("b.tskill"), &blob, 0, &stop, |_, _| {
+        n += 1;
+        stop.store(true, Ordering::Relaxed);
+        true
+    })
+    .unwrap();
+    assert_eq!(n, 1);
 }

@@ -40,7 +40,7 @@ impl Setup {
         std::fs::write(dir.join("examples.jsonl"), "{\"command\":\"stop\",\"plan\":[{\"action\":\"stop\"}]}\n")
             .unwrap();
         let out = self.root.join(format!("dock-{version}-{}.{EXTENSION}", description.replace(' ', "_")));
-        pack(&dir, version, BASE, &out).unwrap();
+        pack(&dir, version, BASE, None, &out).unwrap();
         sign(&out, &self.secret).unwrap();
         out
     }
@@ -284,7 +284,7 @@ fn hostile_bundles_are_refused_and_change_nothing() {
 
     // Unsigned.
     let unsigned = s.root.join("unsigned.tskill");
-    pack(&s.root.join("src-1.1.0-new"), "1.1.0", BASE, &unsigned).unwrap();
+    pack(&s.root.join("src-1.1.0-new"), "1.1.0", BASE, None, &unsigned).unwrap();
     cases.push(("unsigned", unsigned.clone(), |e| matches!(e, BundleError::Unsigned)));
     // Signed by a key nobody trusts.
     let (other_sk, other_pk) = (s.root.join("other.key"), s.root.join("other.pub"));
