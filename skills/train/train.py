@@ -18,6 +18,9 @@
 - 500 steps of 8 (about 1.7 epochs): over three seeds each, 3.7-5.8 points above 250 steps
   on every hand-written rover set, and less seed-dependent (BENCHMARKS.md, issue 12). The
   shipped adapters were trained with 250 (their `*.train.json` say so).
+- Speed (issue 12): the frozen base in bfloat16 with the adapter in float32 under autocast,
+  on CPUs with bfloat16 instructions (`--precision`), and the LM head's full vocabulary
+  only where the model decides (`Head`).
 - `--steps 2` is a smoke run (CI).
 """
 
@@ -78,7 +81,7 @@ def encode(tok, row):
     return p + c + t, len(p) + len(c)
 
 
-def batch_loss(model, lm_head, rows, pad_id, softcap, shared=0):
+def batch_loss(model, head, rows, pad_id, shared=0):
     """Mean cross-entropy over the plan tokens of `rows`; the LM head runs only there.
 
     `shared` > 0: every row starts with the same `shared` tokens (the skill's prefix). They
@@ -87,7 +90,7 @@ def batch_loss(model, lm_head, rows, pad_id, softcap, shared=0):
     2-core CPU this is most of the training time saved.
     """
     if shared:
-        return batch_loss_shared(model, lm_head, rows, pad_id, softcap, shared)
+        return batch_loss_shared(model, head, rows, pad_id, shared)
     width = max(len(ids) for ids, _ in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
@@ -100,7 +103,7 @@ def batch_loss(model, lm_head, rows, pad_id, softcap, shared=0):
         # position j predicts token j+1
         sel_h.append(hidden[i, n_prompt - 1 : len(r) - 1])
         sel_y.append(torch.tensor(r[n_prompt:]))
-    return plan_loss(lm_head, sel_h, sel_y, softcap)
+    return plan_loss(head, sel_h, sel_y)
 
 
 FIRST_TOKEN_WEIGHT = 4.0
@@ -126,19 +129,53 @@ def token_weights(y):
     return torch.tensor(w)
 
 
-def plan_loss(lm_head, sel_h, sel_y, softcap):
-    """Weighted cross-entropy over the plan tokens (see `token_weights`)."""
-    logits = lm_head(torch.cat(sel_h))
-    if softcap:
-        logits = torch.tanh(logits / softcap) * softcap
-    w = torch.cat([token_weights(y) for y in sel_y])
-    ce = F.cross_entropy(logits.float(), torch.cat(sel_y), reduction="none")
-    return (ce * w).sum() / w.sum()
+class Head:
+    """The LM head as training uses it. Gemma's vocabulary is 262,144 tokens, and the full
+    head over every plan token (its matrix product, the softcap and the softmax, forward and
+    backward) was half of a training step on this CPU.
+
+    - Decisions (the tokens `token_weights` weighs up: what the model chooses at inference,
+      and what its confidence is computed from): softmax over the whole vocabulary, as before.
+    - Tokens the grammar forces (`action`, `":"`, field names; inference never samples them):
+      softmax over only the tokens that occur in some plan (`w_plan`, a few hundred rows).
+      Their loss keeps the plan's shape in the adapter at a thousandth of the cost.
+      `--full-head` puts them on the whole vocabulary again (the old objective).
+    - In bf16 the frozen head matrix is converted once, not at every call.
+    """
+
+    def __init__(self, lm_head, softcap, plan_tokens, bf16, full):
+        w = lm_head.weight.detach()
+        self.w = w.to(torch.bfloat16) if bf16 else w
+        self.bf16, self.softcap, self.full = bf16, softcap, full
+        self.plan_ids = torch.tensor(sorted(plan_tokens))
+        self.w_plan = self.w[self.plan_ids].clone()
+        self.index = torch.full((w.shape[0],), -1, dtype=torch.long)
+        self.index[self.plan_ids] = torch.arange(len(self.plan_ids))
+
+    def logits(self, h, w):
+        if self.bf16:
+            h = h.to(torch.bfloat16)
+        x = F.linear(h, w).float()
+        return torch.tanh(x / self.softcap) * self.softcap if self.softcap else x
 
 
-def batch_loss_shared(model, lm_head, rows, pad_id, softcap, shared):
-    head = torch.tensor([rows[0][0][:shared]])
-    out = model(input_ids=head, use_cache=True)
+def plan_loss(head, sel_h, sel_y):
+    """Weighted cross-entropy over the plan tokens (see `token_weights` and `Head`)."""
+    h, y = torch.cat(sel_h), torch.cat(sel_y)
+    w = torch.cat([token_weights(t) for t in sel_y])
+    if head.full:
+        ce = F.cross_entropy(head.logits(h, head.w), y, reduction="none")
+        return (ce * w).sum() / w.sum()
+    d = w > 1.0
+    total = F.cross_entropy(head.logits(h[d], head.w), y[d], reduction="none") @ w[d]
+    if (~d).any():
+        total = total + F.cross_entropy(head.logits(h[~d], head.w_plan), head.index[y[~d]], reduction="none") @ w[~d]
+    return total / w.sum()
+
+
+def batch_loss_shared(model, head, rows, pad_id, shared):
+    prefix = torch.tensor([rows[0][0][:shared]])
+    out = model(input_ids=prefix, use_cache=True)
     cache = out.past_key_values
     cache.batch_repeat_interleave(len(rows))
     width = max(len(ids) for ids, _ in rows) - shared
@@ -156,7 +193,7 @@ def batch_loss_shared(model, lm_head, rows, pad_id, softcap, shared):
     for i, (r, n_prompt) in enumerate(rows):
         sel_h.append(hidden[i, n_prompt - 1 - shared : len(r) - 1 - shared])
         sel_y.append(torch.tensor(r[n_prompt:]))
-    return plan_loss(lm_head, sel_h, sel_y, softcap)
+    return plan_loss(head, sel_h, sel_y)
 
 
 def load_base(base):
@@ -194,6 +231,15 @@ def load_base(base):
     return tok, model
 
 
+def cpu_has_bf16():
+    """Whether this CPU computes in bfloat16 natively (without it, bf16 is slower than fp32)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
 def batches(train, size, rng):
     """One epoch of batches, rows of similar length together (less padding), in random order."""
     order = list(range(len(train)))
@@ -223,6 +269,11 @@ def main():
     ap.add_argument("--share-prefix", type=int, default=1, help="evaluate the shared prefix once per batch (0: off)")
     ap.add_argument("--check-shared", action="store_true", help="compare the shared-prefix loss with the plain one and exit")
     ap.add_argument("--rendered", type=Path, help="`trinity skill render` output (default: run it with cargo)")
+    ap.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                    help="bf16: the frozen base in bfloat16, the adapter in float32 (auto: bf16 where the CPU "
+                         "has bfloat16 instructions, avx512_bf16 or amx_bf16)")
+    ap.add_argument("--full-head", action="store_true",
+                    help="the grammar-forced plan tokens' loss over the whole vocabulary too (slower; see Head)")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -241,10 +292,21 @@ def main():
     print(f"loaded {args.base.name} in {time.time() - t0:.0f} s", flush=True)
     torch.manual_seed(args.seed)  # loading may draw random numbers; the LoRA init must not depend on it
     softcap = getattr(model.config, "final_logit_softcapping", None)
+    bf16 = args.precision == "bf16" or (args.precision == "auto" and cpu_has_bf16())
+    if bf16:
+        model.to(torch.bfloat16)  # PEFT keeps the adapter's own weights in float32
+    print(f"precision: {'bf16 base, fp32 adapter' if bf16 else 'fp32'}", flush=True)
 
     cfg = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=0.0, bias="none",
                      target_modules=list(HF_TO_GGUF), task_type="CAUSAL_LM")
     peft_model = get_peft_model(model, cfg)
+    if bf16:
+        # The adapter stays float32 (what AdamW updates); autocast runs its products in bf16
+        # too, and the activations stay bf16 (PEFT would otherwise copy them to float32
+        # at each of the 126 adapted layers, forward and backward).
+        for m in peft_model.modules():
+            if hasattr(m, "lora_A"):
+                m.cast_input_dtype_enabled = False
     inner = peft_model.base_model.model  # the *ForCausalLM
     body, lm_head = inner.model, inner.lm_head
 
@@ -258,6 +320,10 @@ def main():
     n_val = min(32, len(rows) // 10)
     val, train = rows[:n_val], rows[n_val:]
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    plan_tokens = {t for ids, n in rows for t in ids[n:]}
+    head = Head(lm_head, softcap, plan_tokens, bf16, args.full_head)
+    # validation always over the whole vocabulary, comparable between runs and with older records
+    val_head = Head(lm_head, softcap, plan_tokens, bf16, True)
 
     # The prefix every row shares (the skill's), minus its last token: the first plan token
     # is predicted from a row's own last prompt token, never from the shared part.
@@ -267,9 +333,12 @@ def main():
     shared = max(0, min(shared, min(n for _, n in rows) - 1)) if args.share_prefix else 0
     print(f"{shared} prefix tokens shared by every example", flush=True)
 
+    def compute():
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+
     def val_loss():
-        with torch.no_grad():
-            return sum(batch_loss(body, lm_head, val[i : i + 16], pad, softcap, shared).item() * len(val[i : i + 16])
+        with torch.no_grad(), compute():
+            return sum(batch_loss(body, val_head, val[i : i + 16], pad, shared).item() * len(val[i : i + 16])
                        for i in range(0, len(val), 16)) / len(val)
 
     params = [p for p in peft_model.parameters() if p.requires_grad]
@@ -279,9 +348,9 @@ def main():
         opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
 
     if args.check_shared:
-        with torch.no_grad():
+        with torch.no_grad(), compute():
             b = val[:8]
-            a, c = batch_loss(body, lm_head, b, pad, softcap), batch_loss(body, lm_head, b, pad, softcap, shared)
+            a, c = batch_loss(body, val_head, b, pad), batch_loss(body, val_head, b, pad, shared)
         print(f"plain {a.item():.6f} shared {c.item():.6f}")
         return 0 if abs(a.item() - c.item()) < 1e-3 * max(1.0, abs(a.item())) else 1
     v0 = val_loss()
@@ -293,7 +362,8 @@ def main():
         if not order:
             order = batches(train, args.batch, rng)
         batch = [train[i] for i in order.pop()]
-        loss = batch_loss(body, lm_head, batch, pad, softcap, shared)
+        with compute():
+            loss = batch_loss(body, head, batch, pad, shared)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -314,7 +384,8 @@ def main():
         peft_model.save_pretrained(str(args.peft_out))
     report = {"steps": args.steps, "batch": args.batch, "rank": args.rank, "alpha": args.alpha, "lr": args.lr,
               "train_seconds": round(train_s, 1), "val_loss_before": round(v0, 4), "val_loss_after": round(v1, 4),
-              "examples": len(train), "adapter_bytes": out.stat().st_size, "threads": args.threads}
+              "examples": len(train), "adapter_bytes": out.stat().st_size, "threads": args.threads,
+              "precision": "bf16" if bf16 else "fp32", "full_head": args.full_head}
     (out.parent / (out.stem + ".train.json")).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report))
 
