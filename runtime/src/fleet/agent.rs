@@ -91,10 +91,12 @@ struct Active {
     mirror: Option<Arc<AtomicBool>>,
 }
 
-/// What the mirror fetch (a blocking thread) tells the agent.
+/// What a mirror fetch (a thread of its own) tells the agent. `fetch` is that fetch's stop
+/// flag, which tells it from an earlier fetch of the same bundle (cancelled, then asked
+/// for again).
 enum FromMirror {
-    Chunk { sha: String, index: usize, bytes: Vec<u8> },
-    End { sha: String, result: Result<(), String> },
+    Chunk { fetch: Arc<AtomicBool>, index: usize, bytes: Vec<u8> },
+    End { fetch: Arc<AtomicBool>, result: Result<(), String> },
 }
 
 impl Active {
@@ -303,7 +305,7 @@ impl Agent {
                 },
             }
         }
-        // A mirror fetch stops at its next chunk (the runtime waits for it at exit).
+        // A mirror fetch stops at its next chunk (its thread is not waited for).
         if let Phase::Downloading(a) = &mut st.phase {
             a.stop_mirror();
         }
@@ -601,40 +603,48 @@ impl State {
         self.phase = Phase::Downloading(a);
     }
 
-    /// Fetch what `a` lacks from the mirror `url`, on a blocking thread.
+    /// Fetch what `a` lacks from the mirror `url`, on a thread of its own: detached, so that
+    /// a mirror that stalls never holds the daemon's exit (tokio waits for its blocking
+    /// tasks; this thread ends with the process).
     fn start_mirror(&mut self, a: &mut Active, url: String) {
         let stop = Arc::new(AtomicBool::new(false));
-        a.mirror = Some(stop.clone());
-        let (blob, tx) = (a.ann.bundle.clone(), self.mirror_tx.clone());
+        let (blob, tx, fetch) = (a.ann.bundle.clone(), self.mirror_tx.clone(), stop.clone());
         let first = a.download.missing_indices().next().unwrap_or(0);
         tracing::info!("fleet: fetching `{}` {} from its mirror {url}", a.ann.name, a.ann.version);
-        tokio::task::spawn_blocking(move || {
-            let sha = blob.sha256.clone();
+        let spawned = std::thread::Builder::new().name("fleet-mirror".into()).spawn(move || {
             let result = super::mirror::fetch(&url, &blob, first, &stop, |index, bytes| {
-                tx.blocking_send(FromMirror::Chunk { sha: sha.clone(), index, bytes }).is_ok()
+                tx.blocking_send(FromMirror::Chunk { fetch: stop.clone(), index, bytes }).is_ok()
             })
             .map_err(|e| format!("{url}: {e}"));
-            let _ = tx.blocking_send(FromMirror::End { sha, result });
+            let _ = tx.blocking_send(FromMirror::End { fetch: stop.clone(), result });
         });
+        match spawned {
+            Ok(_) => a.mirror = Some(fetch),
+            Err(e) => {
+                tracing::warn!("fleet: no thread for the mirror ({e}); from the broker");
+                a.fill_window(&self.client);
+            }
+        }
     }
 
     fn on_mirror(&mut self, m: FromMirror) {
         let Phase::Downloading(a) = &mut self.phase else { return };
-        let (sha, outcome) = match m {
-            FromMirror::Chunk { sha, index, bytes } => {
-                if a.ann.bundle.sha256 != sha || a.mirror.is_none() {
+        let current = |a: &Active, fetch: &Arc<AtomicBool>| a.mirror.as_ref().is_some_and(|m| Arc::ptr_eq(m, fetch));
+        let (fetch, outcome) = match m {
+            FromMirror::Chunk { fetch, index, bytes } => {
+                if !current(a, &fetch) {
                     return;
                 }
                 a.last_chunk = Instant::now();
                 match a.download.put(index, &bytes) {
                     Ok(Put::Duplicate) => return,
                     Ok(Put::Stored) => return self.stored(),
-                    Err(reason) => (sha, Err(reason)),
+                    Err(reason) => (fetch, Err(reason)),
                 }
             }
-            FromMirror::End { sha, result } => (sha, result),
+            FromMirror::End { fetch, result } => (fetch, result),
         };
-        if a.ann.bundle.sha256 != sha || a.mirror.is_none() {
+        if !current(a, &fetch) {
             return;
         }
         a.stop_mirror();

@@ -8,8 +8,9 @@
 //! fetched): a peer on the broker cannot make a robot connect anywhere. `[fleet] mirror =
 //! false` keeps a robot off the network beyond its broker.
 //!
-//! Blocking (ureq): the agent runs it on a blocking thread and hears each chunk over a
-//! channel.
+//! Blocking (ureq): the agent runs it on a thread of its own (detached: a stalled mirror
+//! never holds the daemon's exit) and hears each chunk over a channel. At most 3 redirects,
+//! and from an `https://` URL to `https://` only.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,12 +18,14 @@ use std::time::Duration;
 
 use super::BlobRef;
 
-/// How long a mirror may take to accept a connection and to answer.
+/// How long a mirror may take to resolve, to accept a connection, to answer, and to send
+/// the next bytes of the body.
 const CONNECT: Duration = Duration::from_secs(5);
 const RESPONSE: Duration = Duration::from_secs(10);
-/// The slowest body a mirror may send: 128 KiB/s, and half a minute more (a 7.6 MB skill:
-/// 88 s). A slower mirror gives way to the broker, which goes on from the chunks it sent.
-/// This also bounds how long a mirror that stalls holds the daemon's exit.
+const READ: Duration = Duration::from_secs(10);
+/// The slowest whole body a mirror may send: 128 KiB/s, and half a minute more (a 7.6 MB
+/// skill: 88 s). A slower mirror gives way to the broker, which goes on from the chunks it
+/// sent.
 const MIN_BYTES_PER_S: u64 = 128 << 10;
 const BODY_SLACK_S: u64 = 30;
 
@@ -42,9 +45,14 @@ pub fn fetch(
         return Ok(());
     }
     let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_resolve(Some(CONNECT))
         .timeout_connect(Some(CONNECT))
         .timeout_recv_response(Some(RESPONSE))
-        .timeout_recv_body(Some(Duration::from_secs(BODY_SLACK_S + (blob.size - offset) / MIN_BYTES_PER_S)))
+        .timeout_per_read(Some(READ))
+        // The whole file: a server without ranges sends it all.
+        .timeout_recv_body(Some(Duration::from_secs(BODY_SLACK_S + blob.size / MIN_BYTES_PER_S)))
+        .max_redirects(3)
+        .https_only(url.starts_with("https://"))
         .http_status_as_error(false)
         .user_agent(concat!("trinity/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -62,11 +70,17 @@ pub fn fetch(
         s => return Err(format!("HTTP {s}")),
     };
     let mut body = resp.into_body().into_with_config().limit(blob.size - offset + skip).reader();
-    if skip > 0 {
-        let skipped = std::io::copy(&mut (&mut body).take(skip), &mut std::io::sink()).map_err(|e| e.to_string())?;
-        if skipped < skip {
+    let mut skipped = 0;
+    while skipped < skip {
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let n = std::io::copy(&mut (&mut body).take((skip - skipped).min(chunk)), &mut std::io::sink())
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
             return Err(format!("the file ends after {skipped} bytes (the bundle has {})", blob.size));
         }
+        skipped += n;
     }
     for index in first..blob.chunks.len() {
         if cancel.load(Ordering::Relaxed) {
