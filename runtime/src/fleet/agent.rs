@@ -469,7 +469,7 @@ impl State {
         // Only what a trusted key signed, for this base model, is kept or acted on: an
         // unsigned announcement neither replaces a good one nor stops its download.
         let checked = Announcement::parse(&name, payload)
-            .and_then(|(a, _)| self.check_signed(&a).map(|()| a).map_err(|e| e.to_string()));
+            .and_then(|(a, _)| self.check_signed(&a).map(|_| a).map_err(|e| e.to_string()));
         let ann = match checked {
             Ok(a) => a,
             Err(reason) => {
@@ -555,11 +555,14 @@ impl State {
             }
         }
         // Checked when it arrived; again, as the base model's hash may be known only now.
-        if let Err(e) = self.check_signed(&ann) {
-            self.remember(&name, &key);
-            self.emit(SkillEvent::Failed { name, version: Some(ann.version), reason: e.to_string() });
-            return self.next();
-        }
+        let manifest = match self.check_signed(&ann) {
+            Ok(m) => m,
+            Err(e) => {
+                self.remember(&name, &key);
+                self.emit(SkillEvent::Failed { name, version: Some(ann.version), reason: e.to_string() });
+                return self.next();
+            }
+        };
         store::prune(&self.agent.downloads, &[sha.as_str(), "state"]);
         let download = match Download::open(&self.agent.downloads, ann.bundle.clone()) {
             Ok(d) => d,
@@ -595,8 +598,7 @@ impl State {
             self.phase = Phase::Downloading(a);
             return self.complete();
         }
-        let mirror = serde_json::from_str::<Manifest>(&a.ann.manifest).ok().and_then(|m| m.mirror);
-        match mirror {
+        match manifest.mirror {
             Some(url) if self.agent.settings.mirror => self.start_mirror(&mut a, url),
             _ => a.fill_window(&self.client),
         }
@@ -680,8 +682,9 @@ impl State {
         }
     }
 
-    /// The announcement alone proves who signed it and for which base model.
-    fn check_signed(&self, ann: &Announcement) -> Result<(), bundle::BundleError> {
+    /// The announcement alone proves who signed it and for which base model. Returns the
+    /// signed manifest.
+    fn check_signed(&self, ann: &Announcement) -> Result<Manifest, bundle::BundleError> {
         bundle::verify_manifest_signature(ann.manifest.as_bytes(), &ann.signature, &self.agent.settings.keys)?;
         let m: Manifest =
             serde_json::from_str(&ann.manifest).map_err(|e| bundle::BundleError::Manifest(e.to_string()))?;
@@ -689,7 +692,7 @@ impl State {
             Some(have) if *have != m.base_model_sha256 => {
                 Err(bundle::BundleError::WrongBaseModel { want: m.base_model_sha256.clone(), have: have.to_owned() })
             }
-            _ => Ok(()),
+            _ => Ok(m),
         }
     }
 

@@ -19,6 +19,16 @@ impl Bundles {
         self.make_with(version, key, &[])
     }
 
+    /// A robot's `[skills]` and `[fleet]` config: skills in `skills`, this set's `fleet.pub`
+    /// trusted, `dock` wanted, and `more` `[fleet]` lines.
+    fn robot_config(&self, skills: &std::path::Path, more: &str) -> String {
+        format!(
+            "\n[skills]\ndir = \"{}\"\npoll_ms = 0\n[fleet]\nkeys = \"{}\"\nskills = [\"dock\"]\n{more}",
+            skills.display(),
+            self.p("fleet.pub")
+        )
+    }
+
     /// As [`Bundles::make`], with more `skill pack` arguments.
     fn make_with(&self, version: &str, key: &str, pack_args: &[&str]) -> String {
         let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills/rover");
@@ -75,11 +85,7 @@ fn a_published_skill_is_downloaded_checked_installed_and_served_and_what_is_bad_
     // A retained request acts never (it would act again at every reconnect): were it taken,
     // the first event below would be its failure ("not installed").
     obs.client.publish("trinity/r-fleet/skills/remove", QoS::AtLeastOnce, true, r#"{"name": "dock"}"#).unwrap();
-    let extra = format!(
-        "\n[skills]\ndir = \"{}\"\npoll_ms = 0\n[fleet]\nkeys = \"{}\"\nskills = [\"dock\"]\nlabels = [\"lab\"]\n",
-        skills.display(),
-        b.p("fleet.pub")
-    );
+    let extra = b.robot_config(&skills, "labels = [\"lab\"]\n");
     let _d = Daemon::start(broker.port, "r-fleet", &extra);
     obs.wait_online();
 
@@ -190,11 +196,7 @@ fn a_transfer_cut_by_a_broker_restart_resumes_and_installs() {
 
     let mut broker = Mosquitto::start();
     let obs = Observer::connect(broker.port, "r-cut");
-    let extra = format!(
-        "\n[skills]\ndir = \"{}\"\npoll_ms = 0\n[fleet]\nkeys = \"{}\"\nskills = [\"dock\"]\n",
-        skills.display(),
-        b.p("fleet.pub")
-    );
+    let extra = b.robot_config(&skills, "");
     let state = b.work.path().join("state");
     let _d = Daemon::start_with_state(broker.port, "r-cut", &extra, &state);
     obs.wait_online();
@@ -349,11 +351,7 @@ fn a_bundle_comes_from_its_mirror_and_from_the_broker_when_the_mirror_fails() {
 
     let broker = Mosquitto::start();
     let obs = Observer::connect(broker.port, "r-mirror");
-    let extra = format!(
-        "\n[skills]\ndir = \"{}\"\npoll_ms = 0\n[fleet]\nkeys = \"{}\"\nskills = [\"dock\"]\n",
-        skills.display(),
-        b.p("fleet.pub")
-    );
+    let extra = b.robot_config(&skills, "");
     let _d = Daemon::start(broker.port, "r-mirror", &extra);
     obs.wait_online();
 
