@@ -12,6 +12,7 @@ fn job(max_tokens: usize) -> Job {
         max_tokens,
         stop_at: None,
         adapters: Vec::new(),
+        parts: Vec::new(),
         label: "log".into(),
     }
 }

@@ -21,6 +21,7 @@ fn raw_job(adapters: Vec<(u64, f32)>) -> Job {
         max_tokens: 16,
         stop_at: None,
         adapters,
+        parts: Vec::new(),
         label: "raw".into(),
     }
 }

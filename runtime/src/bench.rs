@@ -69,6 +69,7 @@ pub fn throughput_with(
             stop_at: None,
             adapters: adapters.to_vec(),
             label: "bench".into(),
+            parts: Vec::new(),
         };
         let g = engine.submit(job).wait()?;
         if rep == 0 {

@@ -41,6 +41,7 @@ pub use trinity_config as config;
 pub mod bench;
 pub mod bench_daemon;
 pub mod build_info;
+pub mod clauses;
 pub mod cli;
 pub mod daemon;
 pub mod doctor;

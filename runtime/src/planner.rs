@@ -134,6 +134,15 @@ pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanE
     if clean.is_empty() || (skill.normalize && crate::normalize::normalize(&clean).is_empty()) {
         return Err(PlanError::EmptyCommand);
     }
+    // A command of several steps, each planned on its own (a skill with `split`).
+    let parts = if skill.split {
+        crate::clauses::clauses(&crate::normalize::normalize(&clean))
+            .iter()
+            .map(|step| format!("{step}{}", skill.after_command))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Job {
         prefix: skill.prefix.clone(),
         text: skill.suffix(&clean),
@@ -142,6 +151,7 @@ pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanE
         stop_at: Some("]".into()),
         adapters: skill.adapters.clone(),
         label: skill.name.clone(),
+        parts,
     })
 }
 
@@ -300,6 +310,19 @@ mod tests {
         let job = prepare(&skill, &trinity_boards::sim(), "Back up two feet.").unwrap();
         assert!(job.text.starts_with("back up 0.61 m\n"), "{:?}", job.text);
         assert!(matches!(prepare(&skill, &trinity_boards::sim(), " . "), Err(PlanError::EmptyCommand)));
+    }
+
+    #[test]
+    fn splitting_skills_plan_the_steps_of_a_command_in_the_order_they_happen() {
+        let mut skill = rover();
+        skill.normalize = true;
+        let command = "Drive two metres, but first turn 20 degrees right.";
+        assert!(prepare(&skill, &trinity_boards::sim(), command).unwrap().parts.is_empty(), "off by default");
+        skill.split = true;
+        let job = prepare(&skill, &trinity_boards::sim(), command).unwrap();
+        assert_eq!(job.parts, ["turn 20 degrees right\nPlan:", "drive 2 m\nPlan:"]);
+        assert_eq!(job.text, "drive 2 m, but first turn 20 degrees right\nPlan:", "the whole, if a step fails");
+        assert!(prepare(&skill, &trinity_boards::sim(), "turn left 90 degrees").unwrap().parts.is_empty());
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct Skill {
     /// Plans the model is less sure of than this (0–1) are not executed ([`crate::planner`]);
     /// 0 executes every valid plan.
     pub min_confidence: f32,
+    /// Cut a command of several steps into its steps and plan each on its own
+    /// ([`crate::clauses`]); only with `normalize`, whose output it cuts.
+    pub split: bool,
 }
 
 impl Skill {
@@ -50,6 +53,7 @@ impl Skill {
             adapters: Vec::new(),
             normalize: false,
             min_confidence: 0.0,
+            split: false,
         }
     }
 

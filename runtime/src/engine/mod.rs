@@ -90,13 +90,72 @@ pub struct Job {
     pub adapters: Vec<(AdapterId, f32)>,
     /// Who the job is for (a skill name); labels its cached prefix in reports.
     pub label: String,
+    /// A command cut into steps ([`crate::clauses`]): each step's `text`, generated one by
+    /// one after the same prefix, grammar and adapters, and the outputs joined when every
+    /// one is a JSON array of one or more items; `text` when any is not. Empty: `text`.
+    pub parts: Vec<String>,
 }
 
 impl Job {
     /// A job that only makes sure `prefix` is cached under `adapters` (nothing generated).
     pub fn warm(prefix: String, adapters: Vec<(AdapterId, f32)>, label: String) -> Job {
-        Job { prefix, text: String::new(), grammar: None, max_tokens: 0, stop_at: None, adapters, label }
+        Job {
+            prefix,
+            text: String::new(),
+            grammar: None,
+            max_tokens: 0,
+            stop_at: None,
+            adapters,
+            label,
+            parts: Vec::new(),
+        }
     }
+}
+
+/// Run `job` on `w`: its [`Job::parts`] one by one and their arrays joined into one, or its
+/// `text` when it has none or one of them is no array of items (an empty `[]`, no closing
+/// `]`). A step said twice ("…, four times") is generated once.
+fn run_job(w: &mut dyn Backend, job: &Job, cancel: &AtomicBool) -> Result<Generation, EngineError> {
+    if job.parts.len() < 2 {
+        return w.run(job, cancel);
+    }
+    let mut done: Vec<(&str, Generation)> = Vec::new();
+    let mut items: Vec<String> = Vec::new();
+    for part in &job.parts {
+        let g = match done.iter().find(|(t, _)| *t == part.as_str()) {
+            Some((_, g)) => g.clone(),
+            None => {
+                let g = w.run(&Job { text: part.clone(), parts: Vec::new(), ..job.clone() }, cancel)?;
+                done.push((part, g.clone()));
+                g
+            }
+        };
+        let inner = g.text.trim().strip_prefix('[').and_then(|t| t.strip_suffix(']')).map(str::trim);
+        match inner {
+            Some(inner) if g.stop == StopReason::StopText && !inner.is_empty() => items.push(inner.to_owned()),
+            _ => return w.run(job, cancel),
+        }
+    }
+    let gens = done.iter().map(|(_, g)| g);
+    let sum = |f: fn(&Generation) -> usize| gens.clone().map(f).sum::<usize>();
+    let time = |f: fn(&Generation) -> Duration| gens.clone().map(f).sum::<Duration>();
+    Ok(Generation {
+        text: format!(" [{}]", items.join(",")),
+        stop: StopReason::StopText,
+        prefix_cached_tokens: sum(|g| g.prefix_cached_tokens),
+        prefix_tokens: sum(|g| g.prefix_tokens),
+        prefix_from_disk: gens.clone().any(|g| g.prefix_from_disk),
+        prefix_time: time(|g| g.prefix_time),
+        prompt_tokens: sum(|g| g.prompt_tokens),
+        prompt_time: time(|g| g.prompt_time),
+        generated_tokens: sum(|g| g.generated_tokens),
+        forced_tokens: sum(|g| g.forced_tokens),
+        decodes: sum(|g| g.decodes),
+        generation_time: time(|g| g.generation_time),
+        grammar_fallbacks: sum(|g| g.grammar_fallbacks),
+        confidence: gens.clone().map(|g| g.confidence).fold(1.0, f32::min),
+        parts: job.parts.len(),
+    })
 }
 
 /// A loaded adapter.
@@ -174,6 +233,9 @@ pub struct Generation {
     /// a guess. Tokens the grammar forced are certain and not counted. 1 when nothing was
     /// generated.
     pub confidence: f32,
+    /// How many steps of [`Job::parts`] were planned one by one and joined (the lowest
+    /// confidence of them is the plan's); 0 when the job's `text` was generated whole.
+    pub parts: usize,
 }
 
 /// Errors of the engine.
@@ -348,7 +410,7 @@ impl Engine {
                             let result = if cancel.load(Ordering::Relaxed) {
                                 Err(EngineError::Canceled)
                             } else {
-                                w.run(&job, &cancel)
+                                run_job(w.as_mut(), &job, &cancel)
                             };
                             let _ = reply.send(result);
                         }
@@ -424,5 +486,64 @@ impl Drop for Engine {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// An engine whose output is the job's text looked up in `outputs` (with its
+    /// confidence), recording every text it was asked for.
+    fn engine(outputs: &'static [(&'static str, &'static str, f32)]) -> (Engine, Arc<Mutex<Vec<String>>>) {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        let engine = Engine::scripted(move |job, _| {
+            log.lock().unwrap().push(job.text.clone());
+            let (_, text, confidence) = outputs.iter().find(|(t, _, _)| *t == job.text).expect("a scripted text");
+            Ok(Generation {
+                text: (*text).into(),
+                stop: StopReason::StopText,
+                generated_tokens: 3,
+                confidence: *confidence,
+                ..Default::default()
+            })
+        });
+        (engine, asked)
+    }
+
+    fn job(text: &str, parts: &[&str]) -> Job {
+        Job {
+            text: text.into(),
+            parts: parts.iter().map(|p| p.to_string()).collect(),
+            ..Job::warm(String::new(), Vec::new(), "t".into())
+        }
+    }
+
+    const OUTPUTS: &[(&str, &str, f32)] =
+        &[("whole", " [W]", 0.9), ("a", " [A]", 0.8), ("b", " [B1, B2]", 0.6), ("nothing", " []", 1.0)];
+
+    #[test]
+    fn parts_are_generated_one_by_one_and_their_arrays_joined() {
+        let (engine, asked) = engine(OUTPUTS);
+        let g = engine.submit(job("whole", &["a", "b", "a", "b"])).wait().unwrap();
+        assert_eq!(g.text, " [A,B1, B2,A,B1, B2]");
+        assert_eq!(g.parts, 4);
+        assert_eq!(g.confidence, 0.6, "the lowest of the parts");
+        assert_eq!(g.generated_tokens, 6, "counted once per generation");
+        assert_eq!(*asked.lock().unwrap(), ["a", "b"], "a repeated step is generated once");
+    }
+
+    #[test]
+    fn a_part_that_is_no_plan_falls_back_to_the_whole_text() {
+        let (engine, asked) = engine(OUTPUTS);
+        let g = engine.submit(job("whole", &["a", "nothing", "b"])).wait().unwrap();
+        assert_eq!((g.text.as_str(), g.parts, g.confidence), (" [W]", 0, 0.9));
+        assert_eq!(*asked.lock().unwrap(), ["a", "nothing", "whole"]);
+        // One part, or none: the whole text only.
+        let g = engine.submit(job("whole", &["a"])).wait().unwrap();
+        assert_eq!(g.text, " [W]");
     }
 }

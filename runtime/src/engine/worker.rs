@@ -443,6 +443,7 @@ impl Worker {
             generation_time: t_gen.elapsed(),
             grammar_fallbacks: fallbacks,
             confidence,
+            parts: 0,
         })
     }
 

@@ -125,6 +125,9 @@ struct PromptToml {
     /// Rewrite quantities and directions before the model (`crate::normalize`).
     #[serde(default)]
     normalize: bool,
+    /// Plan a command of several steps step by step (`crate::clauses`); needs `normalize`.
+    #[serde(default)]
+    split: bool,
 }
 
 fn default_template() -> String {
@@ -305,6 +308,13 @@ impl SkillDir {
         let mut skill = Skill::new(&t.name, &t.description, allowed, prefix, t.max_tokens);
         skill.after_command = after.to_owned();
         skill.normalize = t.prompt.normalize;
+        if t.prompt.split && !t.prompt.normalize {
+            return Err(SkillError::Invalid {
+                path: dir.join(SKILL_TOML),
+                what: "`split = true` needs `normalize = true` in [prompt]: it cuts the normalized command".into(),
+            });
+        }
+        skill.split = t.prompt.split;
         skill.min_confidence = t.min_confidence;
         Ok(SkillDir { dir: dir.to_owned(), skill, adapters, examples })
     }

@@ -25,7 +25,7 @@ fn shipped_evaluation_sets_share_no_template_with_training() {
         let dir = root.join(name);
         let train: HashSet<String> =
             read_examples(&dir.join("examples.jsonl")).unwrap().iter().map(|e| eval::template(&e.command)).collect();
-        for file in ["heldout.jsonl", "wild.jsonl", "blind.jsonl", "fresh.jsonl", "unseen.jsonl"] {
+        for file in ["heldout.jsonl", "wild.jsonl", "blind.jsonl", "fresh.jsonl", "unseen.jsonl", "sealed.jsonl"] {
             let set = read_examples(&dir.join(file)).unwrap();
             assert!(set.len() >= 100, "{name}/{file}: {} commands", set.len());
             let shared: Vec<&str> = set
@@ -50,7 +50,15 @@ fn shipped_skill_folders_load_and_their_examples_fit_the_sim_board() {
         assert!(sd.skill.prefix.ends_with("Command: "), "{:?}", sd.skill.prefix);
         assert_eq!(sd.skill.suffix("stop"), "stop\nPlan:");
         assert!(sd.skill.normalize, "{name}");
-        for file in ["examples.jsonl", "heldout.jsonl", "wild.jsonl", "blind.jsonl", "fresh.jsonl", "unseen.jsonl"] {
+        for file in [
+            "examples.jsonl",
+            "heldout.jsonl",
+            "wild.jsonl",
+            "blind.jsonl",
+            "fresh.jsonl",
+            "unseen.jsonl",
+            "sealed.jsonl",
+        ] {
             let set = read_examples(&root.join(name).join(file)).unwrap();
             // "Nothing to do" (an empty plan) is taught and measured, but not most of the time.
             let nothing = set.iter().filter(|e| e.plan.is_empty()).count();
@@ -99,6 +107,7 @@ fn broken_folders_are_refused_with_the_reason() {
         ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\n[[adapters]]\nfile = \"../x.gguf\"\n", "inside the skill folder"),
         ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\n[[adapters]]\nfile = \"gone.gguf\"\n", "not found"),
         ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\n[[prompt.examples]]\ncommand = \"go\"\nplan = '[{\"action\":\"drive\",\"distance_m\":1}]'\n", "not allowed"),
+        ("name = \"d\"\ndescription = \"\"\nallowed = [\"stop\"]\n[prompt]\nprefix = \"\"\nsplit = true\n", "needs `normalize = true`"),
         ("name = \"d\"\n", "missing field"),
     ];
     for (toml, expect) in cases {
@@ -139,10 +148,21 @@ fn missing_folder_is_an_io_error() {
 fn normalizing_the_shipped_commands_is_idempotent() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills");
     for name in ["rover", "arm"] {
-        for file in ["examples.jsonl", "heldout.jsonl", "wild.jsonl", "blind.jsonl", "fresh.jsonl", "unseen.jsonl"] {
+        for file in [
+            "examples.jsonl",
+            "heldout.jsonl",
+            "wild.jsonl",
+            "blind.jsonl",
+            "fresh.jsonl",
+            "unseen.jsonl",
+            "sealed.jsonl",
+        ] {
             for ex in read_examples(&root.join(name).join(file)).unwrap() {
                 let once = crate::normalize::normalize(&ex.command);
                 assert_eq!(crate::normalize::normalize(&once), once, "{name}/{file}: {:?}", ex.command);
+                // And the splitter cuts it into at most a plan's worth of non-empty steps.
+                let steps = crate::clauses::clauses(&once);
+                assert!(steps.len() <= crate::clauses::MAX_CLAUSES && steps.iter().all(|s| !s.is_empty()));
             }
         }
     }
