@@ -197,6 +197,22 @@ fn shipped_adapters_plan_a_fixed_subset_of_the_hand_written_sets() {
     }
 }
 
+/// Issue 12: a command of several steps, cut by the clause splitter (`[prompt] split`) and
+/// planned step by step with the shipped rover, in the order the steps are to happen (the
+/// words say them in another).
+#[test]
+fn a_command_of_several_steps_is_planned_step_by_step_in_the_order_they_happen() {
+    let skill = folder_skill("rover");
+    assert!(skill.split, "the shipped rover splits");
+    let command = "Back up 1 m after you turn left 90 degrees, then stop.";
+    let out = planner().plan_blocking(&skill, command).unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    assert_eq!(
+        json(&out.plan),
+        r#"[{"action":"turn","angle_deg":90.0},{"action":"drive","distance_m":-1.0},{"action":"stop"}]"#
+    );
+    assert_eq!(out.generation.parts, 3, "three steps, each planned alone");
+}
+
 #[test]
 fn emulated_rover_adapter_plans_stop() {
     // Short: also runs on aarch64 under qemu-user, where decoding is ~30x slower.
