@@ -44,12 +44,13 @@ def free_port():
 
 
 class Server:
-    def __init__(self, exe, model, adapters, threads):
+    def __init__(self, exe, model, adapters, threads, extra):
         self.port = free_port()
         args = [exe, "-m", model, "-t", str(threads), "-tb", str(threads), "-c", "4096", "-np", "1",
                 "--host", "127.0.0.1", "--port", str(self.port), "--lora-init-without-apply", "--no-webui"]
         for a in adapters:
             args += ["--lora", a]
+        args += extra
         self.log = open(os.environ.get("LLAMA_SERVER_LOG", os.devnull), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 120
@@ -103,6 +104,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--set", default="wild.jsonl", help="the rover set timed command by command")
     ap.add_argument("--reps", type=int, default=5, help="repetitions of the alternating test")
+    ap.add_argument("--server-arg", action="append", default=[],
+                    help="one more llama-server argument (repeatable), e.g. --server-arg=--swa-full")
     args = ap.parse_args()
     t = args.trinity
     model = sh(t, "model", "path").strip()
@@ -111,7 +114,7 @@ def main():
     cmds = rendered(t, rover, args.set)
     pairs = list(zip(rendered(t, rover, "examples.jsonl"), rendered(t, arm, "examples.jsonl")))[:6]
 
-    srv = Server(args.server, model, [f"{rover}/rover.gguf", f"{arm}/arm.gguf"], args.threads)
+    srv = Server(args.server, model, [f"{rover}/rover.gguf", f"{arm}/arm.gguf"], args.threads, args.server_arg)
     try:
         p = lambda c, g, i: srv.plan(c["prefix"] + c["text"], grammar[g], i, 2)
         p(cmds[0], "rover", 0)  # the prefix into the cache
@@ -155,7 +158,7 @@ def main():
                 pass
     server_median = statistics.median(times)
     print(json.dumps({
-        "set": f"rover {args.set}", "commands": len(cmds),
+        "set": f"rover {args.set}", "commands": len(cmds), "server_args": args.server_arg,
         "llama_server": {"median_ms": round(server_median, 1), "p90_ms": round(quantile(times, 0.9), 1),
                          "prompt_eval_ms_median": round(statistics.median(prompt_ms), 1),
                          "tokens_predicted_median": statistics.median(predicted),
