@@ -18,10 +18,11 @@
 pub const MAX_CLAUSES: usize = 8;
 
 /// Words that refer back to something said before: a step with one cannot be planned alone
-/// (unless it is `it` or `them` and an earlier step names a thing: see [`resolve`]).
+/// ("turn them off", "rotate it back": which, is for the whole command to say).
 const BACK_REFERENCES: &[&str] = &["it", "its", "them", "they", "their", "that", "those", "this", "these", "same"];
 
 /// Words that are not a step on their own: fillers, interjections, hedges before a number.
+/// (A step of one particle, "on and off", is no step either: see [`clauses`].)
 const FILLERS: &[&str] = &[
     "um",
     "uh",
@@ -96,30 +97,6 @@ fn continues(words: &[&str]) -> bool {
     matches!((rest.next(), rest.next()), (Some(n), Some(u)) if n.parse::<f64>().is_ok() && unit(u))
 }
 
-/// `it` and `them` in a step, replaced by the last thing an earlier step names with `the` or
-/// `your` ("turn on the lights, …, then turn them off": `turn the lights off`). False when a
-/// step refers back to something it cannot name.
-fn resolve(steps: &mut [(Place, Vec<&str>)]) -> bool {
-    let mut named: Option<[&str; 2]> = None;
-    for (_, words) in steps.iter_mut() {
-        let mut out = Vec::with_capacity(words.len() + 1);
-        for &w in words.iter() {
-            match (w, named) {
-                ("it" | "them", Some(thing)) => out.extend(thing),
-                (w, _) if BACK_REFERENCES.contains(&w) => return false,
-                (w, _) => out.push(w),
-            }
-        }
-        if let Some(k) = words.iter().rposition(|w| matches!(*w, "the" | "your")) {
-            if let Some(&thing) = words.get(k + 1).filter(|t| t.parse::<f64>().is_err()) {
-                named = Some(["the", thing]);
-            }
-        }
-        *words = out;
-    }
-    true
-}
-
 /// End the step being read: fillers alone are no step, and a quantity first finishes the step
 /// before it (a cut in the wrong place costs little: that step is planned as it was said).
 fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, place: &mut Place) {
@@ -154,7 +131,12 @@ pub fn clauses(normalized: &str) -> Vec<String> {
     let mut i = 0;
     while i < tokens.len() {
         let t = tokens[i];
-        let command_start = steps.is_empty() && cur.is_empty();
+        // Fillers before the first word ("okay, before you …") still open the command.
+        let command_start = steps.is_empty() && cur.iter().all(|w| FILLERS.contains(w));
+        // "after 2 seconds", "in 5 seconds": a wait this cut would lose; planned whole.
+        if matches!(t, "after" | "in") && at(i + 1).is_some_and(|n| n.parse::<f64>().is_ok()) {
+            return Vec::new();
+        }
         let mut skip = 1;
         match t {
             "," | "then" | "and" | "finally" | "lastly" | "afterwards" | "afterward" => {
@@ -188,14 +170,36 @@ pub fn clauses(normalized: &str) -> Vec<String> {
             // "turn left first, then …": the order is already right
             "first" if matches!(at(i + 1), None | Some(",")) => {}
             // "before you …", "once you've …"
-            "you" | "you've" if cur.is_empty() => {}
             "you" if cur.is_empty() && at(i + 1) == Some("have") => skip = 2,
+            "you" | "you've" if cur.is_empty() => {}
             _ => cur.push(t),
         }
         i += skip;
     }
     close(&mut steps, &mut cur, &mut place);
-    if !resolve(&mut steps) {
+    let particle = |w: &Vec<&str>| {
+        matches!(
+            w.as_slice(),
+            ["on"
+                | "off"
+                | "back"
+                | "again"
+                | "left"
+                | "right"
+                | "up"
+                | "down"
+                | "forward"
+                | "forwards"
+                | "backward"
+                | "backwards"
+                | "too"
+                | "also"]
+        )
+    };
+    let refers_back = |w: &Vec<&str>| w.iter().any(|w| BACK_REFERENCES.contains(w));
+    // "before X, Y, Z" or "A, B after C": which steps move is not clear; planned whole.
+    let moved = steps.iter().any(|(p, _)| *p == Place::First);
+    if steps.iter().any(|(_, w)| particle(w) || refers_back(w)) || (moved && steps.len() != 2) {
         return Vec::new();
     }
 
@@ -211,6 +215,11 @@ pub fn clauses(normalized: &str) -> Vec<String> {
         for tail in [1, 2, 3] {
             if last.len() > tail {
                 if let Some(n) = repetition(&last[last.len() - tail..]) {
+                    // "drive 1 m and turn left four times": the turn, or both? Planned whole.
+                    if steps.len() > 1 && times == 1 {
+                        return Vec::new();
+                    }
+                    let last = &mut steps.last_mut().expect("a last step").1;
                     last.truncate(last.len() - tail);
                     let step = steps.pop().expect("a last step");
                     steps.extend(std::iter::repeat_n(step, n));
@@ -275,6 +284,19 @@ mod tests {
             &["turn on the lights", "wait 10 seconds", "driving forward 1 m"],
         );
         cut("turn left first, then drive 1 m", &["turn left", "drive 1 m"]);
+        cut("Okay, before you drive 1 m, honk", &["honk", "drive 1 m"]);
+    }
+
+    #[test]
+    fn what_the_cut_would_get_wrong_is_planned_whole() {
+        // Which steps move with "before"/"after" when there are more than two.
+        cut("before you drive 1 m, turn on the lights and honk", &[]);
+        cut("honk, then drive 2 m after turning left", &[]);
+        // A wait said as "after N seconds".
+        cut("turn on the horn, then turn the horn off after 2 seconds", &[]);
+        cut("in 5 seconds, turn left", &[]);
+        // A particle alone is no step.
+        cut("turn the lights on and off", &[]);
     }
 
     #[test]
@@ -293,10 +315,8 @@ mod tests {
             ],
         );
         cut("honk twice", &["honk", "honk"]);
-        cut(
-            "drive 1 m, then turn left 90 degrees 3 times",
-            &["drive 1 m", "turn left 90 degrees", "turn left 90 degrees", "turn left 90 degrees"],
-        );
+        // The last step only, or all of them? Planned whole.
+        cut("drive 1 m, then turn left 90 degrees 3 times", &[]);
         // More than a plan holds: planned whole (and refused by the limits if it says so).
         cut("drive 1 m and turn left 90 degrees, five times", &[]);
     }
@@ -323,19 +343,10 @@ mod tests {
     }
 
     #[test]
-    fn it_and_them_name_what_an_earlier_step_named() {
-        cut(
-            "Turn on the lights, drive 3 metres, then turn them off.",
-            &["turn on the lights", "drive 3 m", "turn the lights off"],
-        );
-        cut(
-            "rotate the base to 45 left, wait a sec, rotate it to 45 right",
-            &["rotate the base to 45 left", "wait 1 second", "rotate the base to 45 right"],
-        );
-    }
-
-    #[test]
-    fn steps_that_refer_back_to_nothing_named_are_not_cut() {
+    fn steps_that_refer_back_are_not_cut() {
+        cut("Turn on the lights, drive 3 metres, then turn them off.", &[]);
+        cut("rotate the wrist to the left, then rotate it back", &[]);
+        cut("close the gripper, then let it go", &[]);
         cut("honk, then do that again", &[]);
         cut("grab it and then lift the wrist to 20 degrees", &[]);
         cut("drive 1 m, then do the same again", &[]);

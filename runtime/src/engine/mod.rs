@@ -114,7 +114,9 @@ impl Job {
 
 /// Run `job` on `w`: its [`Job::parts`] one by one and their arrays joined into one, or its
 /// `text` when it has none or one of them is no array of items (an empty `[]`, no closing
-/// `]`). A step said twice ("…, four times") is generated once.
+/// `]`, an error other than a cancel). A step said twice ("…, four times") is generated once.
+/// After a fall back, the counters are the whole text's only (the steps' time is in the
+/// caller's wall clock).
 fn run_job(w: &mut dyn Backend, job: &Job, cancel: &AtomicBool) -> Result<Generation, EngineError> {
     if job.parts.len() < 2 {
         return w.run(job, cancel);
@@ -125,7 +127,12 @@ fn run_job(w: &mut dyn Backend, job: &Job, cancel: &AtomicBool) -> Result<Genera
         let g = match done.iter().find(|(t, _)| *t == part.as_str()) {
             Some((_, g)) => g.clone(),
             None => {
-                let g = w.run(&Job { text: part.clone(), parts: Vec::new(), ..job.clone() }, cancel)?;
+                // A step that fails (other than by a cancel) is a step that is no plan.
+                let g = match w.run(&Job { text: part.clone(), parts: Vec::new(), ..job.clone() }, cancel) {
+                    Ok(g) => g,
+                    Err(EngineError::Canceled) => return Err(EngineError::Canceled),
+                    Err(_) => return w.run(job, cancel),
+                };
                 done.push((part, g.clone()));
                 g
             }
