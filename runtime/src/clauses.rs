@@ -211,21 +211,17 @@ pub fn clauses(normalized: &str) -> Vec<String> {
             times = n;
         }
     }
-    if let Some((_, last)) = steps.last_mut() {
-        for tail in [1, 2, 3] {
-            if last.len() > tail {
-                if let Some(n) = repetition(&last[last.len() - tail..]) {
-                    // "drive 1 m and turn left four times": the turn, or both? Planned whole.
-                    if steps.len() > 1 && times == 1 {
-                        return Vec::new();
-                    }
-                    let last = &mut steps.last_mut().expect("a last step").1;
-                    last.truncate(last.len() - tail);
-                    let step = steps.pop().expect("a last step");
-                    steps.extend(std::iter::repeat_n(step, n));
-                    break;
-                }
+    if let Some((place, mut last)) = steps.pop() {
+        let tail =
+            (1..=3).filter(|&t| last.len() > t).find_map(|t| repetition(&last[last.len() - t..]).map(|n| (t, n)));
+        match tail {
+            // "drive 1 m and turn left four times": the turn, or both? Planned whole.
+            Some(_) if !steps.is_empty() && times == 1 => return Vec::new(),
+            Some((t, n)) => {
+                last.truncate(last.len() - t);
+                steps.extend(std::iter::repeat_n((place, last), n));
             }
+            None => steps.push((place, last)),
         }
     }
 

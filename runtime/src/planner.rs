@@ -131,21 +131,20 @@ pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanE
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    if clean.is_empty() || (skill.normalize && crate::normalize::normalize(&clean).is_empty()) {
+    // What the model is shown: the command normalized once, if the skill asks for it.
+    let shown = if skill.normalize { crate::normalize::normalize(&clean) } else { clean };
+    if shown.is_empty() {
         return Err(PlanError::EmptyCommand);
     }
     // A command of several steps, each planned on its own (a skill with `split`).
     let parts = if skill.split {
-        crate::clauses::clauses(&crate::normalize::normalize(&clean))
-            .iter()
-            .map(|step| format!("{step}{}", skill.after_command))
-            .collect()
+        crate::clauses::clauses(&shown).iter().map(|step| format!("{step}{}", skill.after_command)).collect()
     } else {
         Vec::new()
     };
     Ok(Job {
         prefix: skill.prefix.clone(),
-        text: skill.suffix(&clean),
+        text: format!("{shown}{}", skill.after_command),
         grammar: Some(plan_grammar::gbnf(&skill.allowed, &board.limits)?),
         max_tokens: skill.max_tokens,
         stop_at: Some("]".into()),

@@ -14,6 +14,11 @@ allowed = ["drive", "stop"]
 prefix = "Dock the robot.\n\n"
 "#;
 
+/// Every command file of a shipped skill: its training examples, then the sets it is
+/// measured on (the generated held-out set and the hand-written ones).
+const SHIPPED_SETS: [&str; 7] =
+    ["examples.jsonl", "heldout.jsonl", "wild.jsonl", "blind.jsonl", "fresh.jsonl", "unseen.jsonl", "sealed.jsonl"];
+
 /// Issue 12: no held-out or hand-written command shares a template (numbers, units, joint
 /// and output names masked) with a training example, so their figures measure phrasings the
 /// adapter never saw.
@@ -25,7 +30,7 @@ fn shipped_evaluation_sets_share_no_template_with_training() {
         let dir = root.join(name);
         let train: HashSet<String> =
             read_examples(&dir.join("examples.jsonl")).unwrap().iter().map(|e| eval::template(&e.command)).collect();
-        for file in ["heldout.jsonl", "wild.jsonl", "blind.jsonl", "fresh.jsonl", "unseen.jsonl", "sealed.jsonl"] {
+        for file in &SHIPPED_SETS[1..] {
             let set = read_examples(&dir.join(file)).unwrap();
             assert!(set.len() >= 100, "{name}/{file}: {} commands", set.len());
             let shared: Vec<&str> = set
@@ -50,15 +55,7 @@ fn shipped_skill_folders_load_and_their_examples_fit_the_sim_board() {
         assert!(sd.skill.prefix.ends_with("Command: "), "{:?}", sd.skill.prefix);
         assert_eq!(sd.skill.suffix("stop"), "stop\nPlan:");
         assert!(sd.skill.normalize, "{name}");
-        for file in [
-            "examples.jsonl",
-            "heldout.jsonl",
-            "wild.jsonl",
-            "blind.jsonl",
-            "fresh.jsonl",
-            "unseen.jsonl",
-            "sealed.jsonl",
-        ] {
+        for file in SHIPPED_SETS {
             let set = read_examples(&root.join(name).join(file)).unwrap();
             // "Nothing to do" (an empty plan) is taught and measured, but not most of the time.
             let nothing = set.iter().filter(|e| e.plan.is_empty()).count();
@@ -148,15 +145,7 @@ fn missing_folder_is_an_io_error() {
 fn normalizing_the_shipped_commands_is_idempotent() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills");
     for name in ["rover", "arm"] {
-        for file in [
-            "examples.jsonl",
-            "heldout.jsonl",
-            "wild.jsonl",
-            "blind.jsonl",
-            "fresh.jsonl",
-            "unseen.jsonl",
-            "sealed.jsonl",
-        ] {
+        for file in SHIPPED_SETS {
             for ex in read_examples(&root.join(name).join(file)).unwrap() {
                 let once = crate::normalize::normalize(&ex.command);
                 assert_eq!(crate::normalize::normalize(&once), once, "{name}/{file}: {:?}", ex.command);
