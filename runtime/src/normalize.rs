@@ -83,12 +83,15 @@ fn small(word: &str) -> Option<f64> {
     T.iter().position(|w| *w == word).map(|i| (i as f64 + 2.0) * 10.0)
 }
 
-/// A fraction word and its value (`half` 0.5, `quarter(s)` 0.25, `third(s)` 1/3).
+/// A fraction word and its value (`half` 0.5, `quarter(s)` / `fourth(s)` 0.25, `third(s)`
+/// 1/3, `eighth(s)` 1/8).
 fn fraction_word(word: &str) -> Option<f64> {
     match word {
         "half" | "halves" => Some(0.5),
         "quarter" | "quarters" => Some(0.25),
         "third" | "thirds" => Some(1.0 / 3.0),
+        "fourth" | "fourths" => Some(0.25),
+        "eighth" | "eighths" => Some(0.125),
         _ => None,
     }
 }
@@ -112,8 +115,25 @@ fn digits(word: &str) -> Option<f64> {
     word.parse().ok().filter(|v: &f64| v.is_finite())
 }
 
+/// Dozens: "a dozen" 12, "half a dozen" 6, "two dozen" / "2 dozen" 24.
+fn dozen(w: &[String], i: usize) -> Option<(f64, usize)> {
+    let at = |k: usize| w.get(i + k).map(String::as_str);
+    match (at(0)?, at(1), at(2)) {
+        ("half", Some("a"), Some("dozen")) => Some((6.0, 3)),
+        ("a" | "an" | "one", Some("dozen"), _) => Some((12.0, 2)),
+        (n, Some("dozen"), _) => {
+            let v = small(n).or_else(|| digits(n))?;
+            (v >= 1.0 && v.fract() == 0.0).then_some((v * 12.0, 2))
+        }
+        _ => None,
+    }
+}
+
 /// A number written in words or digits at `w[i..]`: its value and how many words it took.
 fn number(w: &[String], i: usize) -> Option<(f64, usize)> {
+    if let Some(d) = dozen(w, i) {
+        return Some(d);
+    }
     let at = |k: usize| w.get(i + k).map(String::as_str);
     let first = at(0)?;
     let (mut v, mut n) = if let Some(d) = digits(first) {
@@ -277,7 +297,8 @@ fn words(command: &str) -> Vec<String> {
                 '-' if !cur.is_empty() && prev.is_some_and(|p| p.is_alphabetic()) => {
                     // forty-five, x-ray: split only number words
                     let rest: String = chars[k + 1..].iter().take_while(|c| c.is_alphabetic()).collect();
-                    if small(&cur).is_some() && small(&rest).is_some() {
+                    // ("three-quarters", "two-thirds": a number word and a fraction word too)
+                    if small(&cur).is_some() && (small(&rest).is_some() || fraction_word(&rest).is_some()) {
                         out.push(std::mem::take(&mut cur));
                     } else {
                         cur.push(c);
@@ -307,7 +328,37 @@ fn words(command: &str) -> Vec<String> {
     while clean.last().is_some_and(|l| l == ",") {
         clean.pop();
     }
-    clean
+    spoken(clean)
+}
+
+/// What speech-to-text writes for what was said: "drive forward to meters" (two), "wait
+/// for seconds" (four), "turn write" (right); and "a right-angle turn" (90 degrees).
+fn spoken(w: Vec<String>) -> Vec<String> {
+    // A plural unit right after "to"/"for" needs a number there: nobody says "drive to
+    // meters" ("2 to 3 meters" keeps its "to").
+    let plural_unit =
+        |s: Option<&String>| s.is_some_and(|s| (s.ends_with('s') || s == "feet") && s.len() > 2 && unit(s).is_some());
+    let mut out: Vec<String> = Vec::with_capacity(w.len() + 1);
+    for (k, word) in w.iter().enumerate() {
+        let prev = k.checked_sub(1).map(|p| w[p].as_str());
+        let after_number = prev.is_some_and(|p| digits(p).is_some() || small(p).is_some());
+        match word.as_str() {
+            "to" | "too" if plural_unit(w.get(k + 1)) && !after_number => out.push("2".into()),
+            "for" | "fore" if plural_unit(w.get(k + 1)) && !after_number => out.push("4".into()),
+            "write"
+                if matches!(prev, Some("turn" | "go" | "veer" | "bear" | "rotate" | "spin" | "swing" | "pivot"))
+                    || w.get(k + 1).is_some_and(|n| n == "turn") =>
+            {
+                out.push("right".into())
+            }
+            "right-angle" | "right-angled" => {
+                out.push("90".into());
+                out.push("degree".into());
+            }
+            _ => out.push(word.clone()),
+        }
+    }
+    out
 }
 
 /// Where a quantity `value unit` ends and what it is: `w[i..i+n]` → `value`, `unit`.
@@ -316,6 +367,7 @@ fn quantity(w: &[String], i: usize) -> Option<(f64, Unit, usize)> {
     let whole = |s: Option<&str>| matches!(s, Some("full" | "complete" | "whole"));
     // "half a meter", "quarter of a turn", "a meter", "a full turn"
     let (mut v, n) = match (at(0), at(1)) {
+        _ if dozen(w, i).is_some() => dozen(w, i)?,
         (Some("half"), _) => (0.5, 1),
         (Some("quarter"), _) => (0.25, 1),
         (Some("a" | "an"), Some(u)) if whole(Some(u)) || unit(u).is_some_and(|u| u != Unit::Angle(360.0)) => (1.0, 1),
@@ -460,6 +512,44 @@ pub fn normalize(command: &str) -> String {
     s
 }
 
+/// The first length in a normalized command (`"0.05 m"`), if it has one: what a skill
+/// without a drive cannot do, whatever verb comes with it.
+pub fn first_length(normalized: &str) -> Option<String> {
+    let w: Vec<&str> = normalized.split_whitespace().collect();
+    w.windows(2).find_map(|p| {
+        let (v, u) = (p[0], p[1].trim_end_matches(','));
+        (u == "m" && !p[0].ends_with(',') && digits(v).is_some()).then(|| format!("{v} m"))
+    })
+}
+
+/// Whether a normalized command asks for an amount *more* than where something is ("another
+/// 10 degrees", "10 more degrees", "by another 15", "20 degrees further"): a relative move,
+/// in the same clause as a number that is no duration ("wait another 2 seconds" is a wait).
+pub fn asks_relative_amount(normalized: &str) -> bool {
+    const MORE: [&str; 5] = ["another", "more", "further", "farther", "extra"];
+    let w: Vec<&str> = normalized.split_whitespace().collect();
+    let word = |k: usize| w[k].trim_end_matches(',');
+    // "one more time" is a repetition
+    let more = |k: usize| {
+        MORE.contains(&word(k)) && (w[k].ends_with(',') || !w.get(k + 1).is_some_and(|t| t.starts_with("time")))
+    };
+    (0..w.len()).any(|j| {
+        if digits(word(j)).is_none() || w.get(j + 1).is_some_and(|u| u.trim_end_matches(',').starts_with("second")) {
+            return false;
+        }
+        // up to two words either side, not across a comma
+        let before = (j.saturating_sub(2)..j).rev().take_while(|&k| !w[k].ends_with(',')).any(more);
+        let mut after = false;
+        for k in j + 1..w.len().min(j + 3) {
+            if w[k - 1].ends_with(',') {
+                break;
+            }
+            after |= more(k);
+        }
+        before || after
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,6 +649,68 @@ mod tests {
         n("OK, stop now.", "ok, stop now");
         n("please, drive 1m; then stop", "please, drive 1 m, then stop");
         n("don't move", "don't move");
+    }
+
+    #[test]
+    fn dozens_eighths_and_hyphenated_fractions() {
+        n("drive ahead a dozen inches", "drive ahead 0.305 m");
+        n("go half a dozen feet forward", "go 1.829 m forward");
+        n("wait two dozen seconds", "wait 24 seconds");
+        n("do an eighth of a turn to the right", "do 45 degrees to the right");
+        n("three eighths of a turn", "135 degrees");
+        n("a fourth of a turn", "90 degrees");
+        n("go forward one and three-quarter metres", "go forward 1.75 m");
+        n("drive two-thirds of a meter", "drive 0.667 m");
+        n("the fourth time", "the fourth time");
+    }
+
+    #[test]
+    fn what_speech_to_text_writes_for_numbers_and_right() {
+        n("Drive forward to meters.", "drive forward 2 m");
+        n("go back to meters", "go back 2 m");
+        n("honk the horn for too seconds", "honk the horn for 2 seconds");
+        n("move forward for meters", "move forward 4 m");
+        n("turn write thirty degrees", "turn right 30 degrees");
+        n("take a write turn", "take a right turn");
+        n("make a right-angle turn to the left", "make a 90 degrees turn to the left");
+        // where the word is what was meant
+        n("drive 2 to 3 meters", "drive 2 to 3 m");
+        n("go to the kitchen", "go to the kitchen");
+        n("wait for 2 seconds", "wait for 2 seconds");
+        n("drive for a meter", "drive for 1 m");
+        n("write a poem", "write a poem");
+        n("turn right", "turn right");
+    }
+
+    #[test]
+    fn lengths_and_relative_amounts_are_found() {
+        let length = |c: &str| first_length(&normalize(c));
+        assert_eq!(length("raise the gripper 5 cm").as_deref(), Some("0.05 m"));
+        assert_eq!(length("Lower the gripper two inches.").as_deref(), Some("0.051 m"));
+        assert_eq!(length("open, then slide the base 50 millimetres left").as_deref(), Some("0.05 m"));
+        for c in ["shoulder to 30 degrees", "wait 2 seconds", "drive forward", "i'm done", "wait 5 min"] {
+            assert_eq!(length(c), None, "{c}");
+        }
+        let relative = |c: &str| asks_relative_amount(&normalize(c));
+        for c in [
+            "raise the shoulder 10 more degrees",
+            "tilt the wrist up another 15 degrees",
+            "bend the elbow by another 15",
+            "rotate the base 20 degrees further than it is now",
+            "Bring the wrist up another ten degrees.",
+            "open the gripper, then move the base an extra 5 degrees",
+        ] {
+            assert!(relative(c), "{c}");
+        }
+        for c in [
+            "wait another 2 seconds",
+            "shoulder to 30 degrees",
+            "close it once more, then shoulder to 30",
+            "base to 30, one more time",
+            "no more, wrist to 10",
+        ] {
+            assert!(!relative(c), "{c}");
+        }
     }
 
     #[test]

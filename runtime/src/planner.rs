@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use trinity_boards::Board;
-use trinity_firmware::{CheckedPlan, Plan, Violation};
+use trinity_firmware::{ActionKind, CheckedPlan, Plan, Violation};
 
 use crate::engine::{Engine, EngineError, Generation, Job, JobHandle, StopReason};
 use crate::plan_grammar::{self, GrammarError};
@@ -71,6 +71,17 @@ pub enum PlanError {
         /// The skill.
         skill: String,
     },
+    /// The command asks for what none of the skill's actions can express, found before the
+    /// model (a normalizing skill): a distance to a skill that cannot drive ("raise the
+    /// gripper 5 cm" to `arm`), a move relative to where a joint is to a skill whose joints
+    /// take absolute angles ("another 10 degrees"). A model asked anyway would guess.
+    #[error("skill `{skill}` cannot do this: {why}")]
+    Inexpressible {
+        /// The skill.
+        skill: String,
+        /// What it cannot express, and what to say instead.
+        why: String,
+    },
     /// A valid plan the model was not sure enough of to run.
     #[error("not sure enough to act: confidence {confidence:.2} is below skill `{skill}`'s threshold {threshold:.2}; send the candidate as `plan` to run it")]
     Unsure {
@@ -89,7 +100,7 @@ impl PlanError {
     /// Whether the command should end `rejected` (the skill declined it) rather than
     /// `failed` (something went wrong).
     pub fn is_refusal(&self) -> bool {
-        matches!(self, PlanError::NothingToDo { .. } | PlanError::Unsure { .. })
+        matches!(self, PlanError::NothingToDo { .. } | PlanError::Unsure { .. } | PlanError::Inexpressible { .. })
     }
 }
 
@@ -119,8 +130,46 @@ pub struct PlanOutcome {
     pub confidence: f32,
 }
 
-/// Check the command and build the engine job for it.
+/// Check the command and build the engine job for it; a command the skill's actions cannot
+/// express is refused here, before the model ([`PlanError::Inexpressible`]).
 pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanError> {
+    let job = render(skill, board, command)?;
+    if let Some(why) = inexpressible(skill, board, &job.text) {
+        return Err(PlanError::Inexpressible { skill: skill.name.clone(), why });
+    }
+    Ok(job)
+}
+
+/// Why the skill's actions cannot express a normalized command (`shown`), if they cannot:
+/// a length where no usable action takes one; an amount relative to where a joint is where
+/// the only angles are servo targets.
+fn inexpressible(skill: &Skill, board: &Board, shown: &str) -> Option<String> {
+    if !skill.normalize {
+        return None;
+    }
+    let kinds = plan_grammar::usable_kinds(&skill.allowed, &board.limits);
+    if !kinds.contains(&ActionKind::Drive) {
+        if let Some(length) = crate::normalize::first_length(shown) {
+            return Some(format!("none of its actions moves by a distance ({length} asked)"));
+        }
+    }
+    if kinds.contains(&ActionKind::Servo)
+        && !kinds.contains(&ActionKind::Turn)
+        && crate::normalize::asks_relative_amount(shown)
+    {
+        return Some(
+            "its joints go to absolute angles, not by an amount more than where they are: say the angle to go to, \
+             e.g. \"shoulder to 30 degrees\""
+                .into(),
+        );
+    }
+    None
+}
+
+/// The engine job for a command, as [`prepare`] builds it but without refusing what the
+/// skill's actions cannot express: each example as the model would see it (`trinity skill
+/// render`, what training sees).
+pub fn render(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanError> {
     if command.len() > MAX_COMMAND_BYTES {
         return Err(PlanError::CommandTooLong(command.len()));
     }
@@ -309,6 +358,33 @@ mod tests {
         let job = prepare(&skill, &trinity_boards::sim(), "Back up two feet.").unwrap();
         assert!(job.text.starts_with("back up 0.61 m\n"), "{:?}", job.text);
         assert!(matches!(prepare(&skill, &trinity_boards::sim(), " . "), Err(PlanError::EmptyCommand)));
+    }
+
+    #[test]
+    fn what_no_action_of_the_skill_can_express_is_refused_before_the_model() {
+        let sim = trinity_boards::sim();
+        let mut arm = builtin("arm").unwrap();
+        arm.normalize = true;
+        for c in ["Raise the gripper 5 cm.", "drive forward two feet", "tilt the wrist up another 15 degrees"] {
+            let e = prepare(&arm, &sim, c).unwrap_err();
+            assert!(matches!(e, PlanError::Inexpressible { .. }) && e.is_refusal(), "{c}: {e}");
+            assert!(e.to_string().starts_with("skill `arm` cannot do this: "), "{e}");
+            // still rendered for training, as the model would see it
+            assert!(render(&arm, &sim, c).is_ok());
+        }
+        assert!(prepare(&arm, &sim, "raise the gripper 5 cm").unwrap_err().to_string().contains("(0.05 m asked)"));
+        for c in ["shoulder to 30 degrees", "wait another 2 seconds", "open the gripper"] {
+            assert!(prepare(&arm, &sim, c).is_ok(), "{c}");
+        }
+        // a skill that drives and turns: lengths and "another 10 degrees" are its own
+        let mut rover = rover();
+        rover.normalize = true;
+        for c in ["back up 5 cm", "turn another 10 degrees"] {
+            assert!(prepare(&rover, &sim, c).is_ok(), "{c}");
+        }
+        // without normalize the quantities are not canonical: nothing is refused early
+        arm.normalize = false;
+        assert!(prepare(&arm, &sim, "raise the gripper 5 cm").is_ok());
     }
 
     #[test]

@@ -777,6 +777,7 @@ fn what_a_skill_cannot_do_is_refused_and_an_unsure_plan_waits_for_confirmation()
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills/rover");
     let skills = tempfile::tempdir().unwrap();
     copy_skill(&shipped, &skills.path().join("rover"), "rover");
+    copy_skill(&shipped.join("../arm"), &skills.path().join("arm"), "arm");
     // Every plan is less sure than 1.0: this copy asks for confirmation of each.
     copy_skill(&shipped, &skills.path().join("picky"), "picky");
     set_min_confidence(&skills.path().join("picky"), 1.0);
@@ -793,6 +794,13 @@ fn what_a_skill_cannot_do_is_refused_and_an_unsure_plan_waits_for_confirmation()
     assert_eq!(states(&evs), ["accepted", "executing", "rejected"], "{evs:?}");
     assert!(evs[2]["error"].as_str().unwrap().contains("cannot do this"), "{evs:?}");
     assert!(evs[2].get("candidate").is_none(), "{evs:?}");
+
+    // A distance to the arm, which has no action that moves by one: refused before the model.
+    obs.wait("info", |p| info_has(p, |v| skill_names(v).contains(&"arm".to_owned())));
+    obs.publish("cmd/arm", cmd("centimetres", "Raise the gripper 5 cm."));
+    let evs = obs.events("centimetres");
+    assert_eq!(states(&evs), ["accepted", "executing", "rejected"], "{evs:?}");
+    assert!(evs[2]["error"].as_str().unwrap().contains("moves by a distance (0.05 m asked)"), "{evs:?}");
 
     obs.publish("cmd/picky", cmd("unsure", "back up 0.7 m"));
     let evs = obs.events("unsure");

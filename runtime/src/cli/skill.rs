@@ -18,7 +18,7 @@ pub(super) fn render(dir: PathBuf, file: String) -> anyhow::Result<()> {
     let board = trinity_boards::sim();
     let mut out = std::io::stdout().lock();
     for ex in skills::read_examples(&path)? {
-        let job = crate::planner::prepare(&sd.skill, &board, &ex.command)
+        let job = crate::planner::render(&sd.skill, &board, &ex.command)
             .with_context(|| format!("{}: {:?}", path.display(), ex.command))?;
         let row = serde_json::json!({"prefix": job.prefix, "text": job.text});
         writeln!(out, "{row}")?;

@@ -945,7 +945,11 @@ async fn plan_with_model(
 ) -> Result<planner::Approved, Finished> {
     let failed = |e: String| Finished::Failed { error: e, plan: None };
     let t0 = Instant::now();
-    let handle = planner.submit_with(skill, text, flag.clone()).map_err(|e| failed(e.to_string()))?;
+    // A command the skill's actions cannot express is refused before the model.
+    let handle = planner.submit_with(skill, text, flag.clone()).map_err(|e| match e {
+        e if e.is_refusal() => Finished::Refused { error: e.to_string(), candidate: None, confidence: None },
+        e => failed(e.to_string()),
+    })?;
     let generation = match handle.result().await {
         Ok(g) => g,
         Err(crate::engine::EngineError::Canceled) => return Err(Finished::Canceled),
