@@ -11,7 +11,11 @@
 //!   `250mm` → `0.25 m`, `half a minute` → `30 seconds`, `a quarter turn` → `90 degrees`);
 //! - clockwise / counter-clockwise (and their spellings) become right / left;
 //! - speech-to-text casing and sentence punctuation go (`Turn left. Then stop.` →
-//!   `turn left, then stop`).
+//!   `turn left, then stop`), and so do its homophones for numbers before a plural unit
+//!   (`drive forward to meters` → `drive forward 2 m`) and for "right" (`turn write`).
+//!
+//! [`first_length`] and [`asks_relative_amount`] find, in a normalized command, what some
+//! skills' actions cannot express (the planner refuses it before the model).
 //!
 //! Words it does not know pass through unchanged. A skill opts in with
 //! `[prompt] normalize = true`; its training examples go through the same function
