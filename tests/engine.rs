@@ -89,6 +89,33 @@ fn jump_forward_plans_what_token_by_token_sampling_plans_in_fewer_decodes() {
     assert!(forced * 3 >= all, "{forced} of {all} tokens forced");
 }
 
+/// Drafting (the plan's next tokens guessed from the command, a number it copies, and
+/// checked in the same decode) changes how many decodes a plan takes, not the plan.
+#[test]
+fn drafting_numbers_from_the_command_plans_the_same_in_fewer_decodes() {
+    use trinity_runtime::engine::{Engine, EngineConfig};
+    let planner = planner();
+    let plain =
+        Engine::start(EngineConfig { draft: false, ..EngineConfig::new(crate::common::model_path()) }).expect("starts");
+    let skill = crate::common::skill("general");
+    let commands = ["turn left 90 degrees", "back up 0.75 m", "wait 12 seconds", "drive forward 1.25 meters"];
+    let (mut drafted, mut fewer) = (0, 0);
+    for c in commands {
+        let job = trinity_runtime::planner::prepare(&skill, planner.board(), c).unwrap();
+        let fast = planner.engine().submit(job.clone()).wait().unwrap();
+        let each = plain.submit(job).wait().unwrap();
+        if each.confidence > 0.5 {
+            assert_eq!(fast.text, each.text, "{c}");
+            assert_eq!(fast.generated_tokens, each.generated_tokens, "{c}");
+        }
+        assert_eq!(each.drafted_tokens, 0);
+        assert!(fast.decodes <= each.decodes, "{c}: {} decodes with drafting, {} without", fast.decodes, each.decodes);
+        drafted += fast.drafted_tokens;
+        fewer += usize::from(fast.decodes < each.decodes);
+    }
+    assert!(drafted >= commands.len() && fewer >= 3, "{drafted} tokens drafted, {fewer} plans in fewer decodes");
+}
+
 /// A skill prefix evaluated by one engine is loaded from disk by the next (a new `trinity
 /// ask` process), with the same plan; a damaged file is removed and the prefix evaluated.
 #[test]

@@ -28,6 +28,8 @@ pub struct Context {
     /// The adapters llama.cpp applies now, kept alive while it may use them.
     adapters: Vec<(Arc<Adapter>, f32)>,
     model: Arc<Model>,
+    /// How many tokens of the last successful decode kept their logits (the last ones).
+    outputs: usize,
 }
 
 // SAFETY: a llama_context may move between threads as long as one thread at a time uses it;
@@ -58,7 +60,7 @@ impl Context {
         let ptr = NonNull::new(raw).ok_or(LlamaError::Context { n_ctx: cp.n_ctx })?;
         // SAFETY: allocates arrays for n_batch tokens with one seq id each; freed in Drop.
         let batch = unsafe { sys::llama_batch_init(params.n_batch as i32, 0, 1) };
-        Ok(Context { ptr, batch, params, adapters: Vec::new(), model })
+        Ok(Context { ptr, batch, params, adapters: Vec::new(), model, outputs: 0 })
     }
 
     /// The model this context runs.
@@ -80,13 +82,33 @@ impl Context {
         tokens: &[Token],
         pos0: i32,
         seq: i32,
+        keep_going: impl FnMut() -> bool,
+    ) -> Result<bool, LlamaError> {
+        self.decode_outputs(tokens, pos0, seq, 1, keep_going)
+    }
+
+    /// [`Context::decode`], keeping the logits of the last `outputs` tokens (at least one,
+    /// at most the tokens' number and one batch): to check several guessed tokens in one
+    /// decode ([`Context::logits_from_end`]).
+    pub fn decode_outputs(
+        &mut self,
+        tokens: &[Token],
+        pos0: i32,
+        seq: i32,
+        outputs: usize,
         mut keep_going: impl FnMut() -> bool,
     ) -> Result<bool, LlamaError> {
+        if tokens.is_empty() {
+            return Ok(true);
+        }
+        let n_batch = self.params.n_batch as usize;
+        // Only the last chunk's tokens can keep their logits.
+        let outputs = outputs.clamp(1, (tokens.len() - 1) % n_batch + 1);
+        self.outputs = 0;
         let end = pos0 as usize + tokens.len();
         if end > self.n_ctx() as usize {
             return Err(LlamaError::ContextFull { needed: end, n_ctx: self.n_ctx() });
         }
-        let n_batch = self.params.n_batch as usize;
         for (ci, chunk) in tokens.chunks(n_batch).enumerate() {
             if ci > 0 && !keep_going() {
                 return Ok(false);
@@ -100,7 +122,7 @@ impl Context {
                     *self.batch.pos.add(i) = pos0 + (ci * n_batch + i) as i32;
                     *self.batch.n_seq_id.add(i) = 1;
                     *(*self.batch.seq_id.add(i)) = seq;
-                    *self.batch.logits.add(i) = i8::from(last_chunk && i + 1 == chunk.len());
+                    *self.batch.logits.add(i) = i8::from(last_chunk && i + outputs >= chunk.len());
                 }
             }
             self.batch.n_tokens = chunk.len() as i32;
@@ -110,6 +132,7 @@ impl Context {
                 return Err(LlamaError::Decode(rc));
             }
         }
+        self.outputs = outputs;
         Ok(true)
     }
 
@@ -132,12 +155,22 @@ impl Context {
 
     /// Logits of the last evaluated token (one per vocabulary entry).
     pub fn last_logits(&self) -> &[f32] {
+        self.logits_from_end(1)
+    }
+
+    /// The logits after the `k`-th last token of the last decode (`1`: the last token), or
+    /// empty when that decode did not keep them.
+    pub fn logits_from_end(&self, k: usize) -> &[f32] {
+        if k == 0 || k > self.outputs {
+            return &[];
+        }
         let n = self.model.n_vocab();
-        // SAFETY: after a successful decode with the last token's logits requested,
-        // llama.cpp holds n_vocab floats for output -1 until the next decode (which needs
-        // `&mut self`, so the borrow cannot outlive them).
+        // SAFETY: the last successful decode requested logits for its last `self.outputs`
+        // tokens (k <= outputs), which llama.cpp holds as n_vocab floats per output, indexed
+        // from the end by -k, until the next decode (which needs `&mut self`, so the borrow
+        // cannot outlive them).
         unsafe {
-            let p = sys::llama_get_logits_ith(self.ptr.as_ptr(), -1);
+            let p = sys::llama_get_logits_ith(self.ptr.as_ptr(), -(k as i32));
             if p.is_null() {
                 return &[];
             }

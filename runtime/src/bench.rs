@@ -268,6 +268,8 @@ pub struct JumpForward {
     pub tokens: usize,
     /// Of those, forced by the grammar and evaluated with jump-forward.
     pub forced_tokens: usize,
+    /// Of those, guessed from the command and checked in the decode before (drafting).
+    pub drafted_tokens: usize,
     /// `forced_tokens / tokens`.
     pub forced_share: f64,
     /// Decodes during generation with jump-forward, in all.
@@ -311,7 +313,7 @@ pub fn jump_forward(
             Ok((t0.elapsed(), g))
         };
     let (mut t_on, mut t_off, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut tokens, mut forced, mut d_on, mut d_off) = (0, 0, 0, 0);
+    let (mut tokens, mut forced, mut drafted, mut d_on, mut d_off) = (0, 0, 0, 0, 0);
     let mut differences = Vec::new();
     for (i, c) in commands.iter().enumerate() {
         // Alternate which side goes first, so that neither always follows the other.
@@ -323,6 +325,7 @@ pub fn jump_forward(
         };
         tokens += a.1.generated_tokens;
         forced += a.1.forced_tokens;
+        drafted += a.1.drafted_tokens;
         d_on += a.1.decodes;
         d_off += b.1.decodes;
         if a.1.text != b.1.text {
@@ -337,6 +340,7 @@ pub fn jump_forward(
         commands: commands.len(),
         tokens,
         forced_tokens: forced,
+        drafted_tokens: drafted,
         forced_share: forced as f64 / tokens.max(1) as f64,
         decodes_on: d_on,
         decodes_off: d_off,

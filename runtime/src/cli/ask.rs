@@ -66,9 +66,10 @@ fn print_timings(out: &PlanOutcome) {
         rate(g.prompt_tokens, g.prompt_time)
     );
     eprintln!(
-        "generation: {} tokens ({} forced by the grammar) in {} decodes, {:.1} ms ({:.1} tok/s, {} grammar fallbacks)",
+        "generation: {} tokens ({} forced by the grammar, {} guessed from the command) in {} decodes, {:.1} ms ({:.1} tok/s, {} grammar fallbacks)",
         g.generated_tokens,
         g.forced_tokens,
+        g.drafted_tokens,
         g.decodes,
         g.generation_time.as_secs_f64() * 1e3,
         rate(g.generated_tokens, g.generation_time),

@@ -47,7 +47,9 @@ pub(super) fn bench_jump_forward(dir: PathBuf, file: PathBuf, model: ModelArgs) 
     let mut config = settings.engine_config()?;
     let board = settings.board.clone();
     let on = Planner::new(Engine::start(config.clone())?, board.clone());
+    // Off: every plan token sampled, one decode each (no jump-forward, no drafting).
     config.jump_forward = false;
+    config.draft = false;
     let off = Planner::new(Engine::start(config)?, board);
     let s_on = skills::activate(on.engine(), SkillDir::load(&dir)?)?.skill;
     let s_off = skills::activate(off.engine(), SkillDir::load(&dir)?)?.skill;

@@ -34,6 +34,10 @@ pub(super) struct ModelArgs {
     /// Sample every plan token, also those the grammar forces (to measure jump-forward).
     #[arg(long)]
     no_jump_forward: bool,
+    /// Check no guessed plan tokens (numbers copied from the command) in a decode (to measure
+    /// drafting).
+    #[arg(long)]
+    no_draft: bool,
 }
 
 /// What a command that loads the model runs with ([`Settings::resolve`]: a flag, else the
@@ -47,6 +51,7 @@ pub(super) struct Settings {
     pub(super) repack: Option<bool>,
     pub(super) skills_dir: Option<PathBuf>,
     pub(super) jump_forward: bool,
+    pub(super) draft: bool,
     /// Keep evaluated skill prefixes on disk (`ask` and `run`: the next process starts warm).
     pub(super) prefix_cache: bool,
 }
@@ -72,6 +77,7 @@ impl Settings {
             board,
             config,
             jump_forward: !args.no_jump_forward,
+            draft: !args.no_draft,
             prefix_cache: false,
         })
     }
@@ -91,6 +97,7 @@ impl Settings {
             config.n_ctx = n;
         }
         config.jump_forward = self.jump_forward;
+        config.draft = self.draft;
         if let Some(r) = self.repack {
             config.repack = r;
         }

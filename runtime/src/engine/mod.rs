@@ -49,6 +49,10 @@ pub struct EngineConfig {
     /// Evaluate text the grammar forces in one decode with the token before it instead of
     /// one decode per token ("jump-forward"; see `worker.rs`). Off only to measure it.
     pub jump_forward: bool,
+    /// Guess the tokens after a plan token from the command's own tokens (a number the
+    /// plan copies: `9` `0` of "turn left 90 degrees") and check the guess in the same
+    /// decode ("prompt lookup"; see `worker.rs`). Off only to measure it.
+    pub draft: bool,
     /// Keep evaluated prefixes' KV state in this directory and reuse it in later processes
     /// ([`disk`]); `None`: only in memory.
     pub prefix_dir: Option<PathBuf>,
@@ -67,6 +71,7 @@ impl EngineConfig {
             n_ctx: 1024,
             prefix_slots: 4,
             jump_forward: true,
+            draft: true,
             prefix_dir: None,
             repack: true,
         }
@@ -157,6 +162,7 @@ fn run_job(w: &mut dyn Backend, job: &Job, cancel: &AtomicBool) -> Result<Genera
         prompt_time: time(|g| g.prompt_time),
         generated_tokens: sum(|g| g.generated_tokens),
         forced_tokens: sum(|g| g.forced_tokens),
+        drafted_tokens: sum(|g| g.drafted_tokens),
         decodes: sum(|g| g.decodes),
         generation_time: time(|g| g.generation_time),
         grammar_fallbacks: sum(|g| g.grammar_fallbacks),
@@ -228,6 +234,9 @@ pub struct Generation {
     /// Of `generated_tokens`, those the grammar forced and jump-forward evaluated together
     /// with the token before them (not sampled; see `worker.rs`).
     pub forced_tokens: usize,
+    /// Of `generated_tokens`, those guessed from the command and checked in the decode
+    /// before (drafting; see `worker.rs`): each saved a decode of its own.
+    pub drafted_tokens: usize,
     /// Decodes during generation: one per sampled token, less the last (a closing `]`, or
     /// the `max_tokens`-th, is not evaluated); forced tokens ride along with the one before.
     pub decodes: usize,
@@ -261,6 +270,9 @@ pub enum EngineError {
     /// The engine thread is gone.
     #[error("the inference engine has stopped")]
     Stopped,
+    /// llama.cpp could not cut a sequence back (the guessed tokens after a wrong guess).
+    #[error("llama.cpp could not remove tokens from its cache")]
+    CacheCut,
     /// A job names an adapter that is not loaded (it was unloaded meanwhile).
     #[error("adapter {0} is not loaded")]
     UnknownAdapter(AdapterId),

@@ -29,6 +29,8 @@ pub(super) struct Worker {
     /// Printable ASCII characters and their single-character tokens (for jump-forward;
     /// empty when it is off).
     ascii: Vec<(u8, Token)>,
+    /// Check guessed plan tokens from the command in the same decode ([`draft`]).
+    draft: bool,
     /// Prefixes on disk, the model's sha256 and this build's identity (their key parts).
     disk: Option<(PrefixStore, [u8; 32], String)>,
     info: EngineInfo,
@@ -98,6 +100,34 @@ fn forced_tokens(model: &Model, text: &[u8], generated: &[Token], forced: &[u8],
         new.truncate(stable);
     }
     new
+}
+
+/// Longest guess checked in one decode.
+const MAX_DRAFT: usize = 6;
+
+/// Tokens the plan may copy from the command next ("prompt lookup"): where `last` (the
+/// plan's last token) occurs in the command, the tokens after it there, as far as the
+/// grammar allows them (the longest such run over every occurrence). A plan copies its
+/// numbers: after the `9` of "turn left 90 degrees", the guess is `0`. Nothing is accepted
+/// on a guess: each guessed token is checked against what the model picks at its place
+/// (`generate`), so the plan is the one decoding token by token would give.
+fn draft(command: &[Token], last: Token, grammar: &Grammar, eos: Option<Token>) -> Vec<Token> {
+    let mut best = Vec::new();
+    for (i, _) in command.iter().enumerate().filter(|(_, &t)| t == last) {
+        let Some(mut probe) = grammar.try_clone() else { return Vec::new() };
+        let mut run = Vec::new();
+        for &t in command[i + 1..].iter().take(MAX_DRAFT) {
+            if Some(t) == eos || !probe.allows(t) {
+                break;
+            }
+            probe.accept(t);
+            run.push(t);
+        }
+        if run.len() > best.len() {
+            best = run;
+        }
+    }
+    best
 }
 
 /// The softmax probability of `token` under `logits` (the model's own, before any grammar):
@@ -175,6 +205,7 @@ impl Worker {
             grammars: HashMap::new(),
             scratch: Vec::new(),
             ascii,
+            draft: config.draft,
             info,
         })
     }
@@ -357,11 +388,17 @@ impl Worker {
         // was no choice, so it does not count towards the confidence.
         let mut pending: Vec<u8> = Vec::new();
         let stopped = |out: &[u8]| job.stop_at.as_ref().is_some_and(|s| out.ends_with(s.as_bytes()));
-        let result = loop {
+        // Which logits the next token is picked from (counted from the last decode's end),
+        // and the token already picked there (a guess that was not the model's choice).
+        let mut row = 1;
+        let mut picked: Option<Token> = None;
+        let drafting = self.draft && job.grammar.is_some();
+        let mut drafted = 0;
+        let result = 'gen: loop {
             if canceled() {
                 break Err(EngineError::Canceled);
             }
-            let token = match self.pick(grammar.as_mut(), &mut fallbacks) {
+            let token = match picked.take().or_else(|| self.pick(grammar.as_mut(), row, &mut fallbacks)) {
                 Some(t) => t,
                 None => break Err(EngineError::GrammarDeadEnd(String::from_utf8_lossy(&out).into())),
             };
@@ -371,7 +408,7 @@ impl Worker {
             }
             let bytes = model.token_bytes(token);
             if !(pending.len() >= bytes.len() && pending.starts_with(&bytes)) {
-                confidence = confidence.min(probability(self.ctx.last_logits(), token as usize));
+                confidence = confidence.min(probability(self.ctx.logits_from_end(row), token as usize));
             }
             pending.clear();
             if let Some(g) = grammar.as_mut() {
@@ -418,11 +455,59 @@ impl Worker {
                     break Ok(());
                 }
             }
-            if let Err(e) = self.ctx.decode(&batch, pos, seq, || true) {
+            // Drafting: the tokens the plan may copy from the command next ride along, each
+            // with its logits kept, and are checked below.
+            let guess = match (drafting && pending.is_empty(), grammar.as_ref()) {
+                (true, Some(g)) => {
+                    let mut d = draft(&tokens, *batch.last().unwrap_or(&token), g, eos);
+                    d.truncate(job.max_tokens - generated);
+                    d
+                }
+                _ => Vec::new(),
+            };
+            let n_fixed = batch.len();
+            batch.extend_from_slice(&guess);
+            if let Err(e) = self.ctx.decode_outputs(&batch, pos, seq, 1 + guess.len(), || true) {
                 break Err(e.into());
             }
             decodes += 1;
-            pos += batch.len() as i32;
+            pos += n_fixed as i32;
+            row = 1 + guess.len();
+            // Each guessed token is kept only where the model, given everything before it,
+            // picks it itself; at the first other pick, the rest is dropped from the cache
+            // and that pick is the next token.
+            for &g in &guess {
+                let Some(choice) = self.pick(grammar.as_mut(), row, &mut fallbacks) else {
+                    break 'gen Err(EngineError::GrammarDeadEnd(String::from_utf8_lossy(&out).into()));
+                };
+                if choice != g {
+                    picked = Some(choice);
+                    if !self.ctx.seq_rm(seq, pos, -1) {
+                        break 'gen Err(EngineError::CacheCut);
+                    }
+                    break;
+                }
+                confidence = confidence.min(probability(self.ctx.logits_from_end(row), g as usize));
+                if let Some(gr) = grammar.as_mut() {
+                    gr.accept(g);
+                }
+                out.extend_from_slice(&model.token_bytes(g));
+                out_tokens.push(g);
+                generated += 1;
+                drafted += 1;
+                pos += 1;
+                row -= 1;
+                if stopped(&out) {
+                    stop = StopReason::StopText;
+                    break 'gen Ok(());
+                }
+                if generated >= job.max_tokens {
+                    break 'gen Ok(());
+                }
+            }
+            if picked.is_none() {
+                row = 1;
+            }
         };
         if let (Some(src), Some(g)) = (&job.grammar, grammar) {
             self.grammars.insert(src.clone(), g);
@@ -439,6 +524,7 @@ impl Worker {
             prompt_time,
             generated_tokens: generated,
             forced_tokens: forced_n,
+            drafted_tokens: drafted,
             decodes,
             generation_time: t_gen.elapsed(),
             grammar_fallbacks: fallbacks,
@@ -449,8 +535,8 @@ impl Worker {
 
     /// Greedy choice. With a grammar: the model's best token if the grammar allows it,
     /// else the best of what the grammar allows (one full-vocabulary pass).
-    fn pick(&mut self, grammar: Option<&mut Grammar>, fallbacks: &mut usize) -> Option<Token> {
-        let logits = self.ctx.last_logits();
+    fn pick(&mut self, grammar: Option<&mut Grammar>, row: usize, fallbacks: &mut usize) -> Option<Token> {
+        let logits = self.ctx.logits_from_end(row);
         let best = argmax(logits)? as Token;
         let Some(g) = grammar else { return Some(best) };
         if g.allows(best) {
