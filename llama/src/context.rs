@@ -68,6 +68,12 @@ impl Context {
         &self.model
     }
 
+    /// The most tokens one decode evaluates in one batch; [`Context::decode_outputs`] keeps
+    /// logits only within the last batch.
+    pub fn n_batch(&self) -> usize {
+        self.params.n_batch as usize
+    }
+
     /// The context length of one sequence, in tokens.
     pub fn n_ctx(&self) -> u32 {
         // SAFETY: valid context pointer.

@@ -302,7 +302,10 @@ fn words(command: &str) -> Vec<String> {
                     // forty-five, x-ray: split only number words
                     let rest: String = chars[k + 1..].iter().take_while(|c| c.is_alphabetic()).collect();
                     // ("three-quarters", "two-thirds": a number word and a fraction word too)
-                    if small(&cur).is_some() && (small(&rest).is_some() || fraction_word(&rest).is_some()) {
+                    // (not "twenty-third": an ordinal)
+                    let fraction =
+                        small(&cur).is_some_and(|n| (1.0..10.0).contains(&n)) && fraction_word(&rest).is_some();
+                    if small(&cur).is_some() && small(&rest).is_some() || fraction {
                         out.push(std::mem::take(&mut cur));
                     } else {
                         cur.push(c);
@@ -348,7 +351,12 @@ fn spoken(w: Vec<String>) -> Vec<String> {
         let after_number = prev.is_some_and(|p| digits(p).is_some() || small(p).is_some());
         match word.as_str() {
             "to" | "too" if plural_unit(w.get(k + 1)) && !after_number => out.push("2".into()),
-            "for" | "fore" if plural_unit(w.get(k + 1)) && !after_number => out.push("4".into()),
+            // ("wait for minutes" is no number)
+            "for" | "fore"
+                if plural_unit(w.get(k + 1)) && !after_number && w.get(k + 1).is_some_and(|u| u != "minutes") =>
+            {
+                out.push("4".into())
+            }
             "write"
                 if matches!(prev, Some("turn" | "go" | "veer" | "bear" | "rotate" | "spin" | "swing" | "pivot"))
                     || w.get(k + 1).is_some_and(|n| n == "turn") =>
@@ -537,8 +545,18 @@ pub fn asks_relative_amount(normalized: &str) -> bool {
     let more = |k: usize| {
         MORE.contains(&word(k)) && (w[k].ends_with(',') || !w.get(k + 1).is_some_and(|t| t.starts_with("time")))
     };
+    // A duration up to two words after the number ("wait 2 more seconds") is a wait.
+    let duration = |j: usize| {
+        (j + 1..w.len().min(j + 3))
+            .take_while(|&k| !w[k - 1].ends_with(','))
+            .any(|k| word(k).starts_with("second") || word(k).starts_with("minute"))
+    };
     (0..w.len()).any(|j| {
-        if digits(word(j)).is_none() || w.get(j + 1).is_some_and(|u| u.trim_end_matches(',').starts_with("second")) {
+        // "to 20 degrees", "no more than 30 degrees": a target and a bound, not a step
+        if digits(word(j)).is_none() || duration(j) || j > 0 && word(j - 1) == "to" && !w[j - 1].ends_with(',') {
+            return false;
+        }
+        if w.get(j.wrapping_sub(1)).is_some_and(|t| *t == "than") {
             return false;
         }
         // up to two words either side, not across a comma
@@ -666,6 +684,8 @@ mod tests {
         n("go forward one and three-quarter metres", "go forward 1.75 m");
         n("drive two-thirds of a meter", "drive 0.667 m");
         n("the fourth time", "the fourth time");
+        n("the twenty-third time", "the twenty-third time");
+        n("wait for minutes", "wait for minutes");
     }
 
     #[test]
@@ -708,6 +728,11 @@ mod tests {
         }
         for c in [
             "wait another 2 seconds",
+            "wait 2 more seconds",
+            "hold 3 extra seconds",
+            "wait 1 more minute",
+            "no more than 30 degrees, please",
+            "tilt the wrist a bit more to 20 degrees",
             "shoulder to 30 degrees",
             "close it once more, then shoulder to 30",
             "base to 30, one more time",

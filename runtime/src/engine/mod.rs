@@ -238,7 +238,8 @@ pub struct Generation {
     /// before (drafting; see `worker.rs`): each saved a decode of its own.
     pub drafted_tokens: usize,
     /// Decodes during generation: one per sampled token, less the last (a closing `]`, or
-    /// the `max_tokens`-th, is not evaluated); forced tokens ride along with the one before.
+    /// the `max_tokens`-th, is not evaluated); forced tokens ride along with the one before,
+    /// and so do guessed tokens (drafting), which need no decode of their own when kept.
     pub decodes: usize,
     /// Time spent generating (sampling + decoding).
     pub generation_time: Duration,

@@ -111,7 +111,9 @@ const MAX_DRAFT: usize = 6;
 /// numbers: after the `9` of "turn left 90 degrees", the guess is `0`. Nothing is accepted
 /// on a guess: each guessed token is checked against what the model picks at its place
 /// (`generate`), so the plan is the one decoding token by token would give.
-fn draft(command: &[Token], last: Token, grammar: &Grammar, eos: Option<Token>) -> Vec<Token> {
+/// A guess ends before a token after which the grammar forces text (jump-forward's, with
+/// `ascii`): that text is jump-forward's to write, as without drafting.
+fn draft(command: &[Token], last: Token, grammar: &Grammar, ascii: &[(u8, Token)], eos: Option<Token>) -> Vec<Token> {
     let mut best = Vec::new();
     for (i, _) in command.iter().enumerate().filter(|(_, &t)| t == last) {
         let Some(mut probe) = grammar.try_clone() else { return Vec::new() };
@@ -121,6 +123,9 @@ fn draft(command: &[Token], last: Token, grammar: &Grammar, eos: Option<Token>) 
                 break;
             }
             probe.accept(t);
+            if !ascii.is_empty() && !forced_text(&probe, ascii, eos).text.is_empty() {
+                break;
+            }
             run.push(t);
         }
         if run.len() > best.len() {
@@ -459,8 +464,10 @@ impl Worker {
             // with its logits kept, and are checked below.
             let guess = match (drafting && pending.is_empty(), grammar.as_ref()) {
                 (true, Some(g)) => {
-                    let mut d = draft(&tokens, *batch.last().unwrap_or(&token), g, eos);
-                    d.truncate(job.max_tokens - generated);
+                    let ascii: &[(u8, Token)] = if jump { &self.ascii } else { &[] };
+                    let mut d = draft(&tokens, *batch.last().unwrap_or(&token), g, ascii, eos);
+                    // Within the tokens left, and within one batch (logits are kept only there).
+                    d.truncate((job.max_tokens - generated).min(self.ctx.n_batch().saturating_sub(batch.len())));
                     d
                 }
                 _ => Vec::new(),
