@@ -378,11 +378,14 @@ fn quantity(w: &[String], i: usize) -> Option<(f64, Unit, usize)> {
     let at = |k: usize| w.get(i + k).map(String::as_str);
     let whole = |s: Option<&str>| matches!(s, Some("full" | "complete" | "whole"));
     // "half a meter", "quarter of a turn", "a meter", "a full turn"
-    let (mut v, n) = match (at(0), at(1)) {
-        _ if dozen(w, i).is_some() => dozen(w, i)?,
-        (Some("half"), _) => (0.5, 1),
-        (Some("quarter"), _) => (0.25, 1),
-        (Some("a" | "an"), Some(u)) if whole(Some(u)) || unit(u).is_some_and(|u| u != Unit::Angle(360.0)) => (1.0, 1),
+    // ("half a dozen" before "half a")
+    let (mut v, n) = match (dozen(w, i), at(0), at(1)) {
+        (Some(d), _, _) => d,
+        (None, Some("half"), _) => (0.5, 1),
+        (None, Some("quarter"), _) => (0.25, 1),
+        (None, Some("a" | "an"), Some(u)) if whole(Some(u)) || unit(u).is_some_and(|u| u != Unit::Angle(360.0)) => {
+            (1.0, 1)
+        }
         _ => number(w, i)?,
     };
     let mut k = n;
@@ -553,10 +556,8 @@ pub fn asks_relative_amount(normalized: &str) -> bool {
     };
     (0..w.len()).any(|j| {
         // "to 20 degrees", "no more than 30 degrees": a target and a bound, not a step
-        if digits(word(j)).is_none() || duration(j) || j > 0 && word(j - 1) == "to" && !w[j - 1].ends_with(',') {
-            return false;
-        }
-        if w.get(j.wrapping_sub(1)).is_some_and(|t| *t == "than") {
+        let bound = j > 0 && matches!(w[j - 1], "to" | "than");
+        if digits(word(j)).is_none() || duration(j) || bound {
             return false;
         }
         // up to two words either side, not across a comma
