@@ -44,7 +44,17 @@ const FILLERS: &[&str] = &[
     "please",
     "now",
     "thanks",
+    "thank",
+    "thx",
     "cheers",
+    // who is spoken to ("hey robot, …")
+    "robot",
+    "rover",
+    "bot",
+    "buddy",
+    "hi",
+    "hello",
+    "yo",
     "about",
     "around",
     "roughly",
@@ -83,7 +93,8 @@ fn repetition(words: &[&str]) -> Option<usize> {
     match words {
         ["twice"] => Some(2),
         ["thrice"] => Some(3),
-        [n, "times"] | [n, "times", "over"] | ["repeat", n, "times"] => count(n),
+        [n, "times"] | [n, "times", "over"] | [n, "times", "in", "a", "row"] | ["repeat", n, "times"] => count(n),
+        ["twice", "in", "a", "row"] => Some(2),
         _ => None,
     }
 }
@@ -97,6 +108,59 @@ fn continues(words: &[&str]) -> bool {
     matches!((rest.next(), rest.next()), (Some(n), Some(u)) if n.parse::<f64>().is_ok() && unit(u))
 }
 
+/// A step that says only an amount ("-30", "to 30 degrees right", "40 degrees"), after one
+/// with an amount: the step before it with this amount ("move the wrist to 30, then -30" →
+/// "move the wrist to -30").
+fn elliptic<'a>(before: &[&'a str], step: &[&'a str]) -> Option<Vec<&'a str>> {
+    let unit = |w: &&str| matches!(*w, "m" | "second" | "seconds" | "degrees");
+    let direction = |w: &&str| matches!(*w, "left" | "right" | "up" | "down" | "forward" | "back");
+    let said = step.strip_prefix(&["to"]).unwrap_or(step);
+    let (amount, rest) = said.split_first()?;
+    amount.parse::<f64>().ok()?;
+    if !rest.iter().all(|w| unit(w) || direction(w)) {
+        return None;
+    }
+    let at = before.iter().rposition(|w| w.parse::<f64>().is_ok())?;
+    let (before_unit, before_tail) = match before.get(at + 1) {
+        Some(u) if unit(u) => (Some(*u), &before[at + 2..]),
+        _ => (None, &before[at + 1..]),
+    };
+    // "turn left 90 degrees, then 2 m" is no ellipsis
+    let said_unit = rest.iter().find(|w| unit(w)).copied();
+    if let (Some(a), Some(b)) = (said_unit, before_unit) {
+        if a.trim_end_matches('s') != b.trim_end_matches('s') {
+            return None;
+        }
+    }
+    let mut out = before[..at].to_vec();
+    out.push(amount);
+    out.extend(said_unit.or(before_unit));
+    if rest.iter().any(direction) {
+        out.extend(rest.iter().filter(|w| direction(w)));
+    } else {
+        out.extend_from_slice(before_tail);
+    }
+    Some(out)
+}
+
+/// "turn the lights on for 10 seconds", "switch on the horn for 2 seconds": the step on, a
+/// wait, the step off.
+#[allow(clippy::type_complexity)]
+fn on_for<'a>(w: &[&'a str]) -> Option<(Vec<&'a str>, Vec<&'a str>, Vec<&'a str>)> {
+    const SWITCH: &[&str] = &["turn", "switch", "keep", "leave", "flip", "flick", "put"];
+    let [head @ .., "for", n, unit] = w else { return None };
+    n.parse::<f64>().ok()?;
+    if !matches!(*unit, "second" | "seconds")
+        || !head.first().is_some_and(|v| SWITCH.contains(v))
+        || head.iter().filter(|t| **t == "on").count() != 1
+        || head.contains(&"off")
+    {
+        return None;
+    }
+    let off = head.iter().map(|t| if *t == "on" { "off" } else { *t }).collect();
+    Some((head.to_vec(), vec!["wait", *n, *unit], off))
+}
+
 /// End the step being read: fillers alone are no step, and a quantity first finishes the step
 /// before it (a cut in the wrong place costs little: that step is planned as it was said).
 fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, place: &mut Place) {
@@ -104,8 +168,12 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
         cur.clear();
         return;
     }
-    if continues(cur) {
-        if let Some((_, prev)) = steps.last_mut() {
+    // "Wait, 5 seconds." (a step still without its amount); "Open. The gripper." (a verb
+    // alone, then its object)
+    let amount_missing = |prev: &[&str]| !prev.iter().any(|w| w.parse::<f64>().is_ok());
+    let object = cur.first() == Some(&"the") && steps.last().is_some_and(|(_, p)| p.len() == 1);
+    if continues(cur) || object {
+        if let Some((_, prev)) = steps.last_mut().filter(|(_, p)| amount_missing(p) || object) {
             prev.append(cur);
             return;
         }
@@ -133,7 +201,20 @@ pub fn clauses(normalized: &str) -> Vec<String> {
         let t = tokens[i];
         // Fillers before the first word ("okay, before you …") still open the command.
         let command_start = steps.is_empty() && cur.iter().all(|w| FILLERS.contains(w));
-        // "after 2 seconds", "in 5 seconds": a wait this cut would lose; planned whole.
+        // "X after 2 seconds", "after 2 seconds, X", "in 5 seconds, X": a wait, then X
+        let seconds =
+            at(i + 1).is_some_and(|n| n.parse::<f64>().is_ok()) && matches!(at(i + 2), Some("second" | "seconds"));
+        if seconds && (t == "after" || t == "in" && command_start) {
+            let said_before = !command_start && !cur.iter().all(|w| FILLERS.contains(w));
+            close(&mut steps, &mut cur, &mut place);
+            steps.push((
+                if said_before { Place::First } else { Place::Next },
+                vec!["wait", tokens[i + 1], tokens[i + 2]],
+            ));
+            i += 3;
+            continue;
+        }
+        // "after 2 m", "in 5 seconds" said later: what the cut would lose; planned whole.
         if matches!(t, "after" | "in") && at(i + 1).is_some_and(|n| n.parse::<f64>().is_ok()) {
             return Vec::new();
         }
@@ -171,12 +252,38 @@ pub fn clauses(normalized: &str) -> Vec<String> {
             "first" if matches!(at(i + 1), None | Some(",")) => {}
             // "before you …", "once you've …"
             "you" if cur.is_empty() && at(i + 1) == Some("have") => skip = 2,
-            "you" | "you've" if cur.is_empty() => {}
+            "you" | "you've" if cur.iter().all(|w| FILLERS.contains(w)) => {}
             _ => cur.push(t),
         }
         i += skip;
     }
     close(&mut steps, &mut cur, &mut place);
+    // "three times in a row, roll ahead 0.5 m": the one step after it
+    if steps.len() >= 2 {
+        if let Some(n) = repetition(&steps[0].1) {
+            if steps.len() != 2 {
+                return Vec::new();
+            }
+            let (place, step) = steps.pop().expect("two steps");
+            steps = std::iter::repeat_n((place, step), n).collect();
+        }
+    }
+    // "move the wrist to 30, then -30": the step before, with this amount
+    for k in 1..steps.len() {
+        if let Some(said) = elliptic(&steps[k - 1].1, &steps[k].1) {
+            steps[k].1 = said;
+        }
+    }
+    // "turn the lights on for 10 seconds": on, a wait, off
+    if let Some(k) = steps.iter().position(|(_, w)| on_for(w).is_some()) {
+        let (place, w) = steps.remove(k);
+        let (on, wait, off) = on_for(&w).expect("checked");
+        for (o, step) in [on, wait, off].into_iter().enumerate() {
+            steps.insert(k + o, (place, step));
+        }
+    }
+    // "Cut it out, stop moving": one stop
+    steps.dedup_by(|next, bare| bare.1 == ["stop"] && next.1.first() == Some(&"stop"));
     let particle = |w: &Vec<&str>| {
         matches!(
             w.as_slice(),
@@ -211,6 +318,19 @@ pub fn clauses(normalized: &str) -> Vec<String> {
             times = n;
         }
     }
+    // "reverse 1 m twice and then honk": the first step, again
+    if steps.len() >= 2 {
+        let first = &steps[0].1;
+        let tail =
+            (1..=3).filter(|&t| first.len() > t).find_map(|t| repetition(&first[first.len() - t..]).map(|n| (t, n)));
+        if let Some((t, n)) = tail {
+            let (place, mut first) = steps.remove(0);
+            first.truncate(first.len() - t);
+            for _ in 0..n {
+                steps.insert(0, (place, first.clone()));
+            }
+        }
+    }
     if let Some((place, mut last)) = steps.pop() {
         let tail =
             (1..=3).filter(|&t| last.len() > t).find_map(|t| repetition(&last[last.len() - t..]).map(|n| (t, n)));
@@ -233,10 +353,72 @@ pub fn clauses(normalized: &str) -> Vec<String> {
         }
     }
     let all: Vec<String> = (0..times).flat_map(|_| ordered.iter().map(|w| w.join(" "))).collect();
-    if all.len() < 2 || all.len() > MAX_CLAUSES {
+    // One step is worth planning alone only where words around it went ("hey robot, please
+    // go forward 1 m, thanks" → "please go forward 1 m")
+    let said = tokens.iter().filter(|t| **t != ",").count();
+    if all.is_empty() || all.len() > MAX_CLAUSES || all.len() == 1 && all[0].split_whitespace().count() >= said {
         return Vec::new();
     }
     all
+}
+
+/// A normalized command that moves every joint the same way ("home all four joints",
+/// "after centering every joint, …", "set all joints to 0 degrees"), with each of `joints`
+/// named instead ("base to 0 degrees, shoulder to 0 degrees, …"), for [`clauses`] to cut.
+pub fn all_joints(normalized: &str, joints: &[&str]) -> Option<String> {
+    const ZERO: &[&str] = &[
+        "home",
+        "homing",
+        "center",
+        "centre",
+        "centering",
+        "centring",
+        "zero",
+        "zeroing",
+        "reset",
+        "resetting",
+        "straighten",
+        "straightening",
+    ];
+    if joints.is_empty() {
+        return None;
+    }
+    let w: Vec<&str> = normalized.split(' ').collect();
+    let at = |k: usize| w.get(k).copied().map(|t| t.trim_end_matches(','));
+    for i in 0..w.len() {
+        if !matches!(at(i), Some("all" | "every" | "each")) {
+            continue;
+        }
+        let mut j = i + 1;
+        while matches!(at(j), Some("of" | "the" | "four" | "4" | "three" | "3" | "five" | "5" | "six" | "6")) {
+            j += 1;
+        }
+        if !matches!(at(j), Some("joint" | "joints" | "servo" | "servos")) {
+            continue;
+        }
+        let zero_verb = i > 0 && ZERO.contains(&w[i - 1]);
+        // "… to 30 degrees", "… back to 0"
+        let mut k = j + 1;
+        if at(k) == Some("back") {
+            k += 1;
+        }
+        let target = (at(k) == Some("to")).then(|| at(k + 1)).flatten().filter(|n| n.parse::<f64>().is_ok());
+        let (start, angle, end) = match (zero_verb, target) {
+            (_, Some(n)) if !w[j].ends_with(',') => {
+                let unit = usize::from(at(k + 2) == Some("degrees"));
+                (i.saturating_sub(usize::from(i > 0 && !matches!(w[i - 1], "after" | "then" | "and"))), n, k + 2 + unit)
+            }
+            (true, _) => (i - 1, "0", j + 1),
+            _ => continue,
+        };
+        let last = w[end - 1].ends_with(',');
+        let named: Vec<String> = joints.iter().map(|j| format!("{j} to {angle} degrees")).collect();
+        let mut out: Vec<String> = w[..start].iter().map(|t| t.to_string()).collect();
+        out.push(format!("{}{}", named.join(", "), if last { "," } else { "" }));
+        out.extend(w[end..].iter().map(|t| t.to_string()));
+        return Some(out.join(" "));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -288,9 +470,9 @@ mod tests {
         // Which steps move with "before"/"after" when there are more than two.
         cut("before you drive 1 m, turn on the lights and honk", &[]);
         cut("honk, then drive 2 m after turning left", &[]);
-        // A wait said as "after N seconds".
+        // A wait said as "after N seconds" among more than two steps.
         cut("turn on the horn, then turn the horn off after 2 seconds", &[]);
-        cut("in 5 seconds, turn left", &[]);
+        cut("drive 2 m in 5 seconds", &[]);
         // A particle alone is no step.
         cut("turn the lights on and off", &[]);
     }
@@ -322,10 +504,6 @@ mod tests {
         for one in [
             "Wait, 5 seconds.",
             "Drive forward, 1 meter.",
-            "turn left 90 degrees, please",
-            "um, turn right, uh, 45 degrees",
-            "um, can you turn left a bit... like 30 degrees?",
-            "Whoa, whoa, stop!",
             "whoa there",
             "Base: 30 degrees to the left.",
             "Rotate the base to the left, 75 degrees from center.",
@@ -336,6 +514,99 @@ mod tests {
         ] {
             cut(one, &[]);
         }
+        // (without their fillers)
+        cut("turn left 90 degrees, please", &["turn left 90 degrees"]);
+        cut("um, turn right, uh, 45 degrees", &["turn right 45 degrees"]);
+        cut("um, can you turn left a bit... like 30 degrees?", &["can you turn left a bit like 30 degrees"]);
+        cut("Whoa, whoa, stop!", &["stop"]);
+    }
+
+    #[test]
+    fn waits_said_as_after_or_in_come_first() {
+        cut("let go after a quarter second", &["wait 0.25 seconds", "let go"]);
+        cut("in 5 seconds, turn left", &["wait 5 seconds", "turn left"]);
+        cut("After two seconds, honk.", &["wait 2 seconds", "honk"]);
+        cut("drive 1 m, after 2 seconds turn left", &["drive 1 m", "wait 2 seconds", "turn left"]);
+        cut("turn it off after 2 seconds", &[]);
+    }
+
+    #[test]
+    fn amounts_alone_repeat_the_step_before() {
+        cut(
+            "move the wrist to 30 then -30, three times",
+            &[
+                "move the wrist to 30",
+                "move the wrist to -30",
+                "move the wrist to 30",
+                "move the wrist to -30",
+                "move the wrist to 30",
+                "move the wrist to -30",
+            ],
+        );
+        cut(
+            "rotate the base to 30 degrees left, then to 30 degrees right",
+            &["rotate the base to 30 degrees left", "rotate the base to 30 degrees right"],
+        );
+        cut(
+            "set the shoulder to 20 degrees, then 40 degrees",
+            &["set the shoulder to 20 degrees", "set the shoulder to 40 degrees"],
+        );
+        cut("drive forward 2 m, then 3 m", &["drive forward 2 m", "drive forward 3 m"]);
+        // another unit: no ellipsis (and a step the model plans alone)
+        cut("turn left 90 degrees, then 2 m", &["turn left 90 degrees", "2 m"]);
+    }
+
+    #[test]
+    fn repetitions_and_durations_of_outputs_are_written_out() {
+        cut("three times in a row, roll ahead 50 cm", &["roll ahead 0.5 m", "roll ahead 0.5 m", "roll ahead 0.5 m"]);
+        cut("reverse 1 metre twice and then honk", &["reverse 1 m", "reverse 1 m", "honk"]);
+        cut("turn the lights on for 10 seconds", &["turn the lights on", "wait 10 seconds", "turn the lights off"]);
+        cut(
+            "switch on the horn for 2 seconds, then drive 1 m",
+            &["switch on the horn", "wait 2 seconds", "switch off the horn", "drive 1 m"],
+        );
+        cut("drive on for 5 seconds", &[]);
+        cut("Open. The gripper", &[]);
+        cut("turn the lights on, then the horn", &["turn the lights on", "the horn"]);
+        cut("set the wrist to 0 and the elbow to 0", &["set the wrist to 0", "the elbow to 0"]);
+        cut("Cut it out, stop moving.", &["stop"]);
+        cut("Stop. Stop the arm.", &["stop"]);
+        cut("thank you, turn left, then honk", &["turn left", "honk"]);
+    }
+
+    #[test]
+    fn every_joint_is_named() {
+        let joints = ["base", "shoulder", "elbow", "wrist"];
+        let all = |c: &str| all_joints(&normalize(c), &joints);
+        assert_eq!(
+            all("home all four joints").as_deref(),
+            Some("base to 0 degrees, shoulder to 0 degrees, elbow to 0 degrees, wrist to 0 degrees")
+        );
+        assert_eq!(
+            clauses(&all("after centering every joint, open the gripper").unwrap()),
+            [
+                "base to 0 degrees",
+                "shoulder to 0 degrees",
+                "elbow to 0 degrees",
+                "wrist to 0 degrees",
+                "open the gripper"
+            ]
+        );
+        assert_eq!(
+            all("please set all the joints to thirty degrees").as_deref(),
+            Some("please base to 30 degrees, shoulder to 30 degrees, elbow to 30 degrees, wrist to 30 degrees")
+        );
+        assert_eq!(all("home the base"), None);
+        assert_eq!(all("open all the way"), None);
+        assert_eq!(all_joints("home all joints", &[]), None);
+    }
+
+    #[test]
+    fn one_step_is_planned_alone_where_words_around_it_went() {
+        cut("Hey robot, please go forward 1 m, thanks", &["please go forward 1 m"]);
+        cut("thank you, turn left", &["turn left"]);
+        cut("turn left 90 degrees", &[]);
+        cut("Wait, 5 seconds.", &[]);
     }
 
     #[test]

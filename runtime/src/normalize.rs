@@ -11,11 +11,17 @@
 //!   `250mm` → `0.25 m`, `half a minute` → `30 seconds`, `a quarter turn` → `90 degrees`);
 //! - clockwise / counter-clockwise (and their spellings) become right / left;
 //! - speech-to-text casing and sentence punctuation go (`Turn left. Then stop.` →
-//!   `turn left, then stop`), and so do its homophones for numbers before a plural unit
-//!   (`drive forward to meters` → `drive forward 2 m`) and for "right" (`turn write`).
+//!   `turn left, then stop`), and so do its homophones for numbers before a unit
+//!   (`drive forward to meters` → `drive forward 2 m`, `won meter`, `wait ate seconds`),
+//!   for "right" (`turn write`, `rite turn`) and "close" (`clothes the gripper`);
+//! - a self-correction keeps the amount said last (`three no wait two metres` → `2 m`);
+//! - idioms whose meaning is a plain word of the vocabulary say that word (`hold your
+//!   horses` → `stop`, `cut the horn` → `switch off the horn`, `face the other way` →
+//!   `turn 180 degrees`).
 //!
-//! [`first_length`] and [`asks_relative_amount`] find, in a normalized command, what some
-//! skills' actions cannot express (the planner refuses it before the model).
+//! [`first_length`], [`asks_relative_amount`], [`is_question`], [`vague_amount`] and
+//! [`colour`] find what some skills' actions cannot express (the planner refuses it before
+//! the model).
 //!
 //! Words it does not know pass through unchanged. A skill opts in with
 //! `[prompt] normalize = true`; its training examples go through the same function
@@ -44,7 +50,10 @@ fn unit(word: &str) -> Option<Unit> {
         "ms" | "millisecond" | "milliseconds" | "msec" | "msecs" => Time(0.001),
         "s" | "sec" | "secs" | "second" | "seconds" => Time(1.0),
         "min" | "mins" | "minute" | "minutes" => Time(60.0),
+        "h" | "hr" | "hrs" | "hour" | "hours" => Time(3600.0),
+        "mile" | "miles" => Length(1609.344),
         "deg" | "degs" | "degree" | "degrees" | "°" => Angle(1.0),
+        "rad" | "rads" | "radian" | "radians" => Angle(180.0 / std::f64::consts::PI),
         "turn" | "turns" | "rotation" | "rotations" | "revolution" | "revolutions" | "circle" | "circles" => {
             Angle(360.0)
         }
@@ -351,15 +360,28 @@ fn spoken(w: Vec<String>) -> Vec<String> {
         let after_number = prev.is_some_and(|p| digits(p).is_some() || small(p).is_some());
         match word.as_str() {
             "to" | "too" if plural_unit(w.get(k + 1)) && !after_number => out.push("2".into()),
-            // ("wait for minutes" is no number)
+            // ("wait for minutes", "for hours", "for miles" are no numbers)
             "for" | "fore"
-                if plural_unit(w.get(k + 1)) && !after_number && w.get(k + 1).is_some_and(|u| u != "minutes") =>
+                if plural_unit(w.get(k + 1))
+                    && !after_number
+                    && w.get(k + 1).is_some_and(|u| !matches!(u.as_str(), "minutes" | "hours" | "miles")) =>
             {
                 out.push("4".into())
             }
-            "write"
+            // "won meter", "ate seconds"
+            "won" if !after_number && w.get(k + 1).is_some_and(|u| u.len() > 2 && unit(u).is_some()) => {
+                out.push("1".into())
+            }
+            "ate" if !after_number && plural_unit(w.get(k + 1)) => out.push("8".into()),
+            // "a single metre"
+            "single" if prev == Some("a") && w.get(k + 1).is_some_and(|u| unit(u).is_some()) => {}
+            // "clothes the gripper"
+            "clothes" if w.get(k + 1).is_some_and(|n| matches!(n.as_str(), "the" | "your" | "it")) => {
+                out.push("close".into())
+            }
+            "write" | "rite" | "wright"
                 if matches!(prev, Some("turn" | "go" | "veer" | "bear" | "rotate" | "spin" | "swing" | "pivot"))
-                    || w.get(k + 1).is_some_and(|n| n == "turn") =>
+                    || w.get(k + 1).is_some_and(|n| n == "turn" || digits(n).is_some() || small(n).is_some()) =>
             {
                 out.push("right".into())
             }
@@ -367,8 +389,59 @@ fn spoken(w: Vec<String>) -> Vec<String> {
                 out.push("90".into());
                 out.push("degree".into());
             }
+            // "half a second's wait", "a minute's pause"
+            s if s.strip_suffix("'s").is_some_and(|u| u.len() > 2 && unit(u).is_some()) => {
+                out.push(s.trim_end_matches("'s").into())
+            }
             _ => out.push(word.clone()),
         }
+    }
+    idioms(out)
+}
+
+/// Idioms whose meaning is one of the vocabulary's plain words, whatever comes around them:
+/// "hold your horses" (stop), "cut the horn" (switch it off), "face the other way" (a half
+/// turn).
+fn idioms(w: Vec<String>) -> Vec<String> {
+    const STOP: [&[&str]; 5] = [
+        &["hold", "your", "horses"],
+        &["knock", "it", "off"],
+        &["cut", "it", "out"],
+        &["hit", "the", "kill", "switch"],
+        &["kill", "switch"],
+    ];
+    // What "cut the …" switches off (not "cut the power": of what?)
+    const OUTPUTS: [&str; 10] =
+        ["horn", "lights", "light", "headlights", "siren", "beeper", "buzzer", "noise", "sound", "honking"];
+    let at = |k: usize| w.get(k).map(String::as_str);
+    let mut out: Vec<String> = Vec::with_capacity(w.len() + 2);
+    let mut k = 0;
+    while k < w.len() {
+        if let Some(m) = STOP.iter().find(|m| m.iter().enumerate().all(|(o, t)| at(k + o) == Some(*t))) {
+            out.push("stop".into());
+            k += m.len();
+            continue;
+        }
+        if at(k) == Some("cut") && at(k + 1) == Some("the") && at(k + 2).is_some_and(|o| OUTPUTS.contains(&o)) {
+            out.extend(["switch".into(), "off".into()]);
+            k += 1;
+            continue;
+        }
+        if matches!(at(k), Some("face" | "point" | "look" | "head"))
+            && at(k + 1) == Some("the")
+            && matches!(at(k + 2), Some("opposite" | "other"))
+            && matches!(at(k + 3), Some("way" | "direction"))
+        {
+            // ("turn to face the other way": one turn)
+            if out.len() >= 2 && out[out.len() - 2] == "turn" && matches!(out[out.len() - 1].as_str(), "to" | "and") {
+                out.truncate(out.len() - 2);
+            }
+            out.extend(["turn".into(), "180".into(), "degrees".into()]);
+            k += 4;
+            continue;
+        }
+        out.push(w[k].clone());
+        k += 1;
     }
     out
 }
@@ -377,13 +450,15 @@ fn spoken(w: Vec<String>) -> Vec<String> {
 fn quantity(w: &[String], i: usize) -> Option<(f64, Unit, usize)> {
     let at = |k: usize| w.get(i + k).map(String::as_str);
     let whole = |s: Option<&str>| matches!(s, Some("full" | "complete" | "whole"));
-    // "half a meter", "quarter of a turn", "a meter", "a full turn"
+    // "half a meter", "quarter of a turn", "a meter", "a full turn", "another yard"
     // ("half a dozen" before "half a")
     let (mut v, n) = match (dozen(w, i), at(0), at(1)) {
         (Some(d), _, _) => d,
         (None, Some("half"), _) => (0.5, 1),
         (None, Some("quarter"), _) => (0.25, 1),
-        (None, Some("a" | "an"), Some(u)) if whole(Some(u)) || unit(u).is_some_and(|u| u != Unit::Angle(360.0)) => {
+        (None, Some("a" | "an" | "another"), Some(u))
+            if whole(Some(u)) || unit(u).is_some_and(|u| u != Unit::Angle(360.0)) =>
+        {
             (1.0, 1)
         }
         _ => number(w, i)?,
@@ -414,7 +489,8 @@ fn quantity(w: &[String], i: usize) -> Option<(f64, Unit, usize)> {
     if matches!(at(k + 1), Some("time" | "times")) {
         return None;
     }
-    if full && u != Unit::Angle(360.0) {
+    // "a full minute", "a whole metre": one; "the full 90 degrees" is no amount of its own
+    if full && u == Unit::Angle(1.0) {
         return None;
     }
     k += 1;
@@ -453,6 +529,33 @@ fn compound_part(w: &[String], i: usize, first: Unit) -> Option<(f64, Unit, usiz
     (smaller > 0.0 && smaller < 1.0).then_some((v, u, and + n))
 }
 
+/// Where the amount that corrects one ending at `w[j]` starts: "… *no wait* two", "… *uh no*
+/// forty", "… *, sorry,* 2 m", "… *i mean* 3" (a number must follow).
+fn correction(w: &[String], j: usize) -> Option<usize> {
+    const MARKERS: [&[&str]; 9] = [
+        &["no", "wait"],
+        &["wait", "no"],
+        &["no", "sorry"],
+        &["i", "mean"],
+        &["make", "that"],
+        &["or", "rather"],
+        &["no"],
+        &["sorry"],
+        &["actually"],
+    ];
+    let filler = |k: usize| w.get(k).is_some_and(|s| matches!(s.as_str(), "," | "uh" | "um" | "er" | "erm"));
+    let mut k = j;
+    while filler(k) {
+        k += 1;
+    }
+    let marker = MARKERS.iter().find(|m| m.iter().enumerate().all(|(o, t)| w.get(k + o).is_some_and(|s| s == t)))?;
+    k += marker.len();
+    while filler(k) {
+        k += 1;
+    }
+    number(w, k).map(|_| k)
+}
+
 /// Rewrite `command`'s quantities and directions in the vocabulary's terms (see the module
 /// documentation). Idempotent: a normalized command normalizes to itself.
 pub fn normalize(command: &str) -> String {
@@ -474,12 +577,23 @@ pub fn normalize(command: &str) -> String {
                 continue;
             }
         }
+        // "three no wait two metres", "thirty uh no forty degrees": the amount said last
+        if let Some(k) =
+            quantity(&w, i).map(|(_, _, n)| n).or(number(&w, i).map(|(_, n)| n)).and_then(|n| correction(&w, i + n))
+        {
+            i = k;
+            continue;
+        }
         if let Some((mut v, u, mut n)) = quantity(&w, i) {
-            // A bare "s"/"m"/"in" only counts right after digits ("5 s", "2m"), not after
+            // A bare "s"/"m"/"h"/"in" only counts right after digits ("5 s", "2m"), not after
             // words ("one m" is unusual; "a m" never)
             let unit_word = w[i + n - 1].as_str();
             let after_digits = digits(&w[i]).is_some() || w[i].contains('/');
-            if !matches!(unit_word, "s" | "m" | "\"" | "'") || after_digits {
+            if !matches!(unit_word, "s" | "m" | "h" | "\"" | "'") || after_digits {
+                // "another yard" stays another (a relative amount to some skills)
+                if word == "another" {
+                    out.push("another".into());
+                }
                 // "5 ft 6 in", "2 m 50 cm", "1 minute 30 seconds": one amount
                 while let Some((v2, u2, n2)) = compound_part(&w, i + n, u) {
                     v += v2 * ratio(u2, u);
@@ -494,13 +608,18 @@ pub fn normalize(command: &str) -> String {
         let ordinal =
             |n: usize| digits(&w[i]).is_none() && matches!(w.get(i + n).map(String::as_str), Some("time" | "times"));
         if let Some((v, n)) = number(&w, i).filter(|(_, n)| !ordinal(*n)) {
+            // ("0.5 in to the right")
+            let to_the_side = w.get(i + n + 1).is_some_and(|s| s == "to")
+                && w.get(i + n + 2).is_some_and(|s| s == "the")
+                && w.get(i + n + 3).is_some_and(|s| matches!(s.as_str(), "left" | "right"));
             if w.get(i + n).is_some_and(|s| s == "in")
-                && w.get(i + n + 1).is_none_or(|s| {
-                    matches!(
-                        s.as_str(),
-                        "," | "forward" | "forwards" | "back" | "backward" | "backwards" | "ahead" | "and" | "then"
-                    )
-                })
+                && (to_the_side
+                    || w.get(i + n + 1).is_none_or(|s| {
+                        matches!(
+                            s.as_str(),
+                            "," | "forward" | "forwards" | "back" | "backward" | "backwards" | "ahead" | "and" | "then"
+                        )
+                    }))
             {
                 out.push(canonical(v, Unit::Length(0.0254)));
                 i += n + 1;
@@ -570,6 +689,114 @@ pub fn asks_relative_amount(normalized: &str) -> bool {
             after |= more(k);
         }
         before || after
+    })
+}
+
+/// Whether a command is a question rather than an order ("what angle is the base at?", "how
+/// far have you driven?"): nothing to do. Requests said as questions ("could you turn
+/// left?", "how about a left turn?") are orders.
+pub fn is_question(command: &str) -> bool {
+    const OPENERS: [&str; 8] = ["hey", "robot", "um", "uh", "so", "ok", "okay", "and"];
+    const ASKS: [&str; 12] =
+        ["what", "what's", "whats", "where", "where's", "which", "why", "when", "who", "how", "is", "are"];
+    if !command.trim_end().ends_with('?') {
+        return false;
+    }
+    let lower = command.to_lowercase();
+    let mut w = lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|s| !s.is_empty());
+    let first = w.by_ref().find(|s| !OPENERS.contains(s));
+    let second = w.next();
+    first.is_some_and(|f| ASKS.contains(&f)) && !(first == Some("how") && second == Some("about"))
+}
+
+/// A vague amount in a step that names none ("turn a bit to the left", "raise the shoulder a
+/// little"): how far is for the user to say, not for the model to guess.
+pub fn vague_amount(normalized: &str) -> Option<&'static str> {
+    const VAGUE: [&[&str]; 9] = [
+        &["a", "bit"],
+        &["a", "little"],
+        &["a", "tad"],
+        &["a", "touch"],
+        &["a", "smidge"],
+        &["a", "hair"],
+        &["slightly"],
+        &["somewhat"],
+        &["some", "more"],
+    ];
+    let w: Vec<&str> = normalized.split_whitespace().collect();
+    let number = |t: &&str| digits(t.trim_end_matches(',')).is_some();
+    // steps: up to a comma or before "then"/"and"
+    let mut start = 0;
+    for end in 0..w.len() {
+        if !(end + 1 == w.len() || w[end].ends_with(',') || matches!(w[end + 1], "then" | "and")) {
+            continue;
+        }
+        let step: Vec<&str> = w[start..=end].iter().map(|t| t.trim_end_matches(',')).collect();
+        start = end + 1;
+        // "turn left a bit, like 30 degrees": the amount comes right after
+        if step.iter().any(|t| digits(t).is_some()) || w[end + 1..].iter().take(3).any(number) {
+            continue;
+        }
+        // "a little" as an amount: at the step's end or before a direction ("a little nod" is
+        // something else)
+        let amount = |k: usize| {
+            step.get(k).is_none_or(|n| {
+                matches!(
+                    *n,
+                    "more"
+                        | "further"
+                        | "farther"
+                        | "to"
+                        | "left"
+                        | "right"
+                        | "forward"
+                        | "forwards"
+                        | "ahead"
+                        | "back"
+                        | "backward"
+                        | "backwards"
+                        | "up"
+                        | "down"
+                        | "higher"
+                        | "lower"
+                        | "closer"
+                        | "over"
+                        | "bit"
+                        | "please"
+                        | "in"
+                        | "out"
+                        | "open"
+                        | "wider"
+                        | "tighter"
+                        | "clockwise"
+                        | "counterclockwise"
+                )
+            })
+        };
+        let found = VAGUE.iter().find_map(|m| {
+            (0..step.len().saturating_sub(m.len() - 1))
+                .find(|&k| step[k..k + m.len()] == **m && (m.len() == 1 || m[0] == "some" || amount(k + m.len())))
+                .map(|_| m[m.len() - 1])
+        });
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// A colour in a command (no action sets or finds one: "change the lights to blue", "pick up
+/// the red cup"), unless the board names an output with it (`names`), or it is the "red
+/// light" that means stop.
+pub fn colour<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str> {
+    const COLOURS: [&str; 15] = [
+        "red", "green", "blue", "yellow", "orange", "purple", "pink", "white", "black", "violet", "cyan", "magenta",
+        "brown", "grey", "gray",
+    ];
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    w.iter().enumerate().find_map(|(k, t)| {
+        let named = names.iter().any(|n| n.split(['_', '-', ' ']).any(|p| p == *t));
+        (COLOURS.contains(t) && !named && !(*t == "red" && w.get(k + 1) == Some(&"light"))).then_some(*t)
     })
 }
 
@@ -705,6 +932,79 @@ mod tests {
         n("drive for a meter", "drive for 1 m");
         n("write a poem", "write a poem");
         n("turn right", "turn right");
+    }
+
+    #[test]
+    fn hours_miles_radians_and_whole_units() {
+        n("sit there for an hour", "sit there for 3600 seconds");
+        n("wait 2 h", "wait 7200 seconds");
+        n("drive half a mile", "drive 804.672 m");
+        n("rotate the base to 0.5 rad", "rotate the base to 28.648 degrees");
+        n("pause a full minute", "pause 60 seconds");
+        n("do nothing for one full minute", "do nothing for 60 seconds");
+        n("spin a full turn", "spin 360 degrees");
+        n("half a second's wait", "0.5 seconds wait");
+        n("a quarter of a minute's pause", "15 seconds pause");
+        n("then drive another yard", "then drive another 0.914 m");
+        n("wait for hours", "wait for hours");
+        n("the robot's lights", "the robot's lights");
+    }
+
+    #[test]
+    fn corrections_keep_the_amount_said_last() {
+        n("go forward three no wait two metres", "go forward 2 m");
+        n("set elbow to thirty uh no forty degrees", "set elbow to 40 degrees");
+        n("drive 3 m, sorry, 2 m", "drive 2 m");
+        n("wait 5 seconds, actually 10 seconds", "wait 10 seconds");
+        n("turn left 90 degrees, no more", "turn left 90 degrees, no more");
+        n("drive 2 m, no, turn left", "drive 2 m, no, turn left");
+    }
+
+    #[test]
+    fn homophones_and_idioms_say_the_vocabularys_words() {
+        n("okay robot um won meter forward", "okay robot um 1 m forward");
+        n("wait ate seconds", "wait 8 seconds");
+        n("we won", "we won");
+        n("roll ahead a single metre", "roll ahead 1 m");
+        n("rite turn forty five degrees", "right turn 45 degrees");
+        n("clothes the gripper", "close the gripper");
+        n("turn the base write 30", "turn the base right 30");
+        n("shift the claw 0.5 in to the right", "shift the claw 0.013 m to the right");
+        n("put 2 in to the box", "put 2 in to the box");
+        n("fold the clothes", "fold the clothes");
+        n("hold your horses", "stop");
+        n("knock it off, then honk", "stop, then honk");
+        n("hit the kill switch", "stop");
+        n("cut the horn", "switch off the horn");
+        n("cut the power", "cut the power");
+        n("face the opposite way by turning clockwise", "turn 180 degrees by turning right");
+        n("turn to face the other way", "turn 180 degrees");
+    }
+
+    #[test]
+    fn questions_vague_amounts_and_colours_are_found() {
+        assert!(is_question("what angle is the base at?"));
+        assert!(is_question("Hey robot, how far have you driven?"));
+        assert!(is_question("is the gripper open?"));
+        assert!(!is_question("could you turn left?"));
+        assert!(!is_question("how about a left turn?"));
+        assert!(!is_question("what a day, turn left"));
+        assert!(!is_question("turn left?"));
+        let vague = |c: &str| vague_amount(&normalize(c));
+        assert_eq!(vague("turn a bit to the left"), Some("bit"));
+        assert_eq!(vague("raise the shoulder a little"), Some("little"));
+        assert_eq!(vague("drive 2 m, then back up slightly"), Some("slightly"));
+        assert_eq!(vague("Lower the elbow some more."), Some("more"));
+        assert_eq!(vague("um, can you turn left a bit... like 30 degrees?"), None);
+        assert_eq!(vague("Give a little nod: wrist down to minus 20, then back to center."), None);
+        assert_eq!(vague("turn left"), None);
+        assert_eq!(vague(""), None);
+        let colour = |c: &str, names: &[&str]| colour(&normalize(c), names).map(str::to_owned);
+        assert_eq!(colour("change the lights to blue", &["lights"]).as_deref(), Some("blue"));
+        assert_eq!(colour("Pick up the red cup.", &[]).as_deref(), Some("red"));
+        assert_eq!(colour("turn on the red led", &["red_led"]), None);
+        assert_eq!(colour("red light!", &[]), None);
+        assert_eq!(colour("turn the lights on", &["lights"]), None);
     }
 
     #[test]

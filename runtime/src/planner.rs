@@ -134,18 +134,28 @@ pub struct PlanOutcome {
 /// express is refused here, before the model ([`PlanError::Inexpressible`]).
 pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanError> {
     let job = render(skill, board, command)?;
-    if let Some(why) = inexpressible(skill, board, &job.text) {
+    if let Some(why) = inexpressible(skill, board, command, &job.text) {
         return Err(PlanError::Inexpressible { skill: skill.name.clone(), why });
     }
     Ok(job)
 }
 
-/// Why the skill's actions cannot express a normalized command (`shown`), if they cannot:
-/// a length where no usable action takes one; an amount relative to where a joint is where
-/// the only angles are servo targets.
-fn inexpressible(skill: &Skill, board: &Board, shown: &str) -> Option<String> {
+/// Why the skill's actions cannot express a command (`command`, normalized `shown`), if they
+/// cannot: a question; a vague amount ("a bit"); a colour; a length where no usable action
+/// takes one; an amount relative to where a joint is where the only angles are servo targets.
+fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Option<String> {
     if !skill.normalize {
         return None;
+    }
+    if crate::normalize::is_question(command) {
+        return Some("it is a question, not an order: a robot answers with motion only".into());
+    }
+    if let Some(vague) = crate::normalize::vague_amount(shown) {
+        return Some(format!("\"{vague}\" is no amount: say how far, e.g. \"turn left 20 degrees\""));
+    }
+    let names: Vec<&str> = board.limits.outputs.iter().map(|n| n.as_str()).collect();
+    if let Some(colour) = crate::normalize::colour(shown, &names) {
+        return Some(format!("none of its actions sets or finds a colour (\"{colour}\")"));
     }
     let kinds = plan_grammar::usable_kinds(&skill.allowed, &board.limits);
     if !kinds.contains(&ActionKind::Drive) {
@@ -187,7 +197,10 @@ pub fn render(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanEr
     }
     // A command of several steps, each planned on its own (a skill with `split`).
     let parts = if skill.split {
-        crate::clauses::clauses(&shown).iter().map(|step| format!("{step}{}", skill.after_command)).collect()
+        // "home all joints": each of the board's joints named
+        let joints: Vec<&str> = board.limits.joints.iter().map(|j| j.name.as_str()).collect();
+        let said = crate::clauses::all_joints(&shown, &joints).unwrap_or_else(|| shown.clone());
+        crate::clauses::clauses(&said).iter().map(|step| format!("{step}{}", skill.after_command)).collect()
     } else {
         Vec::new()
     };

@@ -123,7 +123,7 @@ impl Job {
 /// After a fall back, the counters are the whole text's only (the steps' time is in the
 /// caller's wall clock).
 fn run_job(w: &mut dyn Backend, job: &Job, cancel: &AtomicBool) -> Result<Generation, EngineError> {
-    if job.parts.len() < 2 {
+    if job.parts.is_empty() {
         return w.run(job, cancel);
     }
     let mut done: Vec<(&str, Generation)> = Vec::new();
@@ -562,8 +562,10 @@ mod tests {
         let g = engine.submit(job("whole", &["a", "nothing", "b"])).wait().unwrap();
         assert_eq!((g.text.as_str(), g.parts, g.confidence), (" [W]", 0, 0.9));
         assert_eq!(*asked.lock().unwrap(), ["a", "nothing", "whole"]);
-        // One part, or none: the whole text only.
+        // One part (the command without its fillers) is planned alone; none: the whole text.
         let g = engine.submit(job("whole", &["a"])).wait().unwrap();
-        assert_eq!(g.text, " [W]");
+        assert_eq!((g.text.as_str(), g.parts), (" [A]", 1));
+        let g = engine.submit(job("whole", &[])).wait().unwrap();
+        assert_eq!((g.text.as_str(), g.parts), (" [W]", 0));
     }
 }
