@@ -161,6 +161,50 @@ fn on_for<'a>(w: &[&'a str]) -> Option<(Vec<&'a str>, Vec<&'a str>, Vec<&'a str>
     Some((head.to_vec(), vec!["wait", *n, *unit], off))
 }
 
+/// Whether the words are one particle, no step on their own ("on and off", "left too").
+fn particle(w: &[&str]) -> bool {
+    matches!(
+        w,
+        ["on"
+            | "off"
+            | "back"
+            | "again"
+            | "left"
+            | "right"
+            | "up"
+            | "down"
+            | "forward"
+            | "forwards"
+            | "backward"
+            | "backwards"
+            | "too"
+            | "also"]
+    )
+}
+
+/// Steps that say "it" / "them" for the one thing named before ("turn on the lights, wait
+/// 3 seconds, then turn them off" → "turn the lights off"), where exactly one thing ("the
+/// lights") was named in the steps before; otherwise left as they are.
+fn resolve<'a>(steps: &mut [(Place, Vec<&'a str>)]) {
+    for k in 1..steps.len() {
+        let named: Vec<[&str; 2]> =
+            steps[..k].iter().flat_map(|(_, w)| w.windows(2).filter(|p| p[0] == "the").map(|p| [p[0], p[1]])).collect();
+        let Some(first) = named.first().copied() else { continue };
+        if named.iter().any(|n| *n != first) {
+            continue;
+        }
+        let w = &steps[k].1;
+        let Some(at) = w.iter().position(|t| matches!(*t, "it" | "them")) else { continue };
+        if w.iter().filter(|t| BACK_REFERENCES.contains(t)).count() != 1 {
+            continue;
+        }
+        let mut out = w[..at].to_vec();
+        out.extend(first);
+        out.extend_from_slice(&w[at + 1..]);
+        steps[k].1 = out;
+    }
+}
+
 /// End the step being read: fillers alone are no step, and a quantity first finishes the step
 /// before it (a cut in the wrong place costs little: that step is planned as it was said).
 fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, place: &mut Place) {
@@ -171,7 +215,14 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
     // "Wait, 5 seconds." (a step still without its amount); "Open. The gripper." (a verb
     // alone, then its object)
     let amount_missing = |prev: &[&str]| !prev.iter().any(|w| w.parse::<f64>().is_ok());
-    let object = cur.first() == Some(&"the") && steps.last().is_some_and(|(_, p)| p.len() == 1);
+    // ("Drive. Backwards. One meter.": a verb alone, then where)
+    const MOVES: &[&str] =
+        &["drive", "go", "move", "turn", "rotate", "spin", "roll", "head", "back", "reverse", "swing", "pivot", "veer"];
+    let object = steps.last().is_some_and(|(_, p)| match p.as_slice() {
+        [_] if cur.first() == Some(&"the") => true,
+        [verb] | [verb, _] if particle(cur) => MOVES.contains(verb) && (p.len() == 1 || particle(&p[1..])),
+        _ => false,
+    });
     if continues(cur) || object {
         if let Some((_, prev)) = steps.last_mut().filter(|(_, p)| amount_missing(p) || object) {
             prev.append(cur);
@@ -219,6 +270,14 @@ pub fn clauses(normalized: &str) -> Vec<String> {
             return Vec::new();
         }
         let mut skip = 1;
+        let number = |k: usize| at(k).is_some_and(|n| n.parse::<f64>().is_ok());
+        let amount_said = cur.last().is_some_and(|w| w.parse::<f64>().is_ok())
+            || cur.len() >= 2 && cur[cur.len() - 2].parse::<f64>().is_ok() && continues(&cur[cur.len() - 2..]);
+        // "elbow to -20 wait 1 second", "shoulder at 30 degrees elbow at 60 degrees": a new
+        // step starts after an amount, unpunctuated
+        if amount_said && (t == "wait" && number(i + 1) || matches!(at(i + 1), Some("at" | "to")) && number(i + 2)) {
+            close(&mut steps, &mut cur, &mut place);
+        }
         match t {
             "," | "then" | "and" | "finally" | "lastly" | "afterwards" | "afterward" => {
                 close(&mut steps, &mut cur, &mut place);
@@ -282,27 +341,10 @@ pub fn clauses(normalized: &str) -> Vec<String> {
             steps.insert(k + o, (place, step));
         }
     }
+    resolve(&mut steps);
     // "Cut it out, stop moving": one stop
     steps.dedup_by(|next, bare| bare.1 == ["stop"] && next.1.first() == Some(&"stop"));
-    let particle = |w: &Vec<&str>| {
-        matches!(
-            w.as_slice(),
-            ["on"
-                | "off"
-                | "back"
-                | "again"
-                | "left"
-                | "right"
-                | "up"
-                | "down"
-                | "forward"
-                | "forwards"
-                | "backward"
-                | "backwards"
-                | "too"
-                | "also"]
-        )
-    };
+
     let refers_back = |w: &Vec<&str>| w.iter().any(|w| BACK_REFERENCES.contains(w));
     // "before X, Y, Z" or "A, B after C": which steps move is not clear; planned whole.
     let moved = steps.iter().any(|(p, _)| *p == Place::First);
@@ -355,8 +397,8 @@ pub fn clauses(normalized: &str) -> Vec<String> {
     let all: Vec<String> = (0..times).flat_map(|_| ordered.iter().map(|w| w.join(" "))).collect();
     // One step is worth planning alone only where words around it went ("hey robot, please
     // go forward 1 m, thanks" → "please go forward 1 m")
-    let said = tokens.iter().filter(|t| **t != ",").count();
-    if all.is_empty() || all.len() > MAX_CLAUSES || all.len() == 1 && all[0].split_whitespace().count() >= said {
+    // ("turn slightly left, 15 degrees" → "turn slightly left 15 degrees")
+    if all.is_empty() || all.len() > MAX_CLAUSES || all.len() == 1 && all[0] == normalized {
         return Vec::new();
     }
     all
@@ -501,20 +543,17 @@ mod tests {
 
     #[test]
     fn single_steps_fillers_and_quantities_after_commas_stay_whole() {
-        for one in [
-            "Wait, 5 seconds.",
-            "Drive forward, 1 meter.",
-            "whoa there",
-            "Base: 30 degrees to the left.",
-            "Rotate the base to the left, 75 degrees from center.",
-            "stop",
-            "spin around once",
-            "drive forward two and a half metres",
-            "",
-        ] {
+        for one in ["whoa there", "stop", "spin around once", "drive forward two and a half metres", ""] {
             cut(one, &[]);
         }
-        // (without their fillers)
+        // (without their fillers and commas)
+        cut("Wait, 5 seconds.", &["wait 5 seconds"]);
+        cut("Drive forward, 1 meter.", &["drive forward 1 m"]);
+        cut("Base: 30 degrees to the left.", &["base 30 degrees to the left"]);
+        cut(
+            "Rotate the base to the left, 75 degrees from center.",
+            &["rotate the base to the left 75 degrees from center"],
+        );
         cut("turn left 90 degrees, please", &["turn left 90 degrees"]);
         cut("um, turn right, uh, 45 degrees", &["turn right 45 degrees"]);
         cut("um, can you turn left a bit... like 30 degrees?", &["can you turn left a bit like 30 degrees"]);
@@ -566,7 +605,9 @@ mod tests {
             &["switch on the horn", "wait 2 seconds", "switch off the horn", "drive 1 m"],
         );
         cut("drive on for 5 seconds", &[]);
-        cut("Open. The gripper", &[]);
+        cut("Open. The gripper", &["open the gripper"]);
+        cut("Okay. Drive. Backwards. One meter.", &["drive backwards 1 m"]);
+        cut("honk, left", &[]);
         cut("turn the lights on, then the horn", &["turn the lights on", "the horn"]);
         cut("set the wrist to 0 and the elbow to 0", &["set the wrist to 0", "the elbow to 0"]);
         cut("Cut it out, stop moving.", &["stop"]);
@@ -606,14 +647,39 @@ mod tests {
         cut("Hey robot, please go forward 1 m, thanks", &["please go forward 1 m"]);
         cut("thank you, turn left", &["turn left"]);
         cut("turn left 90 degrees", &[]);
-        cut("Wait, 5 seconds.", &[]);
+    }
+
+    #[test]
+    fn it_and_them_name_the_one_thing_named_before() {
+        cut(
+            "Turn on the lights, drive 3 metres, then turn them off.",
+            &["turn on the lights", "drive 3 m", "turn the lights off"],
+        );
+        cut(
+            "set the elbow to 90, wait 1 second, set it to 45",
+            &["set the elbow to 90", "wait 1 second", "set the elbow to 45"],
+        );
+        cut(
+            "close the gripper, then after 4 seconds open it again",
+            &["close the gripper", "wait 4 seconds", "open the gripper again"],
+        );
+    }
+
+    #[test]
+    fn unpunctuated_steps_are_cut_after_their_amount() {
+        cut("elbow to minus 20 wait one second then grip close", &["elbow to -20", "wait 1 second", "grip close"]);
+        cut(
+            "shoulder at 30 degrees elbow at 60 degrees wrist at 0",
+            &["shoulder at 30 degrees", "elbow at 60 degrees", "wrist at 0"],
+        );
+        cut("drive 2 m to the door", &[]);
     }
 
     #[test]
     fn steps_that_refer_back_are_not_cut() {
-        cut("Turn on the lights, drive 3 metres, then turn them off.", &[]);
+        // two things named before: which?
+        cut("turn on the lights and the horn, then turn them off", &[]);
         cut("rotate the wrist to the left, then rotate it back", &[]);
-        cut("close the gripper, then let it go", &[]);
         cut("honk, then do that again", &[]);
         cut("grab it and then lift the wrist to 20 degrees", &[]);
         cut("drive 1 m, then do the same again", &[]);

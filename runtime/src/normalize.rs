@@ -422,6 +422,24 @@ fn idioms(w: Vec<String>) -> Vec<String> {
             k += m.len();
             continue;
         }
+        // "turn around to the right", "turn around clockwise": a half turn that way
+        if matches!(at(k), Some("turn" | "spin" | "swing")) && at(k + 1) == Some("around") {
+            let side = match (at(k + 2), at(k + 3), at(k + 4)) {
+                (Some("to"), Some("the"), Some(d @ ("left" | "right"))) => Some((d, 5)),
+                (Some(d @ ("left" | "right" | "clockwise" | "counterclockwise")), _, _) => Some((d, 3)),
+                _ => None,
+            };
+            if let Some((d, n)) = side {
+                let d = match d {
+                    "clockwise" => "right",
+                    "counterclockwise" => "left",
+                    d => d,
+                };
+                out.extend(["turn".into(), d.into(), "180".into(), "degrees".into()]);
+                k += n;
+                continue;
+            }
+        }
         if at(k) == Some("cut") && at(k + 1) == Some("the") && at(k + 2).is_some_and(|o| OUTPUTS.contains(&o)) {
             out.extend(["switch".into(), "off".into()]);
             k += 1;
@@ -679,6 +697,10 @@ pub fn asks_relative_amount(normalized: &str) -> bool {
         if digits(word(j)).is_none() || duration(j) || bound {
             return false;
         }
+        // "lower the shoulder by 15 degrees": by how much, from where it is
+        if j > 0 && w[j - 1] == "by" {
+            return true;
+        }
         // up to two words either side, not across a comma
         let before = (j.saturating_sub(2)..j).rev().take_while(|&k| !w[k].ends_with(',')).any(more);
         let mut after = false;
@@ -712,7 +734,7 @@ pub fn is_question(command: &str) -> bool {
 /// A vague amount in a step that names none ("turn a bit to the left", "raise the shoulder a
 /// little"): how far is for the user to say, not for the model to guess.
 pub fn vague_amount(normalized: &str) -> Option<&'static str> {
-    const VAGUE: [&[&str]; 9] = [
+    const VAGUE: [&[&str]; 10] = [
         &["a", "bit"],
         &["a", "little"],
         &["a", "tad"],
@@ -722,6 +744,7 @@ pub fn vague_amount(normalized: &str) -> Option<&'static str> {
         &["slightly"],
         &["somewhat"],
         &["some", "more"],
+        &["some"],
     ];
     let w: Vec<&str> = normalized.split_whitespace().collect();
     let number = |t: &&str| digits(t.trim_end_matches(',')).is_some();
@@ -775,7 +798,15 @@ pub fn vague_amount(normalized: &str) -> Option<&'static str> {
         };
         let found = VAGUE.iter().find_map(|m| {
             (0..step.len().saturating_sub(m.len() - 1))
-                .find(|&k| step[k..k + m.len()] == **m && (m.len() == 1 || m[0] == "some" || amount(k + m.len())))
+                .find(|&k| {
+                    step[k..k + m.len()] == **m
+                        && match *m {
+                            // "move back some" (not "some music")
+                            ["some"] => k + 1 == step.len(),
+                            [_] | ["some", _] => true,
+                            _ => amount(k + m.len()),
+                        }
+                })
                 .map(|_| m[m.len() - 1])
         });
         if found.is_some() {
@@ -783,6 +814,17 @@ pub fn vague_amount(normalized: &str) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// A speed in a normalized command ("drive at 2 m per second", "5 mph"): no action takes
+/// one (the board sets its speeds).
+pub fn speed(normalized: &str) -> Option<String> {
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    w.iter().enumerate().find_map(|(k, t)| {
+        let per = *t == "per" && w.get(k + 1).is_some_and(|u| matches!(unit(u), Some(Unit::Time(_))));
+        (per || matches!(*t, "mph" | "kph" | "km/h" | "m/s"))
+            .then(|| w[k.saturating_sub(2)..(k + 2).min(w.len())].join(" "))
+    })
 }
 
 /// A colour in a command (no action sets or finds one: "change the lights to blue", "pick up
@@ -979,6 +1021,9 @@ mod tests {
         n("cut the power", "cut the power");
         n("face the opposite way by turning clockwise", "turn 180 degrees by turning right");
         n("turn to face the other way", "turn 180 degrees");
+        n("turn around to the right", "turn right 180 degrees");
+        n("Turn around clockwise, then stop.", "turn right 180 degrees, then stop");
+        n("turn around", "turn around");
     }
 
     #[test]
@@ -998,6 +1043,11 @@ mod tests {
         assert_eq!(vague("um, can you turn left a bit... like 30 degrees?"), None);
         assert_eq!(vague("Give a little nod: wrist down to minus 20, then back to center."), None);
         assert_eq!(vague("turn left"), None);
+        assert_eq!(vague("move back some"), Some("some"));
+        assert_eq!(vague("play some music"), None);
+        assert_eq!(speed(&normalize("drive at 2 metres per second")).as_deref(), Some("2 m per second"));
+        assert_eq!(speed(&normalize("go 5 mph")).as_deref(), Some("go 5 mph"));
+        assert_eq!(speed(&normalize("wait 2 seconds")), None);
         assert_eq!(vague(""), None);
         let colour = |c: &str, names: &[&str]| colour(&normalize(c), names).map(str::to_owned);
         assert_eq!(colour("change the lights to blue", &["lights"]).as_deref(), Some("blue"));
@@ -1024,6 +1074,8 @@ mod tests {
             "rotate the base 20 degrees further than it is now",
             "Bring the wrist up another ten degrees.",
             "open the gripper, then move the base an extra 5 degrees",
+            "lower the shoulder by 15 degrees",
+            "increase the wrist angle by 5",
         ] {
             assert!(relative(c), "{c}");
         }

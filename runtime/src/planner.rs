@@ -134,7 +134,8 @@ pub struct PlanOutcome {
 /// express is refused here, before the model ([`PlanError::Inexpressible`]).
 pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanError> {
     let job = render(skill, board, command)?;
-    if let Some(why) = inexpressible(skill, board, command, &job.text) {
+    let shown = job.text.strip_suffix(&skill.after_command).unwrap_or(&job.text);
+    if let Some(why) = inexpressible(skill, board, command, shown) {
         return Err(PlanError::Inexpressible { skill: skill.name.clone(), why });
     }
     Ok(job)
@@ -152,6 +153,9 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
     }
     if let Some(vague) = crate::normalize::vague_amount(shown) {
         return Some(format!("\"{vague}\" is no amount: say how far, e.g. \"turn left 20 degrees\""));
+    }
+    if let Some(speed) = crate::normalize::speed(shown) {
+        return Some(format!("none of its actions takes a speed (\"{speed}\"): the board sets its speeds"));
     }
     let names: Vec<&str> = board.limits.outputs.iter().map(|n| n.as_str()).collect();
     if let Some(colour) = crate::normalize::colour(shown, &names) {
