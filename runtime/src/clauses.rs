@@ -9,10 +9,17 @@
 //! its own and joins the plans ([`crate::engine::Job::parts`]); when any step is not a plan
 //! of its own, the whole command is planned as one.
 //!
+//! Around the cut: "X after 2 seconds" is a wait, then X; an amount said alone repeats the
+//! step before with it ("wrist to 30, then -30"); "lights on for 10 seconds" is on, a wait,
+//! off; "turn them off" and "open it" name the one thing named before ("turn on the
+//! lights, …, turn them off"); a bare quantity after a comma belongs to the step before it ("Wait, 5 seconds."),
+//! as does a particle or object after a verb alone ("Drive. Backwards."); fillers alone
+//! between commas ("um", "please", "hey robot") are dropped. A command of one step whose
+//! text changed that way is returned as that one step.
+//!
 //! It gives up (an empty list: plan the command whole) on what it cannot cut safely: a step
-//! that refers back ("turn them off", "do that twice"), more steps than a plan holds, or a
-//! command of one step. A bare quantity after a comma belongs to the step before it
-//! ("Wait, 5 seconds."), and fillers alone between commas ("um", "please") are dropped.
+//! that still refers back ("turn them off" after two things, "do that twice"), more steps
+//! than a plan holds, or a command of one step said as it is.
 
 /// Most steps a command is cut into: a plan holds at most 8 actions.
 pub const MAX_CLAUSES: usize = 8;
@@ -120,11 +127,18 @@ fn elliptic<'a>(before: &[&'a str], step: &[&'a str]) -> Option<Vec<&'a str>> {
     if !rest.iter().all(|w| unit(w) || direction(w)) {
         return None;
     }
-    let at = before.iter().rposition(|w| w.parse::<f64>().is_ok())?;
-    let (before_unit, before_tail) = match before.get(at + 1) {
+    // (not the count of "2 times")
+    let at = (0..before.len())
+        .rev()
+        .find(|&k| before[k].parse::<f64>().is_ok() && !matches!(before.get(k + 1), Some(&"times" | &"time")))?;
+    let (before_unit, mut before_tail) = match before.get(at + 1) {
         Some(u) if unit(u) => (Some(*u), &before[at + 2..]),
         _ => (None, &before[at + 1..]),
     };
+    // (not the step's "2 times" or "twice")
+    if let Some(end) = before_tail.iter().position(|w| w.parse::<f64>().is_ok() || matches!(*w, "twice" | "thrice")) {
+        before_tail = &before_tail[..end];
+    }
     // "turn left 90 degrees, then 2 m" is no ellipsis
     let said_unit = rest.iter().find(|w| unit(w)).copied();
     if let (Some(a), Some(b)) = (said_unit, before_unit) {
@@ -132,10 +146,12 @@ fn elliptic<'a>(before: &[&'a str], step: &[&'a str]) -> Option<Vec<&'a str>> {
             return None;
         }
     }
-    let mut out = before[..at].to_vec();
+    let turned = rest.iter().any(direction);
+    // "turn left 90 degrees, then 45 degrees right": the new direction only
+    let mut out: Vec<&str> = before[..at].iter().filter(|w| !turned || !direction(w)).copied().collect();
     out.push(amount);
     out.extend(said_unit.or(before_unit));
-    if rest.iter().any(direction) {
+    if turned {
         out.extend(rest.iter().filter(|w| direction(w)));
     } else {
         out.extend_from_slice(before_tail);
@@ -146,11 +162,14 @@ fn elliptic<'a>(before: &[&'a str], step: &[&'a str]) -> Option<Vec<&'a str>> {
 /// "turn the lights on for 10 seconds", "switch on the horn for 2 seconds": the step on, a
 /// wait, the step off.
 #[allow(clippy::type_complexity)]
-fn on_for<'a>(w: &[&'a str]) -> Option<(Vec<&'a str>, Vec<&'a str>, Vec<&'a str>)> {
+fn on_for<'a>(w: &[&'a str], outputs: &[&str]) -> Option<(Vec<&'a str>, Vec<&'a str>, Vec<&'a str>)> {
     const SWITCH: &[&str] = &["turn", "switch", "keep", "leave", "flip", "flick", "put"];
     let [head @ .., "for", n, unit] = w else { return None };
     n.parse::<f64>().ok()?;
+    // an output the board has ("turn on the spot for 5 seconds" is no output)
+    let named = head.iter().any(|t| outputs.iter().any(|o| o.eq_ignore_ascii_case(t)));
     if !matches!(*unit, "second" | "seconds")
+        || !named
         || !head.first().is_some_and(|v| SWITCH.contains(v))
         || head.iter().filter(|t| **t == "on").count() != 1
         || head.contains(&"off")
@@ -182,20 +201,44 @@ fn particle(w: &[&str]) -> bool {
     )
 }
 
-/// Steps that say "it" / "them" for the one thing named before ("turn on the lights, wait
-/// 3 seconds, then turn them off" → "turn the lights off"), where exactly one thing ("the
-/// lights") was named in the steps before; otherwise left as they are.
-fn resolve<'a>(steps: &mut [(Place, Vec<&'a str>)]) {
+/// Steps that switch "it" / "them" on or off, or open or close "it", where exactly one thing
+/// ("the lights", "the gripper") was named in the steps before ("turn on the lights, wait
+/// 3 seconds, then turn them off" → "turn the lights off"); otherwise left as they are.
+fn resolve(steps: &mut [(Place, Vec<&str>)]) {
+    // "the" and the words after it up to a particle, a preposition or a number
+    let ends = |t: &str| {
+        particle(&[t]) || t.parse::<f64>().is_ok() || matches!(t, "to" | "at" | "for" | "in" | "by" | "with" | "the")
+    };
     for k in 1..steps.len() {
-        let named: Vec<[&str; 2]> =
-            steps[..k].iter().flat_map(|(_, w)| w.windows(2).filter(|p| p[0] == "the").map(|p| [p[0], p[1]])).collect();
-        let Some(first) = named.first().copied() else { continue };
+        let named: Vec<Vec<&str>> = steps[..k]
+            .iter()
+            .flat_map(|(_, w)| {
+                w.iter().enumerate().filter(|(_, t)| **t == "the").map(|(i, _)| {
+                    let n = w[i + 1..].iter().take_while(|t| !ends(t)).count();
+                    w[i..=i + n].to_vec()
+                })
+            })
+            .filter(|n| n.len() > 1)
+            .collect();
+        let Some(first) = named.first().cloned() else { continue };
         if named.iter().any(|n| *n != first) {
             continue;
         }
         let w = &steps[k].1;
         let Some(at) = w.iter().position(|t| matches!(*t, "it" | "them")) else { continue };
-        if w.iter().filter(|t| BACK_REFERENCES.contains(t)).count() != 1 {
+        // "them" for a plural, "it" for one ("turn it around" after "the lights" is not them)
+        // Only switching a thing named before, and opening or closing the gripper named
+        // before: "hold it", "let it go", "drop it" say the object held; "rotate it to 90
+        // right" was planned worse alone than whole; "rotate it back", back to where?
+        let plural = first.last().is_some_and(|n| n.ends_with('s'));
+        let switched = matches!(w.first(), Some(&("turn" | "switch" | "flip" | "flick" | "shut" | "kill")))
+            && w.iter().any(|t| matches!(*t, "on" | "off"));
+        let gripped = matches!(w.first(), Some(&("open" | "close")))
+            && first.last().is_some_and(|n| matches!(*n, "gripper" | "claw" | "hand" | "jaws"));
+        if !(switched || gripped) {
+            continue;
+        }
+        if w.iter().filter(|t| BACK_REFERENCES.contains(t)).count() != 1 || plural != (w[at] == "them") {
             continue;
         }
         let mut out = w[..at].to_vec();
@@ -218,9 +261,29 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
     // ("Drive. Backwards. One meter.": a verb alone, then where)
     const MOVES: &[&str] =
         &["drive", "go", "move", "turn", "rotate", "spin", "roll", "head", "back", "reverse", "swing", "pivot", "veer"];
+    const TAKES_OBJECT: &[&str] = &[
+        "open",
+        "close",
+        "raise",
+        "lower",
+        "lift",
+        "rotate",
+        "grab",
+        "release",
+        "turn",
+        "switch",
+        "move",
+        "set",
+        "center",
+        "centre",
+        "home",
+        "straighten",
+        "bend",
+        "tilt",
+    ];
     let object = steps.last().is_some_and(|(_, p)| match p.as_slice() {
-        [_] if cur.first() == Some(&"the") => true,
-        [verb] | [verb, _] if particle(cur) => MOVES.contains(verb) && (p.len() == 1 || particle(&p[1..])),
+        [verb] if cur.first() == Some(&"the") => TAKES_OBJECT.contains(verb),
+        [verb] if particle(cur) => MOVES.contains(verb),
         _ => false,
     });
     if continues(cur) || object {
@@ -234,9 +297,9 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
 }
 
 /// The steps of a normalized command in the order they are to happen, each a command of
-/// its own; empty when the command is one step or cannot be cut safely (see the module
-/// documentation).
-pub fn clauses(normalized: &str) -> Vec<String> {
+/// its own (`outputs`: the board's output names, for "… on for 10 seconds"); empty when the
+/// command is one step said as it is or cannot be cut safely (see the module documentation).
+pub fn clauses(normalized: &str, outputs: &[&str]) -> Vec<String> {
     let spaced = normalized.replace(',', " , ");
     let tokens: Vec<&str> = spaced.split_whitespace().collect();
     let at = |k: usize| tokens.get(k).copied();
@@ -328,22 +391,51 @@ pub fn clauses(normalized: &str) -> Vec<String> {
         }
     }
     // "move the wrist to 30, then -30": the step before, with this amount
+    // (past a wait, unless the amount is in seconds: "wrist to 30, wait 1 second, then 60")
     for k in 1..steps.len() {
-        if let Some(said) = elliptic(&steps[k - 1].1, &steps[k].1) {
+        let seconds = steps[k].1.iter().any(|w| matches!(*w, "second" | "seconds"));
+        let Some(j) = (0..k).rev().find(|&j| seconds || steps[j].1.first() != Some(&"wait")) else { continue };
+        if let Some(said) = elliptic(&steps[j].1, &steps[k].1) {
             steps[k].1 = said;
         }
     }
     // "turn the lights on for 10 seconds": on, a wait, off
-    if let Some(k) = steps.iter().position(|(_, w)| on_for(w).is_some()) {
-        let (place, w) = steps.remove(k);
-        let (on, wait, off) = on_for(&w).expect("checked");
-        for (o, step) in [on, wait, off].into_iter().enumerate() {
-            steps.insert(k + o, (place, step));
+    let mut k = 0;
+    while k < steps.len() {
+        if let Some((on, wait, off)) = on_for(&steps[k].1, outputs) {
+            let place = steps[k].0;
+            steps.splice(k..=k, [(place, on), (place, wait), (place, off)]);
+            k += 3;
+        } else {
+            k += 1;
         }
     }
     resolve(&mut steps);
     // "Cut it out, stop moving": one stop
-    steps.dedup_by(|next, bare| bare.1 == ["stop"] && next.1.first() == Some(&"stop"));
+    // ("Stop. Stop honking." is two steps: the second switches the horn off)
+    let plain_stop = |w: &[&str]| {
+        w.first() == Some(&"stop")
+            && w[1..].iter().all(|t| {
+                matches!(
+                    *t,
+                    "moving"
+                        | "now"
+                        | "everything"
+                        | "immediately"
+                        | "right"
+                        | "there"
+                        | "please"
+                        | "the"
+                        | "robot"
+                        | "arm"
+                        | "rover"
+                        | "all"
+                        | "motion"
+                        | "it"
+                )
+            })
+    };
+    steps.dedup_by(|next, bare| bare.1 == ["stop"] && plain_stop(&next.1));
 
     let refers_back = |w: &Vec<&str>| w.iter().any(|w| BACK_REFERENCES.contains(w));
     // "before X, Y, Z" or "A, B after C": which steps move is not clear; planned whole.
@@ -364,7 +456,7 @@ pub fn clauses(normalized: &str) -> Vec<String> {
     if steps.len() >= 2 {
         let first = &steps[0].1;
         let tail =
-            (1..=3).filter(|&t| first.len() > t).find_map(|t| repetition(&first[first.len() - t..]).map(|n| (t, n)));
+            (1..=5).filter(|&t| first.len() > t).find_map(|t| repetition(&first[first.len() - t..]).map(|n| (t, n)));
         if let Some((t, n)) = tail {
             let (place, mut first) = steps.remove(0);
             first.truncate(first.len() - t);
@@ -375,7 +467,7 @@ pub fn clauses(normalized: &str) -> Vec<String> {
     }
     if let Some((place, mut last)) = steps.pop() {
         let tail =
-            (1..=3).filter(|&t| last.len() > t).find_map(|t| repetition(&last[last.len() - t..]).map(|n| (t, n)));
+            (1..=5).filter(|&t| last.len() > t).find_map(|t| repetition(&last[last.len() - t..]).map(|n| (t, n)));
         match tail {
             // "drive 1 m and turn left four times": the turn, or both? Planned whole.
             Some(_) if !steps.is_empty() && times == 1 => return Vec::new(),
@@ -444,11 +536,18 @@ pub fn all_joints(normalized: &str, joints: &[&str]) -> Option<String> {
         if at(k) == Some("back") {
             k += 1;
         }
+        // "home all joints except the wrist": not all
+        if (j + 1..w.len().min(j + 4)).any(|k| matches!(at(k), Some("except" | "but" | "other" | "apart" | "save"))) {
+            return None;
+        }
         let target = (at(k) == Some("to")).then(|| at(k + 1)).flatten().filter(|n| n.parse::<f64>().is_ok());
+        // the verb before "all", said to every joint ("set all joints to 30")
+        let verb = i > 0
+            && matches!(w[i - 1], "set" | "move" | "put" | "bring" | "return" | "rotate" | "send" | "turn" | "get");
         let (start, angle, end) = match (zero_verb, target) {
             (_, Some(n)) if !w[j].ends_with(',') => {
                 let unit = usize::from(at(k + 2) == Some("degrees"));
-                (i.saturating_sub(usize::from(i > 0 && !matches!(w[i - 1], "after" | "then" | "and"))), n, k + 2 + unit)
+                (i - usize::from(verb), n, k + 2 + unit)
             }
             (true, _) => (i - 1, "0", j + 1),
             _ => continue,
@@ -470,7 +569,12 @@ mod tests {
 
     #[track_caller]
     fn cut(command: &str, want: &[&str]) {
-        assert_eq!(clauses(&normalize(command)), want, "{command:?} (normalized {:?})", normalize(command));
+        assert_eq!(
+            clauses(&normalize(command), &["lights", "horn"]),
+            want,
+            "{command:?} (normalized {:?})",
+            normalize(command)
+        );
     }
 
     #[test]
@@ -624,7 +728,7 @@ mod tests {
             Some("base to 0 degrees, shoulder to 0 degrees, elbow to 0 degrees, wrist to 0 degrees")
         );
         assert_eq!(
-            clauses(&all("after centering every joint, open the gripper").unwrap()),
+            clauses(&all("after centering every joint, open the gripper").unwrap(), &[]),
             [
                 "base to 0 degrees",
                 "shoulder to 0 degrees",
@@ -655,14 +759,51 @@ mod tests {
             "Turn on the lights, drive 3 metres, then turn them off.",
             &["turn on the lights", "drive 3 m", "turn the lights off"],
         );
-        cut(
-            "set the elbow to 90, wait 1 second, set it to 45",
-            &["set the elbow to 90", "wait 1 second", "set the elbow to 45"],
-        );
+        cut("set the elbow to 90, wait 1 second, set it to 45", &[]);
+        cut("close the gripper, hold it for 3 seconds, then open it", &[]);
+        cut("bring the base to 5 degrees right, and then let it go", &[]);
+        cut("rotate the base to 45 left, wait a sec, rotate it to 45 right", &[]);
+        cut("rotate the wrist to the left, then rotate it back", &[]);
         cut(
             "close the gripper, then after 4 seconds open it again",
             &["close the gripper", "wait 4 seconds", "open the gripper again"],
         );
+    }
+
+    #[test]
+    fn what_a_review_found_changes_no_meaning() {
+        cut("turn left 90 degrees, then 45 degrees right", &["turn left 90 degrees", "turn 45 degrees right"]);
+        cut(
+            "move the wrist to 30, wait 1 second, then 60",
+            &["move the wrist to 30", "wait 1 second", "move the wrist to 60"],
+        );
+        cut("drive 1 m 2 times, then 3 m", &["drive 1 m", "drive 1 m", "drive 3 m"]);
+        cut("turn on the spot for 5 seconds", &[]);
+        cut(
+            "turn the lights on for 2 seconds, then turn the horn on for 1 second",
+            &[
+                "turn the lights on",
+                "wait 2 seconds",
+                "turn the lights off",
+                "turn the horn on",
+                "wait 1 second",
+                "turn the horn off",
+            ],
+        );
+        cut("Stop. Stop honking.", &["stop", "stop honking"]);
+        cut("honk, then the lights on", &["honk", "the lights on"]);
+        cut("drive forward and back", &[]);
+        cut(
+            "turn on the front lights, wait 2 seconds, then turn them off",
+            &["turn on the front lights", "wait 2 seconds", "turn the front lights off"],
+        );
+        cut("turn on the lights, drive 2 m, then turn it around", &[]);
+        let joints = ["base", "shoulder", "elbow", "wrist"];
+        assert_eq!(
+            all_joints(&normalize("open the gripper, all joints to 0"), &joints).as_deref(),
+            Some("open the gripper, base to 0 degrees, shoulder to 0 degrees, elbow to 0 degrees, wrist to 0 degrees")
+        );
+        assert_eq!(all_joints(&normalize("home all joints except the wrist"), &joints), None);
     }
 
     #[test]

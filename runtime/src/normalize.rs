@@ -19,8 +19,8 @@
 //!   horses` → `stop`, `cut the horn` → `switch off the horn`, `face the other way` →
 //!   `turn 180 degrees`).
 //!
-//! [`first_length`], [`asks_relative_amount`], [`is_question`], [`vague_amount`] and
-//! [`colour`] find what some skills' actions cannot express (the planner refuses it before
+//! [`first_length`], [`asks_relative_amount`], [`is_question`], [`vague_amount`], [`speed`]
+//! and [`colour`] find what some skills' actions cannot express (the planner refuses it before
 //! the model).
 //!
 //! Words it does not know pass through unchanged. A skill opts in with
@@ -507,7 +507,7 @@ fn quantity(w: &[String], i: usize) -> Option<(f64, Unit, usize)> {
     if matches!(at(k + 1), Some("time" | "times")) {
         return None;
     }
-    // "a full minute", "a whole metre": one; "the full 90 degrees" is no amount of its own
+    // "a full minute", "a whole metre": one; not "a full degree" (whole turns are)
     if full && u == Unit::Angle(1.0) {
         return None;
     }
@@ -607,7 +607,7 @@ pub fn normalize(command: &str) -> String {
             // words ("one m" is unusual; "a m" never)
             let unit_word = w[i + n - 1].as_str();
             let after_digits = digits(&w[i]).is_some() || w[i].contains('/');
-            if !matches!(unit_word, "s" | "m" | "h" | "\"" | "'") || after_digits {
+            if !matches!(unit_word, "s" | "m" | "h" | "rad" | "rads" | "\"" | "'") || after_digits {
                 // "another yard" stays another (a relative amount to some skills)
                 if word == "another" {
                     out.push("another".into());
@@ -698,7 +698,7 @@ pub fn asks_relative_amount(normalized: &str) -> bool {
             return false;
         }
         // "lower the shoulder by 15 degrees": by how much, from where it is
-        if j > 0 && w[j - 1] == "by" {
+        if j > 0 && w[j - 1] == "by" && (j < 2 || w[j - 2] != "followed") {
             return true;
         }
         // up to two words either side, not across a comma
@@ -728,7 +728,16 @@ pub fn is_question(command: &str) -> bool {
     let mut w = lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|s| !s.is_empty());
     let first = w.by_ref().find(|s| !OPENERS.contains(s));
     let second = w.next();
-    first.is_some_and(|f| ASKS.contains(&f)) && !(first == Some("how") && second == Some("about"))
+    // "how about …", "what about …", "why don't you …", "why not …", "are you able to …",
+    // "is it ok to …": suggestions and requests
+    let third = w.next();
+    let request =
+        matches!((first, second), (Some("how" | "what"), Some("about")) | (Some("why"), Some("don't" | "not")))
+            || matches!(
+                (first, second, third),
+                (Some("is" | "are"), Some("you" | "it"), Some("able" | "ok" | "okay" | "possible"))
+            );
+    first.is_some_and(|f| ASKS.contains(&f)) && !request
 }
 
 /// A vague amount in a step that names none ("turn a bit to the left", "raise the shoulder a
@@ -757,7 +766,14 @@ pub fn vague_amount(normalized: &str) -> Option<&'static str> {
         let step: Vec<&str> = w[start..=end].iter().map(|t| t.trim_end_matches(',')).collect();
         start = end + 1;
         // "turn left a bit, like 30 degrees": the amount comes right after
-        if step.iter().any(|t| digits(t).is_some()) || w[end + 1..].iter().take(3).any(number) {
+        // (after fillers only: "turn left a bit, drive 2 m" is two steps)
+        let next = w[end + 1..].iter().map(|t| t.trim_end_matches(',')).find(|t| {
+            !matches!(
+                *t,
+                "like" | "say" | "about" | "maybe" | "um" | "uh" | "roughly" | "around" | "approximately" | "so"
+            )
+        });
+        if step.iter().any(|t| digits(t).is_some()) || next.is_some_and(|t| number(&t)) {
             continue;
         }
         // "a little" as an amount: at the step's end or before a direction ("a little nod" is
@@ -982,6 +998,7 @@ mod tests {
         n("wait 2 h", "wait 7200 seconds");
         n("drive half a mile", "drive 804.672 m");
         n("rotate the base to 0.5 rad", "rotate the base to 28.648 degrees");
+        n("do a rad spin", "do a rad spin");
         n("pause a full minute", "pause 60 seconds");
         n("do nothing for one full minute", "do nothing for 60 seconds");
         n("spin a full turn", "spin 360 degrees");
@@ -1033,6 +1050,10 @@ mod tests {
         assert!(is_question("is the gripper open?"));
         assert!(!is_question("could you turn left?"));
         assert!(!is_question("how about a left turn?"));
+        assert!(!is_question("Why don't you honk?"));
+        assert!(!is_question("What about turning left 90 degrees?"));
+        assert!(!is_question("Are you able to drive 2 m?"));
+        assert!(!is_question("is it ok to open the gripper?"));
         assert!(!is_question("what a day, turn left"));
         assert!(!is_question("turn left?"));
         let vague = |c: &str| vague_amount(&normalize(c));
@@ -1043,6 +1064,7 @@ mod tests {
         assert_eq!(vague("um, can you turn left a bit... like 30 degrees?"), None);
         assert_eq!(vague("Give a little nod: wrist down to minus 20, then back to center."), None);
         assert_eq!(vague("turn left"), None);
+        assert_eq!(vague("turn left a bit, drive 2 m"), Some("bit"));
         assert_eq!(vague("move back some"), Some("some"));
         assert_eq!(vague("play some music"), None);
         assert_eq!(speed(&normalize("drive at 2 metres per second")).as_deref(), Some("2 m per second"));
@@ -1080,6 +1102,7 @@ mod tests {
             assert!(relative(c), "{c}");
         }
         for c in [
+            "open the gripper, followed by 90 degrees on the elbow",
             "wait another 2 seconds",
             "wait 2 more seconds",
             "hold 3 extra seconds",

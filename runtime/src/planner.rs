@@ -142,7 +142,7 @@ pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanE
 }
 
 /// Why the skill's actions cannot express a command (`command`, normalized `shown`), if they
-/// cannot: a question; a vague amount ("a bit"); a colour; a length where no usable action
+/// cannot: a question; a vague amount ("a bit"); a speed; a colour; a length where no usable action
 /// takes one; an amount relative to where a joint is where the only angles are servo targets.
 fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Option<String> {
     if !skill.normalize {
@@ -204,7 +204,8 @@ pub fn render(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanEr
         // "home all joints": each of the board's joints named
         let joints: Vec<&str> = board.limits.joints.iter().map(|j| j.name.as_str()).collect();
         let said = crate::clauses::all_joints(&shown, &joints).unwrap_or_else(|| shown.clone());
-        crate::clauses::clauses(&said).iter().map(|step| format!("{step}{}", skill.after_command)).collect()
+        let outputs: Vec<&str> = board.limits.outputs.iter().map(|o| o.as_str()).collect();
+        crate::clauses::clauses(&said, &outputs).iter().map(|step| format!("{step}{}", skill.after_command)).collect()
     } else {
         Vec::new()
     };
