@@ -417,7 +417,7 @@ fn idioms(w: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(w.len() + 2);
     let mut k = 0;
     while k < w.len() {
-        if let Some(m) = STOP.iter().find(|m| m.iter().enumerate().all(|(o, t)| at(k + o) == Some(*t))) {
+        if let Some(m) = STOP.iter().find(|m| phrase_at(&w, k, m)) {
             out.push("stop".into());
             k += m.len();
             continue;
@@ -547,6 +547,11 @@ fn compound_part(w: &[String], i: usize, first: Unit) -> Option<(f64, Unit, usiz
     (smaller > 0.0 && smaller < 1.0).then_some((v, u, and + n))
 }
 
+/// Whether the words at `w[k..]` begin with `phrase`.
+fn phrase_at(w: &[String], k: usize, phrase: &[&str]) -> bool {
+    phrase.iter().enumerate().all(|(o, t)| w.get(k + o).is_some_and(|s| s == t))
+}
+
 /// Where the amount that corrects one ending at `w[j]` starts: "… *no wait* two", "… *uh no*
 /// forty", "… *, sorry,* 2 m", "… *i mean* 3" (a number must follow).
 fn correction(w: &[String], j: usize) -> Option<usize> {
@@ -566,7 +571,7 @@ fn correction(w: &[String], j: usize) -> Option<usize> {
     while filler(k) {
         k += 1;
     }
-    let marker = MARKERS.iter().find(|m| m.iter().enumerate().all(|(o, t)| w.get(k + o).is_some_and(|s| s == t)))?;
+    let marker = MARKERS.iter().find(|m| phrase_at(w, k, m))?;
     k += marker.len();
     while filler(k) {
         k += 1;
@@ -596,13 +601,14 @@ pub fn normalize(command: &str) -> String {
             }
         }
         // "three no wait two metres", "thirty uh no forty degrees": the amount said last
+        let said = quantity(&w, i);
         if let Some(k) =
-            quantity(&w, i).map(|(_, _, n)| n).or(number(&w, i).map(|(_, n)| n)).and_then(|n| correction(&w, i + n))
+            said.map(|(_, _, n)| n).or_else(|| number(&w, i).map(|(_, n)| n)).and_then(|n| correction(&w, i + n))
         {
             i = k;
             continue;
         }
-        if let Some((mut v, u, mut n)) = quantity(&w, i) {
+        if let Some((mut v, u, mut n)) = said {
             // A bare "s"/"m"/"h"/"in" only counts right after digits ("5 s", "2m"), not after
             // words ("one m" is unusual; "a m" never)
             let unit_word = w[i + n - 1].as_str();

@@ -141,6 +141,11 @@ pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanE
     Ok(job)
 }
 
+/// The board's output names ("lights", "horn").
+fn output_names(board: &Board) -> Vec<&str> {
+    board.limits.outputs.iter().map(|o| o.as_str()).collect()
+}
+
 /// Why the skill's actions cannot express a command (`command`, normalized `shown`), if they
 /// cannot: a question; a vague amount ("a bit"); a speed; a colour; a length where no usable action
 /// takes one; an amount relative to where a joint is where the only angles are servo targets.
@@ -157,8 +162,7 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
     if let Some(speed) = crate::normalize::speed(shown) {
         return Some(format!("none of its actions takes a speed (\"{speed}\"): the board sets its speeds"));
     }
-    let names: Vec<&str> = board.limits.outputs.iter().map(|n| n.as_str()).collect();
-    if let Some(colour) = crate::normalize::colour(shown, &names) {
+    if let Some(colour) = crate::normalize::colour(shown, &output_names(board)) {
         return Some(format!("none of its actions sets or finds a colour (\"{colour}\")"));
     }
     let kinds = plan_grammar::usable_kinds(&skill.allowed, &board.limits);
@@ -204,8 +208,10 @@ pub fn render(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanEr
         // "home all joints": each of the board's joints named
         let joints: Vec<&str> = board.limits.joints.iter().map(|j| j.name.as_str()).collect();
         let said = crate::clauses::all_joints(&shown, &joints).unwrap_or_else(|| shown.clone());
-        let outputs: Vec<&str> = board.limits.outputs.iter().map(|o| o.as_str()).collect();
-        crate::clauses::clauses(&said, &outputs).iter().map(|step| format!("{step}{}", skill.after_command)).collect()
+        crate::clauses::clauses(&said, &output_names(board))
+            .iter()
+            .map(|step| format!("{step}{}", skill.after_command))
+            .collect()
     } else {
         Vec::new()
     };
