@@ -10,8 +10,11 @@
 //! of its own, the whole command is planned as one.
 //!
 //! Around the cut: "X after 2 seconds" is a wait, then X; an amount said alone repeats the
-//! step before with it ("wrist to 30, then -30"); "lights on for 10 seconds" is on, a wait,
-//! off; "turn them off" and "open it" name the one thing named before ("turn on the
+//! step before with it ("wrist to 30, then -30", "wrist up to 60, then down to -60");
+//! "lights on for 10 seconds" (and "sound the horn for …", "open the gripper for …") is on, a
+//! wait, off; "open and close the gripper twice" is written out; "…, do that twice" repeats
+//! every step; "X but turn left first" turns first; a step without punctuation ends after
+//! its amount before a joint's name ("base 0 shoulder 90") or a hesitation ("2 m uh turn"); "turn them off" and "open it" name the one thing named before ("turn on the
 //! lights, …, turn them off"); a bare quantity after a comma belongs to the step before it ("Wait, 5 seconds."),
 //! as does a particle or object after a verb alone ("Drive. Backwards."); fillers alone
 //! between commas ("um", "please", "hey robot") are dropped. A command of one step whose
@@ -98,6 +101,12 @@ fn repetition(words: &[&str]) -> Option<usize> {
         (2..=MAX_CLAUSES).contains(&n).then_some(n)
     };
     match words {
+        // "…, do that twice", "…, repeat it 3 times", "…, repeat twice": all of it again
+        ["do" | "repeat", "that" | "this" | "it" | "all" | "everything", rest @ ..] | ["repeat", rest @ ..]
+            if !rest.is_empty() =>
+        {
+            repetition(rest)
+        }
         ["twice"] => Some(2),
         ["thrice"] => Some(3),
         [n, "times"] | [n, "times", "over"] | [n, "times", "in", "a", "row"] | ["repeat", n, "times"] => count(n),
@@ -121,6 +130,11 @@ fn continues(words: &[&str]) -> bool {
 fn elliptic<'a>(before: &[&'a str], step: &[&'a str]) -> Option<Vec<&'a str>> {
     let unit = |w: &&str| matches!(*w, "m" | "second" | "seconds" | "degrees");
     let direction = |w: &&str| matches!(*w, "left" | "right" | "up" | "down" | "forward" | "back");
+    // "wrist up to 60, then down to -60": the direction said with the new amount
+    let (moved, step) = match step {
+        [d @ ("up" | "down" | "back"), "to", n, ..] if n.parse::<f64>().is_ok() => (Some(*d), &step[1..]),
+        _ => (None, step),
+    };
     let said = step.strip_prefix(&["to"]).unwrap_or(step);
     let (amount, rest) = said.split_first()?;
     amount.parse::<f64>().ok()?;
@@ -148,7 +162,14 @@ fn elliptic<'a>(before: &[&'a str], step: &[&'a str]) -> Option<Vec<&'a str>> {
     }
     let turned = rest.iter().any(direction);
     // "turn left 90 degrees, then 45 degrees right": the new direction only
-    let mut out: Vec<&str> = before[..at].iter().filter(|w| !turned || !direction(w)).copied().collect();
+    let mut out: Vec<&str> = before[..at]
+        .iter()
+        .filter(|w| !turned || !direction(w))
+        .map(|w| match moved {
+            Some(d) if direction(w) => d,
+            _ => *w,
+        })
+        .collect();
     out.push(amount);
     out.extend(said_unit.or(before_unit));
     if turned {
@@ -159,17 +180,38 @@ fn elliptic<'a>(before: &[&'a str], step: &[&'a str]) -> Option<Vec<&'a str>> {
     Some(out)
 }
 
-/// "turn the lights on for 10 seconds", "switch on the horn for 2 seconds": the step on, a
-/// wait, the step off.
+/// "turn the lights on for 10 seconds", "switch on the horn for 2 seconds", "sound the horn
+/// for half a second", "open the gripper for 2 seconds": the step on (or open), a wait, the
+/// step off (or closed).
 #[allow(clippy::type_complexity)]
-fn on_for<'a>(w: &[&'a str], outputs: &[&str]) -> Option<(Vec<&'a str>, Vec<&'a str>, Vec<&'a str>)> {
+fn on_for<'a>(w: &[&'a str], outputs: &[&'a str]) -> Option<(Vec<&'a str>, Vec<&'a str>, Vec<&'a str>)> {
     const SWITCH: &[&str] = &["turn", "switch", "keep", "leave", "flip", "flick", "put"];
     let [head @ .., "for", n, unit] = w else { return None };
     n.parse::<f64>().ok()?;
+    if !matches!(*unit, "second" | "seconds") {
+        return None;
+    }
+    let wait = vec!["wait", *n, *unit];
     // an output the board has ("turn on the spot for 5 seconds" is no output)
-    let named = head.iter().any(|t| outputs.iter().any(|o| o.eq_ignore_ascii_case(t)));
-    if !matches!(*unit, "second" | "seconds")
-        || !named
+    let output = head.iter().find(|t| outputs.iter().any(|o| o.eq_ignore_ascii_case(t))).copied();
+    // "sound the horn for 2 seconds", "honk for 2 seconds": the horn switched on, then off
+    let sounded = matches!(head.first(), Some(&("sound" | "blow" | "honk" | "beep" | "toot")));
+    if sounded {
+        // the verb alone ("honk"), or with the output ("sound the horn")
+        let horn = match (output, &head[1..]) {
+            (None, []) => outputs.iter().find(|o| o.eq_ignore_ascii_case("horn")).copied(),
+            (Some(o), [t] | ["the", t]) if *t == o => Some(o),
+            _ => None,
+        }?;
+        return Some((vec!["turn", "the", horn, "on"], wait, vec!["turn", "the", horn, "off"]));
+    }
+    // "open the gripper for 2 seconds": open, then closed again
+    if let [verb @ ("open" | "close"), "the" | "your", thing @ ("gripper" | "claw" | "hand" | "jaws")] = head {
+        let back = if *verb == "open" { "close" } else { "open" };
+        return Some((head.to_vec(), wait, vec![back, "the", thing]));
+    }
+    let named = output.is_some();
+    if !named
         || !head.first().is_some_and(|v| SWITCH.contains(v))
         || head.iter().filter(|t| **t == "on").count() != 1
         || head.contains(&"off")
@@ -177,7 +219,7 @@ fn on_for<'a>(w: &[&'a str], outputs: &[&str]) -> Option<(Vec<&'a str>, Vec<&'a 
         return None;
     }
     let off = head.iter().map(|t| if *t == "on" { "off" } else { *t }).collect();
-    Some((head.to_vec(), vec!["wait", *n, *unit], off))
+    Some((head.to_vec(), wait, off))
 }
 
 /// Whether the words are one particle, no step on their own ("on and off", "left too").
@@ -248,6 +290,41 @@ fn resolve(steps: &mut [(Place, Vec<&str>)]) {
     }
 }
 
+/// "open and close the gripper twice": each verb with its object, as often as said ("open
+/// the gripper, close the gripper, open the gripper, close the gripper"), where the two verbs
+/// undo each other (a repetition right after them is for both).
+fn coordinated(t: Vec<&str>) -> Vec<&str> {
+    let grip = |w: &str| matches!(w, "open" | "close");
+    let ends = |w: Option<&&str>| w.is_none_or(|w| matches!(*w, "," | "then" | "and"));
+    let mut out = Vec::with_capacity(t.len() + 8);
+    let mut i = 0;
+    while i < t.len() {
+        if let [a, "and", b, the @ ("the" | "your"), thing @ ("gripper" | "claw" | "hand" | "jaws"), after @ ..] =
+            &t[i..]
+        {
+            // "twice", "3 times" (and nothing more of the step after it)
+            let (n, said) = [1, 2]
+                .into_iter()
+                .filter(|&k| after.len() >= k && ends(after.get(k)))
+                .find_map(|k| repetition(&after[..k]).map(|n| (n, k)))
+                .unwrap_or((1, 0));
+            if grip(a) && grip(b) && a != b && (said > 0 || ends(after.first())) {
+                for r in 0..n {
+                    if r > 0 {
+                        out.push(",");
+                    }
+                    out.extend([*a, *the, *thing, ",", *b, *the, *thing]);
+                }
+                i += 5 + said;
+                continue;
+            }
+        }
+        out.push(t[i]);
+        i += 1;
+    }
+    out
+}
+
 /// End the step being read: fillers alone are no step, and a quantity first finishes the step
 /// before it (a cut in the wrong place costs little: that step is planned as it was said).
 fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, place: &mut Place) {
@@ -297,11 +374,12 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
 }
 
 /// The steps of a normalized command in the order they are to happen, each a command of
-/// its own (`outputs`: the board's output names, for "… on for 10 seconds"); empty when the
-/// command is one step said as it is or cannot be cut safely (see the module documentation).
-pub fn clauses(normalized: &str, outputs: &[&str]) -> Vec<String> {
+/// its own (`outputs`: the board's output names, for "… on for 10 seconds"; `joints`: its
+/// joint names, for "base 0 shoulder 90"); empty when the command is one step said as it is
+/// or cannot be cut safely (see the module documentation).
+pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<String> {
     let spaced = normalized.replace(',', " , ");
-    let tokens: Vec<&str> = spaced.split_whitespace().collect();
+    let tokens: Vec<&str> = coordinated(spaced.split_whitespace().collect());
     let at = |k: usize| tokens.get(k).copied();
 
     let mut steps: Vec<(Place, Vec<&str>)> = Vec::new();
@@ -336,11 +414,22 @@ pub fn clauses(normalized: &str, outputs: &[&str]) -> Vec<String> {
         let number = |k: usize| at(k).is_some_and(|n| n.parse::<f64>().is_ok());
         let amount_said = cur.last().is_some_and(|w| w.parse::<f64>().is_ok())
             || cur.len() >= 2 && cur[cur.len() - 2].parse::<f64>().is_ok() && continues(&cur[cur.len() - 2..]);
-        // "elbow to -20 wait 1 second", "shoulder at 30 degrees elbow at 60 degrees": a new
-        // step starts after an amount, unpunctuated
-        if amount_said && (t == "wait" && number(i + 1) || matches!(at(i + 1), Some("at" | "to")) && number(i + 2)) {
+        // "elbow to -20 wait 1 second", "shoulder at 30 degrees elbow at 60 degrees", "base 0
+        // shoulder 0": a new step starts after an amount, unpunctuated
+        let joint_amount = joints.contains(&t) && number(i + 1);
+        if amount_said
+            && (t == "wait" && number(i + 1) || matches!(at(i + 1), Some("at" | "to")) && number(i + 2) || joint_amount)
+        {
             close(&mut steps, &mut cur, &mut place);
         }
+        // "drive forward 2.5 m uh turn left": a hesitation after an amount ends the step
+        if amount_said && matches!(t, "uh" | "um" | "er" | "erm") {
+            close(&mut steps, &mut cur, &mut place);
+            i += 1;
+            continue;
+        }
+        // "go forward 2 m but turn left first": the step after "but" goes first
+        let first_next = tokens[i + 1..].iter().take_while(|w| **w != ",").last() == Some(&"first");
         match t {
             "," | "then" | "and" | "finally" | "lastly" | "afterwards" | "afterward" => {
                 close(&mut steps, &mut cur, &mut place);
@@ -360,6 +449,10 @@ pub fn clauses(normalized: &str, outputs: &[&str]) -> Vec<String> {
                 close(&mut steps, &mut cur, &mut place);
                 place = Place::First;
             }
+            "but" if first_next && !cur.is_empty() => {
+                close(&mut steps, &mut cur, &mut place);
+                place = Place::First;
+            }
             "but" if at(i + 1) == Some("first") => {
                 close(&mut steps, &mut cur, &mut place);
                 place = Place::First;
@@ -370,8 +463,13 @@ pub fn clauses(normalized: &str, outputs: &[&str]) -> Vec<String> {
                     place = Place::First;
                 }
             }
-            // "turn left first, then …": the order is already right
-            "first" if matches!(at(i + 1), None | Some(",")) => {}
+            // "turn left first, then …": the order is already right; "drive 1 m and turn
+            // left first": the turn goes first
+            "first" if matches!(at(i + 1), None | Some(",")) => {
+                if !steps.is_empty() {
+                    place = Place::First;
+                }
+            }
             // "before you …", "once you've …"
             "you" if cur.is_empty() && at(i + 1) == Some("have") => skip = 2,
             "you" | "you've" if cur.iter().all(|w| FILLERS.contains(w)) => {}
@@ -437,20 +535,20 @@ pub fn clauses(normalized: &str, outputs: &[&str]) -> Vec<String> {
     };
     steps.dedup_by(|next, bare| bare.1 == ["stop"] && plain_stop(&next.1));
 
-    let refers_back = |w: &Vec<&str>| w.iter().any(|w| BACK_REFERENCES.contains(w));
-    // "before X, Y, Z" or "A, B after C": which steps move is not clear; planned whole.
-    let moved = steps.iter().any(|(p, _)| *p == Place::First);
-    if steps.iter().any(|(_, w)| particle(w) || refers_back(w)) || (moved && steps.len() != 2) {
-        return Vec::new();
-    }
-
-    // "…, four times": the steps before it, again; "honk twice": that step.
+    // "…, four times", "…, do that twice": the steps before it, again; "honk twice": that step.
     let mut times = 1;
     if steps.len() >= 2 {
         if let Some(n) = steps.last().and_then(|(_, w)| repetition(w)) {
             steps.pop();
             times = n;
         }
+    }
+
+    let refers_back = |w: &Vec<&str>| w.iter().any(|w| BACK_REFERENCES.contains(w));
+    // "before X, Y, Z" or "A, B after C": which steps move is not clear; planned whole.
+    let moved = steps.iter().any(|(p, _)| *p == Place::First);
+    if steps.iter().any(|(_, w)| particle(w) || refers_back(w)) || (moved && steps.len() != 2) {
+        return Vec::new();
     }
     // "reverse 1 m twice and then honk": the first step, again
     if steps.len() >= 2 {
@@ -570,7 +668,7 @@ mod tests {
     #[track_caller]
     fn cut(command: &str, want: &[&str]) {
         assert_eq!(
-            clauses(&normalize(command), &["lights", "horn"]),
+            clauses(&normalize(command), &["lights", "horn"], &["base", "shoulder", "elbow", "wrist"]),
             want,
             "{command:?} (normalized {:?})",
             normalize(command)
@@ -728,7 +826,7 @@ mod tests {
             Some("base to 0 degrees, shoulder to 0 degrees, elbow to 0 degrees, wrist to 0 degrees")
         );
         assert_eq!(
-            clauses(&all("after centering every joint, open the gripper").unwrap(), &[]),
+            clauses(&all("after centering every joint, open the gripper").unwrap(), &[], &joints),
             [
                 "base to 0 degrees",
                 "shoulder to 0 degrees",
@@ -814,6 +912,38 @@ mod tests {
             &["shoulder at 30 degrees", "elbow at 60 degrees", "wrist at 0"],
         );
         cut("drive 2 m to the door", &[]);
+    }
+
+    #[test]
+    fn what_the_fourth_hand_written_set_missed() {
+        cut("sound the horn for half a second", &["turn the horn on", "wait 0.5 seconds", "turn the horn off"]);
+        cut("honk for 2 seconds", &["turn the horn on", "wait 2 seconds", "turn the horn off"]);
+        cut("sound the alarm for 2 seconds", &[]);
+        cut("open the gripper for 2 seconds", &["open the gripper", "wait 2 seconds", "close the gripper"]);
+        cut("drive forward 2.5 meters uh turn left", &["drive forward 2.5 m", "turn left"]);
+        cut("uh turn left", &[]);
+        cut(
+            "go forward 1 yard then turn right 90 degrees, do that twice",
+            &["go forward 0.914 m", "turn right 90 degrees", "go forward 0.914 m", "turn right 90 degrees"],
+        );
+        cut("honk, then do that again", &[]);
+        cut("go forward 2 meters but turn left first", &["turn left", "go forward 2 m"]);
+        cut("drive 1 m and turn left first", &["turn left", "drive 1 m"]);
+        cut("drive 1 m but slowly", &[]);
+        cut(
+            "open and close the gripper twice",
+            &["open the gripper", "close the gripper", "open the gripper", "close the gripper"],
+        );
+        cut("open and close the gripper", &["open the gripper", "close the gripper"]);
+        cut(
+            "open and close the gripper twice, then honk",
+            &["open the gripper", "close the gripper", "open the gripper", "close the gripper", "honk"],
+        );
+        cut("wrist up to 60 and then down to -60", &["wrist up to 60", "wrist down to -60"]);
+        cut("rotate the base left to 30, then back to 0", &["rotate the base left to 30", "rotate the base back to 0"]);
+        cut("go to base 0 shoulder 0 elbow 90 wrist 0", &["go to base 0", "shoulder 0", "elbow 90", "wrist 0"]);
+        cut("wave: wrist to 30, wrist to -30, twice", &["wrist to 30", "wrist to -30", "wrist to 30", "wrist to -30"]);
+        cut("Go forward. 4. Metres.", &["go forward 4 m"]);
     }
 
     #[test]

@@ -13,14 +13,19 @@
 //! - speech-to-text casing and sentence punctuation go (`Turn left. Then stop.` →
 //!   `turn left, then stop`), and so do its homophones for numbers before a unit
 //!   (`drive forward to meters` → `drive forward 2 m`, `won meter`, `wait ate seconds`),
-//!   for "right" (`turn write`, `rite turn`) and "close" (`clothes the gripper`);
+//!   for "right" (`turn write`, `rite turn`), "close" (`clothes the gripper`), "off" (`turn
+//!   the lights of`), "to" (`set the elbow two 45`) and "wrist" (`set the risk to 10`), its
+//!   `clock wise` and a dictated `new line`; a number and its unit said as two sentences
+//!   (`4. Metres.`) are one amount;
+//! - a list's title goes (`wave: wrist to 30, wrist to -30` → `wrist to 30, …`);
 //! - a self-correction keeps the amount said last (`three no wait two metres` → `2 m`);
 //! - idioms whose meaning is a plain word of the vocabulary say that word (`hold your
 //!   horses` → `stop`, `cut the horn` → `switch off the horn`, `face the other way` →
-//!   `turn 180 degrees`).
+//!   `turn 180 degrees`, `three quarters of the way around` → `270 degrees`, `straighten the
+//!   elbow` → `center the elbow`).
 //!
-//! [`first_length`], [`asks_relative_amount`], [`is_question`], [`vague_amount`], [`speed`]
-//! and [`colour`] find what some skills' actions cannot express (the planner refuses it before
+//! [`first_length`], [`asks_relative_amount`], [`is_question`], [`vague_amount`], [`speed`],
+//! [`colour`], [`entertainment`] and [`missing_joint`] find what some skills' actions cannot express (the planner refuses it before
 //! the model).
 //!
 //! Words it does not know pass through unchanged. A skill opts in with
@@ -254,10 +259,41 @@ fn canonical(v: f64, u: Unit) -> String {
     }
 }
 
+/// Words that name a part of a robot, or say what to do with one: what a list's title ("wave:",
+/// "pick position:") is not.
+const STEP_WORDS: [&str; 30] = [
+    "base", "shoulder", "elbow", "wrist", "gripper", "claw", "hand", "jaws", "lights", "light", "horn", "drive", "go",
+    "turn", "rotate", "move", "set", "open", "close", "wait", "pause", "stop", "reverse", "back", "spin", "honk",
+    "grab", "release", "raise", "lower",
+];
+
+/// A command after a title of a list of steps ("wave: wrist to 30, wrist to -30, twice" →
+/// "wrist to 30, …"): one to three words without a number before the first colon, none of
+/// which names a part or a step, and after it a list (a comma or "then") that opens with one.
+/// ("Base: 30 degrees to the left." and "Drive: 2 m, then stop." keep theirs.)
+fn untitled(command: &str) -> &str {
+    let Some((title, rest)) = command.split_once(':') else { return command };
+    let title_words: Vec<String> = title.split_whitespace().map(str::to_lowercase).collect();
+    let first = rest.split(|c: char| !c.is_alphanumeric()).find(|w| !w.is_empty()).map(str::to_lowercase);
+    let plain = (1..=3).contains(&title_words.len())
+        && title_words.iter().all(|w| w.chars().all(char::is_alphabetic) && !STEP_WORDS.contains(&w.as_str()));
+    let list = rest.contains(',') || rest.to_lowercase().contains(" then ");
+    if plain && list && first.is_some_and(|f| STEP_WORDS.contains(&f.as_str())) {
+        rest.trim_start()
+    } else {
+        command
+    }
+}
+
 /// Split a command into lowercase words and separate punctuation.
 fn words(command: &str) -> Vec<String> {
-    let mut s = command.to_lowercase();
+    let mut s = untitled(command).to_lowercase();
     for (from, to) in [
+        // ("clock wise", as speech-to-text writes it)
+        ("counter clock wise", "counterclockwise"),
+        ("anti clock wise", "counterclockwise"),
+        ("clock wise", "clockwise"),
+        ("clock-wise", "clockwise"),
         ("counter-clockwise", "counterclockwise"),
         ("counter clockwise", "counterclockwise"),
         ("anti-clockwise", "counterclockwise"),
@@ -344,6 +380,16 @@ fn words(command: &str) -> Vec<String> {
     while clean.last().is_some_and(|l| l == ",") {
         clean.pop();
     }
+    // "Go forward. 4. Metres.": a number and its unit, dictated as two sentences
+    let mut k = 1;
+    while k + 1 < clean.len() {
+        let unit_alone =
+            clean[k + 1].len() > 2 && unit(&clean[k + 1]).is_some() && clean.get(k + 2).is_none_or(|t| t == ",");
+        if clean[k] == "," && digits(&clean[k - 1]).is_some() && unit_alone {
+            clean.remove(k);
+        }
+        k += 1;
+    }
     spoken(clean)
 }
 
@@ -375,6 +421,38 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             "ate" if !after_number && plural_unit(w.get(k + 1)) => out.push("8".into()),
             // "a single metre"
             "single" if prev == Some("a") && w.get(k + 1).is_some_and(|u| unit(u).is_some()) => {}
+            // "turn the lights of" (off, at the end of a step)
+            "of" if k > 0 && w.get(k + 1).is_none_or(|n| matches!(n.as_str(), "," | "then" | "and")) => {
+                out.push("off".into())
+            }
+            // "set the elbow two 45" (to, before an angle's digits, after a joint)
+            "two" | "too"
+                if w.get(k + 1).is_some_and(|n| digits(n).is_some() || small(n).is_some())
+                    && matches!(prev, Some("base" | "shoulder" | "elbow" | "wrist" | "joint" | "servo" | "it")) =>
+            {
+                out.push("to".into())
+            }
+            // "set the risk to 10 degrees" (the wrist)
+            "risk" | "rist"
+                if prev == Some("the")
+                    && w.get(k + 1).is_some_and(|n| {
+                        matches!(n.as_str(), "to" | "at" | "up" | "down" | "joint" | "servo") || digits(n).is_some()
+                    }) =>
+            {
+                out.push("wrist".into())
+            }
+            // "back up 1 meter new line turn around": a dictated line break
+            "new" if w.get(k + 1).is_some_and(|n| matches!(n.as_str(), "line" | "paragraph")) => {
+                if out.last().is_some_and(|l| l != ",") && k + 2 < w.len() {
+                    out.push(",".into());
+                }
+            }
+            "line" | "paragraph" if prev == Some("new") => {}
+            "newline" => {
+                if out.last().is_some_and(|l| l != ",") && k + 1 < w.len() {
+                    out.push(",".into());
+                }
+            }
             // "clothes the gripper"
             "clothes" if w.get(k + 1).is_some_and(|n| matches!(n.as_str(), "the" | "your" | "it")) => {
                 out.push("close".into())
@@ -440,6 +518,15 @@ fn idioms(w: Vec<String>) -> Vec<String> {
                 continue;
             }
         }
+        // "straighten the elbow": to its centre
+        if matches!(at(k), Some("straighten" | "straightening"))
+            && matches!(at(k + 1), Some("the" | "your"))
+            && matches!(at(k + 2), Some("base" | "shoulder" | "elbow" | "wrist"))
+        {
+            out.push(if at(k) == Some("straighten") { "center" } else { "centering" }.into());
+            k += 1;
+            continue;
+        }
         if at(k) == Some("cut") && at(k + 1) == Some("the") && at(k + 2).is_some_and(|o| OUTPUTS.contains(&o)) {
             out.extend(["switch".into(), "off".into()]);
             k += 1;
@@ -485,6 +572,11 @@ fn quantity(w: &[String], i: usize) -> Option<(f64, Unit, usize)> {
     // "a quarter of a meter", "3/4 of a metre", "half a turn"
     if at(k) == Some("of") {
         k += 1;
+        // "three quarters of the way around": of a full turn
+        if v < 1.0 && at(k) == Some("the") && at(k + 1) == Some("way") && matches!(at(k + 2), Some("around" | "round"))
+        {
+            return Some((v, Unit::Angle(360.0), k + 3));
+        }
     }
     if matches!(at(k), Some("a" | "an")) && v < 1.0 {
         k += 1;
@@ -749,8 +841,12 @@ pub fn is_question(command: &str) -> bool {
 /// A vague amount in a step that names none ("turn a bit to the left", "raise the shoulder a
 /// little"): how far is for the user to say, not for the model to guess.
 pub fn vague_amount(normalized: &str) -> Option<&'static str> {
-    const VAGUE: [&[&str]; 10] = [
+    const VAGUE: [&[&str]; 14] = [
         &["a", "bit"],
+        &["a", "tiny", "bit"],
+        &["a", "little", "bit"],
+        &["a", "wee", "bit"],
+        &["a", "teeny", "bit"],
         &["a", "little"],
         &["a", "tad"],
         &["a", "touch"],
@@ -838,15 +934,38 @@ pub fn vague_amount(normalized: &str) -> Option<&'static str> {
     None
 }
 
-/// A speed in a normalized command ("drive at 2 m per second", "5 mph"): no action takes
-/// one (the board sets its speeds).
+/// A speed in a normalized command ("drive at 2 m per second", "5 mph", "set your speed to
+/// 50 percent", "drive faster"): no action takes one (the board sets its speeds).
 pub fn speed(normalized: &str) -> Option<String> {
     let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
     w.iter().enumerate().find_map(|(k, t)| {
         let per = *t == "per" && w.get(k + 1).is_some_and(|u| matches!(unit(u), Some(Unit::Time(_))));
-        (per || matches!(*t, "mph" | "kph" | "km/h" | "m/s"))
+        // "set your speed to 50 percent", "drive faster", "speed up"
+        let named = matches!(*t, "speed" | "velocity" | "faster" | "slower" | "quicker");
+        (per || named || matches!(*t, "mph" | "kph" | "km/h" | "m/s"))
             .then(|| w[k.saturating_sub(2)..(k + 2).min(w.len())].join(" "))
     })
+}
+
+/// Something no robot action makes or does, named in a command ("play some music", "sing a
+/// song", "take a photo"), unless the board names an output with it (`names`).
+pub fn entertainment<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str> {
+    const THINGS: [&str; 14] = [
+        "music", "song", "songs", "sing", "singing", "dance", "dancing", "joke", "playlist", "radio", "video", "photo",
+        "picture", "selfie",
+    ];
+    let named = |t: &str| names.iter().any(|n| n.split(['_', '-', ' ']).any(|p| p == t));
+    normalized.split_whitespace().map(|t| t.trim_end_matches(',')).find(|t| THINGS.contains(t) && !named(t))
+}
+
+/// A body part that is no joint of the board's (`joints`) in a command to a robot with joints
+/// ("bend the knee to 30 degrees"): the model would move the nearest joint it knows.
+pub fn missing_joint<'a>(normalized: &'a str, joints: &[&str]) -> Option<&'a str> {
+    const PARTS: [&str; 11] = ["knee", "knees", "hip", "hips", "ankle", "ankles", "neck", "leg", "legs", "toe", "toes"];
+    normalized
+        .split_whitespace()
+        .map(|t| t.trim_end_matches(','))
+        .find(|t| PARTS.contains(t) && !joints.iter().any(|j| j.eq_ignore_ascii_case(t)))
 }
 
 /// A colour in a command (no action sets or finds one: "change the lights to blue", "pick up
@@ -1076,6 +1195,16 @@ mod tests {
         assert_eq!(speed(&normalize("drive at 2 metres per second")).as_deref(), Some("2 m per second"));
         assert_eq!(speed(&normalize("go 5 mph")).as_deref(), Some("go 5 mph"));
         assert_eq!(speed(&normalize("wait 2 seconds")), None);
+        assert!(speed(&normalize("set your speed to 50 percent")).is_some());
+        assert!(speed(&normalize("drive faster")).is_some());
+        assert_eq!(vague("turn a tiny bit to the left"), Some("bit"));
+        assert_eq!(vague("lower the wrist a little bit"), Some("bit"));
+        assert_eq!(entertainment("play some music", &[]), Some("music"));
+        assert_eq!(entertainment("sing a song", &[]), Some("sing"));
+        assert_eq!(entertainment("turn on the radio", &["radio"]), None);
+        assert_eq!(missing_joint("bend the knee to 30 degrees", &["base", "elbow"]), Some("knee"));
+        assert_eq!(missing_joint("bend the knee to 30 degrees", &["knee"]), None);
+        assert_eq!(missing_joint("bend the elbow to 30 degrees", &["base", "elbow"]), None);
         assert_eq!(vague(""), None);
         let colour = |c: &str, names: &[&str]| colour(&normalize(c), names).map(str::to_owned);
         assert_eq!(colour("change the lights to blue", &["lights"]).as_deref(), Some("blue"));
@@ -1133,5 +1262,35 @@ mod tests {
         n("turn on the x-ray", "turn on the x-ray");
         n("wait a moment", "wait a moment");
         n("", "");
+    }
+
+    #[test]
+    fn dictation_homophones_and_list_titles() {
+        n("rotate 180 degrees clock wise", "rotate 180 degrees right");
+        n("turn counter clock wise 90", "turn left 90");
+        n("turn three quarters of the way around to the left", "turn 270 degrees to the left");
+        n("go half of the way around", "go 180 degrees");
+        n("a quarter of the way to the door", "0.25 of the way to the door");
+        n("Go forward. 4. Metres.", "go forward, 4 m");
+        n("Drive 4. Then stop.", "drive 4, then stop");
+        n("turn the lights of", "turn the lights off");
+        n("switch the horn of, then drive 1 m", "switch the horn off, then drive 1 m");
+        n("turn the lights of the rover on", "turn the lights of the rover on");
+        n("set the elbow two 45", "set the elbow to 45");
+        n("drive two 45", "drive 2 45");
+        n("set the risk to 10 degrees", "set the wrist to 10 degrees");
+        n("there is a risk to the robot", "there is a risk to the robot");
+        n("back up 1 meter new line turn around", "back up 1 m, turn around");
+        n("new line drive 1 m new line", "drive 1 m");
+        n("straighten the elbow", "center the elbow");
+        n("after straightening the wrist, open", "after centering the wrist, open");
+        n("straighten up", "straighten up");
+        n("wave: wrist to 30, wrist to -30, twice", "wrist to 30, wrist to -30, twice");
+        n("pick position: base 35, shoulder -25, then close", "base 35, shoulder -25, then close");
+        // a part or a step before the colon, or no list after it: kept
+        n("Base: 30 degrees to the left.", "base, 30 degrees to the left");
+        n("Drive: 2 m, then stop.", "drive, 2 m, then stop");
+        n("note: drive 2 m", "note, drive 2 m");
+        n("step 1: drive 2 m, step 2: stop", "step 1, drive 2 m, step 2, stop");
     }
 }

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use trinity_boards::Board;
-use trinity_firmware::{ActionKind, CheckedPlan, Plan, Violation};
+use trinity_firmware::{Action, ActionKind, CheckedPlan, Plan, Violation};
 
 use crate::engine::{Engine, EngineError, Generation, Job, JobHandle, StopReason};
 use crate::plan_grammar::{self, GrammarError};
@@ -147,7 +147,8 @@ fn output_names(board: &Board) -> Vec<&str> {
 }
 
 /// Why the skill's actions cannot express a command (`command`, normalized `shown`), if they
-/// cannot: a question; a vague amount ("a bit"); a speed; a colour; a length where no usable action
+/// cannot: a question; a vague amount ("a bit"); a speed; a colour; music, songs and the like;
+/// a body part that is none of the board's joints; a length where no usable action
 /// takes one; an amount relative to where a joint is where the only angles are servo targets.
 fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Option<String> {
     if !skill.normalize {
@@ -165,7 +166,16 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
     if let Some(colour) = crate::normalize::colour(shown, &output_names(board)) {
         return Some(format!("none of its actions sets or finds a colour (\"{colour}\")"));
     }
+    if let Some(thing) = crate::normalize::entertainment(shown, &output_names(board)) {
+        return Some(format!("none of its actions makes or does \"{thing}\""));
+    }
     let kinds = plan_grammar::usable_kinds(&skill.allowed, &board.limits);
+    if kinds.contains(&ActionKind::Servo) {
+        let joints: Vec<&str> = board.limits.joints.iter().map(|j| j.name.as_str()).collect();
+        if let Some(part) = crate::normalize::missing_joint(shown, &joints) {
+            return Some(format!("the board has no joint \"{part}\" (its joints: {})", joints.join(", ")));
+        }
+    }
     if !kinds.contains(&ActionKind::Drive) {
         if let Some(length) = crate::normalize::first_length(shown) {
             return Some(format!("none of its actions moves by a distance ({length} asked)"));
@@ -208,7 +218,7 @@ pub fn render(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanEr
         // "home all joints": each of the board's joints named
         let joints: Vec<&str> = board.limits.joints.iter().map(|j| j.name.as_str()).collect();
         let said = crate::clauses::all_joints(&shown, &joints).unwrap_or_else(|| shown.clone());
-        crate::clauses::clauses(&said, &output_names(board))
+        crate::clauses::clauses(&said, &output_names(board), &joints)
             .iter()
             .map(|step| format!("{step}{}", skill.after_command))
             .collect()
@@ -239,7 +249,7 @@ pub fn finish(skill: &Skill, board: &Board, generation: &Generation) -> Result<A
     }
     let plan: Plan = serde_json::from_str(output.trim())
         .map_err(|e| PlanError::Parse { reason: e.to_string(), output: output.clone() })?;
-    let approved = check(skill, board, plan)?;
+    let approved = check(skill, board, one_stop(plan))?;
     if generation.confidence < skill.min_confidence {
         return Err(PlanError::Unsure {
             skill: skill.name.clone(),
@@ -249,6 +259,19 @@ pub fn finish(skill: &Skill, board: &Board, generation: &Generation) -> Result<A
         });
     }
     Ok(approved)
+}
+
+/// A plan with each run of stops said one after another as one stop ("hold up, hold up";
+/// "that's far enough, stop"): a second stop does nothing the first did not.
+fn one_stop(plan: Plan) -> Plan {
+    let mut out = Plan::new();
+    for a in plan.actions() {
+        if !(matches!(a, Action::Stop) && matches!(out.actions().last(), Some(Action::Stop))) {
+            // (no longer than the plan it came from)
+            let _ = out.push(a.clone());
+        }
+    }
+    out
 }
 
 /// Check a plan against what the skill allows and the board's limits: the model's, or a
@@ -400,11 +423,19 @@ mod tests {
         for c in ["shoulder to 30 degrees", "wait another 2 seconds", "open the gripper"] {
             assert!(prepare(&arm, &sim, c).is_ok(), "{c}");
         }
+        // a body part the board has no joint for; music and songs
+        let e = prepare(&arm, &sim, "bend the knee to 30 degrees").unwrap_err().to_string();
+        assert!(e.contains("no joint \"knee\" (its joints: base, shoulder, elbow, wrist)"), "{e}");
+        let e = prepare(&arm, &sim, "play some music").unwrap_err().to_string();
+        assert!(e.contains("\"music\""), "{e}");
         // a skill that drives and turns: lengths and "another 10 degrees" are its own
         let mut rover = rover();
         rover.normalize = true;
-        for c in ["back up 5 cm", "turn another 10 degrees"] {
+        for c in ["back up 5 cm", "turn another 10 degrees", "bend the knee to 30 degrees"] {
             assert!(prepare(&rover, &sim, c).is_ok(), "{c}");
+        }
+        for c in ["set your speed to 50 percent", "drive faster", "sing me a song"] {
+            assert!(matches!(prepare(&rover, &sim, c), Err(PlanError::Inexpressible { .. })), "{c}");
         }
         // without normalize the quantities are not canonical: nothing is refused early
         arm.normalize = false;
@@ -422,6 +453,14 @@ mod tests {
         assert_eq!(job.parts, ["turn 20 degrees right\nPlan:", "drive 2 m\nPlan:"]);
         assert_eq!(job.text, "drive 2 m, but first turn 20 degrees right\nPlan:", "the whole, if a step fails");
         assert!(prepare(&skill, &trinity_boards::sim(), "turn left 90 degrees").unwrap().parts.is_empty());
+    }
+
+    #[test]
+    fn a_stop_said_twice_is_one_stop() {
+        let sim = trinity_boards::sim();
+        let text = r#" [{"action":"stop"},{"action":"stop"},{"action":"drive","distance_m":1},{"action":"stop"}]"#;
+        let p = finish(&rover(), &sim, &gen(text, StopReason::StopText)).unwrap().plan;
+        assert_eq!(p.actions(), [Action::Stop, Action::Drive { distance_m: 1.0 }, Action::Stop]);
     }
 
     #[test]

@@ -160,7 +160,8 @@ fn normalizing_the_shipped_commands_is_idempotent() {
                 let once = crate::normalize::normalize(&ex.command);
                 assert_eq!(crate::normalize::normalize(&once), once, "{name}/{file}: {:?}", ex.command);
                 // And the splitter cuts it into at most a plan's worth of non-empty steps.
-                let steps = crate::clauses::clauses(&once, &["lights", "horn"]);
+                let steps =
+                    crate::clauses::clauses(&once, &["lights", "horn"], &["base", "shoulder", "elbow", "wrist"]);
                 assert!(steps.len() <= crate::clauses::MAX_CLAUSES && steps.iter().all(|s| !s.is_empty()));
             }
         }
