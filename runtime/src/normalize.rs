@@ -427,8 +427,9 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             }
             // "set the elbow two 45" (to, before an angle's digits, after a joint)
             "two" | "too"
-                if w.get(k + 1).is_some_and(|n| digits(n).is_some() || small(n).is_some())
-                    && matches!(prev, Some("base" | "shoulder" | "elbow" | "wrist" | "joint" | "servo" | "it")) =>
+                if w.get(k + 1).is_some_and(|n| {
+                    digits(n).is_some() || small(n).is_some() || matches!(n.as_str(), "minus" | "negative")
+                }) && matches!(prev, Some("base" | "shoulder" | "elbow" | "wrist" | "joint" | "servo" | "it")) =>
             {
                 out.push("to".into())
             }
@@ -1278,6 +1279,7 @@ mod tests {
         n("turn the lights of the rover on", "turn the lights of the rover on");
         n("set the elbow two 45", "set the elbow to 45");
         n("drive two 45", "drive 2 45");
+        n("base too minus 40", "base to -40");
         n("set the risk to 10 degrees", "set the wrist to 10 degrees");
         n("there is a risk to the robot", "there is a risk to the robot");
         n("back up 1 meter new line turn around", "back up 1 m, turn around");
