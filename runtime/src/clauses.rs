@@ -193,7 +193,11 @@ fn on_for<'a>(w: &[&'a str], outputs: &[&'a str]) -> Option<(Vec<&'a str>, Vec<&
     }
     let wait = vec!["wait", *n, *unit];
     // an output the board has ("turn on the spot for 5 seconds" is no output)
-    let output = head.iter().find(|t| outputs.iter().any(|o| o.eq_ignore_ascii_case(t))).copied();
+    // ("the headlights": the lights)
+    let output = head
+        .iter()
+        .find_map(|t| outputs.iter().find(|o| t.eq_ignore_ascii_case(o) || t.ends_with(*o) && t.len() <= o.len() + 5))
+        .copied();
     // "sound the horn for 2 seconds", "honk for 2 seconds": the horn switched on, then off
     let sounded = matches!(head.first(), Some(&("sound" | "blow" | "honk" | "beep" | "toot")));
     if sounded {
@@ -211,11 +215,9 @@ fn on_for<'a>(w: &[&'a str], outputs: &[&'a str]) -> Option<(Vec<&'a str>, Vec<&
         return Some((head.to_vec(), wait, vec![back, "the", thing]));
     }
     let named = output.is_some();
-    if !named
-        || !head.first().is_some_and(|v| SWITCH.contains(v))
-        || head.iter().filter(|t| **t == "on").count() != 1
-        || head.contains(&"off")
-    {
+    // ("lights on for 30 seconds": the output first)
+    let first = head.first().is_some_and(|v| SWITCH.contains(v) || output.is_some_and(|o| *v == o));
+    if !named || !first || head.iter().filter(|t| **t == "on").count() != 1 || head.contains(&"off") {
         return None;
     }
     let off = head.iter().map(|t| if *t == "on" { "off" } else { *t }).collect();
@@ -417,9 +419,36 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
         // "elbow to -20 wait 1 second", "shoulder at 30 degrees elbow at 60 degrees", "base 0
         // shoulder 0": a new step starts after an amount, unpunctuated
         let joint_amount = joints.contains(&t) && number(i + 1);
+        // ("DRIVE FORWARD 2 METERS TURN LEFT 90": a verb of another step; not the noun of "a
+        // 90 degrees turn to the left")
+        let noun = t == "turn" && matches!(at(i + 1), None | Some("," | "to" | "toward" | "towards" | "and" | "then"));
+        let verb = !noun
+            && matches!(
+                t,
+                "drive"
+                    | "go"
+                    | "turn"
+                    | "rotate"
+                    | "spin"
+                    | "reverse"
+                    | "honk"
+                    | "beep"
+                    | "stop"
+                    | "open"
+                    | "close"
+                    | "set"
+            );
         if amount_said
-            && (t == "wait" && number(i + 1) || matches!(at(i + 1), Some("at" | "to")) && number(i + 2) || joint_amount)
+            && (t == "wait" && number(i + 1)
+                || matches!(at(i + 1), Some("at" | "to")) && number(i + 2)
+                || joint_amount
+                || verb)
         {
+            close(&mut steps, &mut cur, &mut place);
+        }
+        // "OPEN GRIPPER WAIT 2 SECONDS CLOSE GRIPPER": a wait of so long after a step
+        let fillers_only = cur.iter().all(|w| FILLERS.contains(w));
+        if !amount_said && !fillers_only && t == "wait" && number(i + 1) && cur.len() >= 2 {
             close(&mut steps, &mut cur, &mut place);
         }
         // "drive forward 2.5 m uh turn left": a hesitation after an amount ends the step
@@ -497,10 +526,23 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             steps[k].1 = said;
         }
     }
-    // "turn the lights on for 10 seconds": on, a wait, off
+    // "turn the lights on for 10 seconds": on, a wait, off (unless the next step says what
+    // comes after: "close the gripper for 3 seconds, then let go")
+    let undoes = |step: &[&str], next: Option<&(Place, Vec<&str>)>| {
+        next.is_some_and(|(_, w)| {
+            let grips = matches!(
+                w.first(),
+                Some(&("open" | "close" | "let" | "release" | "drop" | "grab" | "grip" | "grasp" | "clamp" | "shut"))
+            );
+            // the same output, or "it"/"them", switched
+            let same = w.iter().any(|t| matches!(*t, "it" | "them") || outputs.contains(t) && step.contains(t));
+            grips && step.first().is_some_and(|v| matches!(*v, "open" | "close"))
+                || same && w.iter().any(|t| matches!(*t, "on" | "off"))
+        })
+    };
     let mut k = 0;
     while k < steps.len() {
-        if let Some((on, wait, off)) = on_for(&steps[k].1, outputs) {
+        if let Some((on, wait, off)) = on_for(&steps[k].1, outputs).filter(|_| !undoes(&steps[k].1, steps.get(k + 1))) {
             let place = steps[k].0;
             steps.splice(k..=k, [(place, on), (place, wait), (place, off)]);
             k += 3;
@@ -509,6 +551,24 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
         }
     }
     resolve(&mut steps);
+    // "switch off the horn and the lights": the lights switched the same way
+    for k in 1..steps.len() {
+        let said = match steps[k].1.as_slice() {
+            ["the", o] | [o] if outputs.contains(o) => *o,
+            _ => continue,
+        };
+        let before = &steps[k - 1].1;
+        let switched = matches!(before.first(), Some(&("turn" | "switch" | "flip" | "flick")))
+            && before.iter().filter(|t| matches!(**t, "on" | "off")).count() == 1;
+        let named: Vec<usize> = (0..before.len()).filter(|&j| outputs.contains(&before[j])).collect();
+        if let ([j], true) = (named.as_slice(), switched) {
+            if before[*j] != said {
+                let mut step = before.clone();
+                step[*j] = said;
+                steps[k].1 = step;
+            }
+        }
+    }
     // "Cut it out, stop moving": one stop
     // ("Stop. Stop honking." is two steps: the second switches the horn off)
     let plain_stop = |w: &[&str]| {
@@ -810,7 +870,7 @@ mod tests {
         cut("Open. The gripper", &["open the gripper"]);
         cut("Okay. Drive. Backwards. One meter.", &["drive backwards 1 m"]);
         cut("honk, left", &[]);
-        cut("turn the lights on, then the horn", &["turn the lights on", "the horn"]);
+        cut("turn the lights on, then the horn", &["turn the lights on", "turn the horn on"]);
         cut("set the wrist to 0 and the elbow to 0", &["set the wrist to 0", "the elbow to 0"]);
         cut("Cut it out, stop moving.", &["stop"]);
         cut("Stop. Stop the arm.", &["stop"]);
@@ -944,6 +1004,28 @@ mod tests {
         cut("go to base 0 shoulder 0 elbow 90 wrist 0", &["go to base 0", "shoulder 0", "elbow 90", "wrist 0"]);
         cut("wave: wrist to 30, wrist to -30, twice", &["wrist to 30", "wrist to -30", "wrist to 30", "wrist to -30"]);
         cut("Go forward. 4. Metres.", &["go forward 4 m"]);
+    }
+
+    #[test]
+    fn what_the_fifth_sealed_set_missed() {
+        cut("DRIVE FORWARD 2 METERS TURN LEFT 90", &["drive forward 2 m", "turn left 90"]);
+        cut("OPEN GRIPPER WAIT 2 SECONDS CLOSE GRIPPER", &["open gripper", "wait 2 seconds", "close gripper"]);
+        cut("lights on for 0.5 min", &["lights on", "wait 30 seconds", "lights off"]);
+        cut(
+            "keep the headlights on for 1 minute",
+            &["keep the headlights on", "wait 60 seconds", "keep the headlights off"],
+        );
+        cut("switch off the horn and the lights", &["switch off the horn", "switch off the lights"]);
+        cut("give it 5 seconds before opening the gripper", &["wait 5 seconds", "opening the gripper"]);
+        // what the rules of this round first got wrong
+        cut("make a right-angle turn to the left", &[]);
+        cut("close the gripper for 3 seconds then let go", &["close the gripper for 3 seconds", "let go"]);
+        cut(
+            "turn the lights on for 2 seconds, then turn them off",
+            &["turn the lights on for 2 seconds", "turn the lights off"],
+        );
+        cut("1. lights on 2. drive 2 m 3. honk", &["lights on", "drive 2 m", "honk"]);
+        cut("drive 2 m to the door", &[]);
     }
 
     #[test]

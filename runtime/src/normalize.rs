@@ -127,6 +127,10 @@ fn digits(word: &str) -> Option<f64> {
         return (b != 0.0).then(|| a / b);
     }
     let body = word.strip_prefix(['-', '+']).unwrap_or(word);
+    // "pi/4 radians", "-π/6 rad"
+    if matches!(body, "pi" | "π") {
+        return Some(if word.starts_with('-') { -std::f64::consts::PI } else { std::f64::consts::PI });
+    }
     if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit() || b == b'.') || body.bytes().all(|b| b == b'.') {
         return None;
     }
@@ -166,6 +170,10 @@ fn number(w: &[String], i: usize) -> Option<(f64, usize)> {
     {
         // "a half", "a quarter", "one third"
         (fraction_word(at(1)?)?, 2)
+    } else if first == "half" && at(1) == Some("of") && at(2).is_some_and(|t| digits(t).is_some() || small(t).is_some())
+    {
+        // "half of ninety" (below)
+        (0.5, 1)
     } else if let Some(s) = small(first) {
         let next = at(1);
         if (2.0..10.0).contains(&s) && next.is_some_and(|f| f != "half") && next.and_then(fraction_word).is_some() {
@@ -217,6 +225,12 @@ fn number(w: &[String], i: usize) -> Option<(f64, usize)> {
             n = k;
         }
     }
+    // "half of ninety", "a third of 90": that part of the number
+    if v < 1.0 && at(n) == Some("of") && digits(first).is_none() {
+        if let Some((whole, m)) = number(w, i + n + 1).filter(|(x, _)| *x > 1.0) {
+            return Some((v * whole, n + 1 + m));
+        }
+    }
     // "two and a half", "one and three quarters", "1 and a half"
     if at(n) == Some("and") && v >= 1.0 && v.fract() == 0.0 {
         if let Some((f, m)) = number(w, i + n + 1).filter(|(f, _)| *f < 1.0 && *f > 0.0) {
@@ -231,7 +245,9 @@ fn number(w: &[String], i: usize) -> Option<(f64, usize)> {
 fn tens(w: &[String], i: usize) -> Option<(f64, usize)> {
     let t = small(w.get(i)?)?;
     if (20.0..100.0).contains(&t) {
-        if let Some(u) = w.get(i + 1).and_then(|s| small(s)).filter(|u| (1.0..10.0).contains(u)) {
+        // "forty five", "forty 5"
+        let unit = |s: &String| small(s).or_else(|| digits(s).filter(|d| d.fract() == 0.0 && s.len() == 1));
+        if let Some(u) = w.get(i + 1).and_then(unit).filter(|u| (1.0..10.0).contains(u)) {
             return Some((t + u, 2));
         }
     }
@@ -285,15 +301,43 @@ fn untitled(command: &str) -> &str {
     }
 }
 
+/// A command said as numbered steps ("1. lights on 2. drive 2 m 3. honk"), its numbers as
+/// commas: only where they count 1, 2, 3 … from the start.
+fn numbered(command: &str) -> String {
+    let w: Vec<&str> = command.split_whitespace().collect();
+    let step = |t: &str, n: usize| t.strip_suffix(['.', ')']).is_some_and(|d| d == n.to_string());
+    if w.len() < 4 || !step(w[0], 1) {
+        return command.to_owned();
+    }
+    let mut next = 2;
+    let mut out: Vec<&str> = Vec::with_capacity(w.len());
+    for t in &w[1..] {
+        if step(t, next) {
+            next += 1;
+            if let Some(last) = out.last_mut() {
+                *last = last.trim_end_matches(['.', ',', ';']);
+            }
+            out.push(",");
+        } else {
+            out.push(t);
+        }
+    }
+    if next < 3 {
+        return command.to_owned();
+    }
+    out.join(" ").replace(" ,", ",")
+}
+
 /// Split a command into lowercase words and separate punctuation.
 fn words(command: &str) -> Vec<String> {
-    let mut s = untitled(command).to_lowercase();
+    let mut s = numbered(untitled(command)).to_lowercase();
     for (from, to) in [
         // ("clock wise", as speech-to-text writes it)
         ("counter clock wise", "counterclockwise"),
         ("anti clock wise", "counterclockwise"),
         ("clock wise", "clockwise"),
         ("clock-wise", "clockwise"),
+        ("el bow", "elbow"),
         ("counter-clockwise", "counterclockwise"),
         ("counter clockwise", "counterclockwise"),
         ("anti-clockwise", "counterclockwise"),
@@ -368,7 +412,8 @@ fn words(command: &str) -> Vec<String> {
             out.push(cur);
         }
     }
-    out.retain(|w| !w.is_empty());
+    // a list's bullets ("- drive 1 m, - turn right 30")
+    out.retain(|w| !w.is_empty() && !matches!(w.as_str(), "-" | "*" | "•" | "–"));
     // One comma for a run of punctuation, none at either end.
     let mut clean: Vec<String> = Vec::with_capacity(out.len());
     for w in out {
@@ -454,6 +499,30 @@ fn spoken(w: Vec<String>) -> Vec<String> {
                     out.push(",".into());
                 }
             }
+            // British "nought", and a common misspelling
+            "nought" | "naught" => out.push("zero".into()),
+            "fourty" => out.push("forty".into()),
+            // "set the wrest to 30"
+            "wrest" | "rist" => out.push("wrist".into()),
+            // "turn 60 degrees to starboard": right; "hard to port": left
+            "starboard" => out.push("right".into()),
+            "port" if matches!(prev, Some("to" | "hard" | "turn" | "bear" | "veer")) => out.push("left".into()),
+            // "elbow to ninety period close the gripper period": a dictated full stop or comma
+            "period" | "comma" => {
+                let more = w[k + 1..].iter().any(|t| t != ",");
+                if out.last().is_some_and(|l| l != ",") && more {
+                    out.push(",".into());
+                }
+                while !more && out.last().is_some_and(|l| l == ",") {
+                    out.pop();
+                }
+            }
+            // "put the elbow at a right angle"
+            "right" if prev == Some("a") && w.get(k + 1).is_some_and(|n| n == "angle") => {
+                out.pop();
+                out.push("90".into());
+            }
+            "angle" if prev == Some("right") && out.last().is_some_and(|l| l == "90") => out.push("degrees".into()),
             // "clothes the gripper"
             "clothes" if w.get(k + 1).is_some_and(|n| matches!(n.as_str(), "the" | "your" | "it")) => {
                 out.push("close".into())
@@ -518,6 +587,20 @@ fn idioms(w: Vec<String>) -> Vec<String> {
                 k += n;
                 continue;
             }
+        }
+        // "give it 5 seconds before …": a wait
+        if at(k) == Some("give")
+            && matches!(at(k + 1), Some("it" | "me" | "us"))
+            && (k + 2..k + 8)
+                .take_while(|&j| at(j).is_some_and(|t| t != ","))
+                .any(|j| matches!(at(j).and_then(unit), Some(Unit::Time(_))))
+            && at(k + 2).is_some_and(|n| {
+                matches!(n, "a" | "another") || digits(n).is_some() || small(n).is_some() || fraction_word(n).is_some()
+            })
+        {
+            out.push("wait".into());
+            k += 2;
+            continue;
         }
         // "straighten the elbow": to its centre
         if matches!(at(k), Some("straighten" | "straightening"))
@@ -627,7 +710,13 @@ fn ratio(from: Unit, to: Unit) -> f64 {
 fn compound_part(w: &[String], i: usize, first: Unit) -> Option<(f64, Unit, usize)> {
     let and = usize::from(w.get(i).is_some_and(|s| s == "and"));
     let j = i + and;
-    digits(w.get(j)?)?;
+    let (n, _) = number(w, j)?;
+    // "drive 1 m 20": centimetres after metres, said without their unit
+    let ends = |k: usize| w.get(k).is_none_or(|s| matches!(s.as_str(), "," | "then" | "and"));
+    let centimetres = digits(&w[j]).is_some_and(|d| d.fract() == 0.0 && d > 0.0 && d < 100.0);
+    if and == 0 && first == Unit::Length(1.0) && centimetres && ends(j + 1) {
+        return Some((n, Unit::Length(0.01), 1));
+    }
     // "5 ft 6 in" ends the command or the clause
     let (v, u, n) = match quantity(w, j) {
         Some(q) => q,
@@ -680,6 +769,11 @@ pub fn normalize(command: &str) -> String {
     let mut i = 0;
     while i < w.len() {
         let word = w[i].as_str();
+        // "positive 60": the number as it is
+        if word == "positive" && digits(w.get(i + 1).map_or("", String::as_str)).is_some_and(|v| v >= 0.0) {
+            i += 1;
+            continue;
+        }
         // "minus 45", "negative 30"
         if matches!(word, "minus" | "negative") {
             if let Some((v, u, n)) = quantity(&w, i + 1) {
@@ -1294,5 +1388,37 @@ mod tests {
         n("Drive: 2 m, then stop.", "drive, 2 m, then stop");
         n("note: drive 2 m", "note, drive 2 m");
         n("step 1: drive 2 m, step 2: stop", "step 1, drive 2 m, step 2, stop");
+    }
+
+    #[test]
+    fn what_the_fifth_sealed_set_missed() {
+        n("rotate the wrist to pi/4 radians", "rotate the wrist to 45 degrees");
+        n("base to -pi/6 rad", "base to -30 degrees");
+        n("shoulder to π/4 rad", "shoulder to 45 degrees");
+        n("set the base to half of ninety degrees", "set the base to 45 degrees");
+        n("elbow to a third of ninety", "elbow to 30");
+        n("drive three quarters of a metre", "drive 0.75 m");
+        n("drive forward nought point nine metres", "drive forward 0.9 m");
+        n("wrist to fourty 5", "wrist to 45");
+        n("base to positive 60", "base to 60");
+        n("put the elbow at a right angle", "put the elbow at 90 degrees");
+        n("take a right turn", "take a right turn");
+        n("set the wrest to 30 degrees", "set the wrist to 30 degrees");
+        n("el bow to 50", "elbow to 50");
+        n("turn 60 degrees to starboard", "turn 60 degrees to right");
+        n("hard to port", "hard to left");
+        n("plug it into the port", "plug it into the port");
+        n("elbow to ninety period close the gripper period", "elbow to 90, close the gripper");
+        n("open the gripper comma wait 2 seconds comma close", "open the gripper, wait 2 seconds, close");
+        n("give it 5 seconds before opening the gripper", "wait 5 seconds before opening the gripper");
+        n("give it a go", "give it a go");
+        n("drive 1 m 20", "drive 1.2 m");
+        n("drive 4 metres 30", "drive 4.3 m");
+        n("drive 2 m 3 times", "drive 2 m 3 times");
+        n("go forward one metre and twenty centimetres", "go forward 1.2 m");
+        n("go forward one foot three inches", "go forward 0.381 m");
+        n("1. lights on 2. drive 2 m 3. honk", "lights on, drive 2 m, honk");
+        n("1. lights on", "1, lights on");
+        n("- drive 1m, - turn right 30, - honk", "drive 1 m, turn right 30, honk");
     }
 }

@@ -202,12 +202,16 @@ pub fn render(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanEr
         return Err(PlanError::CommandTooLong(command.len()));
     }
     // One line of plain words: newlines and control characters would let a command forge
-    // its own "Plan:" lines in the prompt.
-    let clean: String = command
-        .split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    // its own "Plan:" lines in the prompt. A line of its own is a step of its own ("- drive
+    // 1 m⏎- turn right 30"): a comma, without the line's bullet.
+    let line = |l: &str| -> String {
+        let words: Vec<&str> =
+            l.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect();
+        let bullet = words.first().is_some_and(|w| matches!(*w, "-" | "*" | "•" | "–"));
+        words[usize::from(bullet)..].join(" ")
+    };
+    let lines: Vec<String> = command.lines().map(line).filter(|l| !l.is_empty()).collect();
+    let clean = if lines.len() > 1 { lines.join(", ") } else { lines.concat() };
     // What the model is shown: the command normalized once, if the skill asks for it.
     let shown = if skill.normalize { crate::normalize::normalize(&clean) } else { clean };
     if shown.is_empty() {
@@ -453,6 +457,16 @@ mod tests {
         assert_eq!(job.parts, ["turn 20 degrees right\nPlan:", "drive 2 m\nPlan:"]);
         assert_eq!(job.text, "drive 2 m, but first turn 20 degrees right\nPlan:", "the whole, if a step fails");
         assert!(prepare(&skill, &trinity_boards::sim(), "turn left 90 degrees").unwrap().parts.is_empty());
+    }
+
+    #[test]
+    fn a_line_of_its_own_is_a_step_of_its_own() {
+        let mut skill = rover();
+        skill.normalize = true;
+        skill.split = true;
+        let job = prepare(&skill, &trinity_boards::sim(), "- drive 1m\n- turn right 30\r\n\n- honk\n").unwrap();
+        assert_eq!(job.text, "drive 1 m, turn right 30, honk\nPlan:");
+        assert_eq!(job.parts.len(), 3, "{:?}", job.parts);
     }
 
     #[test]
