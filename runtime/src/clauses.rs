@@ -108,6 +108,8 @@ fn repetition(words: &[&str]) -> Option<usize> {
             repetition(rest)
         }
         ["twice"] => Some(2),
+        // "drive 1 m fwd x3", "3x"
+        [x] if x.len() <= 3 && (x.starts_with('x') || x.ends_with('x')) => count(x.trim_matches('x')),
         ["thrice"] => Some(3),
         [n, "times"] | [n, "times", "over"] | [n, "times", "in", "a", "row"] | ["repeat", n, "times"] => count(n),
         ["twice", "in", "a", "row"] => Some(2),
@@ -209,10 +211,13 @@ fn on_for<'a>(w: &[&'a str], outputs: &[&'a str]) -> Option<(Vec<&'a str>, Vec<&
         }?;
         return Some((vec!["turn", "the", horn, "on"], wait, vec!["turn", "the", horn, "off"]));
     }
-    // "open the gripper for 2 seconds": open, then closed again
+    // "open the gripper for 2 seconds": open, then closed again; "grip for 5 seconds"
     if let [verb @ ("open" | "close"), "the" | "your", thing @ ("gripper" | "claw" | "hand" | "jaws")] = head {
         let back = if *verb == "open" { "close" } else { "open" };
         return Some((head.to_vec(), wait, vec![back, "the", thing]));
+    }
+    if let [verb @ ("grip" | "grab" | "clamp" | "squeeze" | "grasp")] = head {
+        return Some((vec![*verb], wait, vec!["open", "the", "gripper"]));
     }
     let named = output.is_some();
     // ("lights on for 30 seconds": the output first)
@@ -418,7 +423,8 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             || cur.len() >= 2 && cur[cur.len() - 2].parse::<f64>().is_ok() && continues(&cur[cur.len() - 2..]);
         // "elbow to -20 wait 1 second", "shoulder at 30 degrees elbow at 60 degrees", "base 0
         // shoulder 0": a new step starts after an amount, unpunctuated
-        let joint_amount = joints.contains(&t) && number(i + 1);
+        // ("lights on wait 10 seconds lights off": an output named after an amount)
+        let joint_amount = joints.contains(&t) && number(i + 1) || outputs.contains(&t);
         // ("DRIVE FORWARD 2 METERS TURN LEFT 90": a verb of another step; not the noun of "a
         // 90 degrees turn to the left")
         let noun = t == "turn" && matches!(at(i + 1), None | Some("," | "to" | "toward" | "towards" | "and" | "then"));
@@ -536,14 +542,23 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             );
             // the same output, or "it"/"them", switched
             let same = w.iter().any(|t| matches!(*t, "it" | "them") || outputs.contains(t) && step.contains(t));
-            grips && step.first().is_some_and(|v| matches!(*v, "open" | "close"))
+            grips
+                && step
+                    .first()
+                    .is_some_and(|v| matches!(*v, "open" | "close" | "grip" | "grab" | "clamp" | "squeeze" | "grasp"))
                 || same && w.iter().any(|t| matches!(*t, "on" | "off"))
         })
     };
     let mut k = 0;
     while k < steps.len() {
-        if let Some((on, wait, off)) = on_for(&steps[k].1, outputs).filter(|_| !undoes(&steps[k].1, steps.get(k + 1))) {
+        if let Some((on, wait, off)) = on_for(&steps[k].1, outputs) {
             let place = steps[k].0;
+            // (the next step says what comes after the wait: no off of its own)
+            if undoes(&steps[k].1, steps.get(k + 1)) {
+                steps.splice(k..=k, [(place, on), (place, wait)]);
+                k += 2;
+                continue;
+            }
             steps.splice(k..=k, [(place, on), (place, wait), (place, off)]);
             k += 3;
         } else {
@@ -1019,13 +1034,23 @@ mod tests {
         cut("give it 5 seconds before opening the gripper", &["wait 5 seconds", "opening the gripper"]);
         // what the rules of this round first got wrong
         cut("make a right-angle turn to the left", &[]);
-        cut("close the gripper for 3 seconds then let go", &["close the gripper for 3 seconds", "let go"]);
+        cut("close the gripper for 3 seconds then let go", &["close the gripper", "wait 3 seconds", "let go"]);
         cut(
             "turn the lights on for 2 seconds, then turn them off",
-            &["turn the lights on for 2 seconds", "turn the lights off"],
+            &["turn the lights on", "wait 2 seconds", "turn the lights off"],
         );
         cut("1. lights on 2. drive 2 m 3. honk", &["lights on", "drive 2 m", "honk"]);
         cut("drive 2 m to the door", &[]);
+    }
+
+    #[test]
+    fn what_the_sixth_sealed_set_missed() {
+        cut("lights on wait ten seconds lights off", &["lights on", "wait 10 seconds", "lights off"]);
+        cut("drive 1m fwd x3", &["drive 1 m forward", "drive 1 m forward", "drive 1 m forward"]);
+        cut("grip for 5 seconds, then let go", &["grip", "wait 5 seconds", "let go"]);
+        cut("grip for 5 seconds", &["grip", "wait 5 seconds", "open the gripper"]);
+        cut("yo turn around n drive 3m lol", &["yo turn around", "drive 3 m"]);
+        cut("Be a dear and honk for a second.", &["turn the horn on", "wait 1 second", "turn the horn off"]);
     }
 
     #[test]

@@ -25,7 +25,8 @@
 //!   elbow` → `center the elbow`).
 //!
 //! [`first_length`], [`asks_relative_amount`], [`is_question`], [`vague_amount`], [`speed`],
-//! [`colour`], [`entertainment`] and [`missing_joint`] find what some skills' actions cannot express (the planner refuses it before
+//! [`colour`], [`entertainment`], [`missing_joint`], [`level`], [`alternatives`] and
+//! [`no_target`] find what some skills' actions cannot express (the planner refuses it before
 //! the model).
 //!
 //! Words it does not know pass through unchanged. A skill opts in with
@@ -110,6 +111,8 @@ fn fraction_word(word: &str) -> Option<f64> {
         "third" | "thirds" => Some(1.0 / 3.0),
         "fourth" | "fourths" => Some(0.25),
         "eighth" | "eighths" => Some(0.125),
+        "fifth" | "fifths" => Some(0.2),
+        "sixth" | "sixths" => Some(1.0 / 6.0),
         _ => None,
     }
 }
@@ -170,6 +173,9 @@ fn number(w: &[String], i: usize) -> Option<(f64, usize)> {
     {
         // "a half", "a quarter", "one third"
         (fraction_word(at(1)?)?, 2)
+    } else if first == "point" && at(1).and_then(small).is_some_and(|d| d < 10.0) {
+        // "reverse point five meters" (below)
+        (0.0, 0)
     } else if first == "half" && at(1) == Some("of") && at(2).is_some_and(|t| digits(t).is_some() || small(t).is_some())
     {
         // "half of ninety" (below)
@@ -179,7 +185,8 @@ fn number(w: &[String], i: usize) -> Option<(f64, usize)> {
         if (2.0..10.0).contains(&s) && next.is_some_and(|f| f != "half") && next.and_then(fraction_word).is_some() {
             // "three quarters", "two thirds"
             return Some((s * fraction_word(next?)?, 2));
-        } else if (1.0..10.0).contains(&s) && next == Some("hundred") {
+        } else if (1.0..100.0).contains(&s) && s.fract() == 0.0 && next == Some("hundred") {
+            // "two hundred", "twelve hundred"
             (s * 100.0, 2)
         } else if let Some((t, m)) = (1.0..10.0)
             .contains(&s)
@@ -277,10 +284,10 @@ fn canonical(v: f64, u: Unit) -> String {
 
 /// Words that name a part of a robot, or say what to do with one: what a list's title ("wave:",
 /// "pick position:") is not.
-const STEP_WORDS: [&str; 30] = [
+const STEP_WORDS: [&str; 34] = [
     "base", "shoulder", "elbow", "wrist", "gripper", "claw", "hand", "jaws", "lights", "light", "horn", "drive", "go",
     "turn", "rotate", "move", "set", "open", "close", "wait", "pause", "stop", "reverse", "back", "spin", "honk",
-    "grab", "release", "raise", "lower",
+    "grab", "release", "raise", "lower", "left", "right", "forward", "forwards",
 ];
 
 /// A command after a title of a list of steps ("wave: wrist to 30, wrist to -30, twice" →
@@ -425,6 +432,16 @@ fn words(command: &str) -> Vec<String> {
     while clean.last().is_some_and(|l| l == ",") {
         clean.pop();
     }
+    // "pi over 4": a fraction
+    let mut k = 1;
+    while k + 1 < clean.len() {
+        if clean[k] == "over" && digits(&clean[k - 1]).is_some() && digits(&clean[k + 1]).is_some() {
+            let joined = format!("{}/{}", clean[k - 1], clean[k + 1]);
+            clean.splice(k - 1..=k + 1, [joined]);
+        } else {
+            k += 1;
+        }
+    }
     // "Go forward. 4. Metres.": a number and its unit, dictated as two sentences
     let mut k = 1;
     while k + 1 < clean.len() {
@@ -460,8 +477,11 @@ fn spoken(w: Vec<String>) -> Vec<String> {
                 out.push("4".into())
             }
             // "won meter", "ate seconds"
-            "won" if !after_number && w.get(k + 1).is_some_and(|u| u.len() > 2 && unit(u).is_some()) => {
-                out.push("1".into())
+            "won"
+                if !after_number
+                    && w.get(k + 1).is_some_and(|u| u.len() > 2 && unit(u).is_some() || u == "hundred") =>
+            {
+                out.push(if w[k + 1] == "hundred" { "one" } else { "1" }.into())
             }
             "ate" if !after_number && plural_unit(w.get(k + 1)) => out.push("8".into()),
             // "a single metre"
@@ -499,6 +519,48 @@ fn spoken(w: Vec<String>) -> Vec<String> {
                     out.push(",".into());
                 }
             }
+            // "honk the horn four two seconds": "for", before an amount
+            "four"
+                if w.get(k + 1).is_some_and(|n| digits(n).is_some() || small(n).is_some())
+                    && w.get(k + 2).is_some_and(|u| matches!(unit(u), Some(Unit::Time(_))))
+                    && !after_number =>
+            {
+                out.push("for".into())
+            }
+            // "turn left for tea five degrees", "nine tea": tens as heard
+            "tea" | "tee"
+                if matches!(prev, Some("for" | "four" | "fif" | "six" | "seven" | "eigh" | "eight" | "nine"))
+                    && !out.is_empty() =>
+            {
+                let tens = match prev {
+                    Some("for" | "four") => "forty",
+                    Some("fif") => "fifty",
+                    Some("six") => "sixty",
+                    Some("seven") => "seventy",
+                    Some("eigh" | "eight") => "eighty",
+                    _ => "ninety",
+                };
+                out.pop();
+                out.push(tens.into());
+            }
+            // "home the bass", "set the rest to thirty"
+            "bass" if prev == Some("the") => out.push("base".into()),
+            "rest"
+                if prev == Some("the")
+                    && w.get(k + 1).is_some_and(|n| matches!(n.as_str(), "to" | "at") || digits(n).is_some()) =>
+            {
+                out.push("wrist".into())
+            }
+            // texting: "turn around n drive 3m lol", "fwd", "pls"
+            "n" if prev.is_some_and(|p| p.chars().all(char::is_alphabetic))
+                && w.get(k + 1).is_some_and(|n| n.chars().all(char::is_alphabetic)) =>
+            {
+                out.push("and".into())
+            }
+            "fwd" | "fwds" => out.push("forward".into()),
+            "bwd" | "bkwd" => out.push("backward".into()),
+            "pls" | "plz" | "pleeease" => out.push("please".into()),
+            "lol" | "lmao" | "haha" => {}
             // British "nought", and a common misspelling
             "nought" | "naught" => out.push("zero".into()),
             "fourty" => out.push("forty".into()),
@@ -561,10 +623,83 @@ fn idioms(w: Vec<String>) -> Vec<String> {
     // What "cut the …" switches off (not "cut the power": of what?)
     const OUTPUTS: [&str; 10] =
         ["horn", "lights", "light", "headlights", "siren", "beeper", "buzzer", "noise", "sound", "honking"];
+    // Politeness that says nothing to do ("…, if you don't mind", "be a dear and …")
+    const POLITE: [&[&str]; 12] = [
+        &["if", "you", "don't", "mind"],
+        &["if", "you", "do", "not", "mind"],
+        &["if", "it", "isn't", "too", "much", "bother"],
+        &["if", "it", "isn't", "too", "much", "trouble"],
+        &["if", "it's", "not", "too", "much", "trouble"],
+        &["if", "it's", "not", "too", "much", "bother"],
+        &["if", "you", "please"],
+        &["if", "possible"],
+        &["be", "a", "dear", "and"],
+        &["be", "a", "love", "and"],
+        &["do", "me", "a", "favour", "and"],
+        &["do", "me", "a", "favor", "and"],
+    ];
     let at = |k: usize| w.get(k).map(String::as_str);
     let mut out: Vec<String> = Vec::with_capacity(w.len() + 2);
     let mut k = 0;
     while k < w.len() {
+        if let Some(m) = POLITE.iter().find(|m| phrase_at(&w, k, m)) {
+            k += m.len();
+            // (no comma left at either end)
+            if k == w.len() || at(k) == Some(",") {
+                while out.last().is_some_and(|l| l == ",") {
+                    out.pop();
+                }
+                if out.is_empty() && at(k) == Some(",") {
+                    k += 1;
+                }
+            }
+            continue;
+        }
+        // "do a U-turn", "chuck a U-ey": turn around
+        let uturn = matches!(at(k), Some("u-turn" | "uturn" | "u-ey" | "uey" | "u-ie" | "u-y" | "u-turns"));
+        if uturn || at(k) == Some("u") && at(k + 1) == Some("turn") {
+            let n = if uturn { 1 } else { 2 };
+            // ("do a", "chuck a", "pull a", "make a")
+            if out.len() >= 2
+                && out[out.len() - 1] == "a"
+                && matches!(out[out.len() - 2].as_str(), "do" | "make" | "chuck" | "pull" | "hang" | "bust" | "take")
+            {
+                out.truncate(out.len() - 2);
+            } else if out.last().is_some_and(|l| l == "a") {
+                out.pop();
+            }
+            // ("a U-turn to the right": a right half turn)
+            let side = match (at(k + n), at(k + n + 1), at(k + n + 2)) {
+                (Some("to"), Some("the"), Some(d @ ("left" | "right"))) => Some((d, 3)),
+                (Some(d @ ("left" | "right" | "clockwise" | "counterclockwise")), _, _) => Some((d, 1)),
+                _ => None,
+            };
+            match side {
+                Some((d, m)) => {
+                    let d = match d {
+                        "clockwise" => "right",
+                        "counterclockwise" => "left",
+                        d => d,
+                    };
+                    out.extend(["turn".into(), d.into(), "180".into(), "degrees".into()]);
+                    k += n + m;
+                }
+                None => {
+                    out.extend(["turn".into(), "around".into()]);
+                    k += n;
+                }
+            }
+            continue;
+        }
+        // "drop the elbow to -40": lower it (a dropped thing is let go)
+        if at(k) == Some("drop")
+            && matches!(at(k + 1), Some("the" | "your"))
+            && matches!(at(k + 2), Some("base" | "shoulder" | "elbow" | "wrist"))
+        {
+            out.push("lower".into());
+            k += 1;
+            continue;
+        }
         if let Some(m) = STOP.iter().find(|m| phrase_at(&w, k, m)) {
             out.push("stop".into());
             k += m.len();
@@ -936,7 +1071,9 @@ pub fn is_question(command: &str) -> bool {
 /// A vague amount in a step that names none ("turn a bit to the left", "raise the shoulder a
 /// little"): how far is for the user to say, not for the model to guess.
 pub fn vague_amount(normalized: &str) -> Option<&'static str> {
-    const VAGUE: [&[&str]; 14] = [
+    const VAGUE: [&[&str]; 16] = [
+        &["a", "few"],
+        &["several"],
         &["a", "bit"],
         &["a", "tiny", "bit"],
         &["a", "little", "bit"],
@@ -1006,6 +1143,11 @@ pub fn vague_amount(normalized: &str) -> Option<&'static str> {
                         | "tighter"
                         | "clockwise"
                         | "counterclockwise"
+                        // ("wait a few seconds")
+                        | "seconds"
+                        | "degrees"
+                        | "m"
+                        | "steps"
                 )
             })
         };
@@ -1036,7 +1178,8 @@ pub fn speed(normalized: &str) -> Option<String> {
     w.iter().enumerate().find_map(|(k, t)| {
         let per = *t == "per" && w.get(k + 1).is_some_and(|u| matches!(unit(u), Some(Unit::Time(_))));
         // "set your speed to 50 percent", "drive faster", "speed up"
-        let named = matches!(*t, "speed" | "velocity" | "faster" | "slower" | "quicker");
+        let named = matches!(*t, "speed" | "velocity" | "faster" | "slower" | "quicker")
+            || *t == "slow" && w.get(k + 1) == Some(&"down");
         (per || named || matches!(*t, "mph" | "kph" | "km/h" | "m/s"))
             .then(|| w[k.saturating_sub(2)..(k + 2).min(w.len())].join(" "))
     })
@@ -1061,6 +1204,95 @@ pub fn missing_joint<'a>(normalized: &'a str, joints: &[&str]) -> Option<&'a str
         .split_whitespace()
         .map(|t| t.trim_end_matches(','))
         .find(|t| PARTS.contains(t) && !joints.iter().any(|j| j.eq_ignore_ascii_case(t)))
+}
+
+/// A level in a command (no action sets one: "dim the lights to 50 percent", "make the horn
+/// louder", "open the gripper halfway", "grip harder"): the word that asks for it.
+pub fn level(normalized: &str) -> Option<&str> {
+    const LEVELS: [&str; 14] = [
+        "dim",
+        "dimmer",
+        "brighter",
+        "brightness",
+        "louder",
+        "quieter",
+        "softer",
+        "volume",
+        "percent",
+        "%",
+        "harder",
+        "halfway",
+        "partially",
+        "partway",
+    ];
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    let grip = w.iter().any(|t| matches!(*t, "gripper" | "claw" | "hand" | "jaws" | "grip" | "fingers"));
+    w.iter().copied().find(|t| {
+        LEVELS.contains(t) && (grip || !matches!(*t, "halfway" | "partially" | "partway")) || t.ends_with('%')
+    })
+}
+
+/// Two amounts for one ("drive forward maybe 2 or 3 metres"): which is for the user to say.
+pub fn alternatives(normalized: &str) -> Option<String> {
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    w.windows(3).find(|p| digits(p[0]).is_some() && p[1] == "or" && digits(p[2]).is_some()).map(|p| p.join(" "))
+}
+
+/// A step that moves a joint (`joints`) to no angle at all ("raise the shoulder", "nudge the
+/// wrist"): not home, not a side, no number. The verb, if there is one.
+pub fn no_target<'a>(normalized: &'a str, joints: &[&str]) -> Option<&'a str> {
+    const MOVES: [&str; 14] = [
+        "raise", "lower", "lift", "nudge", "bend", "tilt", "move", "rotate", "swing", "twist", "push", "pull",
+        "adjust", "shift",
+    ];
+    const SAYS_WHERE: [&str; 30] = [
+        "home",
+        "center",
+        "centre",
+        "centered",
+        "centred",
+        "centering",
+        "centring",
+        "recenter",
+        "recentre",
+        "zero",
+        "straighten",
+        "straight",
+        "level",
+        "neutral",
+        "middle",
+        "reset",
+        "back",
+        "left",
+        "right",
+        "up",
+        "down",
+        "to",
+        "at",
+        "forward",
+        "ahead",
+        "skyward",
+        "upward",
+        "downward",
+        "clockwise",
+        "counterclockwise",
+    ];
+    let w: Vec<&str> = normalized.split_whitespace().collect();
+    let mut start = 0;
+    for end in 0..w.len() {
+        if !(end + 1 == w.len() || w[end].ends_with(',') || matches!(w[end + 1], "then" | "and")) {
+            continue;
+        }
+        let step: Vec<&str> = w[start..=end].iter().map(|t| t.trim_end_matches(',')).collect();
+        start = end + 1;
+        let verb = step.iter().copied().find(|t| MOVES.contains(t));
+        let joint = step.iter().any(|t| joints.contains(t));
+        let where_said = step.iter().any(|t| SAYS_WHERE.contains(t) || digits(t).is_some());
+        if let (Some(verb), true, false) = (verb, joint, where_said) {
+            return Some(verb);
+        }
+    }
+    None
 }
 
 /// A colour in a command (no action sets or finds one: "change the lights to blue", "pick up
@@ -1300,6 +1532,25 @@ mod tests {
         assert_eq!(missing_joint("bend the knee to 30 degrees", &["base", "elbow"]), Some("knee"));
         assert_eq!(missing_joint("bend the knee to 30 degrees", &["knee"]), None);
         assert_eq!(missing_joint("bend the elbow to 30 degrees", &["base", "elbow"]), None);
+        assert_eq!(vague("wait a few seconds"), Some("few"));
+        assert!(speed(&normalize("slow down")).is_some());
+        let level = |c: &str| level(&normalize(c)).map(str::to_owned);
+        assert_eq!(level("dim the headlights to 50 percent").as_deref(), Some("dim"));
+        assert_eq!(level("make the horn louder").as_deref(), Some("louder"));
+        assert_eq!(level("open the gripper halfway").as_deref(), Some("halfway"));
+        assert_eq!(level("open the gripper 30%").as_deref(), Some("30%"));
+        assert_eq!(level("turn halfway around"), None);
+        assert_eq!(alternatives(&normalize("drive forward maybe 2 or 3 metres")).as_deref(), Some("2 or 3"));
+        assert_eq!(alternatives(&normalize("drive 2 m or stop")), None);
+        let joints = ["base", "shoulder", "elbow", "wrist"];
+        let target = |c: &str| no_target(&normalize(c), &joints).map(str::to_owned);
+        assert_eq!(target("raise the shoulder").as_deref(), Some("raise"));
+        assert_eq!(target("nudge the wrist").as_deref(), Some("nudge"));
+        assert_eq!(target("open the gripper, then raise the shoulder").as_deref(), Some("raise"));
+        for c in ["raise the shoulder to 30", "move the base to the right", "rotate the base home", "open the gripper"]
+        {
+            assert_eq!(target(c), None, "{c}");
+        }
         assert_eq!(vague(""), None);
         let colour = |c: &str, names: &[&str]| colour(&normalize(c), names).map(str::to_owned);
         assert_eq!(colour("change the lights to blue", &["lights"]).as_deref(), Some("blue"));
@@ -1420,5 +1671,32 @@ mod tests {
         n("1. lights on 2. drive 2 m 3. honk", "lights on, drive 2 m, honk");
         n("1. lights on", "1, lights on");
         n("- drive 1m, - turn right 30, - honk", "drive 1 m, turn right 30, honk");
+    }
+
+    #[test]
+    fn what_the_sixth_sealed_set_missed() {
+        n("forward twelve hundred millimetres", "forward 1.2 m");
+        n("elbow to won hundred", "elbow to 100");
+        n("reverse point five meters", "reverse 0.5 m");
+        n("turn left for tea five degrees", "turn left 45 degrees");
+        n("turn left nine tea degrees", "turn left 90 degrees");
+        n("honk the horn four two seconds", "honk the horn for 2 seconds");
+        n("drive four metres", "drive 4 m");
+        n("wrist to pi over 4 radians", "wrist to 45 degrees");
+        n("base a sixth of a turn anticlockwise", "base 60 degrees left");
+        n("set the fifth joint to 20 degrees", "set the fifth joint to 20 degrees");
+        n("home the bass", "home the base");
+        n("set the rest to thirty", "set the wrist to 30");
+        n("take a rest", "take a rest");
+        n("yo turn around n drive 3m lol", "yo turn around and drive 3 m");
+        n("drive 1m fwd x3", "drive 1 m forward x3");
+        n("U-turn to the right", "turn right 180 degrees");
+        n("do a U-turn", "turn around");
+        n("chuck a U-ey, mate", "turn around, mate");
+        n("make a u turn to the left", "turn left 180 degrees");
+        n("drop the elbow to minus 40 degrees", "lower the elbow to -40 degrees");
+        n("drop the part", "drop the part");
+        n("Please switch the lights on, if you don't mind.", "please switch the lights on");
+        n("Be a dear and honk for a second.", "honk for 1 second");
     }
 }

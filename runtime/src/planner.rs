@@ -148,7 +148,9 @@ fn output_names(board: &Board) -> Vec<&str> {
 
 /// Why the skill's actions cannot express a command (`command`, normalized `shown`), if they
 /// cannot: a question; a vague amount ("a bit"); a speed; a colour; music, songs and the like;
-/// a body part that is none of the board's joints; a length where no usable action
+/// a level ("louder", "50 percent"); two amounts for one ("2 or 3 m"); a body part that is
+/// none of the board's joints; a joint moved to no angle ("raise the shoulder"); a length
+/// where no usable action
 /// takes one; an amount relative to where a joint is where the only angles are servo targets.
 fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Option<String> {
     if !skill.normalize {
@@ -169,11 +171,22 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
     if let Some(thing) = crate::normalize::entertainment(shown, &output_names(board)) {
         return Some(format!("none of its actions makes or does \"{thing}\""));
     }
+    if let Some(word) = crate::normalize::level(shown) {
+        return Some(format!(
+            "none of its actions sets a level (\"{word}\"): outputs are on or off, the gripper open or closed"
+        ));
+    }
+    if let Some(two) = crate::normalize::alternatives(shown) {
+        return Some(format!("\"{two}\" is two amounts: say one"));
+    }
     let kinds = plan_grammar::usable_kinds(&skill.allowed, &board.limits);
     if kinds.contains(&ActionKind::Servo) {
         let joints: Vec<&str> = board.limits.joints.iter().map(|j| j.name.as_str()).collect();
         if let Some(part) = crate::normalize::missing_joint(shown, &joints) {
             return Some(format!("the board has no joint \"{part}\" (its joints: {})", joints.join(", ")));
+        }
+        if let Some(verb) = crate::normalize::no_target(shown, &joints) {
+            return Some(format!("\"{verb}\" says no angle: say where to, e.g. \"shoulder to 30 degrees\""));
         }
     }
     if !kinds.contains(&ActionKind::Drive) {
