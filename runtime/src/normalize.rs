@@ -509,16 +509,10 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             }
             // "back up 1 meter new line turn around": a dictated line break
             "new" if w.get(k + 1).is_some_and(|n| matches!(n.as_str(), "line" | "paragraph")) => {
-                if out.last().is_some_and(|l| l != ",") && k + 2 < w.len() {
-                    out.push(",".into());
-                }
+                dictated_break(&mut out, &w[k + 2..])
             }
             "line" | "paragraph" if prev == Some("new") => {}
-            "newline" => {
-                if out.last().is_some_and(|l| l != ",") && k + 1 < w.len() {
-                    out.push(",".into());
-                }
-            }
+            "newline" => dictated_break(&mut out, &w[k + 1..]),
             // "honk the horn four two seconds": "for", before an amount
             "four"
                 if w.get(k + 1).is_some_and(|n| digits(n).is_some() || small(n).is_some())
@@ -570,15 +564,7 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             "starboard" => out.push("right".into()),
             "port" if matches!(prev, Some("to" | "hard" | "turn" | "bear" | "veer")) => out.push("left".into()),
             // "elbow to ninety period close the gripper period": a dictated full stop or comma
-            "period" | "comma" => {
-                let more = w[k + 1..].iter().any(|t| t != ",");
-                if out.last().is_some_and(|l| l != ",") && more {
-                    out.push(",".into());
-                }
-                while !more && out.last().is_some_and(|l| l == ",") {
-                    out.pop();
-                }
-            }
+            "period" | "comma" => dictated_break(&mut out, &w[k + 1..]),
             // "put the elbow at a right angle"
             "right" if prev == Some("a") && w.get(k + 1).is_some_and(|n| n == "angle") => {
                 out.pop();
@@ -607,6 +593,18 @@ fn spoken(w: Vec<String>) -> Vec<String> {
         }
     }
     idioms(out)
+}
+
+/// A dictated "new line", "period" or "comma" (`rest`: the words after it): one comma between
+/// words, none at the end.
+fn dictated_break(out: &mut Vec<String>, rest: &[String]) {
+    let more = rest.iter().any(|t| t != ",");
+    if more && out.last().is_some_and(|l| l != ",") {
+        out.push(",".into());
+    }
+    while !more && out.last().is_some_and(|l| l == ",") {
+        out.pop();
+    }
 }
 
 /// Idioms whose meaning is one of the vocabulary's plain words, whatever comes around them:
@@ -639,6 +637,15 @@ fn idioms(w: Vec<String>) -> Vec<String> {
         &["do", "me", "a", "favor", "and"],
     ];
     let at = |k: usize| w.get(k).map(String::as_str);
+    // The side a half turn is said to go at `w[j..]` ("to the right", "clockwise") and how
+    // many words say it
+    let side = |j: usize| match (at(j), at(j + 1), at(j + 2)) {
+        (Some("to"), Some("the"), Some(d @ ("left" | "right"))) => Some((d, 3)),
+        (Some("clockwise"), _, _) => Some(("right", 1)),
+        (Some("counterclockwise"), _, _) => Some(("left", 1)),
+        (Some(d @ ("left" | "right")), _, _) => Some((d, 1)),
+        _ => None,
+    };
     let mut out: Vec<String> = Vec::with_capacity(w.len() + 2);
     let mut k = 0;
     while k < w.len() {
@@ -669,18 +676,8 @@ fn idioms(w: Vec<String>) -> Vec<String> {
                 out.pop();
             }
             // ("a U-turn to the right": a right half turn)
-            let side = match (at(k + n), at(k + n + 1), at(k + n + 2)) {
-                (Some("to"), Some("the"), Some(d @ ("left" | "right"))) => Some((d, 3)),
-                (Some(d @ ("left" | "right" | "clockwise" | "counterclockwise")), _, _) => Some((d, 1)),
-                _ => None,
-            };
-            match side {
+            match side(k + n) {
                 Some((d, m)) => {
-                    let d = match d {
-                        "clockwise" => "right",
-                        "counterclockwise" => "left",
-                        d => d,
-                    };
                     out.extend(["turn".into(), d.into(), "180".into(), "degrees".into()]);
                     k += n + m;
                 }
@@ -707,19 +704,9 @@ fn idioms(w: Vec<String>) -> Vec<String> {
         }
         // "turn around to the right", "turn around clockwise": a half turn that way
         if matches!(at(k), Some("turn" | "spin" | "swing")) && at(k + 1) == Some("around") {
-            let side = match (at(k + 2), at(k + 3), at(k + 4)) {
-                (Some("to"), Some("the"), Some(d @ ("left" | "right"))) => Some((d, 5)),
-                (Some(d @ ("left" | "right" | "clockwise" | "counterclockwise")), _, _) => Some((d, 3)),
-                _ => None,
-            };
-            if let Some((d, n)) = side {
-                let d = match d {
-                    "clockwise" => "right",
-                    "counterclockwise" => "left",
-                    d => d,
-                };
+            if let Some((d, n)) = side(k + 2) {
                 out.extend(["turn".into(), d.into(), "180".into(), "degrees".into()]);
-                k += n;
+                k += 2 + n;
                 continue;
             }
         }
@@ -1068,6 +1055,20 @@ pub fn is_question(command: &str) -> bool {
     first.is_some_and(|f| ASKS.contains(&f)) && !request
 }
 
+/// The steps of a normalized command's words (up to a comma, or before "then"/"and"), commas
+/// trimmed, each with the index of its last word.
+fn steps<'a>(w: &[&'a str]) -> Vec<(usize, Vec<&'a str>)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for end in 0..w.len() {
+        if end + 1 == w.len() || w[end].ends_with(',') || matches!(w[end + 1], "then" | "and") {
+            out.push((end, w[start..=end].iter().map(|t| t.trim_end_matches(',')).collect()));
+            start = end + 1;
+        }
+    }
+    out
+}
+
 /// A vague amount in a step that names none ("turn a bit to the left", "raise the shoulder a
 /// little"): how far is for the user to say, not for the model to guess.
 pub fn vague_amount(normalized: &str) -> Option<&'static str> {
@@ -1091,14 +1092,7 @@ pub fn vague_amount(normalized: &str) -> Option<&'static str> {
     ];
     let w: Vec<&str> = normalized.split_whitespace().collect();
     let number = |t: &&str| digits(t.trim_end_matches(',')).is_some();
-    // steps: up to a comma or before "then"/"and"
-    let mut start = 0;
-    for end in 0..w.len() {
-        if !(end + 1 == w.len() || w[end].ends_with(',') || matches!(w[end + 1], "then" | "and")) {
-            continue;
-        }
-        let step: Vec<&str> = w[start..=end].iter().map(|t| t.trim_end_matches(',')).collect();
-        start = end + 1;
+    for (end, step) in steps(&w) {
         // "turn left a bit, like 30 degrees": the amount comes right after
         // (after fillers only: "turn left a bit, drive 2 m" is two steps)
         let next = w[end + 1..].iter().map(|t| t.trim_end_matches(',')).find(|t| {
@@ -1278,13 +1272,7 @@ pub fn no_target<'a>(normalized: &'a str, joints: &[&str]) -> Option<&'a str> {
         "counterclockwise",
     ];
     let w: Vec<&str> = normalized.split_whitespace().collect();
-    let mut start = 0;
-    for end in 0..w.len() {
-        if !(end + 1 == w.len() || w[end].ends_with(',') || matches!(w[end + 1], "then" | "and")) {
-            continue;
-        }
-        let step: Vec<&str> = w[start..=end].iter().map(|t| t.trim_end_matches(',')).collect();
-        start = end + 1;
+    for (_, step) in steps(&w) {
         let verb = step.iter().copied().find(|t| MOVES.contains(t));
         let joint = step.iter().any(|t| joints.contains(t));
         let where_said = step.iter().any(|t| SAYS_WHERE.contains(t) || digits(t).is_some());
