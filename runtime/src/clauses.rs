@@ -14,8 +14,11 @@
 //! "lights on for 10 seconds" (and "sound the horn for …", "open the gripper for …") is on, a
 //! wait, off; "open and close the gripper twice" is written out; "…, do that twice" repeats
 //! every step; "X but turn left first" turns first; a step without punctuation ends after
-//! its amount before a joint's name ("base 0 shoulder 90") or a hesitation ("2 m uh turn"); "turn them off" and "open it" name the one thing named before ("turn on the
-//! lights, …, turn them off"); a bare quantity after a comma belongs to the step before it ("Wait, 5 seconds."),
+//! its amount before a joint's name ("base 0 shoulder 90") or a hesitation ("2 m uh turn"),
+//! after a whole turn before another verb ("turn right go forward 1 m"), and a gripper's
+//! verbs alone are steps ("open close open"); "turn them off" and "open it" name the one
+//! thing named before ("turn on the lights, …, turn them off"), and "raise it back to 0" the
+//! one joint named before; a bare quantity after a comma belongs to the step before it ("Wait, 5 seconds."),
 //! as does a particle or object after a verb alone ("Drive. Backwards."); fillers alone
 //! between commas ("um", "please", "hey robot") are dropped. A command of one step whose
 //! text changed that way is returned as that one step.
@@ -253,12 +256,46 @@ fn particle(w: &[&str]) -> bool {
 /// Steps that switch "it" / "them" on or off, or open or close "it", where exactly one thing
 /// ("the lights", "the gripper") was named in the steps before ("turn on the lights, wait
 /// 3 seconds, then turn them off" → "turn the lights off"); otherwise left as they are.
-fn resolve(steps: &mut [(Place, Vec<&str>)]) {
+fn resolve<'a>(steps: &mut [(Place, Vec<&'a str>)], joints: &[&'a str]) {
     // "the" and the words after it up to a particle, a preposition or a number
     let ends = |t: &str| {
         particle(&[t]) || t.parse::<f64>().is_ok() || matches!(t, "to" | "at" | "for" | "in" | "by" | "with" | "the")
     };
     for k in 1..steps.len() {
+        // "lower the shoulder to -50, then open the gripper, then raise it back to 0": the
+        // one joint named before, moved to an angle
+        let mut said: Vec<&str> =
+            steps[..k].iter().flat_map(|(_, w)| w.iter().copied()).filter(|t| joints.contains(t)).collect();
+        said.dedup();
+        let w = &steps[k].1;
+        let moved = matches!(
+            w.first(),
+            Some(
+                &("raise"
+                    | "lower"
+                    | "lift"
+                    | "move"
+                    | "rotate"
+                    | "bring"
+                    | "set"
+                    | "put"
+                    | "swing"
+                    | "tilt"
+                    | "return"
+                    | "send")
+            )
+        );
+        let at = w.iter().position(|t| *t == "it");
+        let angle = at.is_some_and(|a| w[a..].iter().any(|t| t.parse::<f64>().is_ok()));
+        if let ([joint], true, Some(at), true) = (said.as_slice(), moved, at, angle) {
+            if !w.iter().any(|t| joints.contains(t)) && w.iter().filter(|t| BACK_REFERENCES.contains(t)).count() == 1 {
+                let mut out = w[..at].to_vec();
+                out.extend(["the", *joint]);
+                out.extend_from_slice(&w[at + 1..]);
+                steps[k].1 = out;
+                continue;
+            }
+        }
         let named: Vec<Vec<&str>> = steps[..k]
             .iter()
             .flat_map(|(_, w)| {
@@ -452,6 +489,20 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
         {
             close(&mut steps, &mut cur, &mut place);
         }
+        // "go forward 1.5 m turn right go forward 1.5 m": a turn said whole ("turn right"),
+        // then another step's verb
+        let turn_said = matches!(cur.last(), Some(&("left" | "right" | "around")))
+            && matches!(
+                cur.iter().find(|w| !FILLERS.contains(w)),
+                Some(&("turn" | "spin" | "rotate" | "veer" | "pivot"))
+            )
+            && !cur.iter().any(|w| joints.contains(w));
+        // "open close open": a gripper's verbs alone, one after the other
+        let grip = |w: &str| matches!(w, "open" | "close" | "grab" | "release");
+        let grip_said = matches!(cur.as_slice(), [g] if grip(g)) && grip(t);
+        if turn_said && verb && !amount_said || grip_said {
+            close(&mut steps, &mut cur, &mut place);
+        }
         // "OPEN GRIPPER WAIT 2 SECONDS CLOSE GRIPPER": a wait of so long after a step
         let fillers_only = cur.iter().all(|w| FILLERS.contains(w));
         if !amount_said && !fillers_only && t == "wait" && number(i + 1) && cur.len() >= 2 {
@@ -565,7 +616,7 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             k += 1;
         }
     }
-    resolve(&mut steps);
+    resolve(&mut steps, joints);
     // "switch off the horn and the lights": the lights switched the same way
     for k in 1..steps.len() {
         let said = match steps[k].1.as_slice() {
@@ -659,7 +710,9 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             Place::First => ordered.insert(0, words),
         }
     }
-    let all: Vec<String> = (0..times).flat_map(|_| ordered.iter().map(|w| w.join(" "))).collect();
+    // ("turn the base to 30 left, then to 30 right": the second step's side is a sign too)
+    let all: Vec<String> =
+        (0..times).flat_map(|_| ordered.iter().map(|w| crate::normalize::clockwise_base(&w.join(" ")))).collect();
     // One step is worth planning alone only where words around it went ("hey robot, please
     // go forward 1 m, thanks" → "please go forward 1 m")
     // ("turn slightly left, 15 degrees" → "turn slightly left 15 degrees")
@@ -861,7 +914,7 @@ mod tests {
         );
         cut(
             "rotate the base to 30 degrees left, then to 30 degrees right",
-            &["rotate the base to 30 degrees left", "rotate the base to 30 degrees right"],
+            &["rotate the base to 30 degrees left", "rotate the base to -30 degrees"],
         );
         cut(
             "set the shoulder to 20 degrees, then 40 degrees",
@@ -932,10 +985,17 @@ mod tests {
             "Turn on the lights, drive 3 metres, then turn them off.",
             &["turn on the lights", "drive 3 m", "turn the lights off"],
         );
-        cut("set the elbow to 90, wait 1 second, set it to 45", &[]);
+        // the one joint named before, moved to an angle
+        cut(
+            "set the elbow to 90, wait 1 second, set it to 45",
+            &["set the elbow to 90", "wait 1 second", "set the elbow to 45"],
+        );
         cut("close the gripper, hold it for 3 seconds, then open it", &[]);
         cut("bring the base to 5 degrees right, and then let it go", &[]);
-        cut("rotate the base to 45 left, wait a sec, rotate it to 45 right", &[]);
+        cut(
+            "rotate the base to 45 left, wait a sec, rotate it to 45 right",
+            &["rotate the base to 45 left", "wait 1 second", "rotate the base to -45 degrees"],
+        );
         cut("rotate the wrist to the left, then rotate it back", &[]);
         cut(
             "close the gripper, then after 4 seconds open it again",
@@ -1051,6 +1111,27 @@ mod tests {
         cut("grip for 5 seconds", &["grip", "wait 5 seconds", "open the gripper"]);
         cut("yo turn around n drive 3m lol", &["yo turn around", "drive 3 m"]);
         cut("Be a dear and honk for a second.", &["turn the horn on", "wait 1 second", "turn the horn off"]);
+    }
+
+    #[test]
+    fn what_the_seventh_sealed_set_missed() {
+        cut(
+            "go forward 1.5 m turn right go forward 1.5 m turn right",
+            &["go forward 1.5 m", "turn right", "go forward 1.5 m", "turn right"],
+        );
+        cut("open close open", &["open", "close", "open"]);
+        cut(
+            "lower the shoulder to -50 then open the gripper then raise it back to 0",
+            &["lower the shoulder to -50", "open the gripper", "raise the shoulder back to 0"],
+        );
+        cut(
+            "turn the base to 30 left and then to 30 right",
+            &["turn the base to 30 left", "turn the base to -30 degrees"],
+        );
+        // (two joints named before: which?)
+        cut("lower the shoulder to -50, elbow to 20, then raise it back to 0", &[]);
+        cut("turn right and go forward 2 m", &["turn right", "go forward 2 m"]);
+        cut("turn the base right go", &[]);
     }
 
     #[test]

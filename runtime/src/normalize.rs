@@ -9,25 +9,31 @@
 //!   `120`, `one and a half` → `1.5`, `3/4` → `0.75`, `half a` → `0.5`);
 //! - a quantity with a unit becomes metres, seconds or degrees (`6 inches` → `0.152 m`,
 //!   `250mm` → `0.25 m`, `half a minute` → `30 seconds`, `a quarter turn` → `90 degrees`);
-//! - clockwise / counter-clockwise (and their spellings) become right / left;
+//! - clockwise / counter-clockwise (and their spellings) become right / left, and the base's
+//!   side said after its angle is the angle's sign (`base: 80 clockwise` → `base, -80
+//!   degrees`, [`clockwise_base`]);
 //! - speech-to-text casing and sentence punctuation go (`Turn left. Then stop.` →
 //!   `turn left, then stop`), and so do its homophones for numbers before a unit
 //!   (`drive forward to meters` → `drive forward 2 m`, `won meter`, `wait ate seconds`),
 //!   for "right" (`turn write`, `rite turn`), "close" (`clothes the gripper`), "off" (`turn
-//!   the lights of`), "to" (`set the elbow two 45`) and "wrist" (`set the risk to 10`), its
+//!   the lights of`), "to" (`set the elbow two 45`), "two" (`one point to meters`),
+//!   "lights" (`the lice`), "shoulder" (`soldier to 20`) and "wrist" (`set the risk to 10`), its
 //!   `clock wise` and a dictated `new line`; a number and its unit said as two sentences
 //!   (`4. Metres.`) are one amount;
 //! - a list's title goes (`wave: wrist to 30, wrist to -30` → `wrist to 30, …`);
-//! - a self-correction keeps the amount said last (`three no wait two metres` → `2 m`);
+//! - a self-correction keeps the amount (or side) said last (`three no wait two metres` →
+//!   `2 m`, `turn left… no wait, right` → `turn right`);
+//! - greetings and politeness that say nothing to do go (`good morning`, `sorry to bother
+//!   you but`);
 //! - idioms whose meaning is a plain word of the vocabulary say that word (`hold your
 //!   horses` → `stop`, `cut the horn` → `switch off the horn`, `face the other way` →
 //!   `turn 180 degrees`, `three quarters of the way around` → `270 degrees`, `straighten the
 //!   elbow` → `center the elbow`).
 //!
 //! [`first_length`], [`asks_relative_amount`], [`is_question`], [`vague_amount`], [`speed`],
-//! [`colour`], [`entertainment`], [`missing_joint`], [`level`], [`alternatives`] and
-//! [`no_target`] find what some skills' actions cannot express (the planner refuses it before
-//! the model).
+//! [`colour`], [`entertainment`], [`missing_joint`], [`level`], [`blinking`],
+//! [`refers_to_earlier`], [`endless`], [`place`], [`alternatives`] and [`no_target`] find
+//! what some skills' actions cannot express (the planner refuses it before the model).
 //!
 //! Words it does not know pass through unchanged. A skill opts in with
 //! `[prompt] normalize = true`; its training examples go through the same function
@@ -50,6 +56,7 @@ fn unit(word: &str) -> Option<Unit> {
         "mm" | "millimeter" | "millimeters" | "millimetre" | "millimetres" => Length(0.001),
         "cm" | "cms" | "centimeter" | "centimeters" | "centimetre" | "centimetres" => Length(0.01),
         "m" | "meter" | "meters" | "metre" | "metres" | "mtr" | "mtrs" => Length(1.0),
+        "km" | "kilometer" | "kilometers" | "kilometre" | "kilometres" => Length(1000.0),
         "inch" | "inches" | "\"" => Length(0.0254),
         "ft" | "foot" | "feet" | "'" => Length(0.3048),
         "yd" | "yds" | "yard" | "yards" => Length(0.9144),
@@ -60,6 +67,7 @@ fn unit(word: &str) -> Option<Unit> {
         "mile" | "miles" => Length(1609.344),
         "deg" | "degs" | "degree" | "degrees" | "°" => Angle(1.0),
         "rad" | "rads" | "radian" | "radians" => Angle(180.0 / std::f64::consts::PI),
+        "mrad" | "milliradian" | "milliradians" => Angle(0.18 / std::f64::consts::PI),
         "turn" | "turns" | "rotation" | "rotations" | "revolution" | "revolutions" | "circle" | "circles" => {
             Angle(360.0)
         }
@@ -350,6 +358,11 @@ fn words(command: &str) -> Vec<String> {
         ("anti-clockwise", "counterclockwise"),
         ("anti clockwise", "counterclockwise"),
         ("anticlockwise", "counterclockwise"),
+        // "turn the base to 65 degrees in the clockwise direction"
+        ("in the clockwise direction", "clockwise"),
+        ("in a clockwise direction", "clockwise"),
+        ("in the counterclockwise direction", "counterclockwise"),
+        ("in a counterclockwise direction", "counterclockwise"),
         ("’", "'"),
         ("”", "\""),
         ("“", "\""),
@@ -467,6 +480,15 @@ fn spoken(w: Vec<String>) -> Vec<String> {
         let prev = k.checked_sub(1).map(|p| w[p].as_str());
         let after_number = prev.is_some_and(|p| digits(p).is_some() || small(p).is_some());
         match word.as_str() {
+            // "one point to meters" (point two)
+            "to" | "too"
+                if prev == Some("point")
+                    && k >= 2
+                    && (digits(&w[k - 2]).is_some() || small(&w[k - 2]).is_some())
+                    && w.get(k + 1).is_some_and(|u| unit(u).is_some()) =>
+            {
+                out.push("two".into())
+            }
             "to" | "too" if plural_unit(w.get(k + 1)) && !after_number => out.push("2".into()),
             // ("wait for minutes", "for hours", "for miles" are no numbers)
             "for" | "fore"
@@ -490,10 +512,12 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             "of" if k > 0 && w.get(k + 1).is_none_or(|n| matches!(n.as_str(), "," | "then" | "and")) => {
                 out.push("off".into())
             }
-            // "set the elbow two 45" (to, before an angle's digits, after a joint)
-            "two" | "too"
+            // "set the elbow two 45" (to, before an angle's digits, after a joint); "rotate
+            // base 2 minus 40"
+            "two" | "too" | "2"
                 if w.get(k + 1).is_some_and(|n| {
-                    digits(n).is_some() || small(n).is_some() || matches!(n.as_str(), "minus" | "negative")
+                    word != "2" && (digits(n).is_some() || small(n).is_some())
+                        || matches!(n.as_str(), "minus" | "negative")
                 }) && matches!(prev, Some("base" | "shoulder" | "elbow" | "wrist" | "joint" | "servo" | "it")) =>
             {
                 out.push("to".into())
@@ -557,6 +581,20 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             "lol" | "lmao" | "haha" => {}
             // British "nought", and a common misspelling
             "nought" | "naught" => out.push("zero".into()),
+            // "turn left nighty degrees"
+            "nighty" | "ninty" | "nintey" if w.get(k + 1).is_some_and(|u| unit(u).is_some()) => {
+                out.push("ninety".into())
+            }
+            // "turn the lice on" (the lights), "soldier to 20 degrees" (the shoulder)
+            "lice" if prev == Some("the") => out.push("lights".into()),
+            "soldier" | "sholder"
+                if w.get(k + 1).is_some_and(|n| {
+                    matches!(n.as_str(), "to" | "at" | "up" | "down" | "joint" | "servo") || digits(n).is_some()
+                }) =>
+            {
+                out.push("shoulder".into())
+            }
+            "thn" | "thne" => out.push("then".into()),
             "fourty" => out.push("forty".into()),
             // "set the wrest to 30"
             "wrest" | "rist" => out.push("wrist".into()),
@@ -568,9 +606,19 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             // "put the elbow at a right angle"
             "right" if prev == Some("a") && w.get(k + 1).is_some_and(|n| n == "angle") => {
                 out.pop();
-                out.push("90".into());
+                // ("half a right angle", "half of a right angle")
+                let of = usize::from(out.last().is_some_and(|l| l == "of"));
+                match out.len().checked_sub(1 + of).and_then(|j| fraction_word(&out[j])) {
+                    Some(f) => {
+                        out.truncate(out.len() - 1 - of);
+                        out.push(format_number(90.0 * f));
+                    }
+                    None => out.push("90".into()),
+                }
             }
-            "angle" if prev == Some("right") && out.last().is_some_and(|l| l == "90") => out.push("degrees".into()),
+            "angle" if prev == Some("right") && out.last().is_some_and(|l| digits(l).is_some()) => {
+                out.push("degrees".into())
+            }
             // "clothes the gripper"
             "clothes" if w.get(k + 1).is_some_and(|n| matches!(n.as_str(), "the" | "your" | "it")) => {
                 out.push("close".into())
@@ -622,7 +670,7 @@ fn idioms(w: Vec<String>) -> Vec<String> {
     const OUTPUTS: [&str; 10] =
         ["horn", "lights", "light", "headlights", "siren", "beeper", "buzzer", "noise", "sound", "honking"];
     // Politeness that says nothing to do ("…, if you don't mind", "be a dear and …")
-    const POLITE: [&[&str]; 12] = [
+    const POLITE: [&[&str]; 19] = [
         &["if", "you", "don't", "mind"],
         &["if", "you", "do", "not", "mind"],
         &["if", "it", "isn't", "too", "much", "bother"],
@@ -635,6 +683,14 @@ fn idioms(w: Vec<String>) -> Vec<String> {
         &["be", "a", "love", "and"],
         &["do", "me", "a", "favour", "and"],
         &["do", "me", "a", "favor", "and"],
+        // ("sorry to bother you but …", "Good morning robot. …": a greeting first)
+        &["sorry", "to", "bother", "you", "but"],
+        &["sorry", "to", "bother", "you"],
+        &["sorry", "to", "trouble", "you", "but"],
+        &["sorry", "to", "trouble", "you"],
+        &["good", "morning"],
+        &["good", "afternoon"],
+        &["good", "evening"],
     ];
     let at = |k: usize| w.get(k).map(String::as_str);
     // The side a half turn is said to go at `w[j..]` ("to the right", "clockwise") and how
@@ -664,7 +720,10 @@ fn idioms(w: Vec<String>) -> Vec<String> {
         }
         // "do a U-turn", "chuck a U-ey": turn around
         let uturn = matches!(at(k), Some("u-turn" | "uturn" | "u-ey" | "uey" | "u-ie" | "u-y" | "u-turns"));
-        if uturn || at(k) == Some("u") && at(k + 1) == Some("turn") {
+        // ("can u turn right 20 degrees": you, not a U-turn)
+        let you = matches!(out.last().map(String::as_str), Some("can" | "could" | "would" | "will" | "pls" | "please"))
+            || (k + 2..k + 5).any(|j| at(j).is_some_and(|t| digits(t).is_some() || small(t).is_some()));
+        if uturn || at(k) == Some("u") && at(k + 1) == Some("turn") && !you {
             let n = if uturn { 1 } else { 2 };
             // ("do a", "chuck a", "pull a", "make a")
             if out.len() >= 2
@@ -686,6 +745,12 @@ fn idioms(w: Vec<String>) -> Vec<String> {
                     k += n;
                 }
             }
+            continue;
+        }
+        // "scoot up a foot": forward ("scoot up" is in training; "a foot" after it was read as back)
+        if matches!(at(k), Some("scoot" | "scooch")) && at(k + 1) == Some("up") {
+            out.extend([w[k].clone(), "forward".into()]);
+            k += 2;
             continue;
         }
         // "drop the elbow to -40": lower it (a dropped thing is let go)
@@ -832,12 +897,21 @@ fn ratio(from: Unit, to: Unit) -> f64 {
 fn compound_part(w: &[String], i: usize, first: Unit) -> Option<(f64, Unit, usize)> {
     let and = usize::from(w.get(i).is_some_and(|s| s == "and"));
     let j = i + and;
-    let (n, _) = number(w, j)?;
+    let (n, len) = number(w, j)?;
     // "drive 1 m 20": centimetres after metres, said without their unit
-    let ends = |k: usize| w.get(k).is_none_or(|s| matches!(s.as_str(), "," | "then" | "and"));
-    let centimetres = digits(&w[j]).is_some_and(|d| d.fract() == 0.0 && d > 0.0 && d < 100.0);
-    if and == 0 && first == Unit::Length(1.0) && centimetres && ends(j + 1) {
-        return Some((n, Unit::Length(0.01), 1));
+    // ("drive a metre twenty forward")
+    let ends = |k: usize| {
+        w.get(k).is_none_or(|s| {
+            matches!(
+                s.as_str(),
+                "," | "then" | "and" | "forward" | "forwards" | "ahead" | "back" | "backward" | "backwards"
+            )
+        })
+    };
+    // ("a metre twenty": in words too)
+    let centimetres = n.fract() == 0.0 && n > 0.0 && n < 100.0;
+    if and == 0 && first == Unit::Length(1.0) && centimetres && ends(j + len) {
+        return Some((n, Unit::Length(0.01), len));
     }
     // "5 ft 6 in" ends the command or the clause
     let (v, u, n) = match quantity(w, j) {
@@ -857,8 +931,9 @@ fn phrase_at(w: &[String], k: usize, phrase: &[&str]) -> bool {
 }
 
 /// Where the amount that corrects one ending at `w[j]` starts: "… *no wait* two", "… *uh no*
-/// forty", "… *, sorry,* 2 m", "… *i mean* 3" (a number must follow).
-fn correction(w: &[String], j: usize) -> Option<usize> {
+/// forty", "… *, sorry,* 2 m", "… *i mean* 3" (a number must follow); with `side`, the side
+/// that corrects a side ("turn left… *no wait,* right").
+fn correction(w: &[String], j: usize, side: bool) -> Option<usize> {
     const MARKERS: [&[&str]; 9] = [
         &["no", "wait"],
         &["wait", "no"],
@@ -879,6 +954,11 @@ fn correction(w: &[String], j: usize) -> Option<usize> {
     k += marker.len();
     while filler(k) {
         k += 1;
+    }
+    if side {
+        // (the side alone: "no wait, right turn" is something else)
+        let alone = w.get(k + 1).is_none_or(|t| matches!(t.as_str(), "," | "then" | "and"));
+        return (w.get(k).is_some_and(|t| matches!(t.as_str(), "left" | "right")) && alone).then_some(k);
     }
     number(w, k).map(|_| k)
 }
@@ -912,10 +992,17 @@ pub fn normalize(command: &str) -> String {
         // "three no wait two metres", "thirty uh no forty degrees": the amount said last
         let said = quantity(&w, i);
         if let Some(k) =
-            said.map(|(_, _, n)| n).or_else(|| number(&w, i).map(|(_, n)| n)).and_then(|n| correction(&w, i + n))
+            said.map(|(_, _, n)| n).or_else(|| number(&w, i).map(|(_, n)| n)).and_then(|n| correction(&w, i + n, false))
         {
             i = k;
             continue;
+        }
+        // "turn left… no wait, right": the side said last
+        if matches!(word, "left" | "right") {
+            if let Some(k) = correction(&w, i + 1, true) {
+                i = k;
+                continue;
+            }
         }
         if let Some((mut v, u, mut n)) = said {
             // A bare "s"/"m"/"h"/"in" only counts right after digits ("5 s", "2m"), not after
@@ -976,7 +1063,40 @@ pub fn normalize(command: &str) -> String {
         }
         s.push_str(t);
     }
-    s
+    clockwise_base(&s)
+}
+
+/// "base: 80 clockwise", "base to 60 CW", "turn the base to 65 degrees right" (normalized):
+/// the base's angle to the right is negative, said as such ("base, -80 degrees"). The
+/// model read a side after the number as a sign less often than before it. Also for the
+/// steps the splitter writes ("…, then to 30 cw" → "turn the base to 30 right").
+pub fn clockwise_base(normalized: &str) -> String {
+    let mut w: Vec<String> = normalized.split_whitespace().map(str::to_owned).collect();
+    let bare = |t: &str| t.trim_end_matches(',').to_owned();
+    let mut j = 1;
+    while j + 1 < w.len() {
+        let value = digits(&w[j]).filter(|v| *v > 0.0 && !w[j].ends_with(','));
+        let mut k = j - 1;
+        if matches!(w[k].as_str(), "to" | "at") && k > 0 {
+            k -= 1;
+        }
+        if matches!(w[k].as_str(), "servo" | "joint") && k > 0 {
+            k -= 1;
+        }
+        // ("base to 45 degrees, clockwise": the side after a comma, at the end)
+        let unit = usize::from(bare(&w[j + 1]) == "degrees");
+        let last = j + 2 + unit == w.len();
+        let side = w
+            .get(j + 1 + unit)
+            .filter(|t| bare(t) == "right" && (unit == 0 || !w[j + 1].ends_with(',') || last))
+            .cloned();
+        if let (Some(v), true, Some(side)) = (value, bare(&w[k]) == "base", side) {
+            let comma = if side.ends_with(',') { "," } else { "" };
+            w.splice(j..j + 2 + unit, [format_number(-v), format!("degrees{comma}")]);
+        }
+        j += 1;
+    }
+    w.join(" ")
 }
 
 /// The first length in a normalized command (`"0.05 m"`), if it has one: what a skill
@@ -995,6 +1115,11 @@ pub fn first_length(normalized: &str) -> Option<String> {
 pub fn asks_relative_amount(normalized: &str) -> bool {
     const MORE: [&str; 5] = ["another", "more", "further", "farther", "extra"];
     let w: Vec<&str> = normalized.split_whitespace().collect();
+    // "rotate the base further left": further than where it is, by no amount at all
+    let further = |s: &[&str]| s.iter().any(|t| matches!(*t, "further" | "farther"));
+    if steps(&w).iter().any(|(_, s)| further(s) && !s.iter().any(|t| digits(t).is_some())) {
+        return true;
+    }
     let word = |k: usize| w[k].trim_end_matches(',');
     // "one more time" is a repetition
     let more = |k: usize| {
@@ -1142,6 +1267,8 @@ pub fn vague_amount(normalized: &str) -> Option<&'static str> {
                         | "degrees"
                         | "m"
                         | "steps"
+                        // ("spin around a few times")
+                        | "times"
                 )
             })
         };
@@ -1174,7 +1301,32 @@ pub fn speed(normalized: &str) -> Option<String> {
         // "set your speed to 50 percent", "drive faster", "speed up"
         let named = matches!(*t, "speed" | "velocity" | "faster" | "slower" | "quicker")
             || *t == "slow" && w.get(k + 1) == Some(&"down");
-        (per || named || matches!(*t, "mph" | "kph" | "km/h" | "m/s"))
+        // "reverse slowly": how fast a motion goes, and no amount ("reverse 0.25 m quickly" is
+        // a drive, "make some noise quickly" the horn)
+        let moves = w.iter().any(|t| {
+            matches!(
+                *t,
+                "drive"
+                    | "go"
+                    | "move"
+                    | "reverse"
+                    | "back"
+                    | "turn"
+                    | "spin"
+                    | "rotate"
+                    | "roll"
+                    | "swing"
+                    | "raise"
+                    | "lower"
+                    | "lift"
+                    | "bring"
+                    | "pivot"
+                    | "veer"
+                    | "creep"
+            )
+        });
+        let adverb = matches!(*t, "slowly" | "quickly" | "rapidly") && moves && !w.iter().any(|t| digits(t).is_some());
+        (per || named || adverb || matches!(*t, "mph" | "kph" | "km/h" | "m/s"))
             .then(|| w[k.saturating_sub(2)..(k + 2).min(w.len())].join(" "))
     })
 }
@@ -1224,6 +1376,81 @@ pub fn level(normalized: &str) -> Option<&str> {
     w.iter().copied().find(|t| {
         LEVELS.contains(t) && (grip || !matches!(*t, "halfway" | "partially" | "partway")) || t.ends_with('%')
     })
+}
+
+/// A pattern of an output switched on and off with no timing said ("blink the lights",
+/// "flash the lights for 3 seconds"): the verb. ("Flash the lights: on, wait 1 second, off"
+/// says each step.)
+pub fn blinking(normalized: &str) -> Option<&str> {
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    if w.iter().any(|t| matches!(*t, "on" | "off")) {
+        return None;
+    }
+    w.iter().copied().find(|t| {
+        matches!(*t, "blink" | "blinking" | "flash" | "flashing" | "flicker" | "flickering" | "strobe" | "pulse")
+    })
+}
+
+/// A command that says only how it differs from an earlier one ("no, the other way", "no,
+/// the OTHER left", "not that way"): what it means is in a command the robot has not kept.
+pub fn refers_to_earlier(normalized: &str) -> Option<String> {
+    const BACK: [&[&str]; 6] = [
+        &["other", "way"],
+        &["other", "left"],
+        &["other", "right"],
+        &["that", "way"],
+        &["wrong", "way"],
+        &["opposite", "way"],
+    ];
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    (0..w.len()).find_map(|k| {
+        BACK.iter()
+            .find(|m| w[k..].starts_with(m))
+            // ("not that way", "the other way", "the wrong way"; "that way" alone may point)
+            .filter(|m| m[0] != "that" || k > 0 && w[k - 1] == "not")
+            .map(|m| m.join(" "))
+    })
+}
+
+/// A motion with no end ("spin the wrist continuously", "drive forever", "honk until I say
+/// stop"): every action of a plan ends.
+pub fn endless(normalized: &str) -> Option<&str> {
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    w.iter().enumerate().find_map(|(k, t)| {
+        let until_told = *t == "until" && matches!(w.get(k + 1), Some(&("i" | "told" | "further" | "you're")));
+        (until_told
+            || matches!(
+                *t,
+                "continuously" | "forever" | "nonstop" | "non-stop" | "indefinitely" | "endlessly" | "constantly"
+            ))
+        .then_some(*t)
+    })
+}
+
+/// A place or thing to go to ("move the arm to the cup", "drive to the kitchen") where
+/// no number says where: the robot knows angles and distances, not places.
+pub fn place(normalized: &str) -> Option<&str> {
+    const GOES: [&str; 14] = [
+        "go", "drive", "move", "walk", "fly", "head", "navigate", "come", "roll", "bring", "reach", "travel", "point",
+        "take",
+    ];
+    // what "to the …" says that is a direction or a position, not a place
+    const NO_PLACE: [&str; 24] = [
+        "left", "right", "front", "back", "rear", "side", "center", "centre", "middle", "home", "start", "zero",
+        "neutral", "top", "bottom", "max", "maximum", "min", "minimum", "limit", "same", "original", "previous",
+        "starting",
+    ];
+    let w: Vec<&str> = normalized.split_whitespace().collect();
+    for (_, step) in steps(&w) {
+        if !step.iter().any(|t| GOES.contains(t)) || step.iter().any(|t| digits(t).is_some()) {
+            continue;
+        }
+        let found = step.windows(3).find(|p| p[0] == "to" && p[1] == "the" && !NO_PLACE.contains(&p[2]));
+        if let Some(p) = found {
+            return Some(p[2]);
+        }
+    }
+    None
 }
 
 /// Two amounts for one ("drive forward maybe 2 or 3 metres"): which is for the user to say.
@@ -1686,5 +1913,65 @@ mod tests {
         n("drop the part", "drop the part");
         n("Please switch the lights on, if you don't mind.", "please switch the lights on");
         n("Be a dear and honk for a second.", "honk for 1 second");
+    }
+
+    #[test]
+    fn what_the_seventh_sealed_set_missed() {
+        n("drive a metre twenty forward", "drive 1.2 m forward");
+        n("drive 0.003 km forward", "drive 3 m forward");
+        n("set shoulder to 500 milliradians", "set shoulder to 28.648 degrees");
+        n("turn left... no wait, right", "turn right");
+        n("turn left, no, right 30 degrees", "turn left, no, right 30 degrees");
+        n("turn the lice on", "turn the lights on");
+        n("turn left nighty degrees", "turn left 90 degrees");
+        n("nighty night", "nighty night");
+        n("drive forward one point to meters", "drive forward 1.2 m");
+        n("drive to meters", "drive 2 m");
+        n("Good morning robot. Please switch your lights on.", "robot, please switch your lights on");
+        n("sorry to bother you but can u turn right 20 degrees thx", "can u turn right 20 degrees thx");
+        n("scoot up a foot", "scoot forward 0.305 m");
+        n("set the base to half a right angle, clockwise", "set the base to -45 degrees");
+        n(
+            "set the base to 45 degrees, right, then wait 2 seconds",
+            "set the base to 45 degrees, right, then wait 2 seconds",
+        );
+        n("put the elbow at a right angle", "put the elbow at 90 degrees");
+        n("soldier to 20 degrees", "shoulder to 20 degrees");
+        n("rotate base 2 minus 40", "rotate base to -40");
+        n("fwd 2m thn left 90", "forward 2 m then left 90");
+        // the base's side after its angle: a sign
+        n("base: 80 clockwise", "base, -80 degrees");
+        n("base two 30 clockwise", "base to -30 degrees");
+        n("base to 60 CW", "base to -60 degrees");
+        n("turn the base to 65 degrees in the clockwise direction", "turn the base to -65 degrees");
+        n("turn the base to 30 ccw and then to 30 cw", "turn the base to 30 left and then to 30 right");
+        n("rotate base 85 degrees to the right", "rotate base 85 degrees to the right");
+        n("wrist to 30 right", "wrist to 30 right");
+        n("turn right 30 degrees", "turn right 30 degrees");
+    }
+
+    #[test]
+    fn patterns_earlier_commands_endless_moves_and_places_are_found() {
+        assert_eq!(blinking("blink the lights"), Some("blink"));
+        assert_eq!(blinking("flash the lights for 3 seconds"), Some("flash"));
+        assert_eq!(blinking("flash the lights, on, wait 1 second, off"), None);
+        assert_eq!(refers_to_earlier("no, the other left").as_deref(), Some("other left"));
+        assert_eq!(refers_to_earlier("no not that way, turn the other way").as_deref(), Some("that way"));
+        assert_eq!(refers_to_earlier("turn 180 degrees"), None);
+        assert_eq!(refers_to_earlier("that way is 90 degrees left"), None);
+        assert_eq!(endless("spin the wrist continuously"), Some("continuously"));
+        assert_eq!(endless("honk until i say stop"), Some("until"));
+        assert_eq!(endless("keep the lights on for 10 seconds"), None);
+        assert_eq!(place("move the arm to the cup"), Some("cup"));
+        assert_eq!(place("go to the kitchen"), Some("kitchen"));
+        assert_eq!(place("drive 2 m to the door"), None);
+        assert_eq!(place("bring the base back to the centre"), None);
+        assert_eq!(place("turn to the left"), None);
+        assert_eq!(speed("reverse slowly").as_deref(), Some("reverse slowly"));
+        assert_eq!(speed("reverse 0.25 m quickly"), None);
+        assert_eq!(speed("make some noise quickly"), None);
+        assert_eq!(vague_amount("spin around a few times"), Some("few"));
+        assert!(asks_relative_amount("rotate the base further left"));
+        assert!(!asks_relative_amount("rotate the base to 30 degrees left"));
     }
 }

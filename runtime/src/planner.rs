@@ -148,7 +148,9 @@ fn output_names(board: &Board) -> Vec<&str> {
 
 /// Why the skill's actions cannot express a command (`command`, normalized `shown`), if they
 /// cannot: a question; a vague amount ("a bit"); a speed; a colour; music, songs and the like;
-/// a level ("louder", "50 percent"); two amounts for one ("2 or 3 m"); a body part that is
+/// a level ("louder", "50 percent"); a blinking pattern with no timing; a change to an earlier
+/// command ("no, the other way"); a motion with no end ("continuously"); a place or thing to
+/// go to ("to the cup"); two amounts for one ("2 or 3 m"); a body part that is
 /// none of the board's joints; a joint moved to no angle ("raise the shoulder"); a length
 /// where no usable action
 /// takes one; an amount relative to where a joint is where the only angles are servo targets.
@@ -175,6 +177,22 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
         return Some(format!(
             "none of its actions sets a level (\"{word}\"): outputs are on or off, the gripper open or closed"
         ));
+    }
+    if let Some(verb) = crate::normalize::blinking(shown) {
+        return Some(format!(
+            "\"{verb}\" is a pattern with no timing: say each step, e.g. \"lights on, wait 1 second, lights off\""
+        ));
+    }
+    if let Some(said) = crate::normalize::refers_to_earlier(shown) {
+        return Some(format!(
+            "\"{said}\" says how to change an earlier command: say the whole move, e.g. \"turn right 90 degrees\""
+        ));
+    }
+    if let Some(word) = crate::normalize::endless(shown) {
+        return Some(format!("every action ends; \"{word}\" does not: say how far or how long"));
+    }
+    if let Some(place) = crate::normalize::place(shown) {
+        return Some(format!("its actions go by distances and angles, not to places or things (\"the {place}\")"));
     }
     if let Some(two) = crate::normalize::alternatives(shown) {
         return Some(format!("\"{two}\" is two amounts: say one"));
@@ -429,7 +447,14 @@ mod tests {
         let sim = trinity_boards::sim();
         let mut arm = builtin("arm").unwrap();
         arm.normalize = true;
-        for c in ["Raise the gripper 5 cm.", "drive forward two feet", "tilt the wrist up another 15 degrees"] {
+        for c in [
+            "Raise the gripper 5 cm.",
+            "drive forward two feet",
+            "tilt the wrist up another 15 degrees",
+            "rotate the base further left",
+            "move the arm to the cup",
+            "spin the wrist continuously",
+        ] {
             let e = prepare(&arm, &sim, c).unwrap_err();
             assert!(matches!(e, PlanError::Inexpressible { .. }) && e.is_refusal(), "{c}: {e}");
             assert!(e.to_string().starts_with("skill `arm` cannot do this: "), "{e}");
@@ -451,7 +476,16 @@ mod tests {
         for c in ["back up 5 cm", "turn another 10 degrees", "bend the knee to 30 degrees"] {
             assert!(prepare(&rover, &sim, c).is_ok(), "{c}");
         }
-        for c in ["set your speed to 50 percent", "drive faster", "sing me a song"] {
+        for c in [
+            "set your speed to 50 percent",
+            "drive faster",
+            "sing me a song",
+            "blink the lights",
+            "no, the OTHER left",
+            "spin around continuously",
+            "go to the kitchen",
+            "reverse slowly",
+        ] {
             assert!(matches!(prepare(&rover, &sim, c), Err(PlanError::Inexpressible { .. })), "{c}");
         }
         // without normalize the quantities are not canonical: nothing is refused early
