@@ -287,7 +287,12 @@ fn resolve<'a>(steps: &mut [(Place, Vec<&'a str>)], joints: &[&'a str]) {
         );
         let at = w.iter().position(|t| *t == "it");
         let angle = at.is_some_and(|a| w[a..].iter().any(|t| t.parse::<f64>().is_ok()));
+        // ("rotate the base to 90, then lower it to -20": the arm, not the base)
+        let up_down = matches!(w.first(), Some(&("raise" | "lower" | "lift" | "tilt")));
         if let ([joint], true, Some(at), true) = (said.as_slice(), moved, at, angle) {
+            if up_down && *joint == "base" {
+                continue;
+            }
             if !w.iter().any(|t| joints.contains(t)) && w.iter().filter(|t| BACK_REFERENCES.contains(t)).count() == 1 {
                 let mut out = w[..at].to_vec();
                 out.extend(["the", *joint]);
@@ -500,7 +505,7 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
         // "open close open": a gripper's verbs alone, one after the other
         let grip = |w: &str| matches!(w, "open" | "close" | "grab" | "release");
         let grip_said = matches!(cur.as_slice(), [g] if grip(g)) && grip(t);
-        if turn_said && verb && !amount_said || grip_said {
+        if (turn_said && verb && !amount_said) || grip_said {
             close(&mut steps, &mut cur, &mut place);
         }
         // "OPEN GRIPPER WAIT 2 SECONDS CLOSE GRIPPER": a wait of so long after a step
@@ -564,7 +569,9 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
         i += skip;
     }
     close(&mut steps, &mut cur, &mut place);
-    // "three times in a row, roll ahead 0.5 m": the one step after it
+    // "three times in a row, roll ahead 0.5 m": the one step after it ("twice, honk, then
+    // drive 2 m": both? Planned whole. A title "do this twice: …" is moved to the end by the
+    // normalizer, where it repeats all.)
     if steps.len() >= 2 {
         if let Some(n) = repetition(&steps[0].1) {
             if steps.len() != 2 {
@@ -572,6 +579,26 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             }
             let (place, step) = steps.pop().expect("two steps");
             steps = std::iter::repeat_n((place, step), n).collect();
+        }
+    }
+    // "home everything in this order: base, shoulder, elbow, wrist": the verb for each joint
+    if steps.len() >= 3 {
+        let head: Vec<&str> = steps[0].1.iter().copied().filter(|w| !FILLERS.contains(w)).collect();
+        // ("home everything in this order", "center all joints in that order")
+        let ordered = matches!(
+            head.as_slice(),
+            [
+                "home" | "center" | "centre" | "zero" | "reset" | "straighten",
+                ..,
+                "in",
+                "this" | "that" | "the",
+                "order"
+            ]
+        ) && head.iter().any(|w| matches!(*w, "everything" | "all" | "joints" | "them"));
+        let bare = |w: &[&str]| matches!(w, [j] | ["the", j] if joints.contains(j));
+        if ordered && steps[1..].iter().all(|(_, w)| bare(w)) {
+            let verb = head[0];
+            steps = steps[1..].iter().map(|(p, w)| (*p, vec![verb, "the", w[w.len() - 1]])).collect();
         }
     }
     // "move the wrist to 30, then -30": the step before, with this amount
@@ -1132,6 +1159,39 @@ mod tests {
         cut("lower the shoulder to -50, elbow to 20, then raise it back to 0", &[]);
         cut("turn right and go forward 2 m", &["turn right", "go forward 2 m"]);
         cut("turn the base right go", &[]);
+    }
+
+    #[test]
+    fn what_the_eighth_sealed_set_missed() {
+        cut(
+            "do this twice: forward 1 m, then left 90 degrees",
+            &["forward 1 m", "left 90 degrees", "forward 1 m", "left 90 degrees"],
+        );
+        cut("twice, honk, then drive forward 2 m", &[]);
+        cut("rotate the base to 90, then lower it to -20", &[]);
+        cut(
+            "please home everything in this order, base, shoulder, elbow, wrist",
+            &["home the base", "home the shoulder", "home the elbow", "home the wrist"],
+        );
+        cut("set everything to 0 in this order, base, shoulder, elbow, wrist", &[]);
+        cut(
+            "three times in a row: base to 20 degrees left, then base to -20 degrees",
+            &[
+                "base to 20 degrees left",
+                "base to -20 degrees",
+                "base to 20 degrees left",
+                "base to -20 degrees",
+                "base to 20 degrees left",
+                "base to -20 degrees",
+            ],
+        );
+        cut("three times: drive 1 m, turn left, honk", &[]);
+        cut(
+            "home everything in this order, base, shoulder, elbow, wrist",
+            &["home the base", "home the shoulder", "home the elbow", "home the wrist"],
+        );
+        // (one step, as the normalizer leaves it: "stop everything")
+        cut("hold on, stop everything", &[]);
     }
 
     #[test]

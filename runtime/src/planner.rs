@@ -161,11 +161,30 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
     if crate::normalize::is_question(command) {
         return Some("it is a question, not an order: a robot answers with motion only".into());
     }
+    let kinds = plan_grammar::usable_kinds(&skill.allowed, &board.limits);
     if let Some(vague) = crate::normalize::vague_amount(shown) {
         return Some(format!("\"{vague}\" is no amount: say how far, e.g. \"turn left 20 degrees\""));
     }
     if let Some(speed) = crate::normalize::speed(shown) {
         return Some(format!("none of its actions takes a speed (\"{speed}\"): the board sets its speeds"));
+    }
+    // ("flash the lights for 3 seconds" to a skill that switches nothing: not a wait)
+    if !kinds.contains(&ActionKind::Output) {
+        let named = shown.split_whitespace().map(|t| t.trim_end_matches(',')).find(|t| {
+            output_names(board).contains(t)
+                || matches!(*t, "light" | "lights" | "headlights" | "horn" | "honk" | "beep")
+        });
+        if let Some(word) = named {
+            return Some(format!("none of its actions switches an output (\"{word}\")"));
+        }
+    }
+    if kinds.contains(&ActionKind::Output) {
+        if let Some(word) = crate::normalize::missing_output(shown, &output_names(board)) {
+            return Some(format!(
+                "the board has no output \"{word}\" (its outputs: {})",
+                output_names(board).join(", ")
+            ));
+        }
     }
     if let Some(colour) = crate::normalize::colour(shown, &output_names(board)) {
         return Some(format!("none of its actions sets or finds a colour (\"{colour}\")"));
@@ -192,12 +211,11 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
         return Some(format!("every action ends; \"{word}\" does not: say how far or how long"));
     }
     if let Some(place) = crate::normalize::place(shown) {
-        return Some(format!("its actions go by distances and angles, not to places or things (\"the {place}\")"));
+        return Some(format!("its actions go by distances and angles, not to places or things (\"{place}\")"));
     }
     if let Some(two) = crate::normalize::alternatives(shown) {
         return Some(format!("\"{two}\" is two amounts: say one"));
     }
-    let kinds = plan_grammar::usable_kinds(&skill.allowed, &board.limits);
     if kinds.contains(&ActionKind::Servo) {
         let joints: Vec<&str> = board.limits.joints.iter().map(|j| j.name.as_str()).collect();
         if let Some(part) = crate::normalize::missing_joint(shown, &joints) {
@@ -454,6 +472,11 @@ mod tests {
             "rotate the base further left",
             "move the arm to the cup",
             "spin the wrist continuously",
+            "grip gently",
+            "grip with 5 newtons of force",
+            "move the finger to 30 degrees",
+            "put the cup on the shelf",
+            "Flash the lights for 3 seconds.",
         ] {
             let e = prepare(&arm, &sim, c).unwrap_err();
             assert!(matches!(e, PlanError::Inexpressible { .. }) && e.is_refusal(), "{c}: {e}");
@@ -485,6 +508,8 @@ mod tests {
             "spin around continuously",
             "go to the kitchen",
             "reverse slowly",
+            "turn on the left indicator",
+            "go back to where you started",
         ] {
             assert!(matches!(prepare(&rover, &sim, c), Err(PlanError::Inexpressible { .. })), "{c}");
         }
