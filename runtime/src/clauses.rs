@@ -78,6 +78,61 @@ const FILLERS: &[&str] = &[
     "just",
 ];
 
+/// Words of a sign-off or a courtesy, none of which asks for anything: a step of these alone
+/// ("…, over", "Thank you ever so much", "Bless you", "arm copy") is no step.
+const COURTESY: &[&str] = &[
+    "over",
+    "out",
+    "roger",
+    "copy",
+    "copied",
+    "thank",
+    "thanks",
+    "you",
+    "ever",
+    "so",
+    "much",
+    "very",
+    "kindly",
+    "many",
+    "cheers",
+    "love",
+    "dear",
+    "bless",
+    "regards",
+    "warm",
+    "best",
+    "kind",
+    "lovely",
+    "great",
+    "bye",
+    "goodbye",
+    "cheerio",
+    "ta",
+    "appreciated",
+    "mate",
+    "sir",
+    "madam",
+    "a",
+    "lot",
+    "in",
+    "advance",
+    "arm",
+    "that's",
+    "all",
+    "excuse",
+    "me",
+    "young",
+    "good",
+    "morning",
+    "evening",
+    "afternoon",
+    "i",
+    "hope",
+    "you're",
+    "are",
+];
+
 /// Where a step goes relative to the ones said before it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Place {
@@ -377,7 +432,9 @@ fn coordinated(t: Vec<&str>) -> Vec<&str> {
 /// End the step being read: fillers alone are no step, and a quantity first finishes the step
 /// before it (a cut in the wrong place costs little: that step is planned as it was said).
 fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, place: &mut Place) {
-    if cur.is_empty() || cur.iter().all(|w| FILLERS.contains(w)) {
+    // ("…, over", "…, thank you ever so much": a sign-off; "in" or "out" alone only at the end
+    // of what was said, which `clauses` checks)
+    if cur.is_empty() || cur.iter().all(|w| FILLERS.contains(w) || COURTESY.contains(w)) {
         cur.clear();
         return;
     }
@@ -1192,6 +1249,26 @@ mod tests {
         );
         // (one step, as the normalizer leaves it: "stop everything")
         cut("hold on, stop everything", &[]);
+    }
+
+    #[test]
+    fn sign_offs_and_courtesies_are_no_steps() {
+        cut("rover, forward 2 m, over", &["forward 2 m"]);
+        cut("rover, 180 on the spot, over", &["180 on the spot"]);
+        cut("arm copy, wrist neutral, then open, out", &["wrist neutral", "open"]);
+        cut(
+            "good morning, dear, would you be so kind as to move forward 2 m, thank you ever so much",
+            &["would you be so kind as to move forward 2 m"],
+        );
+        cut("dear robot, kindly switch off your lights, warm regards", &["kindly switch off your lights"]);
+        cut("excuse me, robot, could you please turn to your left, bless you", &["could you please turn to your left"]);
+        // (what asks for something stays a step)
+        cut("turn left, then stop, over", &["turn left", "stop"]);
+        cut("lights on, out", &["lights on"]);
+        cut(
+            "hello arm, hope you're well, would you mind homing the base for me",
+            &["would you mind homing the base for me"],
+        );
     }
 
     #[test]

@@ -369,6 +369,14 @@ fn words(command: &str) -> Vec<String> {
         ("anti-clockwise", "counterclockwise"),
         ("anti clockwise", "counterclockwise"),
         ("anticlockwise", "counterclockwise"),
+        // as said by someone whose first language is not English
+        ("in the sense of the clock", "clockwise"),
+        ("in sense of clock", "clockwise"),
+        ("to the clock direction", "clockwise"),
+        ("in the clock direction", "clockwise"),
+        ("contrary to the clock", "counterclockwise"),
+        ("contrary to clock", "counterclockwise"),
+        ("against the clock", "counterclockwise"),
         // "open gripper -> base 135 ccw -> close gripper": arrows between steps
         ("->", " , "),
         ("→", " , "),
@@ -533,6 +541,8 @@ fn spoken(w: Vec<String>) -> Vec<String> {
                 if w.get(k + 1).is_some_and(|n| {
                     word != "2" && (digits(n).is_some() || small(n).is_some())
                         || matches!(n.as_str(), "minus" | "negative")
+                        // ("wrist 2 -15")
+                        || n.starts_with('-') && digits(n).is_some()
                 }) && matches!(prev, Some("base" | "shoulder" | "elbow" | "wrist" | "joint" | "servo" | "it")) =>
             {
                 out.push("to".into())
@@ -578,8 +588,9 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             }
             // "home the bass", "set the rest to thirty"
             "bass" if prev == Some("the") => out.push("base".into()),
+            // ("rest to minus forty five", said first)
             "rest"
-                if prev == Some("the")
+                if (prev == Some("the") || k == 0)
                     && w.get(k + 1).is_some_and(|n| matches!(n.as_str(), "to" | "at") || digits(n).is_some()) =>
             {
                 out.push("wrist".into())
@@ -593,6 +604,8 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             "fwd" | "fwds" => out.push("forward".into()),
             "bwd" | "bkwd" => out.push("backward".into()),
             "pls" | "plz" | "pleeease" => out.push("please".into()),
+            "ur" => out.push("your".into()),
+            "fr" | "ngl" | "tbh" | "fam" => {}
             "lol" | "lmao" | "haha" => {}
             // British "nought", and a common misspelling
             "nought" | "naught" => out.push("zero".into()),
@@ -651,7 +664,7 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             "clothes" if w.get(k + 1).is_some_and(|n| matches!(n.as_str(), "the" | "your" | "it")) => {
                 out.push("close".into())
             }
-            "write" | "rite" | "wright"
+            "write" | "rite" | "wright" | "ride"
                 if matches!(prev, Some("turn" | "go" | "veer" | "bear" | "rotate" | "spin" | "swing" | "pivot"))
                     || w.get(k + 1).is_some_and(|n| n == "turn" || digits(n).is_some() || small(n).is_some()) =>
             {
@@ -700,7 +713,7 @@ fn idioms(w: Vec<String>) -> Vec<String> {
     const OUTPUTS: [&str; 10] =
         ["horn", "lights", "light", "headlights", "siren", "beeper", "buzzer", "noise", "sound", "honking"];
     // Politeness that says nothing to do ("…, if you don't mind", "be a dear and …")
-    const POLITE: [&[&str]; 19] = [
+    const POLITE: [&[&str]; 21] = [
         &["if", "you", "don't", "mind"],
         &["if", "you", "do", "not", "mind"],
         &["if", "it", "isn't", "too", "much", "bother"],
@@ -711,6 +724,8 @@ fn idioms(w: Vec<String>) -> Vec<String> {
         &["if", "possible"],
         &["be", "a", "dear", "and"],
         &["be", "a", "love", "and"],
+        &["be", "a", "pal", "and"],
+        &["be", "a", "sport", "and"],
         &["do", "me", "a", "favour", "and"],
         &["do", "me", "a", "favor", "and"],
         // ("sorry to bother you but …", "Good morning robot. …": a greeting first)
@@ -1152,7 +1167,7 @@ pub fn clockwise_base(normalized: &str) -> String {
     while j + 1 < w.len() {
         let value = digits(&w[j]).filter(|v| *v > 0.0 && !w[j].ends_with(','));
         let mut k = j - 1;
-        if matches!(w[k].as_str(), "to" | "at") && k > 0 {
+        if matches!(w[k].as_str(), "to" | "at" | "on") && k > 0 {
             k -= 1;
         }
         if matches!(w[k].as_str(), "servo" | "joint") && k > 0 {
@@ -1162,8 +1177,9 @@ pub fn clockwise_base(normalized: &str) -> String {
         let unit = usize::from(bare(&w[j + 1]) == "degrees");
         let last = j + 2 + unit == w.len();
         // (the side ends the step: not "right now", "right away")
-        let ends = w.get(j + 2 + unit).is_none_or(|t| matches!(t.as_str(), "then" | "and" | "from"))
-            || w.get(j + 1 + unit).is_some_and(|t| t.ends_with(','));
+        let ends = w.get(j + 2 + unit).is_none_or(|t| {
+            matches!(t.as_str(), "then" | "and" | "from" | "please" | "pls" | "plz" | "thanks" | "thx")
+        }) || w.get(j + 1 + unit).is_some_and(|t| t.ends_with(','));
         let side = w
             .get(j + 1 + unit)
             .filter(|t| bare(t) == "right" && ends && (unit == 0 || !w[j + 1].ends_with(',') || last))
@@ -1195,6 +1211,10 @@ pub fn asks_relative_amount(normalized: &str) -> bool {
     let w: Vec<&str> = normalized.split_whitespace().collect();
     // "rotate the base further left": further than where it is, by no amount at all
     let further = |s: &[&str]| s.iter().any(|t| matches!(*t, "further" | "farther"));
+    // "wrist up 15 degrees from where it is"
+    if normalized.contains("from where it is") || normalized.contains("from where you are") {
+        return true;
+    }
     // ("stop, don't move any further" is a stop)
     let stops = |s: &[&str]| s.iter().any(|t| matches!(*t, "no" | "don't" | "not" | "any" | "stop"));
     if steps(&w).iter().any(|(_, s)| further(s) && !stops(s) && !s.iter().any(|t| digits(t).is_some())) {
@@ -1472,9 +1492,10 @@ pub fn missing_output<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str
 /// A level in a command (no action sets one: "dim the lights to 50 percent", "make the horn
 /// louder", "open the gripper halfway", "grip harder"): the word that asks for it.
 pub fn level(normalized: &str) -> Option<&str> {
-    const LEVELS: [&str; 21] = [
-        // ("grip with 5 newtons of force")
+    const LEVELS: [&str; 22] = [
+        // ("grip with 5 newtons of force", "grip as hard as you can")
         "force",
+        "hard",
         "newton",
         "newtons",
         "torque",
@@ -1502,7 +1523,8 @@ pub fn level(normalized: &str) -> Option<&str> {
     let grip = |s: &[&str]| s.iter().any(|t| matches!(*t, "gripper" | "claw" | "hand" | "jaws" | "grip" | "fingers"));
     steps(&w).into_iter().find_map(|(_, s)| {
         s.iter().copied().find(|t| {
-            LEVELS.contains(t) && (grip(&s) || !matches!(*t, "halfway" | "partially" | "partway" | "gently" | "softly"))
+            LEVELS.contains(t)
+                && (grip(&s) || !matches!(*t, "halfway" | "partially" | "partway" | "gently" | "softly" | "hard"))
                 || t.ends_with('%')
         })
     })
@@ -2096,6 +2118,22 @@ mod tests {
         n("drop the part", "drop the part");
         n("Please switch the lights on, if you don't mind.", "please switch the lights on");
         n("Be a dear and honk for a second.", "honk for 1 second");
+        n("hey arm, be a pal and centre the base", "hey arm, centre the base");
+    }
+
+    #[test]
+    fn what_the_ninth_sealed_set_missed() {
+        n("base to 45 clockwise pls", "base to -45 degrees please");
+        n("Put the base on 30 degree in sense of clock.", "put the base on -30 degrees");
+        n("Rotate base contrary to clock 75 degree.", "rotate base left 75 degrees");
+        n("Rotate to the clock direction 30 degree.", "rotate right 30 degrees");
+        n("rover turn ride thirty degrees", "rover turn right 30 degrees");
+        n("wrist 2 -15 then clamp", "wrist to -15 then clamp");
+        n("rest to minus forty five", "wrist to -45");
+        n("straighten ur wrist fr", "center your wrist");
+        assert_eq!(level("grip as hard as you can"), Some("hard"));
+        assert_eq!(level("hard to port"), None);
+        assert!(asks_relative_amount("wrist up 15 degrees from where it is"));
     }
 
     #[test]

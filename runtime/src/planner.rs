@@ -229,6 +229,12 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
         if let Some(length) = crate::normalize::first_length(shown) {
             return Some(format!("none of its actions moves by a distance ({length} asked)"));
         }
+        // ("arm, drive to bay 2": no joint driven, as in "drive the elbow to 85 degrees")
+        let joints: Vec<&str> = board.limits.joints.iter().map(|j| j.name.as_str()).collect();
+        let words: Vec<&str> = shown.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+        if words.iter().any(|t| matches!(*t, "drive" | "reverse")) && !words.iter().any(|t| joints.contains(t)) {
+            return Some("none of its actions drives the robot".into());
+        }
     }
     if kinds.contains(&ActionKind::Servo)
         && !kinds.contains(&ActionKind::Turn)
@@ -477,6 +483,7 @@ mod tests {
             "move the finger to 30 degrees",
             "put the cup on the shelf",
             "Flash the lights for 3 seconds.",
+            "arm, drive to bay 2, over",
         ] {
             let e = prepare(&arm, &sim, c).unwrap_err();
             assert!(matches!(e, PlanError::Inexpressible { .. }) && e.is_refusal(), "{c}: {e}");
@@ -485,7 +492,9 @@ mod tests {
             assert!(render(&arm, &sim, c).is_ok());
         }
         assert!(prepare(&arm, &sim, "raise the gripper 5 cm").unwrap_err().to_string().contains("(0.05 m asked)"));
-        for c in ["shoulder to 30 degrees", "wait another 2 seconds", "open the gripper"] {
+        for c in
+            ["shoulder to 30 degrees", "wait another 2 seconds", "open the gripper", "drive the elbow to 85 degrees"]
+        {
             assert!(prepare(&arm, &sim, c).is_ok(), "{c}");
         }
         // a body part the board has no joint for; music and songs
