@@ -78,19 +78,16 @@ const FILLERS: &[&str] = &[
     "just",
 ];
 
-/// Words of a sign-off or a courtesy, none of which asks for anything: a step of these alone
-/// ("…, over", "Thank you ever so much", "Bless you", "arm copy") is no step.
+/// Words of a sign-off or a courtesy, none of which asks for anything: a step of these and
+/// [`FILLERS`] alone ("…, over", "Thank you ever so much", "Bless you", "arm copy") is no step.
 const COURTESY: &[&str] = &[
     "over",
     "out",
     "roger",
     "copy",
     "copied",
-    "thank",
-    "thanks",
     "you",
     "ever",
-    "so",
     "much",
     "very",
     "kindly",
@@ -432,8 +429,7 @@ fn coordinated(t: Vec<&str>) -> Vec<&str> {
 /// End the step being read: fillers alone are no step, and a quantity first finishes the step
 /// before it (a cut in the wrong place costs little: that step is planned as it was said).
 fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, place: &mut Place) {
-    // ("…, over", "…, thank you ever so much": a sign-off; "in" or "out" alone only at the end
-    // of what was said, which `clauses` checks)
+    // ("…, over", "…, thank you ever so much": a sign-off)
     if cur.is_empty() || cur.iter().all(|w| FILLERS.contains(w) || COURTESY.contains(w)) {
         cur.clear();
         return;

@@ -1392,10 +1392,16 @@ pub fn vague_amount(normalized: &str) -> Option<&'static str> {
     None
 }
 
+/// Whether one of the board's names (`names`: "lights", "rear_horn") says the word `t`.
+fn board_says(names: &[&str], t: &str) -> bool {
+    names.iter().any(|n| n.split(['_', '-', ' ']).any(|p| p == t))
+}
+
 /// A speed in a normalized command ("drive at 2 m per second", "5 mph", "set your speed to
 /// 50 percent", "drive faster"): no action takes one (the board sets its speeds).
 pub fn speed(normalized: &str) -> Option<String> {
     let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    let steps: Vec<Vec<&str>> = steps(&w).into_iter().map(|(_, s)| s).collect();
     w.iter().enumerate().find_map(|(k, t)| {
         let per = *t == "per" && w.get(k + 1).is_some_and(|u| matches!(unit(u), Some(Unit::Time(_))));
         // "set your speed to 50 percent", "drive faster", "speed up"
@@ -1403,7 +1409,7 @@ pub fn speed(normalized: &str) -> Option<String> {
             || *t == "slow" && w.get(k + 1) == Some(&"down");
         // "reverse slowly": how fast a motion goes, and no amount ("reverse 0.25 m quickly" is
         // a drive, "make some noise quickly" the horn)
-        let step = steps(&w).into_iter().map(|(_, s)| s).find(|s| s.contains(t)).unwrap_or_default();
+        let step = steps.iter().find(|s| s.contains(t)).map(Vec::as_slice).unwrap_or_default();
         let moves = step.iter().any(|t| {
             matches!(
                 *t,
@@ -1444,7 +1450,7 @@ pub fn entertainment<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str>
         "music", "song", "songs", "sing", "singing", "dance", "dancing", "joke", "playlist", "radio", "video", "photo",
         "picture", "selfie",
     ];
-    let named = |t: &str| names.iter().any(|n| n.split(['_', '-', ' ']).any(|p| p == t));
+    let named = |t: &str| board_says(names, t);
     normalized.split_whitespace().map(|t| t.trim_end_matches(',')).find(|t| THINGS.contains(t) && !named(t))
 }
 
@@ -1467,6 +1473,25 @@ pub fn missing_joint<'a>(normalized: &'a str, joints: &[&str]) -> Option<&'a str
     })
 }
 
+/// An output named in a command to a skill that switches none ("flash the lights for 3
+/// seconds" to the arm: not a wait): the word, one of the board's (`names`) or a usual one.
+pub fn names_an_output<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str> {
+    normalized
+        .split_whitespace()
+        .map(|t| t.trim_end_matches(','))
+        .find(|t| names.contains(t) || matches!(*t, "light" | "lights" | "headlights" | "horn" | "honk" | "beep"))
+}
+
+/// A drive asked of a skill that cannot drive ("arm, drive to bay 2"), unless a joint is
+/// driven ("drive the elbow to 85 degrees"; `joints`): the verb.
+pub fn drives<'a>(normalized: &'a str, joints: &[&str]) -> Option<&'a str> {
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    if w.iter().any(|t| joints.contains(t)) {
+        return None;
+    }
+    w.into_iter().find(|t| matches!(*t, "drive" | "reverse"))
+}
+
 /// An output the board does not have, named in a command ("turn on the left indicator",
 /// "hazards on"): the word, unless the board has it (`names`).
 pub fn missing_output<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str> {
@@ -1485,7 +1510,7 @@ pub fn missing_output<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str
         "laser",
         "projector",
     ];
-    let named = |t: &str| names.iter().any(|n| n.split(['_', '-', ' ']).any(|p| p == t));
+    let named = |t: &str| board_says(names, t);
     normalized.split_whitespace().map(|t| t.trim_end_matches(',')).find(|t| OUTPUTS.contains(t) && !named(t))
 }
 
@@ -1725,7 +1750,7 @@ pub fn colour<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str> {
     ];
     let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
     w.iter().enumerate().find_map(|(k, t)| {
-        let named = names.iter().any(|n| n.split(['_', '-', ' ']).any(|p| p == *t));
+        let named = board_says(names, t);
         (COLOURS.contains(t) && !named && !(*t == "red" && w.get(k + 1) == Some(&"light"))).then_some(*t)
     })
 }

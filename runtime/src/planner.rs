@@ -141,6 +141,11 @@ pub fn prepare(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanE
     Ok(job)
 }
 
+/// The board's joint names ("base", "shoulder", …).
+fn joint_names(board: &Board) -> Vec<&str> {
+    board.limits.joints.iter().map(|j| j.name.as_str()).collect()
+}
+
 /// The board's output names ("lights", "horn").
 fn output_names(board: &Board) -> Vec<&str> {
     board.limits.outputs.iter().map(|o| o.as_str()).collect()
@@ -162,34 +167,25 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
         return Some("it is a question, not an order: a robot answers with motion only".into());
     }
     let kinds = plan_grammar::usable_kinds(&skill.allowed, &board.limits);
+    let outputs = output_names(board);
+    let joints = joint_names(board);
     if let Some(vague) = crate::normalize::vague_amount(shown) {
         return Some(format!("\"{vague}\" is no amount: say how far, e.g. \"turn left 20 degrees\""));
     }
     if let Some(speed) = crate::normalize::speed(shown) {
         return Some(format!("none of its actions takes a speed (\"{speed}\"): the board sets its speeds"));
     }
-    // ("flash the lights for 3 seconds" to a skill that switches nothing: not a wait)
     if !kinds.contains(&ActionKind::Output) {
-        let named = shown.split_whitespace().map(|t| t.trim_end_matches(',')).find(|t| {
-            output_names(board).contains(t)
-                || matches!(*t, "light" | "lights" | "headlights" | "horn" | "honk" | "beep")
-        });
-        if let Some(word) = named {
+        if let Some(word) = crate::normalize::names_an_output(shown, &outputs) {
             return Some(format!("none of its actions switches an output (\"{word}\")"));
         }
+    } else if let Some(word) = crate::normalize::missing_output(shown, &outputs) {
+        return Some(format!("the board has no output \"{word}\" (its outputs: {})", outputs.join(", ")));
     }
-    if kinds.contains(&ActionKind::Output) {
-        if let Some(word) = crate::normalize::missing_output(shown, &output_names(board)) {
-            return Some(format!(
-                "the board has no output \"{word}\" (its outputs: {})",
-                output_names(board).join(", ")
-            ));
-        }
-    }
-    if let Some(colour) = crate::normalize::colour(shown, &output_names(board)) {
+    if let Some(colour) = crate::normalize::colour(shown, &outputs) {
         return Some(format!("none of its actions sets or finds a colour (\"{colour}\")"));
     }
-    if let Some(thing) = crate::normalize::entertainment(shown, &output_names(board)) {
+    if let Some(thing) = crate::normalize::entertainment(shown, &outputs) {
         return Some(format!("none of its actions makes or does \"{thing}\""));
     }
     if let Some(word) = crate::normalize::level(shown) {
@@ -217,7 +213,6 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
         return Some(format!("\"{two}\" is two amounts: say one"));
     }
     if kinds.contains(&ActionKind::Servo) {
-        let joints: Vec<&str> = board.limits.joints.iter().map(|j| j.name.as_str()).collect();
         if let Some(part) = crate::normalize::missing_joint(shown, &joints) {
             return Some(format!("the board has no joint \"{part}\" (its joints: {})", joints.join(", ")));
         }
@@ -229,10 +224,7 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
         if let Some(length) = crate::normalize::first_length(shown) {
             return Some(format!("none of its actions moves by a distance ({length} asked)"));
         }
-        // ("arm, drive to bay 2": no joint driven, as in "drive the elbow to 85 degrees")
-        let joints: Vec<&str> = board.limits.joints.iter().map(|j| j.name.as_str()).collect();
-        let words: Vec<&str> = shown.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
-        if words.iter().any(|t| matches!(*t, "drive" | "reverse")) && !words.iter().any(|t| joints.contains(t)) {
+        if crate::normalize::drives(shown, &joints).is_some() {
             return Some("none of its actions drives the robot".into());
         }
     }
@@ -275,7 +267,7 @@ pub fn render(skill: &Skill, board: &Board, command: &str) -> Result<Job, PlanEr
     // A command of several steps, each planned on its own (a skill with `split`).
     let parts = if skill.split {
         // "home all joints": each of the board's joints named
-        let joints: Vec<&str> = board.limits.joints.iter().map(|j| j.name.as_str()).collect();
+        let joints = joint_names(board);
         let said = crate::clauses::all_joints(&shown, &joints).unwrap_or_else(|| shown.clone());
         crate::clauses::clauses(&said, &output_names(board), &joints)
             .iter()
