@@ -215,8 +215,9 @@ enum SkillCmd {
         runs: Vec<String>,
     },
     /// Pack a skill folder into one signed-to-be bundle file (`{name}-{version}.tskill`):
-    /// its files, and a manifest with the version, the base model's sha256 and every file's
-    /// sha256 and size. Prints the manifest.
+    /// its files (not its evaluation sets: `*.jsonl` but `examples.jsonl`), and a manifest
+    /// with the version, the base model's sha256 and every file's sha256 and size. Prints
+    /// the manifest.
     Pack {
         /// The skill folder.
         dir: PathBuf,

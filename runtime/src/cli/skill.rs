@@ -114,7 +114,17 @@ pub(super) fn bundle_command(cmd: SkillCmd) -> anyhow::Result<()> {
             let out = out.unwrap_or_else(|| PathBuf::from(format!("{name}-{version}.{}", bundle::EXTENSION)));
             let m = bundle::pack(&dir, &version, &sha, mirror.as_deref(), &out)?;
             let bytes: u64 = m.files.iter().map(|f| f.size).sum();
-            println!("{}", serde_json::json!({"bundle": out, "manifest": m, "bytes": bytes}));
+            // Said, so nobody wonders where the held-out sets went.
+            let mut left_out: Vec<String> = std::fs::read_dir(&dir)?
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| bundle::is_evaluation_set(n))
+                .collect();
+            left_out.sort();
+            println!(
+                "{}",
+                serde_json::json!({"bundle": out, "manifest": m, "bytes": bytes, "evaluation_sets_left_out": left_out})
+            );
         }
         SkillCmd::Keygen { prefix } => {
             let with = |ext: &str| {

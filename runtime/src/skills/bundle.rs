@@ -5,7 +5,7 @@
 //! rover-1.2.0.tskill          a zip archive, entries in this order:
 //!   manifest.json             name, version (semver), base model sha256, every file's sha256 and size
 //!   manifest.json.minisig     minisign signature of manifest.json's exact bytes (after `skill sign`)
-//!   files/skill.toml          the folder's files, flat
+//!   files/skill.toml          the folder's files, flat (its evaluation sets stay home)
 //!   files/rover.gguf
 //!   …
 //! ```
@@ -256,8 +256,8 @@ impl Manifest {
 
 /// Pack the skill folder `dir` as version `version`, for the base model whose sha256 is
 /// `base_model_sha256`, into `out`, naming `mirror` (an HTTP(S) URL the file will be served
-/// at) if given. The folder must load as a skill; its regular files at the top level go in
-/// (hidden ones and sub-folders do not).
+/// at) if given. The folder must load as a skill; its regular files at the top level go in,
+/// except hidden ones, sub-folders and evaluation sets ([`is_evaluation_set`]).
 pub fn pack(
     dir: &Path,
     version: &str,
@@ -270,7 +270,7 @@ pub fn pack(
     for e in std::fs::read_dir(dir).map_err(io(dir))? {
         let e = e.map_err(io(dir))?;
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !e.file_type().map_err(io(&e.path()))?.is_file() {
+        if name.starts_with('.') || !e.file_type().map_err(io(&e.path()))?.is_file() || is_evaluation_set(&name) {
             continue;
         }
         if !valid_file_name(&name) {
@@ -305,6 +305,14 @@ pub fn pack(
     let files: Vec<(&str, &[u8])> = contents.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
     write_atomically(out, &archive(&json, None, &files)?)?;
     Ok(manifest)
+}
+
+/// Whether the file `name` of a skill folder is an evaluation set: any `.jsonl` but the
+/// training examples (`heldout.jsonl`, `sealed.jsonl`, `wild.shared.jsonl`, …). A robot
+/// serves a skill from its `skill.toml` and adapters; its sets are measured where it is
+/// trained, so they stay out of its bundle (and out of a bundle's file limit).
+pub fn is_evaluation_set(name: &str) -> bool {
+    name.ends_with(".jsonl") && name != super::EXAMPLES
 }
 
 /// The archive's bytes: the manifest, the signature if any, then the files.

@@ -6,7 +6,8 @@
 //!   skill.toml       name, description, allowed actions, max tokens, prompt, adapters
 //!   rover.gguf       llama.cpp GGUF LoRA adapter (checked in Rust before llama.cpp sees it)
 //!   examples.jsonl   {"command": …, "plan": […]} pairs the adapter was trained on
-//!   heldout.jsonl    optional: pairs kept out of training, for measuring accuracy
+//!   heldout.jsonl    optional: pairs kept out of training, for measuring accuracy (any
+//!                    other `*.jsonl` is an evaluation set too; none goes into a bundle)
 //! ```
 //!
 //! - this file: the folder format ([`SkillDir::load`]) and turning a folder into a served
@@ -32,6 +33,8 @@ use crate::prompt::Skill;
 
 /// The file that makes a folder a skill.
 pub const SKILL_TOML: &str = "skill.toml";
+/// The training examples of a skill folder.
+pub const EXAMPLES: &str = "examples.jsonl";
 /// Where the command goes in a prompt template.
 pub const COMMAND_SLOT: &str = "{command}";
 /// Largest `skill.toml` read.
@@ -302,7 +305,7 @@ impl SkillDir {
             }
             adapters.push((path, a.scale));
         }
-        let examples_path = dir.join("examples.jsonl");
+        let examples_path = dir.join(EXAMPLES);
         let examples = if examples_path.exists() { read_examples(&examples_path)?.len() } else { 0 };
 
         let mut skill = Skill::new(&t.name, &t.description, allowed, prefix, t.max_tokens);

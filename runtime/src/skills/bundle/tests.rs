@@ -39,6 +39,10 @@ impl Setup {
         std::fs::write(dir.join(SKILL_TOML), skill_toml(description)).unwrap();
         std::fs::write(dir.join("examples.jsonl"), "{\"command\":\"stop\",\"plan\":[{\"action\":\"stop\"}]}\n")
             .unwrap();
+        // Evaluation sets stay home: the assertion on the manifest's files below checks it.
+        for set in ["heldout.jsonl", "sealed.shared.jsonl"] {
+            std::fs::write(dir.join(set), "{\"command\":\"halt\",\"plan\":[{\"action\":\"stop\"}]}\n").unwrap();
+        }
         let out = self.root.join(format!("dock-{version}-{}.{EXTENSION}", description.replace(' ', "_")));
         pack(&dir, version, BASE, None, &out).unwrap();
         sign(&out, &self.secret).unwrap();
@@ -132,6 +136,9 @@ fn pack_sign_install_upgrade_and_roll_back() {
     assert_eq!((m.name.as_str(), m.version.as_str(), m.format), ("dock", "1.0.0", FORMAT));
     assert_eq!(m.allowed, ["drive", "stop"]);
     assert_eq!(m.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["examples.jsonl", SKILL_TOML]);
+    assert!(
+        is_evaluation_set("wild.jsonl") && !is_evaluation_set("examples.jsonl") && !is_evaluation_set("rover.gguf")
+    );
     assert_eq!(m.file_name(), "dock-1.0.0.tskill");
 
     // `verify` checks all an install does and installs nothing.
