@@ -10,12 +10,6 @@ fn blob(bytes: &[u8], chunk: u32) -> BlobRef {
     }
 }
 
-fn tmp(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("trinity-fleet-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
 #[test]
 fn topics_name_the_skill_and_the_chunk() {
     assert_eq!(announcement_topic("rover"), "trinity/fleet/skills/rover");
@@ -36,7 +30,9 @@ fn targets_by_robot_or_label() {
 
 #[test]
 fn a_download_keeps_only_announced_chunks_and_resumes() {
-    let root = tmp("store");
+    // Removed when the test ends (a folder per process id was left in /tmp by every run).
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
     let bytes: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
     let b = blob(&bytes, 1024);
     assert_eq!(b.chunks.len(), 5);
