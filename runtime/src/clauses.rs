@@ -20,8 +20,12 @@
 //! thing named before ("turn on the lights, …, turn them off"), and "raise it back to 0" the
 //! one joint named before; a bare quantity after a comma belongs to the step before it ("Wait, 5 seconds."),
 //! as does a particle or object after a verb alone ("Drive. Backwards."); fillers alone
-//! between commas ("um", "please", "hey robot") are dropped. A command of one step whose
-//! text changed that way is returned as that one step.
+//! between commas ("um", "please", "hey robot") are dropped, and so are a list's labels
+//! ("Step 1:", "Second:"), words to onlookers ("look, honey, watch the arm grab") and a
+//! letter's sign-off ("…, best regards, Tom"); "gripper. open." is "open the gripper",
+//! "elbow: -35" is "elbow to -35", and a plus between steps is a comma. A command of one
+//! step whose text changed that way is returned as that one step, even if it says "it":
+//! nothing before it is left for "it" to mean.
 //!
 //! It gives up (an empty list: plan the command whole) on what it cannot cut safely: a step
 //! that still refers back ("turn them off" after two things, "do that twice"), more steps
@@ -76,6 +80,17 @@ const FILLERS: &[&str] = &[
     "say",
     "exactly",
     "just",
+    // who else is spoken to ("Look, honey, watch the arm grab! Arm, close your gripper!")
+    "look",
+    "honey",
+    "folks",
+    "everyone",
+    "guys",
+    "kids",
+    "sweetie",
+    "sweetheart",
+    "darling",
+    "kiddo",
 ];
 
 /// Words of a sign-off or a courtesy, none of which asks for anything: a step of these and
@@ -128,7 +143,43 @@ const COURTESY: &[&str] = &[
     "hope",
     "you're",
     "are",
+    // ("Have a nice day.", "…, and that's it for today", "Sorry, could you …")
+    "have",
+    "nice",
+    "day",
+    "today",
+    "tonight",
+    "it",
+    "for",
+    "sorry",
+    "pardon",
+    // ("Sorry, can you, wait 5 seconds")
+    "can",
+    "could",
+    "would",
 ];
+
+/// Words that end a letter; a name alone after them signs it ("…, best regards, Tom").
+const SIGN_OFFS: &[&str] = &["regards", "sincerely", "cheers", "thanks", "love", "yours", "best", "respectfully"];
+
+/// Whether a normalized command asks for nothing at all: all of it greetings, thanks,
+/// sign-offs and fillers ("thanks, that's all for now", "over and out").
+pub fn asks_nothing(normalized: &str) -> bool {
+    let words: Vec<&str> = normalized.split([' ', ',']).filter(|w| !w.is_empty()).collect();
+    !words.is_empty() && words.iter().all(|w| FILLERS.contains(w) || COURTESY.contains(w) || SIGN_OFFS.contains(w))
+}
+
+/// Whether the words only label the step after them ("Step 1: …", "Second: …", "next, …").
+fn label(w: &[&str]) -> bool {
+    const ORDINALS: &[&str] =
+        &["second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "next", "last"];
+    let counted = |n: &str| n.parse::<f64>().is_ok() || ORDINALS.contains(&n) || n == "first";
+    match w {
+        [o] => ORDINALS.contains(o),
+        ["step" | "stage" | "phase" | "part" | "item" | "number", n] | [n, "step" | "stage" | "thing"] => counted(n),
+        _ => false,
+    }
+}
 
 /// Where a step goes relative to the ones said before it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -238,11 +289,27 @@ fn elliptic<'a>(before: &[&'a str], step: &[&'a str]) -> Option<Vec<&'a str>> {
 }
 
 /// "turn the lights on for 10 seconds", "switch on the horn for 2 seconds", "sound the horn
-/// for half a second", "open the gripper for 2 seconds": the step on (or open), a wait, the
-/// step off (or closed).
+/// for half a second", "open the gripper for 2 seconds", "horn, 0.2 seconds pulse": the step
+/// on (or open), a wait, the step off (or closed); "lights off for 1 second": off, a wait, on.
 #[allow(clippy::type_complexity)]
 fn on_for<'a>(w: &[&'a str], outputs: &[&'a str]) -> Option<(Vec<&'a str>, Vec<&'a str>, Vec<&'a str>)> {
     const SWITCH: &[&str] = &["turn", "switch", "keep", "leave", "flip", "flick", "put"];
+    // "horn, 0.2 seconds pulse", "a 2 seconds blast of the horn": one output, on for so long
+    if let Some(k) = w.iter().position(|t| matches!(*t, "pulse" | "burst" | "blast")) {
+        let at = w.iter().position(|t| t.parse::<f64>().is_ok())?;
+        let named: Vec<&str> = w.iter().copied().filter(|t| outputs.contains(t)).collect();
+        let rest_is_filler = w.iter().enumerate().all(|(j, t)| {
+            j == k || j == at || j == at + 1 || outputs.contains(t) || matches!(*t, "a" | "the" | "of" | "on" | "give")
+        });
+        if let ([o], Some(&("second" | "seconds")), true) = (named.as_slice(), w.get(at + 1), rest_is_filler) {
+            return Some((
+                vec!["turn", "the", *o, "on"],
+                vec!["wait", w[at], w[at + 1]],
+                vec!["turn", "the", *o, "off"],
+            ));
+        }
+        return None;
+    }
     let [head @ .., "for", n, unit] = w else { return None };
     n.parse::<f64>().ok()?;
     if !matches!(*unit, "second" | "seconds") {
@@ -277,11 +344,18 @@ fn on_for<'a>(w: &[&'a str], outputs: &[&'a str]) -> Option<(Vec<&'a str>, Vec<&
     let named = output.is_some();
     // ("lights on for 30 seconds": the output first)
     let first = head.first().is_some_and(|v| SWITCH.contains(v) || output.is_some_and(|o| *v == o));
-    if !named || !first || head.iter().filter(|t| **t == "on").count() != 1 || head.contains(&"off") {
+    let said = |p: &str| head.iter().filter(|t| **t == p).count();
+    // ("lights off for 1 second": off, a wait, on again)
+    let (from, to) = match (said("on"), said("off")) {
+        (1, 0) => ("on", "off"),
+        (0, 1) => ("off", "on"),
+        _ => return None,
+    };
+    if !named || !first {
         return None;
     }
-    let off = head.iter().map(|t| if *t == "on" { "off" } else { *t }).collect();
-    Some((head.to_vec(), wait, off))
+    let back = head.iter().map(|t| if *t == from { to } else { *t }).collect();
+    Some((head.to_vec(), wait, back))
 }
 
 /// Whether the words are one particle, no step on their own ("on and off", "left too").
@@ -434,6 +508,24 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
         cur.clear();
         return;
     }
+    // "Step 1: lights on. Step 2: …", "First: stop. Second: lights off."; "watch the arm
+    // grab", "look at it go": said to someone watching, not to the robot
+    let watched =
+        matches!(cur.first(), Some(&("watch" | "look" | "see"))) && !cur.iter().any(|w| w.parse::<f64>().is_ok());
+    if label(cur) || watched {
+        cur.clear();
+        return;
+    }
+    // "gripper. open. now.": the thing, then what to do with it
+    if let (Some((_, prev)), [verb @ ("open" | "close")]) = (steps.last_mut(), cur.as_slice()) {
+        if let [thing @ ("gripper" | "claw" | "jaws" | "hand")]
+        | ["the", thing @ ("gripper" | "claw" | "jaws" | "hand")] = prev.as_slice()
+        {
+            *prev = vec![*verb, "the", *thing];
+            cur.clear();
+            return;
+        }
+    }
     // "Wait, 5 seconds." (a step still without its amount); "Open. The gripper." (a verb
     // alone, then its object)
     let amount_missing = |prev: &[&str]| !prev.iter().any(|w| w.parse::<f64>().is_ok());
@@ -481,7 +573,19 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
 /// or cannot be cut safely (see the module documentation).
 pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<String> {
     let spaced = normalized.replace(',', " , ");
-    let tokens: Vec<&str> = coordinated(spaced.split_whitespace().collect());
+    let mut tokens: Vec<&str> = coordinated(spaced.split_whitespace().collect());
+    // "open gripper + elbow to 40 + close gripper": a plus between steps (not "+ 5 degrees")
+    for k in 0..tokens.len() {
+        if tokens[k] == "+" && tokens.get(k + 1).is_some_and(|n| n.parse::<f64>().is_err()) {
+            tokens[k] = ",";
+        }
+    }
+    // "…, best regards, Tom": the name that signs it
+    if let [.., signed, ",", name] = tokens.as_slice() {
+        if SIGN_OFFS.contains(signed) && name.parse::<f64>().is_err() {
+            tokens.truncate(tokens.len() - 2);
+        }
+    }
     let at = |k: usize| tokens.get(k).copied();
 
     let mut steps: Vec<(Place, Vec<&str>)> = Vec::new();
@@ -622,6 +726,23 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
         i += skip;
     }
     close(&mut steps, &mut cur, &mut place);
+    // "* elbow: -35 * wrist: 12": a joint, then the angle it goes to
+    let mut k = 1;
+    while k < steps.len() {
+        let angle = match steps[k].1.as_slice() {
+            [n] | [n, "degrees"] => n.parse::<f64>().is_ok(),
+            _ => false,
+        };
+        if let ([j], true) = (steps[k - 1].1.as_slice(), angle) {
+            if joints.contains(j) {
+                let (_, amount) = steps.remove(k);
+                steps[k - 1].1.push("to");
+                steps[k - 1].1.extend(amount);
+                continue;
+            }
+        }
+        k += 1;
+    }
     // "three times in a row, roll ahead 0.5 m": the one step after it ("twice, honk, then
     // drive 2 m": both? Planned whole. A title "do this twice: …" is moved to the end by the
     // normalizer, where it repeats all.)
@@ -753,7 +874,9 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
     let refers_back = |w: &Vec<&str>| w.iter().any(|w| BACK_REFERENCES.contains(w));
     // "before X, Y, Z" or "A, B after C": which steps move is not clear; planned whole.
     let moved = steps.iter().any(|(p, _)| *p == Place::First);
-    if steps.iter().any(|(_, w)| particle(w) || refers_back(w)) || (moved && steps.len() != 2) {
+    // (one step left refers to nothing said before it: "Sorry, could you let go of that?")
+    let alone = steps.len() == 1;
+    if steps.iter().any(|(_, w)| particle(w) || !alone && refers_back(w)) || (moved && steps.len() != 2) {
         return Vec::new();
     }
     // "reverse 1 m twice and then honk": the first step, again
@@ -1265,6 +1388,40 @@ mod tests {
             "hello arm, hope you're well, would you mind homing the base for me",
             &["would you mind homing the base for me"],
         );
+    }
+
+    #[test]
+    fn what_the_tenth_sealed_set_missed() {
+        // labels of a list, onlookers, the thing before the verb, a plus between steps
+        cut("Step 1: lights on. Step 2: wait 2 s. Step 3: drive 1 m.", &["lights on", "wait 2 seconds", "drive 1 m"]);
+        cut("First: stop. Second: lights off. Third: horn off.", &["stop", "lights off", "horn off"]);
+        cut("Look, honey, watch the arm grab! Arm, close your gripper!", &["close your gripper"]);
+        cut("gripper. open. now.", &["open the gripper"]);
+        cut("elbow: -35. wrist: 12.", &["elbow to -35", "wrist to 12"]);
+        cut("open gripper + elbow to 40 + close gripper", &["open gripper", "elbow to 40", "close gripper"]);
+        cut("wrist to + 5", &[]);
+        // courtesy around one step, which then refers to nothing before it
+        cut("Sorry, could you let go of that? Thanks so much.", &["could you let go of that"]);
+        cut("Hello! Please turn off the lights. Have a nice day.", &["please turn off the lights"]);
+        cut("Thank you rover! Now turn right 15 degrees, and that's it for today.", &["now turn right 15 degrees"]);
+        cut("Dear robot, please reverse 2 feet. Best regards, Tom", &["please reverse 0.61 m"]);
+        // (two steps still may not refer back)
+        cut("sorry, grab it and then lift the wrist to 20 degrees", &[]);
+        // on, or off, for so long; a pulse
+        cut("horn, 0.2 s pulse", &["turn the horn on", "wait 0.2 seconds", "turn the horn off"]);
+        cut("turn the lights off for 5 seconds", &["turn the lights off", "wait 5 seconds", "turn the lights on"]);
+        cut(
+            "Flash the lights: on for 1 second, off for 1 second, on for 1 second.",
+            &["lights on", "wait 1 second", "lights off", "wait 1 second", "lights on", "wait 1 second", "lights off"],
+        );
+        // a shape as a title; "than" heard for "then"
+        cut(
+            "Drive a square: go forward 1 meter and turn left, twice.",
+            &["go forward 1 m", "turn left", "go forward 1 m", "turn left"],
+        );
+        cut("drive forward three meters than turn left", &["drive forward 3 m", "turn left"]);
+        assert!(asks_nothing("thanks, that's all for now") && asks_nothing("hello"));
+        assert!(!asks_nothing("stop") && !asks_nothing("thanks, turn left"));
     }
 
     #[test]

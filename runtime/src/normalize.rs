@@ -314,6 +314,28 @@ fn untitled(command: &str) -> String {
     if repeats && list && alphabetic && (1..=5).contains(&title_words.len()) {
         return format!("{}, {}", rest.trim().trim_end_matches(['.', '!']), title.trim());
     }
+    // "Drive a square: go forward 1 m and turn left, four times": the shape the steps make
+    let shape = title_words.iter().any(|w| {
+        matches!(w.as_str(), "square" | "triangle" | "rectangle" | "circle" | "zigzag" | "pattern" | "shape" | "figure")
+    });
+    if shape && list && alphabetic && (1..=4).contains(&title_words.len()) {
+        return rest.trim_start().to_owned();
+    }
+    // "Flash the lights: on for 1 second, off for 1 second, …": each step switches what the
+    // title names
+    if let [verb, .., thing] = title_words.as_slice() {
+        let flashes = matches!(verb.as_str(), "flash" | "blink" | "strobe" | "pulse" | "flicker");
+        let items: Vec<&str> = rest.split(',').map(str::trim).filter(|i| !i.is_empty()).collect();
+        let switch = |i: &str| {
+            let i = i.to_lowercase();
+            let i = i.trim_start_matches("and ").trim_start_matches("then ");
+            (i.starts_with("on ") || i.starts_with("off ")).then(|| i.to_owned())
+        };
+        let switched: Vec<String> = items.iter().filter_map(|i| switch(i)).collect();
+        if flashes && title_words.len() <= 3 && items.len() >= 2 && switched.len() == items.len() && alphabetic {
+            return switched.iter().map(|i| format!("{thing} {i}")).collect::<Vec<_>>().join(", ");
+        }
+    }
     let plain = (1..=3).contains(&title_words.len())
         && !repeats
         // ("pick-up sequence:")
@@ -713,8 +735,13 @@ fn idioms(w: Vec<String>) -> Vec<String> {
     const OUTPUTS: [&str; 10] =
         ["horn", "lights", "light", "headlights", "siren", "beeper", "buzzer", "noise", "sound", "honking"];
     // Politeness that says nothing to do ("…, if you don't mind", "be a dear and …")
-    const POLITE: [&[&str]; 21] = [
+    const POLITE: [&[&str]; 26] = [
         &["if", "you", "don't", "mind"],
+        &["if", "it's", "no", "bother"],
+        &["if", "it's", "no", "trouble"],
+        &["if", "you", "would", "be", "so", "good"],
+        &["if", "you", "would", "be", "so", "kind"],
+        &["if", "you", "would", "be", "so", "kind", "as", "to"],
         &["if", "you", "do", "not", "mind"],
         &["if", "it", "isn't", "too", "much", "bother"],
         &["if", "it", "isn't", "too", "much", "trouble"],
@@ -896,6 +923,38 @@ fn idioms(w: Vec<String>) -> Vec<String> {
             }
             out.extend(["turn".into(), "180".into(), "degrees".into()]);
             k += 4;
+            continue;
+        }
+        // "drive forward three meters than turn left": then, as dictation hears it (not
+        // "no more than 30 degrees")
+        if at(k) == Some("than")
+            && matches!(
+                at(k + 1),
+                Some(
+                    "turn"
+                        | "drive"
+                        | "go"
+                        | "wait"
+                        | "stop"
+                        | "honk"
+                        | "open"
+                        | "close"
+                        | "rotate"
+                        | "move"
+                        | "reverse"
+                        | "spin"
+                        | "raise"
+                        | "lower"
+                        | "set"
+                        | "switch"
+                        | "grab"
+                        | "release"
+                        | "back"
+                )
+            )
+        {
+            out.push("then".into());
+            k += 1;
             continue;
         }
         out.push(w[k].clone());
@@ -1215,6 +1274,14 @@ pub fn asks_relative_amount(normalized: &str) -> bool {
     if normalized.contains("from where it is") || normalized.contains("from where you are") {
         return true;
     }
+    // "bump the wrist up 5 degrees", "nudge the elbow 10 degrees": by so much, from where it is
+    let nudged = |s: &[&str]| {
+        s.iter().any(|t| matches!(*t, "bump" | "nudge" | "jog" | "tweak" | "inch"))
+            && s.iter().any(|t| digits(t).is_some())
+    };
+    if steps(&w).iter().any(|(_, s)| nudged(s)) {
+        return true;
+    }
     // ("stop, don't move any further" is a stop)
     let stops = |s: &[&str]| s.iter().any(|t| matches!(*t, "no" | "don't" | "not" | "any" | "stop"));
     if steps(&w).iter().any(|(_, s)| further(s) && !stops(s) && !s.iter().any(|t| digits(t).is_some())) {
@@ -1329,6 +1396,18 @@ pub fn vague_amount(normalized: &str) -> Option<&'static str> {
         if step.iter().any(|t| digits(t).is_some()) || next.is_some_and(|t| number(&t)) {
             continue;
         }
+        // "veer right": a gentle turn, by no amount ("veer right 20 degrees" is a turn)
+        let sideways = step.iter().any(|t| matches!(*t, "left" | "right"));
+        let gentle = step.iter().find_map(|t| match *t {
+            "veer" => Some("veer"),
+            "swerve" => Some("swerve"),
+            "drift" => Some("drift"),
+            "curve" => Some("curve"),
+            _ => None,
+        });
+        if let (Some(verb), true) = (gentle, sideways) {
+            return Some(verb);
+        }
         // "a little" as an amount: at the step's end or before a direction ("a little nod" is
         // something else)
         let amount = |k: usize| {
@@ -1437,18 +1516,43 @@ pub fn speed(normalized: &str) -> Option<String> {
             digits(t).is_some()
                 || matches!(*t, "on" | "off" | "let" | "center" | "centre" | "home" | "zero" | "neutral" | "middle")
         });
-        let adverb = matches!(*t, "slowly" | "quickly" | "rapidly") && moves && !says_where;
+        let adverb = matches!(*t, "slowly" | "quickly" | "rapidly" | "fast") && moves && !says_where;
         (per || named || adverb || matches!(*t, "mph" | "kph" | "km/h" | "m/s"))
             .then(|| w[k.saturating_sub(2)..(k + 2).min(w.len())].join(" "))
     })
 }
 
 /// Something no robot action makes or does, named in a command ("play some music", "sing a
-/// song", "take a photo"), unless the board names an output with it (`names`).
+/// song", "take a photo", "climb the stairs"), unless the board names an output with it
+/// (`names`).
 pub fn entertainment<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str> {
-    const THINGS: [&str; 14] = [
-        "music", "song", "songs", "sing", "singing", "dance", "dancing", "joke", "playlist", "radio", "video", "photo",
-        "picture", "selfie",
+    const THINGS: [&str; 26] = [
+        "music",
+        "song",
+        "songs",
+        "sing",
+        "singing",
+        "dance",
+        "dancing",
+        "joke",
+        "playlist",
+        "radio",
+        "video",
+        "photo",
+        "picture",
+        "selfie", // and what no board here does ("climb the stairs", "self destruct")
+        "climb",
+        "climbing",
+        "jump",
+        "jumping",
+        "swim",
+        "swimming",
+        "destruct",
+        "self-destruct",
+        "explode",
+        "dig",
+        "digging",
+        "somersault",
     ];
     let named = |t: &str| board_says(names, t);
     normalized.split_whitespace().map(|t| t.trim_end_matches(',')).find(|t| THINGS.contains(t) && !named(t))
@@ -1510,8 +1614,31 @@ pub fn missing_output<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str
         "laser",
         "projector",
     ];
+    // ("turn on the fog lights": lights of a kind the board does not name)
+    const KINDS: [&str; 14] = [
+        "fog",
+        "brake",
+        "tail",
+        "reverse",
+        "reversing",
+        "interior",
+        "cabin",
+        "dome",
+        "parking",
+        "rear",
+        "side",
+        "warning",
+        "emergency",
+        "running",
+    ];
     let named = |t: &str| board_says(names, t);
-    normalized.split_whitespace().map(|t| t.trim_end_matches(',')).find(|t| OUTPUTS.contains(t) && !named(t))
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    let kind = w.windows(2).find(|p| KINDS.contains(&p[0]) && matches!(p[1], "light" | "lights") && !named(p[0]));
+    if let Some(p) = kind {
+        let said = format!("{} {}", p[0], p[1]);
+        return normalized.find(&said).map(|i| &normalized[i..i + said.len()]);
+    }
+    w.into_iter().find(|t| OUTPUTS.contains(t) && !named(t))
 }
 
 /// A level in a command (no action sets one: "dim the lights to 50 percent", "make the horn
@@ -1590,6 +1717,31 @@ pub fn refers_to_earlier(normalized: &str) -> Option<String> {
             .filter(|_| w[..k].iter().any(|t| matches!(*t, "no" | "not" | "nope")) || k <= 1)
             .map(|m| m.join(" "))
     })
+}
+
+/// A position the robot was at before ("put the elbow back where it was before", "as it was"),
+/// in a step that says no amount: the robot keeps no such thing, so the words that name it.
+pub fn earlier_position(normalized: &str) -> Option<&str> {
+    const SAID: [&str; 8] = [
+        "where it was",
+        "where they were",
+        "where you were",
+        "where it started",
+        "where you started",
+        "as it was",
+        "previous position",
+        "last position",
+    ];
+    // ("drive forward 1 m back to where it started": the distance says it)
+    let mut at = 0;
+    for part in normalized.split(',') {
+        let found = SAID.iter().find_map(|p| part.find(p).map(|i| (i, p.len())));
+        if let (Some((i, n)), false) = (found, part.split_whitespace().any(|t| digits(t).is_some())) {
+            return Some(&normalized[at + i..at + i + n]);
+        }
+        at += part.len() + 1;
+    }
+    None
 }
 
 /// A motion with no end ("spin the wrist continuously", "drive forever", "honk until I say
@@ -1728,6 +1880,22 @@ pub fn no_target<'a>(normalized: &'a str, joints: &[&str]) -> Option<&'a str> {
         "clockwise",
         "counterclockwise",
     ];
+    // "move the shoulder up and down": both ways, to no angle (in one stretch between commas,
+    // which the steps below would cut at "and")
+    for part in normalized.split(',') {
+        let p: Vec<&str> = part.split_whitespace().collect();
+        let to_and_fro = p.windows(3).any(|p| {
+            matches!(
+                p,
+                ["up", "and", "down"] | ["back", "and", "forth"] | ["side", "to", "side"] | ["left", "and", "right"]
+            )
+        });
+        let verb = p.iter().copied().find(|t| MOVES.contains(t));
+        let joint = p.iter().any(|t| joints.contains(t));
+        if let (Some(verb), true, true) = (verb, joint, to_and_fro && !p.iter().any(|t| digits(t).is_some())) {
+            return Some(verb);
+        }
+    }
     let w: Vec<&str> = normalized.split_whitespace().collect();
     for (_, step) in steps(&w) {
         let verb = step.iter().copied().find(|t| MOVES.contains(t));

@@ -152,7 +152,9 @@ fn output_names(board: &Board) -> Vec<&str> {
 }
 
 /// Why the skill's actions cannot express a command (`command`, normalized `shown`), if they
-/// cannot: a question; a vague amount ("a bit"); a speed; a colour; music, songs and the like;
+/// cannot: a question; greetings and thanks only; a vague amount ("a bit", "veer right"); a
+/// speed; an output the board lacks ("the fog lights"); a position it held before ("where it
+/// was"); a colour; what no board here does ("climb the stairs"); music, songs and the like;
 /// a level ("louder", "50 percent"); a blinking pattern with no timing; a change to an earlier
 /// command ("no, the other way"); a motion with no end ("continuously"); a place or thing to
 /// go to ("to the cup"); two amounts for one ("2 or 3 m"); a body part that is
@@ -165,6 +167,9 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
     }
     if crate::normalize::is_question(command) {
         return Some("it is a question, not an order: a robot answers with motion only".into());
+    }
+    if crate::clauses::asks_nothing(shown) {
+        return Some("it asks for nothing to be done (greetings, thanks and sign-offs only)".into());
     }
     let kinds = plan_grammar::usable_kinds(&skill.allowed, &board.limits);
     let outputs = output_names(board);
@@ -202,6 +207,9 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
         return Some(format!(
             "\"{said}\" says how to change an earlier command: say the whole move, e.g. \"turn right 90 degrees\""
         ));
+    }
+    if let Some(said) = crate::normalize::earlier_position(shown) {
+        return Some(format!("it keeps no earlier position (\"{said}\"): say the angle or distance to go to"));
     }
     if let Some(word) = crate::normalize::endless(shown) {
         return Some(format!("every action ends; \"{word}\" does not: say how far or how long"));
@@ -476,6 +484,10 @@ mod tests {
             "put the cup on the shelf",
             "Flash the lights for 3 seconds.",
             "arm, drive to bay 2, over",
+            // (round 9)
+            "bump the wrist up 5 degrees",
+            "put the elbow back where it was before",
+            "move the shoulder up and down",
         ] {
             let e = prepare(&arm, &sim, c).unwrap_err();
             assert!(matches!(e, PlanError::Inexpressible { .. }) && e.is_refusal(), "{c}: {e}");
@@ -497,7 +509,15 @@ mod tests {
         // a skill that drives and turns: lengths and "another 10 degrees" are its own
         let mut rover = rover();
         rover.normalize = true;
-        for c in ["back up 5 cm", "turn another 10 degrees", "bend the knee to 30 degrees"] {
+        for c in [
+            "back up 5 cm",
+            "turn another 10 degrees",
+            "bend the knee to 30 degrees",
+            "veer right 20 degrees",
+            "drive forward 1 m back to where it started",
+            "turn on the lights",
+            "go forward 2 m fast",
+        ] {
             assert!(prepare(&rover, &sim, c).is_ok(), "{c}");
         }
         for c in [
@@ -511,6 +531,13 @@ mod tests {
             "reverse slowly",
             "turn on the left indicator",
             "go back to where you started",
+            // (round 9)
+            "thanks, that's all for now",
+            "spin around really fast",
+            "turn on the fog lights",
+            "drive forward 2 meters and then climb the stairs",
+            "self destruct",
+            "veer right",
         ] {
             assert!(matches!(prepare(&rover, &sim, c), Err(PlanError::Inexpressible { .. })), "{c}");
         }
