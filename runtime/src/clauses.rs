@@ -166,7 +166,10 @@ const SIGN_OFFS: &[&str] = &["regards", "sincerely", "cheers", "thanks", "love",
 /// sign-offs and fillers ("thanks, that's all for now", "over and out").
 pub fn asks_nothing(normalized: &str) -> bool {
     let words: Vec<&str> = normalized.split([' ', ',']).filter(|w| !w.is_empty()).collect();
-    !words.is_empty() && words.iter().all(|w| FILLERS.contains(w) || COURTESY.contains(w) || SIGN_OFFS.contains(w))
+    // ("whoa", "whoa there": stop)
+    !words.is_empty()
+        && !words.contains(&"whoa")
+        && words.iter().all(|w| FILLERS.contains(w) || COURTESY.contains(w) || SIGN_OFFS.contains(w))
 }
 
 /// Whether the words only label the step after them ("Step 1: …", "Second: …", "next, …").
@@ -288,6 +291,11 @@ fn elliptic<'a>(before: &[&'a str], step: &[&'a str]) -> Option<Vec<&'a str>> {
     Some(out)
 }
 
+/// The board's output (`outputs`) that the word `t` names: "lights", or "headlights".
+fn output_named<'a>(t: &str, outputs: &[&'a str]) -> Option<&'a str> {
+    outputs.iter().find(|o| t.eq_ignore_ascii_case(o) || t.ends_with(*o) && t.len() <= o.len() + 5).copied()
+}
+
 /// "turn the lights on for 10 seconds", "switch on the horn for 2 seconds", "sound the horn
 /// for half a second", "open the gripper for 2 seconds", "horn, 0.2 seconds pulse": the step
 /// on (or open), a wait, the step off (or closed); "lights off for 1 second": off, a wait, on.
@@ -318,10 +326,7 @@ fn on_for<'a>(w: &[&'a str], outputs: &[&'a str]) -> Option<(Vec<&'a str>, Vec<&
     let wait = vec!["wait", *n, *unit];
     // an output the board has ("turn on the spot for 5 seconds" is no output)
     // ("the headlights": the lights)
-    let output = head
-        .iter()
-        .find_map(|t| outputs.iter().find(|o| t.eq_ignore_ascii_case(o) || t.ends_with(*o) && t.len() <= o.len() + 5))
-        .copied();
+    let output = head.iter().find_map(|t| output_named(t, outputs));
     // "sound the horn for 2 seconds", "honk for 2 seconds": the horn switched on, then off
     let sounded = matches!(head.first(), Some(&("sound" | "blow" | "honk" | "beep" | "toot")));
     if sounded {
@@ -343,7 +348,7 @@ fn on_for<'a>(w: &[&'a str], outputs: &[&'a str]) -> Option<(Vec<&'a str>, Vec<&
     }
     let named = output.is_some();
     // ("lights on for 30 seconds": the output first)
-    let first = head.first().is_some_and(|v| SWITCH.contains(v) || output.is_some_and(|o| *v == o));
+    let first = head.first().is_some_and(|v| SWITCH.contains(v) || output_named(v, outputs).is_some());
     let said = |p: &str| head.iter().filter(|t| **t == p).count();
     // ("lights off for 1 second": off, a wait, on again)
     let (from, to) = match (said("on"), said("off")) {
@@ -793,7 +798,8 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
                 Some(&("open" | "close" | "let" | "release" | "drop" | "grab" | "grip" | "grasp" | "clamp" | "shut"))
             );
             // the same output, or "it"/"them", switched
-            let same = w.iter().any(|t| matches!(*t, "it" | "them") || outputs.contains(t) && step.contains(t));
+            let same =
+                w.iter().any(|t| matches!(*t, "it" | "them") || output_named(t, outputs).is_some() && step.contains(t));
             grips
                 && step
                     .first()
@@ -1421,7 +1427,11 @@ mod tests {
         );
         cut("drive forward three meters than turn left", &["drive forward 3 m", "turn left"]);
         assert!(asks_nothing("thanks, that's all for now") && asks_nothing("hello"));
-        assert!(!asks_nothing("stop") && !asks_nothing("thanks, turn left"));
+        assert!(!asks_nothing("stop") && !asks_nothing("thanks, turn left") && !asks_nothing("whoa there"));
+        cut(
+            "Flash the headlights: on for one second, off for one second, then on again.",
+            &["headlights on", "wait 1 second", "headlights off", "wait 1 second", "headlights on again"],
+        );
     }
 
     #[test]
