@@ -23,7 +23,11 @@
 //! between commas ("um", "please", "hey robot") are dropped, and so are a list's labels
 //! ("Step 1:", "Second:"), words to onlookers ("look, honey, watch the arm grab") and a
 //! letter's sign-off ("…, best regards, Tom"); "gripper. open." is "open the gripper",
-//! "elbow: -35" is "elbow to -35", and a plus between steps is a comma. A command of one
+//! "elbow: -35" is "elbow to -35", and a plus or an ampersand between steps is a comma;
+//! hurry and cues ("c'mon", "Standby lights… lights GO"), thinking aloud ("let me think"),
+//! descriptions ("the doorway is 2 m ahead") and reasons ("… so the cows shift", "… while I
+//! grab my coffee", "… to grab it") are dropped, and "repeat all that 4 times" repeats the
+//! list. A command of one
 //! step whose text changed that way is returned as that one step, even if it says "it":
 //! nothing before it is left for "it" to mean.
 //!
@@ -91,6 +95,13 @@ const FILLERS: &[&str] = &[
     "sweetheart",
     "darling",
     "kiddo",
+    "son",
+    "children",
+    "class",
+    "everybody",
+    "pal",
+    "dude",
+    "bro",
 ];
 
 /// Words of a sign-off or a courtesy, none of which asks for anything: a step of these and
@@ -153,7 +164,8 @@ const COURTESY: &[&str] = &[
     "for",
     "sorry",
     "pardon",
-    // ("Sorry, can you, wait 5 seconds")
+    // ("Sorry, can you, wait 5 seconds", "Please to wait 4 seconds and …")
+    "to",
     "can",
     "could",
     "would",
@@ -179,7 +191,11 @@ fn label(w: &[&str]) -> bool {
     let counted = |n: &str| n.parse::<f64>().is_ok() || ORDINALS.contains(&n) || n == "first";
     match w {
         [o] => ORDINALS.contains(o),
-        ["step" | "stage" | "phase" | "part" | "item" | "number", n] | [n, "step" | "stage" | "thing"] => counted(n),
+        // ("Cue 14: …", "cue 3 go": a stage manager's)
+        ["step" | "stage" | "phase" | "part" | "item" | "number" | "cue", n] | [n, "step" | "stage" | "thing"] => {
+            counted(n)
+        }
+        ["cue", n, "go"] => counted(n),
         _ => false,
     }
 }
@@ -209,13 +225,23 @@ fn repetition(words: &[&str]) -> Option<usize> {
         };
         (2..=MAX_CLAUSES).contains(&n).then_some(n)
     };
+    // ("do the whole thing three times", "repeat all that 4 times")
+    let all = |w: &str| {
+        matches!(
+            w,
+            "that" | "this" | "it" | "all" | "everything" | "the" | "whole" | "thing" | "lot" | "sequence" | "of"
+        )
+    };
     match words {
         // "…, do that twice", "…, repeat it 3 times", "…, repeat twice": all of it again
-        ["do" | "repeat", "that" | "this" | "it" | "all" | "everything", rest @ ..] | ["repeat", rest @ ..]
-            if !rest.is_empty() =>
-        {
-            repetition(rest)
+        ["do" | "repeat", first, rest @ ..] if all(first) => {
+            let rest: Vec<&str> = rest.iter().copied().skip_while(|w| all(w)).collect();
+            if rest.is_empty() {
+                return None;
+            }
+            repetition(&rest)
         }
+        ["repeat", rest @ ..] if !rest.is_empty() => repetition(rest),
         ["twice"] => Some(2),
         // "drive 1 m fwd x3", "3x"
         [x] if x.len() <= 3 && (x.starts_with('x') || x.ends_with('x')) => count(x.trim_matches('x')),
@@ -231,7 +257,8 @@ fn repetition(words: &[&str]) -> Option<usize> {
 /// with more words after it ("75 degrees from center", "30 degrees to the left").
 fn continues(words: &[&str]) -> bool {
     let unit = |w: &str| matches!(w, "m" | "second" | "seconds" | "degrees");
-    let mut rest = words.iter().skip_while(|w| FILLERS.contains(w));
+    // ("rotate base left, to 75 degrees")
+    let mut rest = words.iter().skip_while(|w| FILLERS.contains(w) || **w == "to");
     matches!((rest.next(), rest.next()), (Some(n), Some(u)) if n.parse::<f64>().is_ok() && unit(u))
 }
 
@@ -517,12 +544,63 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
     // grab", "look at it go": said to someone watching, not to the robot
     let watched =
         matches!(cur.first(), Some(&("watch" | "look" | "see"))) && !cur.iter().any(|w| w.parse::<f64>().is_ok());
-    if label(cur) || watched {
+    // "Standby lights… lights GO", "Move it!", "LET'S GO", "c'mon": cues and hurry, no step
+    let hurry = matches!(
+        cur.as_slice(),
+        ["go"]
+            | ["let's", "go"]
+            | ["c'mon"]
+            | ["come", "on"]
+            | ["move", "it"]
+            | ["hurry"]
+            | ["hurry", "up"]
+            | ["chop", "chop"]
+            | ["action"]
+            | ["and", "action"]
+    ) || cur.first() == Some(&"standby");
+    // "let me think", "the doorway is about 2 m ahead", "which is to the left": the speaker
+    // thinking aloud, a description, a relative clause
+    let numbered = cur.iter().any(|w| w.parse::<f64>().is_ok());
+    // ("i need you facing the hallway": not "i need you to turn left")
+    let wish = matches!(cur.as_slice(), ["i", "need" | "want", "you", next, ..] if *next != "to") && !numbered;
+    // ("once the lights are on, drive 1.2 m": a state of the robot's own is a step)
+    const OWN: &[&str] = &[
+        "lights",
+        "light",
+        "headlights",
+        "horn",
+        "gripper",
+        "claw",
+        "hand",
+        "jaws",
+        "base",
+        "shoulder",
+        "elbow",
+        "wrist",
+        "arm",
+        "rover",
+        "robot",
+    ];
+    let aside = wish
+        || matches!(cur.as_slice(), ["let", "me" | "us", "think" | "see"] | ["let's", "see" | "think"])
+        || matches!(cur.first(), Some(&("which" | "who" | "whose")))
+        || matches!(cur.first(), Some(&("the" | "there" | "this" | "that" | "my" | "our")))
+            && cur.iter().any(|w| matches!(*w, "is" | "are" | "was" | "were"))
+            && !cur.iter().any(|w| OWN.contains(w));
+    if label(cur) || watched || hurry || aside {
         cur.clear();
         return;
     }
-    // "gripper. open. now.": the thing, then what to do with it
-    if let (Some((_, prev)), [verb @ ("open" | "close")]) = (steps.last_mut(), cur.as_slice()) {
+    // "6.096 m forward, straight": the way it was already going
+    if matches!(cur.as_slice(), ["straight"] | ["straight", "ahead" | "on"])
+        && steps.last().is_some_and(|(_, p)| p.iter().any(|w| w.parse::<f64>().is_ok()))
+    {
+        cur.clear();
+        return;
+    }
+    // "gripper. open. now.", "Gripper, please open.": the thing, then what to do with it
+    let said: Vec<&str> = cur.iter().copied().filter(|w| !FILLERS.contains(w)).collect();
+    if let (Some((_, prev)), [verb @ ("open" | "close")]) = (steps.last_mut(), said.as_slice()) {
         if let [thing @ ("gripper" | "claw" | "jaws" | "hand")]
         | ["the", thing @ ("gripper" | "claw" | "jaws" | "hand")] = prev.as_slice()
         {
@@ -631,7 +709,10 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
         let joint_amount = joints.contains(&t) && number(i + 1) || outputs.contains(&t);
         // ("DRIVE FORWARD 2 METERS TURN LEFT 90": a verb of another step; not the noun of "a
         // 90 degrees turn to the left")
-        let noun = t == "turn" && matches!(at(i + 1), None | Some("," | "to" | "toward" | "towards" | "and" | "then"));
+        // ("180 degrees turn please")
+        let noun = t == "turn"
+            && (matches!(at(i + 1), None | Some("," | "to" | "toward" | "towards" | "and" | "then" | "please"))
+                || cur.last() == Some(&"degrees"));
         let verb = !noun
             && matches!(
                 t,
@@ -681,6 +762,55 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             i += 1;
             continue;
         }
+        // "give a honk so the cows shift", "wait 10 seconds while I grab my coffee", "close the
+        // gripper to grab it": why, or what for, after a step said whole; the step without it
+        let why = match t {
+            "because" => cur.len() >= 2,
+            // (not "honk while driving 2 m": a step of its own)
+            "while" | "since" => {
+                cur.len() >= 2
+                    && matches!(at(i + 1), Some("i" | "we" | "you" | "you're" | "they" | "he" | "she" | "the"))
+            }
+            "so" => {
+                cur.len() >= 2
+                    && matches!(at(i + 1), Some("the" | "that" | "i" | "we" | "you" | "you're" | "it" | "they"))
+            }
+            "to" => {
+                cur.len() >= 2
+                    && matches!(
+                        at(i + 1),
+                        Some("grab" | "hold" | "pick" | "catch" | "get" | "avoid" | "clear" | "see" | "make")
+                    )
+            }
+            _ => false,
+        };
+        if why {
+            while i < tokens.len() && !matches!(tokens[i], "," | "then") {
+                i += 1;
+            }
+            continue;
+        }
+        // "fwd 1m & R 90° & fwd 2m": an ampersand between steps; "… and after turn right": then
+        let after_then = t == "after"
+            && cur.is_empty()
+            && !steps.is_empty()
+            && at(i + 1).is_some_and(|v| {
+                matches!(
+                    v,
+                    "turn"
+                        | "drive"
+                        | "go"
+                        | "wait"
+                        | "stop"
+                        | "open"
+                        | "close"
+                        | "rotate"
+                        | "move"
+                        | "reverse"
+                        | "honk"
+                )
+            });
+        let t = if t == "&" || after_then { "then" } else { t };
         // "go forward 2 m but turn left first": the step after "but" goes first
         let first_next = tokens[i + 1..].iter().take_while(|w| **w != ",").last() == Some(&"first");
         match t {
@@ -824,6 +954,14 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
         }
     }
     resolve(&mut steps, joints);
+    // "lights GO": a cue for on
+    for (_, w) in steps.iter_mut() {
+        if let [o, "go"] = w.as_slice() {
+            if output_named(o, outputs).is_some() {
+                w[1] = "on";
+            }
+        }
+    }
     // "switch off the horn and the lights": the lights switched the same way
     for k in 1..steps.len() {
         let said = match steps[k].1.as_slice() {
@@ -954,6 +1092,33 @@ pub fn all_joints(normalized: &str, joints: &[&str]) -> Option<String> {
     }
     let w: Vec<&str> = normalized.split(' ').collect();
     let at = |k: usize| w.get(k).copied().map(|t| t.trim_end_matches(','));
+    let zeroed = |start: usize, end: usize| {
+        let last = w[end - 1].ends_with(',');
+        let named: Vec<String> = joints.iter().map(|j| format!("{j} to 0 degrees")).collect();
+        let mut out: Vec<String> = w[..start].iter().map(|t| t.to_string()).collect();
+        out.push(format!("{}{}", named.join(", "), if last { "," } else { "" }));
+        out.extend(w[end..].iter().map(|t| t.to_string()));
+        out.join(" ")
+    };
+    // "home everything", "send everything home", "send all joints home"
+    const SENDS: &[&str] = &["send", "bring", "put", "return", "move", "take", "get"];
+    for i in 1..w.len() {
+        // (not "home everything in this order: …", "… except the wrist")
+        let alone =
+            matches!(at(i + 1), None | Some("then" | "and" | "first" | "now" | "please")) || w[i].ends_with(',');
+        let everything = at(i) == Some("everything");
+        let all_joints = at(i) == Some("all") && matches!(at(i + 1), Some("joints" | "servos"));
+        let past = i + 1 + usize::from(all_joints);
+        if everything && alone && ZERO.contains(&w[i - 1]) {
+            return Some(zeroed(i - 1, i + 1));
+        }
+        if (everything || all_joints) && SENDS.contains(&w[i - 1]) {
+            let back = usize::from(at(past) == Some("back"));
+            if at(past + back) == Some("home") {
+                return Some(zeroed(i - 1, past + back + 1));
+            }
+        }
+    }
     for i in 0..w.len() {
         if !matches!(at(i), Some("all" | "every" | "each")) {
             continue;
@@ -1432,6 +1597,70 @@ mod tests {
             "Flash the headlights: on for one second, off for one second, then on again.",
             &["headlights on", "wait 1 second", "headlights off", "wait 1 second", "headlights on again"],
         );
+    }
+
+    #[test]
+    fn what_the_eleventh_sealed_set_missed() {
+        // a group and its count; the whole of it again
+        cut(
+            "(fwd 1m, L 90deg) x4",
+            &[
+                "forward 1 m",
+                "left 90 degrees",
+                "forward 1 m",
+                "left 90 degrees",
+                "forward 1 m",
+                "left 90 degrees",
+                "forward 1 m",
+                "left 90 degrees",
+            ],
+        );
+        cut(
+            "Drive 1 m and turn left — do the whole thing twice.",
+            &["drive 1 m", "turn left", "drive 1 m", "turn left"],
+        );
+        cut(
+            "drive 1 m, wait 1 second, and repeat all that 2 times",
+            &["drive 1 m", "wait 1 second", "drive 1 m", "wait 1 second"],
+        );
+        // corrections through dashes; a side corrected after its amount
+        cut("Drive 3 metres — sorry, 2 metres — then turn around.", &["drive 2 m", "turn around"]);
+        cut("Turn left 90, no wait, right 90, then drive 2 metres.", &["turn right 90", "drive 2 m"]);
+        cut("Turn left 45 degrees, I mean right, and then drive 1 metre.", &["turn right 45 degrees", "drive 1 m"]);
+        // cues, hurry, asides, reasons
+        cut("Standby lights... lights GO. Wait five seconds. Horn GO.", &["lights on", "wait 5 seconds", "horn on"]);
+        cut("Cue 14: drive forward 3 metres. Cue 15: lights off.", &["drive forward 3 m", "lights off"]);
+        cut("Fwd 3m, R 90, stop. Move it!", &["forward 3 m", "right 90", "stop"]);
+        cut("Forward 4 metres, back 4 metres, c'mon!", &["forward 4 m", "back 4 m"]);
+        cut(
+            "Alright, let me think. The doorway is two metres ahead, so drive forward two metres, then wait there for ten \
+             seconds while I grab my coffee.",
+            &["so drive forward 2 m", "wait there for 10 seconds"],
+        );
+        cut("roll 2 m, then give a honk so the cows shift", &["roll 2 m", "give a honk"]);
+        cut("close the gripper to grab it, then wait 1 second", &["close the gripper", "wait 1 second"]);
+        cut("once the lights are on, drive forward 1.2 meters", &["the lights are on", "drive forward 1.2 m"]);
+        cut("honk while driving 2 m", &[]);
+        // symbols between steps
+        cut("fwd 1m & R 90° & fwd 2m", &["forward 1 m", "right 90 degrees", "forward 2 m"]);
+        cut("Open 👐 wait 1s ⏱️ close ✊", &["open", "wait 1 second", "close"]);
+        cut("Twenty feet forward, straight.", &["6.096 m forward"]);
+        cut("Gripper, please open. Wrist, 30 degrees please.", &["open the gripper", "wrist 30 degrees please"]);
+        cut(
+            "Advance 3 meters and after turn to the right 45 degrees.",
+            &["advance 3 m", "turn to the right 45 degrees"],
+        );
+        cut(
+            "Forward 1 metre please. After that, 180 degree turn please.",
+            &["forward 1 m please", "180 degrees turn please"],
+        );
+        cut("Flash the lights twice: on, off, on, off.", &["lights on", "lights off", "lights on", "lights off"]);
+        // every joint home
+        assert_eq!(
+            all_joints("send everything home, then open", &["base", "wrist"]).as_deref(),
+            Some("base to 0 degrees, wrist to 0 degrees, then open")
+        );
+        assert_eq!(all_joints("home everything in this order, base, wrist", &["base", "wrist"]), None);
     }
 
     #[test]

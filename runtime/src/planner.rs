@@ -154,7 +154,8 @@ fn output_names(board: &Board) -> Vec<&str> {
 /// Why the skill's actions cannot express a command (`command`, normalized `shown`), if they
 /// cannot: a question; greetings and thanks only; a vague amount ("a bit", "veer right"); a
 /// speed; an output the board lacks ("the fog lights"); a position it held before ("where it
-/// was"); a colour; what no board here does ("climb the stairs"); music, songs and the like;
+/// was"); a choice among things it cannot see ("whatever is closest"); a colour; what no
+/// board here does ("climb the stairs", "Morse code"); music, songs and the like;
 /// a level ("louder", "50 percent"); a blinking pattern with no timing; a change to an earlier
 /// command ("no, the other way"); a motion with no end ("continuously"); a place or thing to
 /// go to ("to the cup"); two amounts for one ("2 or 3 m"); a body part that is
@@ -207,6 +208,9 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
         return Some(format!(
             "\"{said}\" says how to change an earlier command: say the whole move, e.g. \"turn right 90 degrees\""
         ));
+    }
+    if let Some(word) = crate::normalize::choice(shown) {
+        return Some(format!("it sees nothing to choose from (\"{word}\"): say the move, e.g. \"close the gripper\""));
     }
     if let Some(said) = crate::normalize::earlier_position(shown) {
         return Some(format!("it keeps no earlier position (\"{said}\"): say the angle or distance to go to"));
@@ -488,6 +492,9 @@ mod tests {
             "bump the wrist up 5 degrees",
             "put the elbow back where it was before",
             "move the shoulder up and down",
+            // (round 10)
+            "Move the elbow slowly to 30 degrees.",
+            "Grab whatever is closest.",
         ] {
             let e = prepare(&arm, &sim, c).unwrap_err();
             assert!(matches!(e, PlanError::Inexpressible { .. }) && e.is_refusal(), "{c}: {e}");
@@ -538,6 +545,9 @@ mod tests {
             "drive forward 2 meters and then climb the stairs",
             "self destruct",
             "veer right",
+            // (round 10)
+            "Beep SOS in Morse code.",
+            "Drive forward quickly for 2 metres and then slowly for 1.",
         ] {
             assert!(matches!(prepare(&rover, &sim, c), Err(PlanError::Inexpressible { .. })), "{c}");
         }
