@@ -1830,6 +1830,15 @@ pub fn choice(normalized: &str) -> Option<&str> {
         .find(|t| matches!(*t, "whichever" | "closest" | "nearest" | "biggest" | "smallest" | "heaviest" | "largest"))
 }
 
+/// A point in space ("move the end effector to x=0.2, y=0.1, z=0.3", "go to coordinates 3,
+/// 4"): the robot knows joint angles and distances, not points. The word that names one.
+pub fn coordinates(normalized: &str) -> Option<&str> {
+    normalized.split_whitespace().map(|t| t.trim_end_matches(',')).find(|t| {
+        matches!(*t, "coordinate" | "coordinates" | "xyz" | "gps")
+            || ["x=", "y=", "z="].iter().any(|p| t.starts_with(p) && t.len() > 2)
+    })
+}
+
 /// A position the robot was at before ("put the elbow back where it was before", "as it was"),
 /// in a step that says no amount: the robot keeps no such thing, so the words that name it.
 pub fn earlier_position(normalized: &str) -> Option<&str> {
@@ -2528,6 +2537,8 @@ mod tests {
         n("turn left 30 degrees, right 30 degrees", "turn left 30 degrees, right 30 degrees");
         assert_eq!(choice("grab whatever is closest"), Some("closest"));
         assert_eq!(choice("release whatever you're holding"), None);
+        assert_eq!(coordinates("move end effector to x=0.2, y=0.1, z=0.3, m"), Some("x=0.2"));
+        assert_eq!(coordinates("turn left, x2"), None);
         assert_eq!(entertainment("beep sos in morse code", &["horn"]), Some("sos"));
     }
 

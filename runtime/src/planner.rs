@@ -209,6 +209,11 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
             "\"{said}\" says how to change an earlier command: say the whole move, e.g. \"turn right 90 degrees\""
         ));
     }
+    if let Some(point) = crate::normalize::coordinates(shown) {
+        return Some(format!(
+            "its actions go by joint angles and distances, not to points (\"{point}\"): say the move"
+        ));
+    }
     if let Some(word) = crate::normalize::choice(shown) {
         return Some(format!("it sees nothing to choose from (\"{word}\"): say the move, e.g. \"close the gripper\""));
     }
