@@ -85,7 +85,6 @@ const FILLERS: &[&str] = &[
     "exactly",
     "just",
     // who else is spoken to ("Look, honey, watch the arm grab! Arm, close your gripper!")
-    "look",
     "honey",
     "folks",
     "everyone",
@@ -542,8 +541,15 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
     }
     // "Step 1: lights on. Step 2: …", "First: stop. Second: lights off."; "watch the arm
     // grab", "look at it go": said to someone watching, not to the robot
-    let watched =
-        matches!(cur.first(), Some(&("watch" | "look" | "see"))) && !cur.iter().any(|w| w.parse::<f64>().is_ok());
+    // (what the robot does: "see if you can close the gripper" is a step)
+    const ACTS: &[&str] = &[
+        "drive", "turn", "reverse", "go", "open", "close", "honk", "beep", "stop", "wait", "lift", "raise", "lower",
+        "rotate", "move", "set", "home", "grab", "release", "spin", "back",
+    ];
+    let acts = |w: &[&str]| w.iter().any(|t| ACTS.contains(t));
+    let watched = matches!(cur.first(), Some(&("watch" | "look" | "see")))
+        && !cur.iter().any(|w| w.parse::<f64>().is_ok())
+        && !(cur.iter().any(|w| matches!(*w, "if" | "whether")) && acts(&cur[1..]));
     // "Standby lights… lights GO", "Move it!", "LET'S GO", "c'mon": cues and hurry, no step
     let hurry = matches!(
         cur.as_slice(),
@@ -557,12 +563,13 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
             | ["chop", "chop"]
             | ["action"]
             | ["and", "action"]
-    ) || cur.first() == Some(&"standby");
+    ) || cur.first() == Some(&"standby") && !cur.iter().any(|w| matches!(*w, "second" | "seconds"));
     // "let me think", "the doorway is about 2 m ahead", "which is to the left": the speaker
     // thinking aloud, a description, a relative clause
     let numbered = cur.iter().any(|w| w.parse::<f64>().is_ok());
     // ("i need you facing the hallway": not "i need you to turn left")
-    let wish = matches!(cur.as_slice(), ["i", "need" | "want", "you", next, ..] if *next != "to") && !numbered;
+    let wish = matches!(cur.as_slice(), ["i", "need" | "want", "you", next, ..] if *next != "to" && !ACTS.contains(next))
+        && !numbered;
     // ("once the lights are on, drive 1.2 m": a state of the robot's own is a step)
     const OWN: &[&str] = &[
         "lights",
@@ -586,7 +593,9 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
         || matches!(cur.first(), Some(&("which" | "who" | "whose")))
         || matches!(cur.first(), Some(&("the" | "there" | "this" | "that" | "my" | "our")))
             && cur.iter().any(|w| matches!(*w, "is" | "are" | "was" | "were"))
-            && !cur.iter().any(|w| OWN.contains(w));
+            && !cur.iter().any(|w| OWN.contains(w))
+            // ("The plan is to drive forward 2 m": a request)
+            && !acts(cur);
     if label(cur) || watched || hurry || aside {
         cur.clear();
         return;
@@ -665,7 +674,23 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
     }
     // "…, best regards, Tom": the name that signs it
     if let [.., signed, ",", name] = tokens.as_slice() {
-        if SIGN_OFFS.contains(signed) && name.parse::<f64>().is_err() {
+        // ("Drive 2 m, thanks, stop": a step)
+        let verb = matches!(
+            *name,
+            "stop"
+                | "honk"
+                | "beep"
+                | "go"
+                | "turn"
+                | "drive"
+                | "open"
+                | "close"
+                | "wait"
+                | "reverse"
+                | "halt"
+                | "freeze"
+        );
+        if SIGN_OFFS.contains(signed) && name.parse::<f64>().is_err() && !verb {
             tokens.truncate(tokens.len() - 2);
         }
     }
@@ -711,8 +736,7 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
         // 90 degrees turn to the left")
         // ("180 degrees turn please")
         let noun = t == "turn"
-            && (matches!(at(i + 1), None | Some("," | "to" | "toward" | "towards" | "and" | "then" | "please"))
-                || cur.last() == Some(&"degrees"));
+            && matches!(at(i + 1), None | Some("," | "to" | "toward" | "towards" | "and" | "then" | "please"));
         let verb = !noun
             && matches!(
                 t,
@@ -766,11 +790,9 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
         // gripper to grab it": why, or what for, after a step said whole; the step without it
         let why = match t {
             "because" => cur.len() >= 2,
-            // (not "honk while driving 2 m": a step of its own)
-            "while" | "since" => {
-                cur.len() >= 2
-                    && matches!(at(i + 1), Some("i" | "we" | "you" | "you're" | "they" | "he" | "she" | "the"))
-            }
+            // (what the speaker does meanwhile; not "honk while driving 2 m", "… while you drive
+            // 3 m": the robot's)
+            "while" | "since" => cur.len() >= 2 && matches!(at(i + 1), Some("i" | "we" | "i'm" | "we're")),
             "so" => {
                 cur.len() >= 2
                     && matches!(at(i + 1), Some("the" | "that" | "i" | "we" | "you" | "you're" | "it" | "they"))
@@ -785,7 +807,7 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             _ => false,
         };
         if why {
-            while i < tokens.len() && !matches!(tokens[i], "," | "then") {
+            while i < tokens.len() && !matches!(tokens[i], "," | "then" | "and" | "&" | "finally" | "after") {
                 i += 1;
             }
             continue;
@@ -1020,6 +1042,12 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
     let moved = steps.iter().any(|(p, _)| *p == Place::First);
     // (one step left refers to nothing said before it: "Sorry, could you let go of that?")
     let alone = steps.len() == 1;
+    // ("drive a square, forward 1 m, turn left 90 degrees": a shape whose sides are not all
+    // said; planned whole)
+    let shape = |w: &Vec<&str>| w.iter().any(|t| matches!(*t, "square" | "triangle" | "rectangle" | "zigzag"));
+    if steps.iter().any(|(_, w)| shape(w)) {
+        return Vec::new();
+    }
     if steps.iter().any(|(_, w)| particle(w) || !alone && refers_back(w)) || (moved && steps.len() != 2) {
         return Vec::new();
     }
@@ -1112,7 +1140,9 @@ pub fn all_joints(normalized: &str, joints: &[&str]) -> Option<String> {
         if everything && alone && ZERO.contains(&w[i - 1]) {
             return Some(zeroed(i - 1, i + 1));
         }
-        if (everything || all_joints) && SENDS.contains(&w[i - 1]) {
+        let except =
+            (past..w.len().min(past + 5)).any(|k| matches!(at(k), Some("except" | "but" | "other" | "apart" | "save")));
+        if (everything || all_joints) && SENDS.contains(&w[i - 1]) && !except {
             let back = usize::from(at(past) == Some("back"));
             if at(past + back) == Some("home") {
                 return Some(zeroed(i - 1, past + back + 1));
@@ -1661,6 +1691,37 @@ mod tests {
             Some("base to 0 degrees, wrist to 0 degrees, then open")
         );
         assert_eq!(all_joints("home everything in this order, base, wrist", &["base", "wrist"]), None);
+    }
+
+    /// What a stranger's review of rounds 9 and 10 found (each was wrong before its fix).
+    #[test]
+    fn a_review_of_rounds_9_and_10() {
+        // a real step is never dropped as a reason, a description, a cue or a wish
+        cut("Keep the lights on while you drive forward 3 metres", &[]);
+        cut(
+            "Open the gripper to grab the cup and lift the shoulder to 40 degrees",
+            &["open the gripper", "lift the shoulder to 40 degrees"],
+        );
+        cut(
+            "The plan is to drive forward 2 m, then turn left 90 degrees.",
+            &["the plan is to drive forward 2 m", "turn left 90 degrees"],
+        );
+        cut("Standby for 5 seconds, then lights on", &["standby for 5 seconds", "lights on"]);
+        cut(
+            "See if you can close the gripper, then lift the shoulder to 30 degrees",
+            &["see if you can close the gripper", "lift the shoulder to 30 degrees"],
+        );
+        cut("I want you open the gripper, then wait 2 seconds", &["i want you open the gripper", "wait 2 seconds"]);
+        cut("Drive 2 m, thanks, stop", &["drive 2 m", "stop"]);
+        // an unpunctuated list is still cut at its second turn
+        cut("Turn left 90 degrees turn right 45 degrees", &["turn left 90 degrees", "turn right 45 degrees"]);
+        // a parenthesis ends a step only before a count
+        cut("Set the shoulder (servo 2) to 45 degrees", &[]);
+        cut("(fwd 1m, L 90°) ✖️2", &["forward 1 m", "left 90 degrees", "forward 1 m", "left 90 degrees"]);
+        // a shape as a title goes only where a count says how often
+        cut("Drive a square: forward 1 m, turn left 90 degrees.", &[]);
+        // every joint but one
+        assert_eq!(all_joints("send all joints home except the wrist", &["base", "wrist"]), None);
     }
 
     #[test]

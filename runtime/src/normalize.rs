@@ -318,7 +318,13 @@ fn untitled(command: &str) -> String {
     let count = title_words.iter().find(|w| matches!(w.as_str(), "twice" | "thrice"));
     let counted: Vec<&str> =
         title_words.iter().map(String::as_str).filter(|w| !matches!(*w, "twice" | "thrice")).collect();
-    if let ["flash" | "blink" | "strobe" | "pulse" | "flicker", .., thing] = counted.as_slice() {
+    // (an output's usual names: "Flash lights fast: on, off" names none last)
+    let output = |t: &str| matches!(t, "lights" | "light" | "headlights" | "horn" | "lamp" | "beacon" | "led" | "leds");
+    let flashed = match counted.as_slice() {
+        ["flash" | "blink" | "strobe" | "pulse" | "flicker", .., thing] if output(thing) => Some(*thing),
+        _ => None,
+    };
+    if let Some(thing) = flashed {
         let items: Vec<&str> = rest.split(',').map(str::trim).filter(|i| !i.is_empty()).collect();
         let switch = |i: &str| {
             let i = i.to_lowercase();
@@ -341,7 +347,18 @@ fn untitled(command: &str) -> String {
     let shape = title_words.iter().any(|w| {
         matches!(w.as_str(), "square" | "triangle" | "rectangle" | "circle" | "zigzag" | "pattern" | "shape" | "figure")
     });
-    if shape && list && alphabetic && (1..=4).contains(&title_words.len()) {
+    // (only with a count for the list: "Drive a square: forward 1 m, turn left 90 degrees" is
+    // one side; the model sees the title)
+    let lower = rest.to_lowercase();
+    let counted_list = lower.contains("times")
+        || lower.contains("twice")
+        || lower.contains("thrice")
+        || lower
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.len() >= 2 && w.starts_with('x') && w[1..].chars().all(|c| c.is_ascii_digit()));
+    // (or with every side said: eight steps or so)
+    let every_side = rest.split(',').count() >= 6;
+    if shape && list && alphabetic && (counted_list || every_side) && (1..=4).contains(&title_words.len()) {
         return rest.trim_start().to_owned();
     }
     let plain = (1..=3).contains(&title_words.len())
@@ -384,9 +401,49 @@ fn numbered(command: &str) -> String {
     out.join(" ").replace(" ,", ",")
 }
 
+/// A command with a comma after a group that a count follows ("(fwd 1m, L 90deg) x4" →
+/// "(fwd 1m, L 90deg), x4": the count is for the group), and a dash between spaces as a
+/// comma between steps ("drive 3 m — sorry, 2 m — then …"), or as "or" between two numbers
+/// ("drive 2 – 3 metres": two amounts, refused as such).
+fn grouped(command: &str) -> String {
+    let mut out = String::with_capacity(command.len() + 8);
+    let mut rest = command;
+    while let Some(k) = rest.find(')') {
+        out.push_str(&rest[..=k]);
+        rest = &rest[k + 1..];
+        let next = rest.trim_start().to_lowercase();
+        let digit_after = |p: &str| next.strip_prefix(p).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
+        let leading: String = next.chars().take_while(char::is_ascii_digit).collect();
+        let count = digit_after("x")
+            || digit_after("×")
+            || next.starts_with(['✖', '✕'])
+            || next.starts_with("twice")
+            || next.starts_with("thrice")
+            || !leading.is_empty() && {
+                let r = next[leading.len()..].trim_start();
+                r.starts_with('x') || r.starts_with("times")
+            };
+        if count {
+            out.push(',');
+        }
+    }
+    out.push_str(rest);
+    let mut s = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some((k, dash)) = [" — ", " – ", " -- "].iter().filter_map(|d| rest.find(d).map(|k| (k, *d))).min() {
+        let before = rest[..k].trim_end().chars().last().is_some_and(|c| c.is_ascii_digit());
+        let after = rest[k + dash.len()..].trim_start().starts_with(|c: char| c.is_ascii_digit());
+        s.push_str(&rest[..k]);
+        s.push_str(if before && after { " or " } else { " , " });
+        rest = &rest[k + dash.len()..];
+    }
+    s.push_str(rest);
+    s
+}
+
 /// Split a command into lowercase words and separate punctuation.
 fn words(command: &str) -> Vec<String> {
-    let mut s = numbered(&untitled(command)).to_lowercase();
+    let mut s = numbered(&untitled(&grouped(command))).to_lowercase();
     for (from, to) in [
         // ("clock wise", as speech-to-text writes it)
         ("counter clock wise", "counterclockwise"),
@@ -409,10 +466,15 @@ fn words(command: &str) -> Vec<String> {
         ("against the clock", "counterclockwise"),
         // "open gripper -> base 135 ccw -> close gripper": arrows between steps
         ("->", " , "),
-        // "drive 3 m — sorry, 2 m — then turn around": a dash between spaces
-        (" — ", " , "),
-        (" – ", " , "),
-        (" -- ", " , "),
+        // (what an emoji says: "🛑", "(…) ✖️4", "⬅️ 90°"; "➡️" is a step's end, below)
+        ("🛑", " stop "),
+        ("✖", " x"),
+        ("✕", " x"),
+        ("⬅", " left "),
+        ("⬆", " forward "),
+        ("⬇", " back "),
+        ("↻", " clockwise "),
+        ("↺", " counterclockwise "),
         ("to the write", "to the right"),
         // ("wrist −7.5°": the minus sign)
         ("\u{2212}", "-"),
@@ -448,8 +510,8 @@ fn words(command: &str) -> Vec<String> {
                         cur.push('.');
                     }
                 }
-                // ("(fwd 1 m, L 90) x4": what closes a group ends a step, and the count after it
-                // is for the group; "Open 👐 wait 1s ⏱️ close ✊": a symbol between steps)
+                // ("Open 👐 wait 1s ⏱️ close ✊": a symbol between steps; "(fwd 1 m, L 90) x4":
+                // see `grouped`)
                 '.'
                 | ','
                 | ';'
@@ -466,7 +528,7 @@ fn words(command: &str) -> Vec<String> {
                     if !cur.is_empty() {
                         out.push(std::mem::take(&mut cur));
                     }
-                    if c != '(' {
+                    if !matches!(c, '(' | ')') {
                         out.push(",".into());
                     }
                 }
@@ -766,7 +828,7 @@ fn idioms(w: Vec<String>) -> Vec<String> {
     const OUTPUTS: [&str; 10] =
         ["horn", "lights", "light", "headlights", "siren", "beeper", "buzzer", "noise", "sound", "honking"];
     // Politeness that says nothing to do ("…, if you don't mind", "be a dear and …")
-    const POLITE: [&[&str]; 30] = [
+    const POLITE: [&[&str]; 31] = [
         // ("Please do one thing, go forward 2 metres …")
         &["do", "one", "thing", "and"],
         &["do", "one", "thing"],
@@ -775,9 +837,10 @@ fn idioms(w: Vec<String>) -> Vec<String> {
         &["if", "you", "don't", "mind"],
         &["if", "it's", "no", "bother"],
         &["if", "it's", "no", "trouble"],
+        &["if", "you", "would", "be", "so", "kind", "as", "to"],
+        &["if", "you", "would", "be", "so", "good", "as", "to"],
         &["if", "you", "would", "be", "so", "good"],
         &["if", "you", "would", "be", "so", "kind"],
-        &["if", "you", "would", "be", "so", "kind", "as", "to"],
         &["if", "you", "do", "not", "mind"],
         &["if", "it", "isn't", "too", "much", "bother"],
         &["if", "it", "isn't", "too", "much", "trouble"],
@@ -963,7 +1026,7 @@ fn idioms(w: Vec<String>) -> Vec<String> {
         }
         // "Fwd 3m, R 90, fwd 1.5m": a side as its letter, before an amount
         if matches!(at(k), Some("r" | "l"))
-            && at(k + 1).is_some_and(|t| digits(t).is_some() || small(t).is_some())
+            && (self::number(&w, k + 1).is_some() || quantity(&w, k + 1).is_some())
             && matches!(out.last().map(String::as_str), None | Some("," | "then" | "and" | "&" | "turn"))
         {
             out.push(if at(k) == Some("r") { "right" } else { "left" }.into());
@@ -973,6 +1036,8 @@ fn idioms(w: Vec<String>) -> Vec<String> {
         // "drive forward three meters than turn left": then, as dictation hears it (not
         // "no more than 30 degrees")
         if at(k) == Some("than")
+            // (not "back up 1 m rather than turn around")
+            && !matches!(out.last().map(String::as_str), Some("rather" | "other" | "more" | "less" | "sooner" | "better"))
             && matches!(
                 at(k + 1),
                 Some(
@@ -995,6 +1060,17 @@ fn idioms(w: Vec<String>) -> Vec<String> {
                         | "grab"
                         | "release"
                         | "back"
+                        | "do"
+                        | "drop"
+                        | "cut"
+                        | "give"
+                        | "beep"
+                        | "lift"
+                        | "head"
+                        | "hang"
+                        | "make"
+                        | "bring"
+                        | "u-turn"
                 )
             )
         {
@@ -1158,19 +1234,20 @@ fn correction(w: &[String], j: usize, side: bool) -> Option<usize> {
         let said = w.get(k).is_some_and(|t| matches!(t.as_str(), "left" | "right" | "clockwise" | "counterclockwise"));
         return (said && alone).then_some(k);
     }
-    number(w, k).map(|_| k)
+    (number(w, k).is_some() || quantity(w, k).is_some()).then_some(k)
 }
 
 /// A side corrected after its amount: "turn left 45 degrees, i mean right" → "turn right 45
 /// degrees"; "turn left 90, no wait, right 90" → "turn right 90".
 fn side_corrected(mut w: Vec<String>) -> Vec<String> {
-    let side = |t: &str| matches!(t, "left" | "right" | "clockwise" | "counterclockwise");
+    let side = |t: &str| matches!(t, "left" | "right" | "clockwise" | "counterclockwise" | "cw" | "ccw");
+    let amount = |w: &[String], k: usize| number(w, k).is_some() || quantity(w, k).is_some();
     let mut j = 0;
     while j < w.len() {
         // (the side said before, within the step: up to four words back, no comma between)
         let before =
             (j.saturating_sub(4)..j).rev().take_while(|&k| w[k] != "," && w[k] != "then").find(|&k| side(&w[k]));
-        let amount_between = before.is_some_and(|b| (b + 1..j).any(|k| number(&w, k).is_some()));
+        let amount_between = before.is_some_and(|b| (b + 1..j).any(|k| amount(&w, k)));
         let marker = j > 0 && w[j] == "," || matches!(w[j].as_str(), "no" | "i" | "sorry" | "actually");
         if let (Some(b), true, true) = (before, amount_between, marker) {
             // where the new side is: after the marker, alone or with its own amount
@@ -1190,7 +1267,7 @@ fn side_corrected(mut w: Vec<String>) -> Vec<String> {
                 )
             });
             if let (Some(k), true) = (k, said) {
-                let own_amount = w.get(k + 1).is_some_and(|_| number(&w, k + 1).is_some());
+                let own_amount = w.get(k + 1).is_some() && amount(&w, k + 1);
                 if own_amount {
                     // "left 90, no wait, right 90": all of the first said again
                     w.drain(b..k);
@@ -1370,9 +1447,11 @@ pub fn asks_relative_amount(normalized: &str) -> bool {
         return true;
     }
     // "bump the wrist up 5 degrees", "nudge the elbow 10 degrees": by so much, from where it is
+    // ("jog the base to 90 degrees": a target)
     let nudged = |s: &[&str]| {
         s.iter().any(|t| matches!(*t, "bump" | "nudge" | "jog" | "tweak" | "inch"))
             && s.iter().any(|t| digits(t).is_some())
+            && !s.iter().any(|t| matches!(*t, "to" | "at"))
     };
     if steps(&w).iter().any(|(_, s)| nudged(s)) {
         return true;
@@ -1586,8 +1665,8 @@ pub fn speed(normalized: &str) -> Option<String> {
         // quickly" is the horn)
         let step = steps.iter().find(|s| s.contains(t)).map(Vec::as_slice).unwrap_or_default();
         // ("drive forward quickly for 2 m and then slowly for 1": the motion said before)
-        let step = if *t == "slowly" { w.as_slice() } else { step };
-        let moves = step.iter().any(|t| {
+        let moved = if *t == "slowly" { w.as_slice() } else { step };
+        let moves = moved.iter().any(|t| {
             matches!(
                 *t,
                 "drive"
@@ -1614,7 +1693,9 @@ pub fn speed(normalized: &str) -> Option<String> {
             .iter()
             .any(|t| matches!(*t, "on" | "off" | "let" | "center" | "centre" | "home" | "zero" | "neutral" | "middle"));
         // ("reverse 0.25 m quickly": a drive, said in a hurry; "slowly" never is)
-        let amount = step.iter().any(|t| digits(t).is_some());
+        // ("turn around fast": half a turn, in a hurry)
+        // ("spin around really fast": around how often?)
+        let amount = step.iter().any(|t| digits(t).is_some()) || step.windows(2).any(|p| p == ["turn", "around"]);
         let adverb =
             (*t == "slowly" || matches!(*t, "quickly" | "rapidly" | "fast") && !amount) && moves && !says_where;
         (per || named || adverb || matches!(*t, "mph" | "kph" | "km/h" | "m/s"))
@@ -1738,7 +1819,9 @@ pub fn missing_output<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str
     let kind = w.windows(2).find(|p| KINDS.contains(&p[0]) && matches!(p[1], "light" | "lights") && !named(p[0]));
     if let Some(p) = kind {
         let said = format!("{} {}", p[0], p[1]);
-        return normalized.find(&said).map(|i| &normalized[i..i + said.len()]);
+        if let Some(i) = normalized.find(&said) {
+            return Some(&normalized[i..i + said.len()]);
+        }
     }
     w.into_iter().find(|t| OUTPUTS.contains(t) && !named(t))
 }
@@ -1856,7 +1939,9 @@ pub fn earlier_position(normalized: &str) -> Option<&str> {
     let mut at = 0;
     for part in normalized.split(',') {
         let found = SAID.iter().find_map(|p| part.find(p).map(|i| (i, p.len())));
-        if let (Some((i, n)), false) = (found, part.split_whitespace().any(|t| digits(t).is_some())) {
+        // ("leave everything else where it was": no move asked)
+        let kept = part.split_whitespace().any(|t| matches!(t, "leave" | "keep" | "stay" | "stays" | "else"));
+        if let (Some((i, n)), false) = (found, part.split_whitespace().any(|t| digits(t).is_some()) || kept) {
             return Some(&normalized[at + i..at + i + n]);
         }
         at += part.len() + 1;
@@ -2540,6 +2625,27 @@ mod tests {
         assert_eq!(coordinates("move end effector to x=0.2, y=0.1, z=0.3, m"), Some("x=0.2"));
         assert_eq!(coordinates("turn left, x2"), None);
         assert_eq!(entertainment("beep sos in morse code", &["horn"]), Some("sos"));
+    }
+
+    /// What a stranger's review of rounds 9 and 10 found in the normalizer.
+    #[test]
+    fn a_review_of_rounds_9_and_10() {
+        n("Back up 1 m rather than turn around", "back up 1 m rather than turn around");
+        n("Reverse 1 m than do a U-turn", "reverse 1 m then turn around");
+        n("R a quarter turn", "right 90 degrees");
+        n("turn ccw 90, no, cw", "turn right 90");
+        n("turn left half a turn, no, right", "turn right 180 degrees");
+        n("wait 5 seconds, make it a minute", "wait 60 seconds");
+        n("If you would be so kind as to close the gripper", "close the gripper");
+        n("Drive 2 – 3 metres forward", "drive 2 or 3 m forward");
+        n("Flash lights fast: on, off", "flash lights fast, on, off");
+        n("⬅️ 90°", "left 90 degrees");
+        n("🛑", "stop");
+        assert_eq!(speed("lights on, then reverse slowly").as_deref(), Some("then reverse slowly"));
+        assert_eq!(speed("turn around fast"), None);
+        assert!(!asks_relative_amount("jog the base to 90 degrees"));
+        assert_eq!(earlier_position("set the shoulder to 30 degrees, leave everything else where it was"), None);
+        assert_eq!(missing_output("drive through the fog, lights on, wipers on", &["lights"]), Some("wipers"));
     }
 
     #[test]
