@@ -1120,9 +1120,10 @@ pub fn all_joints(normalized: &str, joints: &[&str]) -> Option<String> {
     }
     let w: Vec<&str> = normalized.split(' ').collect();
     let at = |k: usize| w.get(k).copied().map(|t| t.trim_end_matches(','));
-    let zeroed = |start: usize, end: usize| {
+    // `w[start..end]` said of every joint, each to `angle`
+    let every = |start: usize, angle: &str, end: usize| {
         let last = w[end - 1].ends_with(',');
-        let named: Vec<String> = joints.iter().map(|j| format!("{j} to 0 degrees")).collect();
+        let named: Vec<String> = joints.iter().map(|j| format!("{j} to {angle} degrees")).collect();
         let mut out: Vec<String> = w[..start].iter().map(|t| t.to_string()).collect();
         out.push(format!("{}{}", named.join(", "), if last { "," } else { "" }));
         out.extend(w[end..].iter().map(|t| t.to_string()));
@@ -1138,14 +1139,14 @@ pub fn all_joints(normalized: &str, joints: &[&str]) -> Option<String> {
         let all_joints = at(i) == Some("all") && matches!(at(i + 1), Some("joints" | "servos"));
         let past = i + 1 + usize::from(all_joints);
         if everything && alone && ZERO.contains(&w[i - 1]) {
-            return Some(zeroed(i - 1, i + 1));
+            return Some(every(i - 1, "0", i + 1));
         }
         let except =
             (past..w.len().min(past + 5)).any(|k| matches!(at(k), Some("except" | "but" | "other" | "apart" | "save")));
         if (everything || all_joints) && SENDS.contains(&w[i - 1]) && !except {
             let back = usize::from(at(past) == Some("back"));
             if at(past + back) == Some("home") {
-                return Some(zeroed(i - 1, past + back + 1));
+                return Some(every(i - 1, "0", past + back + 1));
             }
         }
     }
@@ -1182,12 +1183,7 @@ pub fn all_joints(normalized: &str, joints: &[&str]) -> Option<String> {
             (true, _) => (i - 1, "0", j + 1),
             _ => continue,
         };
-        let last = w[end - 1].ends_with(',');
-        let named: Vec<String> = joints.iter().map(|j| format!("{j} to {angle} degrees")).collect();
-        let mut out: Vec<String> = w[..start].iter().map(|t| t.to_string()).collect();
-        out.push(format!("{}{}", named.join(", "), if last { "," } else { "" }));
-        out.extend(w[end..].iter().map(|t| t.to_string()));
-        return Some(out.join(" "));
+        return Some(every(start, angle, end));
     }
     None
 }

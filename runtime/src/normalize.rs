@@ -310,7 +310,8 @@ fn untitled(command: &str) -> String {
     let title_words: Vec<String> = title.split_whitespace().map(str::to_lowercase).collect();
     let first = rest.split(|c: char| !c.is_alphanumeric()).find(|w| !w.is_empty()).map(str::to_lowercase);
     let repeats = title_words.iter().any(|w| matches!(w.as_str(), "twice" | "thrice" | "times"));
-    let list = rest.contains(',') || rest.to_lowercase().contains(" then ");
+    let lower = rest.to_lowercase();
+    let list = rest.contains(',') || lower.contains(" then ");
     let alphabetic = title_words.iter().all(|w| w.chars().all(char::is_alphabetic));
     // "Flash the lights: on for 1 second, off for 1 second, …": each step switches what the
     // title names
@@ -349,7 +350,6 @@ fn untitled(command: &str) -> String {
     });
     // (only with a count for the list: "Drive a square: forward 1 m, turn left 90 degrees" is
     // one side; the model sees the title)
-    let lower = rest.to_lowercase();
     let counted_list = lower.contains("times")
         || lower.contains("twice")
         || lower.contains("thrice")
