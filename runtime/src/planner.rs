@@ -169,6 +169,11 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
     if crate::normalize::is_question(command) {
         return Some("it is a question, not an order: a robot answers with motion only".into());
     }
+    if let Some(word) = crate::normalize::report(shown) {
+        return Some(format!(
+            "it asks to be told something (\"{word}\"), not to move: the robot's state is on its telemetry topic"
+        ));
+    }
     if crate::clauses::asks_nothing(shown) {
         return Some("it asks for nothing to be done (greetings, thanks and sign-offs only)".into());
     }
@@ -219,6 +224,9 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
     }
     if let Some(said) = crate::normalize::earlier_position(shown) {
         return Some(format!("it keeps no earlier position (\"{said}\"): say the angle or distance to go to"));
+    }
+    if let Some(time) = crate::normalize::clock_time(shown) {
+        return Some(format!("it keeps no clock (\"{time}\"): say how long to wait, e.g. \"wait 30 seconds\""));
     }
     if let Some(word) = crate::normalize::endless(shown) {
         return Some(format!("every action ends; \"{word}\" does not: say how far or how long"));
