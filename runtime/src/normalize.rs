@@ -1350,7 +1350,9 @@ fn correction(w: &[String], j: usize, side: bool) -> Option<usize> {
         let said = w.get(k).is_some_and(|t| matches!(t.as_str(), "left" | "right" | "clockwise" | "counterclockwise"));
         return (said && alone).then_some(k);
     }
-    (number(w, k).is_some() || quantity(w, k).is_some()).then_some(k)
+    // ("sixty i mean minus sixty")
+    let signed = k + usize::from(w.get(k).is_some_and(|t| matches!(t.as_str(), "minus" | "negative")));
+    (number(w, signed).is_some() || quantity(w, signed).is_some()).then_some(k)
 }
 
 /// A side corrected after its amount: "turn left 45 degrees, i mean right" → "turn right 45
@@ -2846,6 +2848,8 @@ mod tests {
         n(r#"{"action": "output", "name": "lights", "on": true}"#, "lights on");
         n("action: fly, height: 3", "action, fly, height, 3");
         n("Do this action: drive 2 m", "do this action, drive 2 m");
+        // (a correction to a negative amount, found on the first pass)
+        n("turn the base to sixty i mean minus sixty", "turn the base to -60");
         assert_eq!(clock_time("wait until half past 2").as_deref(), Some("wait until half past"));
         assert_eq!(clock_time("wait till noon").as_deref(), Some("wait till noon"));
         assert_eq!(clock_time("wait until 3 o'clock").as_deref(), Some("wait until 3 o'clock"));
