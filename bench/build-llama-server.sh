@@ -6,14 +6,26 @@
 # llama.cpp a few weeks older than the crate's; it compiles against the crate's tree.
 # Usage: cargo build --release -p trinity-runtime && bench/build-llama-server.sh DIR
 #        (the binary: DIR/build/bin/llama-server; ~10 min on 2 cores)
+#    or, for a board (an aarch64 build, as Trinity's `target/board/BOARD` release build has
+#    it: the same CMake toolchain file and the board profile's llama_cpu_arch):
+#        bench/build-llama-server.sh DIR pi5
 set -euo pipefail
 W=$1
+BOARD=${2:-}
 SDIST=llama_cpp_python-0.3.36
 mkdir -p "$W"
 W=$(cd "$W" && pwd)
 SRC=$(cargo metadata --format-version 1 | python3 -c \
   'import json,sys; p=[p for p in json.load(sys.stdin)["packages"] if p["name"]=="llama-cpp-sys-2"][0]; print(p["manifest_path"].rsplit("/",1)[0] + "/llama.cpp")')
-CACHE=$(ls target/release/build/llama-cpp-sys-2-*/out/build/CMakeCache.txt | head -1)
+if [ -n "$BOARD" ]; then
+  CACHE=$(ls target/board/"$BOARD"/aarch64-unknown-linux-gnu/release/build/llama-cpp-sys-2-*/out/build/CMakeCache.txt | head -1)
+  ARCH=$(sed -n 's/^llama_cpu_arch *= *"\(.*\)"/\1/p' "boards/profiles/$BOARD.toml")
+  export TRINITY_LLAMA_CPU_ARCH=$ARCH
+  CROSS=(-DCMAKE_TOOLCHAIN_FILE="$PWD/boards/cmake/aarch64-linux-gnu.cmake")
+else
+  CACHE=$(ls target/release/build/llama-cpp-sys-2-*/out/build/CMakeCache.txt | head -1)
+  CROSS=()
+fi
 [ -f "$W/$SDIST.tar.gz" ] || python3 -m pip download --no-deps --no-binary :all: -q -d "$W" llama-cpp-python==0.3.36
 rm -rf "$W/src" && cp -r "$SRC" "$W/src"
 tar xzf "$W/$SDIST.tar.gz" -C "$W" "$SDIST/vendor/llama.cpp/tools/server" "$SDIST/vendor/llama.cpp/tools/ui" \
@@ -31,7 +43,7 @@ printf 'add_subdirectory(ui)\nadd_subdirectory(mtmd)\nadd_subdirectory(server)\n
 # Trinity's CPU options: every GGML_* of its llama.cpp build, its build type and flags.
 mapfile -t OPTS < <(grep -E '^(GGML_[A-Z0-9_]*|CMAKE_BUILD_TYPE|CMAKE_C_FLAGS|CMAKE_CXX_FLAGS):' "$CACHE" \
   | grep -v 'INSTALL\|FOUND\|CCACHE' | sed 's/^\([^:]*\):[A-Z]*=\(.*\)$/-D\1=\2/')
-cmake -S "$W/src" -B "$W/build" "${OPTS[@]}" -DGGML_CCACHE=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON \
+cmake -S "$W/src" -B "$W/build" "${OPTS[@]}" "${CROSS[@]}" -DGGML_CCACHE=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON \
   -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_UI=OFF \
   -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF > "$W/configure.log"
 cmake --build "$W/build" --target llama-server -j "$(nproc)"
