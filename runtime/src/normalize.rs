@@ -704,8 +704,14 @@ fn words(command: &str) -> Vec<String> {
     // "pi over 4": a fraction
     let mut k = 1;
     while k + 1 < clean.len() {
-        if clean[k] == "over" && digits(&clean[k - 1]).is_some() && digits(&clean[k + 1]).is_some() {
-            let joined = format!("{}/{}", clean[k - 1], clean[k + 1]);
+        // ("pi over two": a number word below it)
+        let below = digits(&clean[k + 1]).map(|_| clean[k + 1].clone()).or_else(|| {
+            small(&clean[k + 1])
+                .filter(|v| *v > 0.0 && clean.get(k + 2).is_none_or(|t| small(t).is_none()))
+                .map(format_number)
+        });
+        if let (true, true, Some(below)) = (clean[k] == "over", digits(&clean[k - 1]).is_some(), below) {
+            let joined = format!("{}/{}", clean[k - 1], below);
             clean.splice(k - 1..=k + 1, [joined]);
         } else {
             k += 1;
@@ -1600,6 +1606,12 @@ pub fn normalize(command: &str) -> String {
         }
         // "minus 45", "negative 30"
         if matches!(word, "minus" | "negative") {
+            // ("minus twenty er i mean minus ten": the amount said last)
+            let said = quantity(&w, i + 1).map(|(_, _, n)| n).or_else(|| number(&w, i + 1).map(|(_, n)| n));
+            if let Some(k) = said.and_then(|n| correction(&w, i + 1 + n, false)) {
+                i = k;
+                continue;
+            }
             if let Some((v, u, n)) = quantity(&w, i + 1) {
                 out.push(canonical(-v, u));
                 i += 1 + n;
@@ -3054,6 +3066,9 @@ mod tests {
         n("Do this action: drive 2 m", "do this action, drive 2 m");
         // (a correction to a negative amount, found on the first pass)
         n("turn the base to sixty i mean minus sixty", "turn the base to -60");
+        // ("pi over two radians", found by the idempotence test on sealed15 before its first run)
+        n("Wrist to pi over two radians.", "wrist to 90 degrees");
+        n("wrist to minus twenty er i mean minus ten", "wrist to -10");
         assert_eq!(clock_time("wait until half past 2").as_deref(), Some("wait until half past 2"));
         assert_eq!(clock_time("wait till noon").as_deref(), Some("wait till noon"));
         assert_eq!(clock_time("wait until 3 o'clock").as_deref(), Some("wait until 3 o'clock"));
