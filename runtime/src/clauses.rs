@@ -27,7 +27,12 @@
 //! hurry and cues ("c'mon", "Standby lights… lights GO"), thinking aloud ("let me think"),
 //! descriptions ("the doorway is 2 m ahead") and reasons ("… so the cows shift", "… while I
 //! grab my coffee", "… to grab it") are dropped, and "repeat all that 4 times" repeats the
-//! list. A command of one
+//! list. Openings ("Take it from the top:", "Line two:", "Right then,"), a reason said first
+//! and what to skip ("Since we're in a hurry, skip the pause: …") are no steps; an amount
+//! said before its verb or joint goes with it ("Sixty degrees right, turn.", "Forty-five
+//! degrees, shoulder"); a side alone after a drive is a turn ("then right, then 40 m"), and
+//! after a turn's amount that turn's side; counts said "2x", "times two" or "do all of that
+//! again" repeat the list. A command of one
 //! step whose text changed that way is returned as that one step, even if it says "it":
 //! nothing before it is left for "it" to mean.
 //!

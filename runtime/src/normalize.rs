@@ -20,7 +20,10 @@
 //!   "lights" (`the lice`), "shoulder" (`soldier to 20`) and "wrist" (`set the risk to 10`), its
 //!   `clock wise` and a dictated `new line`; a number and its unit said as two sentences
 //!   (`4. Metres.`) are one amount;
-//! - a list's title goes (`wave: wrist to 30, wrist to -30` → `wrist to 30, …`);
+//! - a list's title goes (`wave: wrist to 30, wrist to -30` → `wrist to 30, …`), and a plan's
+//!   own fields typed as text are said as its words (`action: drive, distance: 3 m` →
+//!   `drive 3 m`);
+//! - minutes and seconds after a wait are seconds (`wait 0:30` → `wait 30 seconds`);
 //! - a self-correction keeps the amount (or side) said last (`three no wait two metres` →
 //!   `2 m`, `turn left… no wait, right` → `turn right`);
 //! - greetings and politeness that say nothing to do go (`good morning`, `sorry to bother
@@ -32,8 +35,9 @@
 //!
 //! [`first_length`], [`asks_relative_amount`], [`is_question`], [`vague_amount`], [`speed`],
 //! [`colour`], [`entertainment`], [`missing_joint`], [`level`], [`blinking`],
-//! [`refers_to_earlier`], [`endless`], [`place`], [`alternatives`] and [`no_target`] find
-//! what some skills' actions cannot express (the planner refuses it before the model).
+//! [`refers_to_earlier`], [`endless`], [`place`], [`alternatives`], [`no_target`],
+//! [`clock_time`] and [`report`] find what some skills' actions cannot express (the planner
+//! refuses it before the model).
 //!
 //! Words it does not know pass through unchanged. A skill opts in with
 //! `[prompt] normalize = true`; its training examples go through the same function
@@ -66,7 +70,9 @@ fn unit(word: &str) -> Option<Unit> {
         "s" | "sec" | "secs" | "second" | "seconds" => Time(1.0),
         "min" | "mins" | "minute" | "minutes" => Time(60.0),
         "h" | "hr" | "hrs" | "hour" | "hours" => Time(3600.0),
-        // (waits no board allows: said as what they are, for the limits to refuse)
+        // (waits no board allows, written as seconds: the board's wait limit refuses the plan,
+        // provided the model copies the number; after "a" only where something waits, see
+        // `quantity`)
         "day" | "days" => Time(86_400.0),
         "week" | "weeks" => Time(604_800.0),
         "fortnight" | "fortnights" => Time(1_209_600.0),

@@ -152,7 +152,8 @@ fn output_names(board: &Board) -> Vec<&str> {
 }
 
 /// Why the skill's actions cannot express a command (`command`, normalized `shown`), if they
-/// cannot: a question; greetings and thanks only; a vague amount ("a bit", "veer right"); a
+/// cannot: a question; a request to be told something ("report your position"); greetings
+/// and thanks only; a time of day to wait for ("until half past two"); a vague amount ("a bit", "veer right"); a
 /// speed; an output the board lacks ("the fog lights"); a position it held before ("where it
 /// was"); a choice among things it cannot see ("whatever is closest"); a colour; what no
 /// board here does ("climb the stairs", "Morse code"); music, songs and the like;
