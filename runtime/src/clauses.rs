@@ -691,8 +691,10 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
     // "…, so we can time the sound": why, said as a step of its own; "our next experiment,
     // …", "for our first demo, …": what the speaker calls it
     let why = matches!(cur.as_slice(), ["so" | "because", "we" | "i" | "you" | "that" | "the" | "everyone", ..]);
+    // (not "my lights on": a thing of the robot's own switched)
     let named = !numbered
         && !acts(cur)
+        && !cur.iter().any(|w| OWN.contains(w))
         && (matches!(cur.first(), Some(&("our" | "my")))
             || matches!(cur.as_slice(), ["for" | "in", "our" | "my" | "this" | "the", ..]));
     if label(cur) || watched || hurry || aside || opening || skipped || crowd || title || march || why || named {
@@ -2100,6 +2102,7 @@ mod tests {
             &["the rover will reverse 1 m", "turn around"],
         );
         cut("mm. lights off pls", &["lights off please"]);
+        cut("Drive 2 m, my lights on please", &["drive 2 m", "my lights on please"]);
         // a joint named, then where it goes; past a hold in seconds
         cut(
             "Shoulder, UP to ninety! HOLD for three seconds! DOWN to zero!",
