@@ -184,6 +184,13 @@ const COURTESY: &[&str] = &[
     "would",
 ];
 
+/// Verbs of a step: a clause with one asks the robot to do something (not a label, an aside, a
+/// reason or something to skip).
+const ACTS: &[&str] = &[
+    "drive", "turn", "reverse", "go", "open", "close", "honk", "beep", "stop", "wait", "lift", "raise", "lower",
+    "rotate", "move", "set", "home", "grab", "release", "spin", "back", "switch", "sound", "toot",
+];
+
 /// Words that end a letter; a name alone after them signs it ("…, best regards, Tom").
 const SIGN_OFFS: &[&str] = &["regards", "sincerely", "cheers", "thanks", "love", "yours", "best", "respectfully"];
 
@@ -605,10 +612,6 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
     // "Step 1: lights on. Step 2: …", "First: stop. Second: lights off."; "watch the arm
     // grab", "look at it go": said to someone watching, not to the robot
     // (what the robot does: "see if you can close the gripper" is a step)
-    const ACTS: &[&str] = &[
-        "drive", "turn", "reverse", "go", "open", "close", "honk", "beep", "stop", "wait", "lift", "raise", "lower",
-        "rotate", "move", "set", "home", "grab", "release", "spin", "back", "switch", "sound", "toot",
-    ];
     let acts = |w: &[&str]| w.iter().any(|t| ACTS.contains(t));
     let watched = matches!(cur.first(), Some(&("watch" | "look" | "see")))
         && !cur.iter().any(|w| w.parse::<f64>().is_ok())
@@ -955,33 +958,7 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
         // amount and no verb of a step in it, "Since the door is open drive 3 m, then stop")
         let reason_only = || {
             let end = tokens[i..].iter().position(|w| *w == ",").map(|e| i + e);
-            end.is_some_and(|end| {
-                !tokens[i..end].iter().any(|w| {
-                    w.parse::<f64>().is_ok()
-                        || matches!(
-                            *w,
-                            "drive"
-                                | "turn"
-                                | "go"
-                                | "reverse"
-                                | "back"
-                                | "honk"
-                                | "beep"
-                                | "stop"
-                                | "wait"
-                                | "open"
-                                | "close"
-                                | "raise"
-                                | "lower"
-                                | "lift"
-                                | "rotate"
-                                | "move"
-                                | "set"
-                                | "switch"
-                                | "spin"
-                        )
-                })
-            })
+            end.is_some_and(|end| !tokens[i..end].iter().any(|w| w.parse::<f64>().is_ok() || ACTS.contains(w)))
         };
         if matches!(t, "since" | "because") && command_start && cur.iter().all(|w| FILLERS.contains(w)) && reason_only()
         {
