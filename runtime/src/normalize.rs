@@ -315,10 +315,10 @@ fn canonical(v: f64, u: Unit) -> String {
 
 /// Words that name a part of a robot, or say what to do with one: what a list's title ("wave:",
 /// "pick position:") is not.
-const STEP_WORDS: [&str; 34] = [
-    "base", "shoulder", "elbow", "wrist", "gripper", "claw", "hand", "jaws", "lights", "light", "horn", "drive", "go",
-    "turn", "rotate", "move", "set", "open", "close", "wait", "pause", "stop", "reverse", "back", "spin", "honk",
-    "grab", "release", "raise", "lower", "left", "right", "forward", "forwards",
+const STEP_WORDS: [&str; 35] = [
+    "base", "shoulder", "elbow", "wrist", "gripper", "grip", "claw", "hand", "jaws", "lights", "light", "horn",
+    "drive", "go", "turn", "rotate", "move", "set", "open", "close", "wait", "pause", "stop", "reverse", "back",
+    "spin", "honk", "grab", "release", "raise", "lower", "left", "right", "forward", "forwards",
 ];
 
 /// A command after a title of a list of steps ("wave: wrist to 30, wrist to -30, twice" →
@@ -333,7 +333,7 @@ fn untitled(command: &str) -> String {
     let first = rest.split(|c: char| !c.is_alphanumeric()).find(|w| !w.is_empty()).map(str::to_lowercase);
     let repeats = title_words.iter().any(|w| matches!(w.as_str(), "twice" | "thrice" | "times"));
     let lower = rest.to_lowercase();
-    let list = rest.contains(',') || lower.contains(" then ");
+    let list = rest.contains([',', ';']) || lower.contains(" then ");
     let alphabetic = title_words.iter().all(|w| w.chars().all(char::is_alphabetic));
     // "Flash the lights: on for 1 second, off for 1 second, …": each step switches what the
     // title names
@@ -516,6 +516,52 @@ fn fielded(command: &str) -> String {
     said.join(", then ")
 }
 
+/// A command written as calls of the plan's actions ("servo(elbow,-15); wait(0.5);
+/// servo(wrist,30)", "drive(1.5)", "grip(open)") as the words of each step ("elbow to -15
+/// degrees; wait 0.5 seconds; …"); anything else in parentheses stays as it is.
+fn called(command: &str) -> String {
+    let mut out = String::with_capacity(command.len() + 16);
+    let mut rest = command;
+    while let Some(open) = rest.find('(') {
+        let name_start = rest[..open].rfind(|c: char| !(c.is_ascii_alphabetic() || c == '_')).map_or(0, |k| k + 1);
+        let name = rest[name_start..open].to_lowercase();
+        let Some(close) = rest[open..].find(')').map(|c| open + c) else { break };
+        let args: Vec<&str> = rest[open + 1..close].split(',').map(str::trim).collect();
+        let number = |a: &str| a.parse::<f64>().is_ok_and(f64::is_finite);
+        let word = |a: &str| !a.is_empty() && a.chars().all(|c| c.is_ascii_alphabetic());
+        let step = match (name.as_str(), args.as_slice()) {
+            ("drive" | "forward", [d]) if number(d) => Some(format!("drive {d} m")),
+            ("turn" | "rotate", [a]) if number(a) => Some(format!("turn {a} degrees")),
+            // ("turn(cw, 90)")
+            ("turn" | "rotate", [d, a]) if number(a) => match d.to_lowercase().as_str() {
+                "cw" | "clockwise" | "right" => Some(format!("turn right {a} degrees")),
+                "ccw" | "counterclockwise" | "anticlockwise" | "left" => Some(format!("turn left {a} degrees")),
+                _ => None,
+            },
+            ("wait" | "sleep" | "delay" | "pause", [t]) if number(t) => Some(format!("wait {t} seconds")),
+            ("stop" | "halt", [""]) => Some("stop".to_owned()),
+            ("servo" | "joint" | "move", [j, a]) if word(j) && number(a) => Some(format!("{j} to {a} degrees")),
+            ("grip" | "gripper", [st @ ("open" | "close" | "closed")]) => {
+                Some(format!("{} the gripper", st.trim_end_matches('d')))
+            }
+            ("output", [o, st @ ("on" | "off" | "true" | "false")]) if word(o) => {
+                Some(format!("{o} {}", if matches!(*st, "on" | "true") { "on" } else { "off" }))
+            }
+            _ => None,
+        };
+        match step {
+            Some(step) => {
+                out.push_str(&rest[..name_start]);
+                out.push_str(&step);
+            }
+            None => out.push_str(&rest[..=close]),
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A command with a comma after a group that a count follows ("(fwd 1m, L 90deg) x4" →
 /// "(fwd 1m, L 90deg), x4": the count is for the group), and a dash between spaces as a
 /// comma between steps ("drive 3 m — sorry, 2 m — then …"), or as "or" between two numbers
@@ -560,12 +606,15 @@ fn grouped(command: &str) -> String {
 
 /// Split a command into lowercase words and separate punctuation.
 fn words(command: &str) -> Vec<String> {
-    let mut s = numbered(&untitled(&grouped(&fielded(command)))).to_lowercase();
+    let mut s = numbered(&untitled(&grouped(&fielded(&called(command))))).to_lowercase();
     for (from, to) in [
         // ("clock wise", as speech-to-text writes it)
         ("counter clock wise", "counterclockwise"),
         ("anti clock wise", "counterclockwise"),
         ("clock wise", "clockwise"),
+        // ("lights=on; drive(-0.4)")
+        ("=on", " on"),
+        ("=off", " off"),
         ("clock-wise", "clockwise"),
         ("el bow", "elbow"),
         ("counter-clockwise", "counterclockwise"),
@@ -859,6 +908,10 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             "joins" if matches!(prev, Some("all" | "the" | "every" | "both" | "four")) => out.push("joints".into()),
             "lift" if matches!(prev, Some("turn" | "go" | "veer" | "bear" | "hang")) => out.push("left".into()),
             "tin" if w.get(k + 1).is_some_and(|u| unit(u).is_some()) => out.push("ten".into()),
+            // "go forward for tree meters"
+            "tree" if !after_number && plural_unit(w.get(k + 1)) => out.push("three".into()),
+            // texting's shoulder: "opn grip, sh 15"
+            "sh" if w.get(k + 1).is_some_and(|n| n == "to" || digits(n).is_some()) => out.push("shoulder".into()),
             "have"
                 if w.get(k + 1).is_some_and(|a| a == "a")
                     && w.get(k + 2).is_some_and(|u| unit(u).is_some() || u == "turn") =>
@@ -1101,6 +1154,132 @@ fn idioms(w: Vec<String>) -> Vec<String> {
             k += if at(k + 1) == Some(",") { 4 } else { 3 };
             continue;
         }
+        // "Your right, not mine — turn 70 degrees right": whose side; the side ("turn 70
+        // degrees, your right not mine"), or nothing where the command opens with it
+        if let (Some("your" | "my"), Some(d @ ("left" | "right"))) = (at(k), at(k + 1)) {
+            let not = k + 2 + usize::from(at(k + 2) == Some(","));
+            if at(not) == Some("not") && matches!(at(not + 1), Some("mine" | "yours" | "my" | "your")) {
+                let mut end = not + 2;
+                // ("not my right")
+                if matches!(at(not + 1), Some("my" | "your")) && matches!(at(end), Some("left" | "right")) {
+                    end += 1;
+                }
+                if out.is_empty() && at(end) == Some(",") {
+                    end += 1;
+                } else {
+                    out.push(d.into());
+                }
+                k = end;
+                continue;
+            }
+        }
+        // "First and ten! Go forward 10 yards": a football commentator's down, no amount
+        if phrase_at(&w, k, &["first", "and"])
+            && matches!(at(k + 2), Some("ten" | "10" | "goal"))
+            && matches!(at(k + 3), None | Some(","))
+        {
+            k += 3 + usize::from(at(k + 3) == Some(","));
+            continue;
+        }
+        // "turn yourself right round", "spin her right round": all the way, a half turn
+        if matches!(at(k), Some("turn" | "spin" | "swing")) {
+            let j = k + 1 + usize::from(matches!(at(k + 1), Some("yourself" | "itself" | "her" | "him" | "it")));
+            if at(j) == Some("right") && at(j + 1) == Some("round") {
+                out.extend(["turn".into(), "around".into()]);
+                k = j + 2;
+                continue;
+            }
+        }
+        // "come back the same 1 m": the amount
+        if phrase_at(&w, k, &["the", "same"]) && at(k + 2).is_some_and(|t| digits(t).is_some() || small(t).is_some()) {
+            k += 2;
+            continue;
+        }
+        // "Park everything at home", "park all joints": home them
+        if at(k) == Some("park") && matches!(at(k + 1), Some("everything" | "all")) {
+            out.push("home".into());
+            let mut j = k + 1;
+            while matches!(at(j), Some("everything" | "all" | "joints" | "four" | "the")) {
+                out.push(w[j].clone());
+                j += 1;
+            }
+            if at(j) == Some("at") && matches!(at(j + 1), Some("home" | "zero")) {
+                j += 2;
+            }
+            k = j;
+            continue;
+        }
+        // "Whoa whoa whoa!": stop
+        if at(k) == Some("whoa") && at(k + 1) == Some("whoa") {
+            while at(k) == Some("whoa") {
+                k += 1;
+            }
+            out.push("stop".into());
+            continue;
+        }
+        // "Shoulder and elbow both to 25", "both shoulder and elbow to 25": each to it
+        let joint = |j: usize| matches!(at(j), Some("base" | "shoulder" | "elbow" | "wrist"));
+        let both = usize::from(at(k) == Some("both"));
+        if joint(k + both) && at(k + both + 1) == Some("and") && joint(k + both + 2) {
+            let mut j = k + both + 3;
+            if both == 0 && at(j) == Some("both") {
+                j += 1;
+            }
+            let to = matches!(at(j), Some("to" | "at"));
+            let signed = j + 1 + usize::from(matches!(at(j + 1), Some("minus" | "negative")));
+            let said = at(signed).is_some_and(|t| digits(t).is_some() || small(t).is_some());
+            if to && (said || quantity(&w, signed).is_some()) {
+                let end = (j + 1..w.len()).find(|&e| matches!(w[e].as_str(), "," | "then" | "and")).unwrap_or(w.len());
+                let amount = &w[j..end];
+                out.push(w[k + both].clone());
+                out.extend(amount.iter().cloned());
+                out.push("and".into());
+                out.push(w[k + both + 2].clone());
+                out.extend(amount.iter().cloned());
+                k = end;
+                continue;
+            }
+        }
+        // "shoulder back down to 5 degrees": to 5
+        if at(k) == Some("back")
+            && matches!(at(k + 1), Some("up" | "down"))
+            && at(k + 2) == Some("to")
+            && matches!(out.last().map(String::as_str), Some("base" | "shoulder" | "elbow" | "wrist"))
+        {
+            k += 2;
+            continue;
+        }
+        // "what I'd like, dear, is for you to open …": the request it opens
+        if at(k) == Some("what")
+            && matches!(at(k + 1), Some("i'd" | "i" | "we'd" | "we"))
+            && matches!(at(k + 2), Some("like" | "want" | "need"))
+        {
+            if let Some(is) = (k + 3..w.len().min(k + 14)).find(|&j| at(j) == Some("is")) {
+                let mut j = is + 1;
+                if phrase_at(&w, j, &["for", "you", "to"]) {
+                    j += 3;
+                } else if at(j) == Some("to") {
+                    j += 1;
+                }
+                k = j;
+                continue;
+            }
+        }
+        // "open that little hand of yours": its own (no thing said before)
+        if matches!(at(k), Some("that" | "this" | "your")) {
+            let j = k + 1 + usize::from(matches!(at(k + 1), Some("little" | "tiny" | "big" | "old")));
+            let own = matches!(
+                at(j),
+                Some(
+                    "hand" | "gripper" | "claw" | "jaws" | "base" | "shoulder" | "elbow" | "wrist" | "lights" | "horn"
+                )
+            );
+            if own && (j > k + 1 || phrase_at(&w, j + 1, &["of", "yours"])) {
+                out.extend(["the".into(), w[j].clone()]);
+                k = j + 1 + if phrase_at(&w, j + 1, &["of", "yours"]) { 2 } else { 0 };
+                continue;
+            }
+        }
         // "Zero out all joints", "zero everything": home them (not the number)
         if at(k) == Some("zero")
             && matches!(out.last().map(String::as_str), None | Some("," | "then" | "and" | "please"))
@@ -1275,6 +1454,32 @@ fn idioms(w: Vec<String>) -> Vec<String> {
                 continue;
             }
         }
+        // "Spin around twice": a spin is a whole turn (every hand-written set says so; "turn
+        // around" is half of one), unless it says how far ("spin around 180") or which way
+        // (the generator's "spin round" is a half turn, as "turn round" is: left as it is)
+        if at(k) == Some("spin")
+            && at(k + 1) == Some("around")
+            && !at(k + 2).is_some_and(|t| {
+                digits(t).is_some()
+                    || small(t).is_some()
+                    || matches!(
+                        t,
+                        "in" | "a"
+                            | "to"
+                            | "left"
+                            | "right"
+                            | "clockwise"
+                            | "counterclockwise"
+                            | "fast"
+                            | "quickly"
+                            | "really"
+                    )
+            })
+        {
+            out.extend(["spin".into(), "360".into(), "degrees".into()]);
+            k += 2;
+            continue;
+        }
         // "give it 5 seconds before …": a wait
         if at(k) == Some("give")
             && matches!(at(k + 1), Some("it" | "me" | "us"))
@@ -1317,11 +1522,12 @@ fn idioms(w: Vec<String>) -> Vec<String> {
             continue;
         }
         // "Fwd 3m, R 90, fwd 1.5m": a side as its letter, before an amount
-        if matches!(at(k), Some("r" | "l"))
+        // ("fwd 1.5; rt 30; wait 2")
+        if matches!(at(k), Some("r" | "l" | "rt" | "lt"))
             && (self::number(&w, k + 1).is_some() || quantity(&w, k + 1).is_some())
             && matches!(out.last().map(String::as_str), None | Some("," | "then" | "and" | "&" | "turn"))
         {
-            out.push(if at(k) == Some("r") { "right" } else { "left" }.into());
+            out.push(if matches!(at(k), Some("r" | "rt")) { "right" } else { "left" }.into());
             k += 1;
             continue;
         }
@@ -1521,7 +1727,16 @@ fn correction(w: &[String], j: usize, side: bool) -> Option<usize> {
     while filler(k) {
         k += 1;
     }
-    let marker = MARKERS.iter().find(|m| phrase_at(w, k, m))?;
+    let Some(marker) = MARKERS.iter().find(|m| phrase_at(w, k, m)) else {
+        // "minus ten uh minus twenty actually": a hesitation, the amount again, then "actually"
+        let hesitated = (j..k).any(|h| matches!(w[h].as_str(), "uh" | "um" | "er" | "erm"));
+        if side || !hesitated {
+            return None;
+        }
+        let signed = k + usize::from(w.get(k).is_some_and(|t| matches!(t.as_str(), "minus" | "negative")));
+        let n = quantity(w, signed).map(|(_, _, n)| n).or_else(|| number(w, signed).map(|(_, n)| n))?;
+        return w.get(signed + n).is_some_and(|t| t == "actually").then_some(k);
+    };
     k += marker.len();
     while filler(k) {
         k += 1;
@@ -1849,7 +2064,10 @@ pub fn is_question(command: &str) -> bool {
                 (first, second, third),
                 (Some("is" | "are"), Some("you" | "it"), Some("able" | "ok" | "okay" | "possible"))
             );
-    first.is_some_and(|f| ASKS.contains(&f)) && !request
+    // "Should I turn left here?", "do we go on?": the speaker asks what to do
+    let own =
+        matches!((first, second), (Some("should" | "do" | "shall"), Some("i")) | (Some("should" | "do"), Some("we")));
+    first.is_some_and(|f| ASKS.contains(&f)) && !request || own
 }
 
 /// The steps of a normalized command's words (up to a comma, or before "then"/"and"), commas
@@ -1869,7 +2087,11 @@ fn steps<'a>(w: &[&'a str]) -> Vec<(usize, Vec<&'a str>)> {
 /// A vague amount in a step that names none ("turn a bit to the left", "raise the shoulder a
 /// little"): how far is for the user to say, not for the model to guess.
 pub fn vague_amount(normalized: &str) -> Option<&'static str> {
-    const VAGUE: [&[&str]; 16] = [
+    const VAGUE: [&[&str]; 19] = [
+        // ("put the elbow at a comfortable angle", "whatever feels right")
+        &["a", "comfortable"],
+        &["whatever", "feels"],
+        &["wherever", "feels"],
         &["a", "few"],
         &["several"],
         &["a", "bit"],
@@ -1963,7 +2185,7 @@ pub fn vague_amount(normalized: &str) -> Option<&'static str> {
                         && match *m {
                             // "move back some" (not "some music")
                             ["some"] => k + 1 == step.len(),
-                            [_] | ["some", _] => true,
+                            [_] | ["some", _] | ["a", "comfortable"] | ["whatever" | "wherever", "feels"] => true,
                             _ => amount(k + m.len()),
                         }
                 })
@@ -2029,7 +2251,10 @@ pub fn speed(normalized: &str) -> Option<String> {
         let amount = step.iter().any(|t| digits(t).is_some()) || step.windows(2).any(|p| p == ["turn", "around"]);
         let adverb =
             (*t == "slowly" || matches!(*t, "quickly" | "rapidly" | "fast") && !amount) && moves && !says_where;
-        (per || named || adverb || matches!(*t, "mph" | "kph" | "km/h" | "m/s"))
+        // ("Gently ease forward 10 cm", "Set the shoulder to 40, gently": how, said first or
+        // last; "Now, gently, open the gripper" is an aside)
+        let gently = matches!(*t, "gently" | "softly") && (k == 0 || k + 1 == w.len());
+        (per || named || adverb || gently || matches!(*t, "mph" | "kph" | "km/h" | "m/s"))
             .then(|| w[k.saturating_sub(2)..(k + 2).min(w.len())].join(" "))
     })
 }
@@ -2441,6 +2666,14 @@ pub fn place(normalized: &str) -> Option<String> {
     None
 }
 
+/// A move sideways ("strafe left 1 m", "slide sideways 30 cm"): a rover on two driven
+/// wheels goes forward, back and round, never sideways.
+pub fn sideways(normalized: &str) -> Option<&str> {
+    normalized.split(|c: char| c.is_whitespace() || c == ',').find(|t| {
+        matches!(*t, "strafe" | "strafing" | "sideways" | "sidestep" | "side-step" | "sidesteps" | "crabwise")
+    })
+}
+
 /// Two amounts for one ("drive forward maybe 2 or 3 metres"): which is for the user to say.
 pub fn alternatives(normalized: &str) -> Option<String> {
     let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
@@ -2454,7 +2687,8 @@ pub fn no_target<'a>(normalized: &'a str, joints: &[&str]) -> Option<&'a str> {
         "raise", "lower", "lift", "nudge", "bend", "tilt", "move", "rotate", "swing", "twist", "push", "pull",
         "adjust", "shift",
     ];
-    const SAYS_WHERE: [&str; 30] = [
+    // (not a side alone: "move the base left", "swing the base left" say no angle)
+    const SAYS_WHERE: [&str; 28] = [
         "home",
         "center",
         "centre",
@@ -2472,8 +2706,6 @@ pub fn no_target<'a>(normalized: &'a str, joints: &[&str]) -> Option<&'a str> {
         "middle",
         "reset",
         "back",
-        "left",
-        "right",
         "up",
         "down",
         "to",
@@ -2503,10 +2735,13 @@ pub fn no_target<'a>(normalized: &'a str, joints: &[&str]) -> Option<&'a str> {
         }
     }
     let w: Vec<&str> = normalized.split_whitespace().collect();
-    for (_, step) in steps(&w) {
+    let all = steps(&w);
+    for (k, (_, step)) in all.iter().enumerate() {
         let verb = step.iter().copied().find(|t| MOVES.contains(t));
         let joint = step.iter().any(|t| joints.contains(t));
-        let where_said = step.iter().any(|t| SAYS_WHERE.contains(t) || digits(t).is_some());
+        // ("rotate base left, to 75 degrees": the angle after a comma)
+        let next = all.get(k + 1).and_then(|(_, s)| s.first()).is_some_and(|t| matches!(*t, "to" | "at" | "by"));
+        let where_said = next || step.iter().any(|t| SAYS_WHERE.contains(t) || digits(t).is_some());
         if let (Some(verb), true, false) = (verb, joint, where_said) {
             return Some(verb);
         }
@@ -3089,6 +3324,39 @@ mod tests {
     }
 
     /// What a stranger's review of round 11 found in the normalizer.
+    #[test]
+    fn round_13() {
+        n("go forward for tree meters", "go forward for 3 m");
+        n("fwd 1.5; rt 30; wait 2", "forward 1.5, right 30, wait 2");
+        n("opn grip, sh 15, cls grip thx", "opn grip, shoulder 15, cls grip thx");
+        // whose side: the side, or nothing before a turn that says its own
+        n("Your right, not mine — turn 70 degrees right.", "turn 70 degrees right");
+        n("turn 70 degrees, your right not mine", "turn 70 degrees, right");
+        n("turn yourself right round", "turn around");
+        n("Spin around twice.", "spin 360 degrees twice");
+        n("spin around 180", "spin around 180");
+        n("spin round", "spin round");
+        n("Park everything at home.", "home everything");
+        n("Whoa whoa whoa!", "stop");
+        n("Shoulder back down to 5 degrees.", "shoulder to 5 degrees");
+        n(
+            "both shoulder and wrist to -10 degrees, then open",
+            "shoulder to -10 degrees and wrist to -10 degrees, then open",
+        );
+        n("set shoulder to minus ten uh minus twenty actually", "set shoulder to -20 actually");
+        // (a hesitation alone corrects nothing)
+        n("drive 2 m uh turn left", "drive 2 m uh turn left");
+        n("open that little hand of yours", "open the hand");
+        n("drive(1.5); turn(-90); stop()", "drive 1.5 m, turn right 90 degrees, stop");
+        n("grip(closed), output(horn, true)", "close the gripper, horn on");
+        // (other parentheses stay)
+        n("(fwd 1m, L 90deg) x4", "forward 1 m, left 90 degrees, x4");
+        assert_eq!(sideways("slide sideways 0.3 m"), Some("sideways"));
+        assert_eq!(sideways("turn to the side"), None);
+        assert!(is_question("Should I turn left here?"));
+        assert!(!is_question("Could you turn left?"));
+    }
+
     #[test]
     fn a_review_of_round_11() {
         n("Drive back 2 metres and call it a day.", "drive back 2 m and call it a day");

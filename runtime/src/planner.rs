@@ -160,7 +160,8 @@ fn output_names(board: &Board) -> Vec<&str> {
 /// a level ("louder", "50 percent"); a blinking pattern with no timing; a change to an earlier
 /// command ("no, the other way"); a motion with no end ("continuously"); a place or thing to
 /// go to ("to the cup"); two amounts for one ("2 or 3 m"); a body part that is
-/// none of the board's joints; a joint moved to no angle ("raise the shoulder"); a length
+/// none of the board's joints; a joint moved to no angle ("raise the shoulder"); a move
+/// sideways ("strafe left"); a length
 /// where no usable action
 /// takes one; an amount relative to where a joint is where the only angles are servo targets.
 fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Option<String> {
@@ -244,6 +245,11 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
         }
         if let Some(verb) = crate::normalize::no_target(shown, &joints) {
             return Some(format!("\"{verb}\" says no angle: say where to, e.g. \"shoulder to 30 degrees\""));
+        }
+    }
+    if kinds.contains(&ActionKind::Drive) {
+        if let Some(word) = crate::normalize::sideways(shown) {
+            return Some(format!("it drives forward and back and turns; it cannot move sideways (\"{word}\")"));
         }
     }
     if !kinds.contains(&ActionKind::Drive) {
@@ -509,6 +515,13 @@ mod tests {
             // (round 10)
             "Move the elbow slowly to 30 degrees.",
             "Grab whatever is closest.",
+            // (round 13: a side is no angle, nor a comfortable one; how, said first or last)
+            "Move the base left.",
+            "swing the base left",
+            "Put the elbow at a comfortable angle.",
+            "Set the base to whatever feels right.",
+            "Set the shoulder to 40, gently.",
+            "Squeeze gently.",
         ] {
             let e = prepare(&arm, &sim, c).unwrap_err();
             assert!(matches!(e, PlanError::Inexpressible { .. }) && e.is_refusal(), "{c}: {e}");
@@ -517,9 +530,15 @@ mod tests {
             assert!(render(&arm, &sim, c).is_ok());
         }
         assert!(prepare(&arm, &sim, "raise the gripper 5 cm").unwrap_err().to_string().contains("(0.05 m asked)"));
-        for c in
-            ["shoulder to 30 degrees", "wait another 2 seconds", "open the gripper", "drive the elbow to 85 degrees"]
-        {
+        for c in [
+            "shoulder to 30 degrees",
+            "wait another 2 seconds",
+            "open the gripper",
+            "drive the elbow to 85 degrees",
+            // (a side, then its angle after a comma; "gently" as an aside)
+            "Rotate base clockwise, no, counter-clockwise, to 75 degrees, then open.",
+            "Now, gently, open the gripper. Now lower the shoulder to minus 20.",
+        ] {
             assert!(prepare(&arm, &sim, c).is_ok(), "{c}");
         }
         // a body part the board has no joint for; music and songs
@@ -562,6 +581,11 @@ mod tests {
             // (round 10)
             "Beep SOS in Morse code.",
             "Drive forward quickly for 2 metres and then slowly for 1.",
+            // (round 13: sideways, the speaker's own question, "gently")
+            "Strafe left 1 metre.",
+            "Slide sideways 30 cm.",
+            "Should I turn left here?",
+            "Gently ease forward 10 cm.",
         ] {
             assert!(matches!(prepare(&rover, &sim, c), Err(PlanError::Inexpressible { .. })), "{c}");
         }
