@@ -522,6 +522,8 @@ mod tests {
             "Set the base to whatever feels right.",
             "Set the shoulder to 40, gently.",
             "Squeeze gently.",
+            "move the shoulder and elbow to 25 and 40 degrees",
+            "Raise the shoulder, to be safe.",
         ] {
             let e = prepare(&arm, &sim, c).unwrap_err();
             assert!(matches!(e, PlanError::Inexpressible { .. }) && e.is_refusal(), "{c}: {e}");
