@@ -32,9 +32,11 @@
 //! said before its verb or joint goes with it ("Sixty degrees right, turn.", "Forty-five
 //! degrees, shoulder"); a side alone after a drive is a turn ("then right, then 40 m"), and
 //! after a turn's amount that turn's side; counts said "2x", "times two" or "do all of that
-//! again" repeat the list. A command of one
-//! step whose text changed that way is returned as that one step, even if it says "it":
-//! nothing before it is left for "it" to mean.
+//! again" repeat the list; "…, that's one shuttle, give me two" repeats what came before;
+//! a square or a triangle said whole ("drive a square with 1 m sides, turning left at each
+//! corner") is each side and corner; "come back 1 m" after a turn around is forward. A
+//! command of one step whose text changed that way is returned as that one step, even if it
+//! says "it": nothing before it is left for "it" to mean.
 //!
 //! It gives up (an empty list: plan the command whole) on what it cannot cut safely: a step
 //! that still refers back ("turn them off" after two things, "do that twice"), more steps
