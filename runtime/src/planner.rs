@@ -161,7 +161,8 @@ fn output_names(board: &Board) -> Vec<&str> {
 /// command ("no, the other way"); a motion with no end ("continuously"); a place or thing to
 /// go to ("to the cup"); two amounts for one ("2 or 3 m"); a body part that is
 /// none of the board's joints; a joint moved to no angle ("raise the shoulder"); a move
-/// sideways ("strafe left"); a length
+/// sideways ("strafe left") or a curve ("in a circle with a 2 m radius"); a count of more
+/// steps than a plan holds ("ten times"); a length
 /// where no usable action
 /// takes one; an amount relative to where a joint is where the only angles are servo targets.
 fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Option<String> {
@@ -247,7 +248,16 @@ fn inexpressible(skill: &Skill, board: &Board, command: &str, shown: &str) -> Op
             return Some(format!("\"{verb}\" says no angle: say where to, e.g. \"shoulder to 30 degrees\""));
         }
     }
+    if let Some(count) = crate::normalize::too_many(shown) {
+        return Some(format!(
+            "\"{count}\" is more steps than a plan holds ({}): send it in parts",
+            trinity_firmware::MAX_PLAN_LEN
+        ));
+    }
     if kinds.contains(&ActionKind::Drive) {
+        if let Some(word) = crate::normalize::curve(shown) {
+            return Some(format!("it drives straight and turns on the spot; it cannot drive a curve (\"{word}\")"));
+        }
         if let Some(word) = crate::normalize::sideways(shown) {
             return Some(format!("it drives forward and back and turns; it cannot move sideways (\"{word}\")"));
         }
@@ -524,6 +534,10 @@ mod tests {
             "Squeeze gently.",
             "move the shoulder and elbow to 25 and 40 degrees",
             "Raise the shoulder, to be safe.",
+            // (round 14: more steps than a plan holds, a joint past the board's, no end)
+            "Open and close the gripper ten times.",
+            "Move the fifth joint to 30.",
+            "Spin the wrist round and round.",
         ] {
             let e = prepare(&arm, &sim, c).unwrap_err();
             assert!(matches!(e, PlanError::Inexpressible { .. }) && e.is_refusal(), "{c}: {e}");
@@ -588,6 +602,9 @@ mod tests {
             "Slide sideways 30 cm.",
             "Should I turn left here?",
             "Gently ease forward 10 cm.",
+            // (round 14: a curve, a count past a plan's length)
+            "Drive in a circle with a two-metre radius.",
+            "Drive 5 metres and turn left, and repeat that ten times.",
         ] {
             assert!(matches!(prepare(&rover, &sim, c), Err(PlanError::Inexpressible { .. })), "{c}");
         }
