@@ -848,7 +848,7 @@ def write(path, rows):
 def main():
     skill, out = sys.argv[1], Path(sys.argv[2])
     forbidden = set()
-    for name in ("wild.jsonl", "blind.jsonl", "fresh.jsonl", "unseen.jsonl", "sealed.jsonl", "sealed2.jsonl", "sealed3.jsonl", "sealed4.jsonl", "sealed5.jsonl", "sealed6.jsonl", "sealed7.jsonl", "sealed8.jsonl", "sealed9.jsonl", "sealed10.jsonl", "sealed11.jsonl", "sealed12.jsonl", "sealed13.jsonl", "sealed14.jsonl", "sealed15.jsonl", "sealed16.jsonl"):
+    for name in ("wild.jsonl", "blind.jsonl", "fresh.jsonl", "unseen.jsonl", "sealed.jsonl", "sealed2.jsonl", "sealed3.jsonl", "sealed4.jsonl", "sealed5.jsonl", "sealed6.jsonl", "sealed7.jsonl", "sealed8.jsonl", "sealed9.jsonl", "sealed10.jsonl", "sealed11.jsonl", "sealed12.jsonl", "sealed13.jsonl", "sealed14.jsonl", "sealed15.jsonl", "sealed16.jsonl", "sealed17.jsonl"):
         p = out / name
         if p.exists():
             forbidden |= {template(json.loads(l)["command"]) for l in p.read_text().splitlines() if l.strip()}
@@ -857,7 +857,7 @@ def main():
     write(out / "heldout.jsonl", held)
     # Hand-written commands that share a (core) training template leave the set.
     trained = {template(e["command"]) for e in train}
-    for name in ("wild", "blind", "fresh", "unseen", "sealed", "sealed2", "sealed3", "sealed4", "sealed5", "sealed6", "sealed7", "sealed8", "sealed9", "sealed10", "sealed11", "sealed12", "sealed13", "sealed14", "sealed15", "sealed16"):
+    for name in ("wild", "blind", "fresh", "unseen", "sealed", "sealed2", "sealed3", "sealed4", "sealed5", "sealed6", "sealed7", "sealed8", "sealed9", "sealed10", "sealed11", "sealed12", "sealed13", "sealed14", "sealed15", "sealed16", "sealed17"):
         p = out / f"{name}.jsonl"
         if not p.exists():
             continue

@@ -242,7 +242,7 @@ fn skill_figures(trinity: &Path, root: &Path, md: &mut String) -> Result<()> {
         for set in [
             "heldout", "wild", "blind", "fresh", "unseen", "sealed", "sealed2", "sealed3", "sealed4", "sealed5",
             "sealed6", "sealed7", "sealed8", "sealed9", "sealed10", "sealed11", "sealed12", "sealed13", "sealed14",
-            "sealed15", "sealed16",
+            "sealed15", "sealed16", "sealed17",
         ] {
             let raw = root.join("skills/eval").join(format!("{name}.{set}.attempts.jsonl"));
             let mut c = Command::new(trinity);
