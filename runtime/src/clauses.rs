@@ -693,12 +693,36 @@ fn close<'a>(steps: &mut Vec<(Place, Vec<&'a str>)>, cur: &mut Vec<&'a str>, pla
         )
     ) && !numbered
         && !acts(cur)
-        && !cur.iter().any(|w| OWN.contains(w));
+        && !cur.iter().any(|w| OWN.contains(w))
+        // (not "then it's time to grip": a step said as a remark)
+        && !cur.iter().any(|w| {
+            matches!(
+                *w,
+                "grip"
+                    | "drop"
+                    | "halt"
+                    | "pick"
+                    | "put"
+                    | "bring"
+                    | "park"
+                    | "face"
+                    | "center"
+                    | "centre"
+                    | "zero"
+                    | "freeze"
+                    | "brake"
+                    | "brakes"
+                    | "squeeze"
+                    | "clamp"
+                    | "let"
+                    | "reverse"
+            )
+        });
     // "…, like a ballerina": how it looks; "Dear valued arm, …": a letter's greeting;
     // "…, and no further": a bound; "Just do it.": hurry
     let likeness = matches!(cur.as_slice(), ["like", "a" | "an", ..]) && !numbered && !acts(&cur[1..]);
     let greeting = cur.first() == Some(&"dear") && steps.is_empty() && !numbered && !acts(cur);
-    let bound = matches!(cur.as_slice(), ["no" | "not", "further" | "farther" | "more"] | ["and", "no", "further"]);
+    let bound = matches!(cur.as_slice(), ["no" | "not", "further" | "farther" | "more"]);
     let urged = matches!(cur.as_slice(), ["just", "do", "it"] | ["do", "it"] | ["just", "do", "it", "now"]);
     let aside = wish
         || remark
@@ -985,11 +1009,14 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             // (what the speaker does meanwhile; not "honk while driving 2 m", "… while you drive
             // 3 m": the robot's)
             "while" | "since" => {
-                cur.len() >= 2
-                    && matches!(
-                        at(i + 1),
-                        Some("i" | "we" | "i'm" | "we're" | "the" | "my" | "our" | "they" | "he" | "she")
-                    )
+                // (what someone else does: "while the drone lands"; not "while the rover
+                // reverses 2 m", a step of the robot's own)
+                let part = tokens[i + 1..].iter().take_while(|w| !matches!(**w, "," | "then" | "and"));
+                let own_step = part.clone().any(|w| w.parse::<f64>().is_ok() || ACTS.contains(w))
+                    || part.clone().any(|w| matches!(*w, "rover" | "robot" | "arm" | "you" | "you're"));
+                let speaker = matches!(at(i + 1), Some("i" | "we" | "i'm" | "we're"));
+                let other = matches!(at(i + 1), Some("the" | "my" | "our" | "they" | "he" | "she")) && !own_step;
+                cur.len() >= 2 && (speaker || other)
             }
             // ("close the hand again once you're there": when the step before is done)
             // (not "drop the box once you put down the can": a step before it)
@@ -1200,7 +1227,7 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
     let count_in = steps.iter().take_while(|(_, w)| matches!(w.as_slice(), [n] if n.parse::<u32>().is_ok())).count();
     if count_in >= 3 && count_in < steps.len() {
         let n: Vec<u32> = steps[..count_in].iter().filter_map(|(_, w)| w[0].parse().ok()).collect();
-        if n.windows(2).all(|p| p[1] == p[0] + 1) {
+        if n.windows(2).all(|p| p[0].checked_add(1) == Some(p[1])) {
             steps.drain(..count_in);
         }
     }
@@ -1412,9 +1439,14 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
             Some(
                 ["give" | "do", "me", n]
                 | ["give" | "do", "me", n, "of", "those" | "them"]
-                | ["do", n, _]
                 | ["do", n, "of", "those" | "them"],
             ) => n.parse::<usize>().ok().filter(|n| (1..=MAX_CLAUSES).contains(n)),
+            // ("do 2 more": those and the one before)
+            Some(["do", n, "more" | "extra"]) => {
+                n.parse::<usize>().ok().map(|n| n + 1).filter(|n| (1..=MAX_CLAUSES).contains(n))
+            }
+            // ("do 2 steps")
+            Some(["do", n, _]) => n.parse::<usize>().ok().filter(|n| (1..=MAX_CLAUSES).contains(n)),
             _ => None,
         };
         if let (Some(n), true) = (count, times == 1 && unit + 2 == steps.len() && unit > 0) {
@@ -1434,7 +1466,18 @@ pub fn clauses(normalized: &str, outputs: &[&str], joints: &[&str]) -> Vec<Strin
     // ("make a triangle, forward 2 m and turn left 120 degrees, three times over": the shape's
     // name, then its side said whole and counted)
     // ("Zigzag for me, forward 1, right 45, forward 1, …": every side said)
-    let sides_said = steps.len() >= 4 && steps[1..].iter().all(|(_, w)| w.iter().any(|t| t.parse::<f64>().is_ok()));
+    // (each side and each corner between: "drive a square, forward 2 m, turn left 90 degrees"
+    // is half of one, planned whole)
+    let sides = steps.first().and_then(|(_, w)| {
+        w.iter().find_map(|t| match *t {
+            "square" | "rectangle" => Some(7),
+            "triangle" => Some(5),
+            "zigzag" => Some(3),
+            _ => None,
+        })
+    });
+    let sides_said = sides.is_some_and(|n| steps.len() > n)
+        && steps[1..].iter().all(|(_, w)| w.iter().any(|t| t.parse::<f64>().is_ok()));
     if (times > 1 || sides_said)
         && steps.len() >= 3
         && shaped(&steps[0].1)
@@ -1598,10 +1641,14 @@ pub fn all_joints(normalized: &str, joints: &[&str]) -> Option<String> {
         return None;
     }
     // ("put the whole arm back home", "take it all back to 0", "bring every joint home")
-    let said = format!(" {normalized} ")
-        .replace(" the whole arm ", " everything ")
-        .replace(" it all ", " everything ")
-        .replace(" every joint ", " all joints ");
+    let mut said = format!(" {normalized} ");
+    for (from, to) in
+        [(" the whole arm ", " everything "), (" it all ", " everything "), (" every joint ", " all joints ")]
+    {
+        for next in ["back ", "home"] {
+            said = said.replace(&format!("{from}{next}"), &format!("{to}{next}"));
+        }
+    }
     let w: Vec<&str> = said.trim().split(' ').collect();
     let at = |k: usize| w.get(k).copied().map(|t| t.trim_end_matches(','));
     // `w[start..end]` said of every joint, each to `angle`
@@ -1633,7 +1680,9 @@ pub fn all_joints(normalized: &str, joints: &[&str]) -> Option<String> {
                 return Some(every(i - 1, "0", past + back + 1));
             }
             if at(past + back) == Some("to") && at(past + back + 1) == Some("0") {
-                return Some(every(i - 1, "0", past + back + 2));
+                // ("… to 0 degrees")
+                let end = past + back + 2 + usize::from(at(past + back + 2) == Some("degrees"));
+                return Some(every(i - 1, "0", end));
             }
         }
     }
@@ -2466,6 +2515,34 @@ mod tests {
             "Elbow up to 80 and hold it there for 10 seconds, then bring it down to 0.",
             &["elbow to 80", "wait 10 seconds", "bring the elbow down to 0"],
         );
+    }
+
+    /// What a stranger's review of round 14 found (each was cut otherwise before its fix).
+    #[test]
+    fn a_review_of_round_14() {
+        // the robot's own step after "while" stays
+        cut("Sound the horn while the rover reverses 2 m", &[]);
+        // "Do not do this:" is no title to drop
+        cut("Do not do this: drive 2 m, then honk", &[]);
+        // "kill it" after an output named is that output
+        cut("Turn the horn on, wait 2 seconds, then kill it", &[]);
+        // half a square is no square
+        cut("Drive a square, forward 2 m, turn left 90 degrees, forward 2 m, turn left 90 degrees", &[]);
+        // "do two more": those and the one before
+        cut("Forward 5 m, turn around, that's one lap, do two more", &["forward 5 m", "turn around"].repeat(3));
+        // a remark that says a step is a step
+        cut("Lower the elbow to -30, then it's time to grip.", &["lower the elbow to -30", "it's time to grip"]);
+        // the switches counted, not the waits
+        cut(
+            "Flash the lights twice: on, wait a second, off, wait a second.",
+            &["lights on", "wait 1 second", "lights off", "wait 1 second"].repeat(2),
+        );
+        // no overflow on a count-in
+        cut("4294967295, 0, 1, drive 2 m", &["4294967295", "0", "1", "drive 2 m"]);
+        let joints = ["base", "shoulder", "elbow", "wrist"];
+        let home = "base to 0 degrees, shoulder to 0 degrees, elbow to 0 degrees, wrist to 0 degrees";
+        assert_eq!(all_joints("move all joints to 0 degrees", &joints).as_deref(), Some(home));
+        assert_eq!(all_joints("rotate the whole arm to 90", &joints), None);
     }
 
     /// What a stranger's review of round 13 found (each was cut otherwise before its fix).

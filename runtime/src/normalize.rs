@@ -366,7 +366,9 @@ fn untitled(command: &str) -> String {
         if counted.len() <= 3 && items.len() >= 2 && switched.len() == items.len() && alphabetic {
             let named = |i: &String| if i.starts_with("wait ") { i.clone() } else { format!("{thing} {i}") };
             let mut out = switched.iter().map(named).collect::<Vec<_>>().join(", ");
-            if let (Some(count), true) = (count, items.len() < 4) {
+            // (the switches counted, not the waits between)
+            let switches = switched.iter().filter(|i| !i.starts_with("wait ")).count();
+            if let (Some(count), true) = (count, switches < 4) {
                 out.push_str(&format!(", {count}"));
             }
             return out;
@@ -394,7 +396,37 @@ fn untitled(command: &str) -> String {
     }
     // ("Wave at the kids: wrist to 30, …", "Pick sequence for tote six: …"; "Timer: wait 80
     // seconds", a title of one word before one step)
-    let plain = (1..=5).contains(&title_words.len())
+    // (a title that changes the steps stays: "Backwards: drive 2 m", "Do not do this: …")
+    let meaning = title_words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "not"
+                | "never"
+                | "cancel"
+                | "don't"
+                | "dont"
+                | "ignore"
+                | "no"
+                | "stop"
+                | "backwards"
+                | "backward"
+                | "clockwise"
+                | "counterclockwise"
+                | "anticlockwise"
+                | "sideways"
+                | "slowly"
+                | "quickly"
+                | "fast"
+                | "forever"
+                | "tomorrow"
+                | "later"
+                | "reverse"
+                | "gently"
+                | "carefully"
+        )
+    });
+    let plain = !meaning
+        && (1..=5).contains(&title_words.len())
         && !repeats
         // ("pick-up sequence:")
         && title_words
@@ -866,7 +898,7 @@ fn spoken(w: Vec<String>) -> Vec<String> {
             }
             // "set the risk to 10 degrees" (the wrist)
             "risk" | "rist"
-                if (prev == Some("the") || k == 0)
+                if (prev == Some("the") || k == 0 && w.get(k + 1).is_some_and(|n| n == "to"))
                     && w.get(k + 1).is_some_and(|n| {
                         matches!(n.as_str(), "to" | "at" | "up" | "down" | "joint" | "servo") || digits(n).is_some()
                     }) =>
@@ -1081,9 +1113,7 @@ fn dictated_break(out: &mut Vec<String>, rest: &[String]) {
 /// "hold your horses" (stop), "cut the horn" (switch it off), "face the other way" (a half
 /// turn).
 fn idioms(w: Vec<String>) -> Vec<String> {
-    const STOP: [&[&str]; 8] = [
-        // ("forward 2, then kill it": not "kill the lights")
-        &["kill", "it"],
+    const STOP: [&[&str]; 7] = [
         &["hold", "your", "horses"],
         &["knock", "it", "off"],
         &["cut", "it", "out"],
@@ -1323,6 +1353,13 @@ fn idioms(w: Vec<String>) -> Vec<String> {
                 continue;
             }
         }
+        // "forward 2, then kill it": stop (not "kill the lights", nor "turn the horn on, …, then
+        // kill it": the horn)
+        if phrase_at(&w, k, &["kill", "it"]) && !out.iter().any(|t| OUTPUTS.contains(&t.as_str())) {
+            out.push("stop".into());
+            k += 2;
+            continue;
+        }
         // "Would it trouble you terribly to …": a request
         if phrase_at(&w, k, &TROUBLE) {
             let mut j = k + 4;
@@ -1337,11 +1374,13 @@ fn idioms(w: Vec<String>) -> Vec<String> {
         // "Put it in reverse and back off 2 m": the step after it says the way
         // ("… and go 1 m": back, the gear says so)
         if phrase_at(&w, k, &["put", "it", "in", "reverse"]) && matches!(at(k + 4), Some("and" | ",")) {
-            if matches!(at(k + 5), Some("go" | "drive" | "move" | "roll")) && at(k + 6) != Some("back") {
+            // ("… and then go 1 m")
+            let then = k + 5 + usize::from(at(k + 5) == Some("then"));
+            if matches!(at(then), Some("go" | "drive" | "move" | "roll")) && at(then + 1) != Some("back") {
                 out.push("reverse".into());
-                k += 6;
+                k = then + 1;
             } else {
-                k += 5;
+                k = then;
             }
             continue;
         }
@@ -1371,7 +1410,16 @@ fn idioms(w: Vec<String>) -> Vec<String> {
         }
         // "give it a five-second blast on the horn", "a two-second toot": the horn, so long
         let seconds = at(k).and_then(|t| t.strip_suffix("-second")).and_then(|n| digits(n).or_else(|| small(n)));
-        if let (Some(n), Some("toot" | "honk" | "beep" | "blast" | "blare")) = (seconds, at(k + 1)) {
+        // ("a blast" only of the horn: not "give the lights a five-second blast")
+        let horn = |j: usize| {
+            matches!(at(j), Some("on" | "of" | "from")) && at(j + 1) == Some("the") && at(j + 2) == Some("horn")
+        };
+        let sound = match at(k + 1) {
+            Some("toot" | "honk" | "beep") => true,
+            Some("blast" | "blare") => horn(k + 2),
+            _ => false,
+        };
+        if let (Some(n), true) = (seconds, sound) {
             if out.last().is_some_and(|l| l == "a") {
                 out.pop();
                 if matches!(out.last().map(String::as_str), Some("it" | "me" | "us")) {
@@ -1383,7 +1431,7 @@ fn idioms(w: Vec<String>) -> Vec<String> {
             }
             out.extend(["honk".into(), "for".into(), format_number(n), "seconds".into()]);
             k += 2;
-            if phrase_at(&w, k, &["on", "the", "horn"]) {
+            if horn(k) {
                 k += 3;
             }
             continue;
@@ -1403,7 +1451,7 @@ fn idioms(w: Vec<String>) -> Vec<String> {
             .find(|p| phrase_at(&w, k, p) && matches!(at(k + p.len()), None | Some(",")))
             .map(|p| p.len())
         {
-            if out.last().is_some_and(|l| l == ",") && at(k + n).is_none() {
+            if out.last().is_some_and(|l| l == ",") && at(k + n).is_none_or(|t| t == ",") {
                 out.pop();
             }
             k += n;
@@ -2669,9 +2717,12 @@ pub fn endless(normalized: &str) -> Option<&str> {
         // ("patrol all night", "keep going all day")
         let all_along = *t == "all" && matches!(w.get(k + 1), Some(&("night" | "day" | "evening" | "morning")));
         // ("spin the wrist round and round")
+        // (not "round and round three times": counted)
+        let counted = w[k..].iter().any(|t| matches!(*t, "times" | "twice" | "thrice" | "once"));
         let round = matches!(*t, "round" | "around")
             && w.get(k + 1) == Some(&"and")
-            && w.get(k + 2).is_some_and(|n| matches!(*n, "round" | "around"));
+            && w.get(k + 2).is_some_and(|n| matches!(*n, "round" | "around"))
+            && !counted;
         (until_told
             || all_along
             || round
@@ -2823,7 +2874,9 @@ pub fn too_many(normalized: &str) -> Option<String> {
     let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
     (1..w.len()).find_map(|k| {
         let n = digits(w[k - 1]).or_else(|| small(w[k - 1]))?;
-        (matches!(w[k], "times" | "reps" | "repetitions") && n > trinity_firmware::MAX_PLAN_LEN as f64)
+        // (not "honk 10 times, no, 3 times": corrected)
+        let corrected = w[k + 1..].iter().take(3).any(|t| matches!(*t, "no" | "sorry" | "wait" | "mean" | "actually"));
+        (matches!(w[k], "times" | "reps" | "repetitions") && n > trinity_firmware::MAX_PLAN_LEN as f64 && !corrected)
             .then(|| format!("{} {}", w[k - 1], w[k]))
     })
 }
@@ -2832,10 +2885,14 @@ pub fn too_many(normalized: &str) -> Option<String> {
 /// turns on the spot.
 pub fn curve(normalized: &str) -> Option<&str> {
     let w: Vec<&str> = normalized.split_whitespace().map(|t| t.trim_end_matches(',')).collect();
-    let drives = w.iter().any(|t| matches!(*t, "drive" | "go" | "roll" | "move" | "trace"));
-    w.iter().enumerate().find_map(|(k, t)| {
-        let circle = *t == "circle" && k >= 2 && w[k - 2] == "in" && drives;
-        (circle || matches!(*t, "radius" | "arc" | "semicircle")).then_some(*t)
+    // (a drive in the same step: not "spin in a circle, then go forward 1 m")
+    steps(&w).into_iter().find_map(|(_, s)| {
+        let drives = s.iter().any(|t| matches!(*t, "drive" | "go" | "roll" | "move" | "trace"));
+        s.iter().enumerate().find_map(|(k, t)| {
+            let circle = *t == "circle" && k >= 2 && s[k - 2] == "in" && drives;
+            let arc = matches!(*t, "arc" | "semicircle") && drives;
+            (circle || arc || *t == "radius").then_some(*t)
+        })
     })
 }
 
@@ -3563,6 +3620,21 @@ mod tests {
         assert_eq!(endless("spin the wrist round and round"), Some("round"));
         assert_eq!(missing_joint("move the fifth joint to 30", &["base", "shoulder", "elbow", "wrist"]), Some("fifth"));
         assert_eq!(missing_joint("move the second joint to 30", &["base", "shoulder", "elbow", "wrist"]), None);
+    }
+
+    /// What a stranger's review of round 14 found in the normalizer.
+    #[test]
+    fn a_review_of_round_14() {
+        n("Backwards: drive 2 m", "backwards, drive 2 m");
+        n("Put it in reverse and then go 1 metre.", "reverse 1 m");
+        n("give the lights a five-second blast", "give the lights a five-second blast");
+        n("a five-second blast of the horn", "honk for 5 seconds");
+        n("Risk 2 m", "risk 2 m");
+        n("home all joints, one after the other, then open", "home all joints, then open");
+        assert_eq!(curve("spin in a circle, then go forward 1 m"), None);
+        assert_eq!(curve("turn in a semicircle, then drive 2 m"), None);
+        assert_eq!(endless("spin round and round 3 times"), None);
+        assert_eq!(too_many("honk 10 times, no, 3 times"), None);
     }
 
     /// What a stranger's review of round 13 found in the normalizer.
