@@ -34,7 +34,9 @@
 //! after a turn's amount that turn's side; counts said "2x", "times two" or "do all of that
 //! again" repeat the list; "…, that's one shuttle, give me two" repeats what came before;
 //! a square or a triangle said whole ("drive a square with 1 m sides, turning left at each
-//! corner") is each side and corner; "come back 1 m" after a turn around is forward. A
+//! corner") is each side and corner; "come back 1 m" after a turn around is forward;
+//! remarks ("…, there's a pallet in the way"), likenesses ("like a ballerina") and a count-in
+//! ("Five, six, seven, eight!") are no steps. A
 //! command of one step whose text changed that way is returned as that one step, even if it
 //! says "it": nothing before it is left for "it" to mean.
 //!
